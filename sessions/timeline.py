@@ -1,0 +1,39 @@
+"""The session timeline: every event stamped in ms since the session's t0."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from sessions.ids import SeatId
+
+
+class EventKind(StrEnum):
+    JOIN = "join"
+    RESUME = "resume"  # back in the seat after a drop
+    REPLACE = "replace"  # a second connection took over the seat
+    DROP = "drop"  # connection lost; the seat is held for the grace period
+    LEAVE = "leave"
+    PHASE = "phase"
+    WHISPER = "whisper"
+
+
+@dataclass(frozen=True)
+class Event:
+    t_ms: int
+    kind: EventKind
+    seat: SeatId | None = None
+    detail: Mapping[str, str | int | None] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.t_ms < 0:
+            raise ValueError(f"an event cannot precede t0 ({self.t_ms} ms)")
+
+    def to_dict(self) -> dict[str, object]:
+        return {"t_ms": self.t_ms, "kind": self.kind.value, "seat": self.seat, **self.detail}
+
+
+def ms_since(t0_ms: int, now_ms: int) -> int:
+    """Session time of the wall-clock instant `now_ms` (clamped at t0)."""
+    return max(0, now_ms - t0_ms)
