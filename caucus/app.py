@@ -1,0 +1,79 @@
+"""The composition root: one function builds the whole server from a Config."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+
+import socketio
+from aiohttp import web
+
+from caucus.config import Config
+from recordings.catalogue import Catalogue
+from sessions.scenarios import builtin_scenarios
+from signaling.directory import RoomDirectory
+from signaling.media_port import MediaPort, NoMedia
+from signaling.namespace import SimulationNamespace
+from signaling.protocol import MAX_PACKET_BYTES
+from web import api, pages
+from web.errors import errors_as_json
+from web.keys import ADMIN_TOKEN, BASE_URL, CATALOGUE, DIRECTORY, SCENARIOS, SECRET
+
+logger = logging.getLogger(__name__)
+
+NAMESPACE = web.AppKey("namespace", SimulationNamespace)
+SOCKETS = web.AppKey("sockets", socketio.AsyncServer)
+MAX_BODY_BYTES = 64 * 1024
+
+
+def socket_server(config: Config) -> socketio.AsyncServer:
+    manager = socketio.AsyncRedisManager(config.redis_url) if config.redis_url else None
+    return socketio.AsyncServer(
+        async_mode="aiohttp",
+        client_manager=manager,
+        # Long, lossy international links: engine.io's defaults or longer, so a
+        # 500 ms RTT never reads as a dead connection.
+        ping_interval=config.ping_interval_s,
+        ping_timeout=config.ping_timeout_s,
+        max_http_buffer_size=MAX_PACKET_BYTES,
+        cors_allowed_origins=[],
+    )
+
+
+def create_app(config: Config, media: MediaPort | None = None) -> web.Application:
+    config = config.with_secrets()
+    app = web.Application(client_max_size=MAX_BODY_BYTES, middlewares=[errors_as_json])
+    catalogue = Catalogue(config.database_path)
+    scenarios = builtin_scenarios()
+    directory = RoomDirectory(catalogue, scenarios)
+    namespace = SimulationNamespace(directory, config.secret, media or NoMedia(), config.grace_s)
+    sio = socket_server(config)
+    sio.register_namespace(namespace)
+    sio.attach(app)
+
+    app[CATALOGUE] = catalogue
+    app[SCENARIOS] = scenarios
+    app[DIRECTORY] = directory
+    app[SECRET] = config.secret
+    app[ADMIN_TOKEN] = config.admin_token
+    app[BASE_URL] = config.base_url
+    app[NAMESPACE] = namespace
+    app[SOCKETS] = sio
+    app.add_routes(pages.routes)
+    app.add_routes(api.routes)
+    pages.add_static(app)
+
+    async def lifecycle(app: web.Application) -> AsyncIterator[None]:
+        yield
+        await namespace.close()
+        await namespace.media.close()
+        catalogue.close()
+
+    async def disconnect_sockets(app: web.Application) -> None:
+        for live in directory.rooms():
+            for sid in list(live.sockets.values()):
+                await sio.disconnect(sid)
+
+    app.cleanup_ctx.append(lifecycle)
+    app.on_shutdown.append(disconnect_sockets)
+    return app

@@ -1,0 +1,135 @@
+"""The `caucus` command: serve, demo, token, scenarios."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from aiohttp import web
+
+from caucus.app import create_app
+from caucus.config import Config
+from recordings.catalogue import Catalogue
+from sessions.ids import RoomId, ScenarioId, SeatId
+from sessions.rooms import Room
+from sessions.scenarios import builtin_scenarios
+from signaling.admission import DEFAULT_TTL_S, default_name, join_link, seat_links, seat_token
+
+DEMO_SCENARIO = ScenarioId("boundary-fence")
+
+
+def _config(args: argparse.Namespace) -> Config:
+    return Config.from_env(
+        host=getattr(args, "host", None),
+        port=getattr(args, "port", None),
+        data_dir=Path(args.data_dir) if args.data_dir else None,
+        public_url=getattr(args, "public_url", None),
+    )
+
+
+def create_demo(config: Config, scenario_id: ScenarioId, observers: int) -> str:
+    """Create a simulation and return the text listing one join link per seat."""
+    scenarios = builtin_scenarios()
+    if scenario_id not in scenarios:
+        raise SystemExit(f"no scenario {scenario_id!r}; choose from {', '.join(scenarios)}")
+    scenario = scenarios[scenario_id]
+    catalogue = Catalogue(config.database_path)
+    try:
+        record = catalogue.create_simulation(scenario_id, observers)
+    finally:
+        catalogue.close()
+    room = Room.create(record.id, scenario, observers)
+    links = seat_links(config.secret, config.base_url, record.id, scenario, room.seats)
+    lines = [f"Simulation {record.id}: {scenario.title}"]
+    lines += [
+        f"  {seat:<11} {default_name(scenario, seat):<22} {link}" for seat, link in links.items()
+    ]
+    return "\n".join(lines)
+
+
+def cmd_serve(args: argparse.Namespace) -> None:
+    config = _config(args)
+    if args.demo:
+        print(create_demo(config, ScenarioId(args.scenario), args.observers), flush=True)
+    print(f"Admin token (Authorization: Bearer …): {config.admin_token}", flush=True)
+    print(f"Caucus serving on {config.base_url} (data in {config.data_dir})", flush=True)
+    web.run_app(create_app(config), host=config.host, port=config.port, print=None)
+
+
+def cmd_demo(args: argparse.Namespace) -> None:
+    print(create_demo(_config(args), ScenarioId(args.scenario), args.observers))
+
+
+def cmd_token(args: argparse.Namespace) -> None:
+    config = _config(args)
+    catalogue = Catalogue(config.database_path)
+    try:
+        record = catalogue.simulation(args.room)
+    finally:
+        catalogue.close()
+    if record is None:
+        raise SystemExit(f"no simulation {args.room!r}")
+    scenario = builtin_scenarios()[record.scenario_id]
+    seat = SeatId(args.seat)
+    if seat not in Room.create(record.id, scenario, record.observers).seats:
+        raise SystemExit(f"simulation {record.id} has no seat {seat!r}")
+    name = args.name or default_name(scenario, seat)
+    token, _ = seat_token(config.secret, RoomId(record.id), seat, name, args.identity, args.ttl)
+    print(join_link(config.base_url, record.id, token) if args.link else token)
+
+
+def cmd_scenarios(args: argparse.Namespace) -> None:
+    for scenario in builtin_scenarios().values():
+        print(f"{scenario.id:<18} {scenario.title}")
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(prog="caucus", description=__doc__)
+    sub = top.add_subparsers(dest="command", required=True)
+
+    def command(name: str, help_: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help_)
+        p.add_argument("--data-dir", help="data directory (default ./data or CAUCUS_DATA_DIR)")
+        return p
+
+    serve = command("serve", "run the server")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    serve.add_argument("--public-url", help="base of join links, e.g. https://caucus.example")
+    serve.add_argument("--demo", action="store_true", help="create a demo simulation first")
+    serve.add_argument("--scenario", default=DEMO_SCENARIO)
+    serve.add_argument("--observers", type=int, default=1)
+    serve.set_defaults(run=cmd_serve)
+
+    demo = command("demo", "create a simulation from a shipped scenario; print a link per seat")
+    demo.add_argument("--scenario", default=DEMO_SCENARIO)
+    demo.add_argument("--observers", type=int, default=1)
+    demo.add_argument("--public-url")
+    demo.set_defaults(run=cmd_demo)
+
+    token = command("token", "issue a join token for one seat of a simulation")
+    token.add_argument("room")
+    token.add_argument("seat")
+    token.add_argument("--name")
+    token.add_argument("--identity")
+    token.add_argument("--ttl", type=int, default=DEFAULT_TTL_S, help="seconds (default 7 days)")
+    token.add_argument("--link", action="store_true", help="print a join link, not the token")
+    token.add_argument("--public-url")
+    token.set_defaults(run=cmd_token)
+
+    scenarios = command("scenarios", "list the shipped scenarios")
+    scenarios.set_defaults(run=cmd_scenarios)
+    return top
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    logging.basicConfig(
+        level=logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    args = parser().parse_args(argv)
+    args.run(args)

@@ -1,0 +1,79 @@
+"""Configuration: embedded defaults, overridden by CAUCUS_* environment variables and flags."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+
+def _read_or_create_secret(path: Path, nbytes: int) -> str:
+    """A secret kept in the data directory so tokens and links survive restarts."""
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    value = secrets.token_urlsafe(nbytes)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(value)
+    return value
+
+
+@dataclass(frozen=True)
+class Config:
+    host: str = "127.0.0.1"
+    port: int = 8080
+    data_dir: Path = Path("data")
+    #: base of the links printed and issued; defaults to http://host:port
+    public_url: str | None = None
+    #: seconds a dropped participant's seat is held for them
+    grace_s: float = 60.0
+    #: engine.io heartbeat; generous so a 500 ms RTT link never looks dead
+    ping_interval_s: float = 25.0
+    ping_timeout_s: float = 30.0
+    #: redis://… to fan Socket.IO messages out across processes; None runs in one process
+    redis_url: str | None = None
+    secret: str = field(default="", repr=False)
+    admin_token: str = field(default="", repr=False)
+
+    @property
+    def database_path(self) -> Path:
+        return self.data_dir / "caucus.sqlite3"
+
+    @property
+    def base_url(self) -> str:
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+    def with_secrets(self) -> Config:
+        """Fill in the signing secret and admin token from the data directory if unset."""
+        return replace(
+            self,
+            secret=self.secret or _read_or_create_secret(self.data_dir / "secret.key", 32),
+            admin_token=self.admin_token
+            or _read_or_create_secret(self.data_dir / "admin.token", 24),
+        )
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None, **overrides: Any) -> Config:
+        env = dict(os.environ if env is None else env)
+        values: dict[str, Any] = {}
+        casts: dict[str, Any] = {
+            "host": str,
+            "port": int,
+            "data_dir": Path,
+            "public_url": str,
+            "grace_s": float,
+            "ping_interval_s": float,
+            "ping_timeout_s": float,
+            "redis_url": str,
+            "secret": str,
+            "admin_token": str,
+        }
+        for name, cast in casts.items():
+            raw = env.get(f"CAUCUS_{name.upper()}")
+            if raw:
+                values[name] = cast(raw)
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values).with_secrets()

@@ -1,0 +1,107 @@
+"""The catalogue in the embedded database: simulations and their timelines, in SQLite."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import sqlite3
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from sessions.ids import RoomId, ScenarioId
+from sessions.timeline import Event
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS simulations (
+    id TEXT PRIMARY KEY,
+    scenario_id TEXT NOT NULL,
+    observers INTEGER NOT NULL,
+    created_ms INTEGER NOT NULL,
+    t0_ms INTEGER
+);
+CREATE TABLE IF NOT EXISTS events (
+    id INTEGER PRIMARY KEY,
+    simulation_id TEXT NOT NULL REFERENCES simulations(id) ON DELETE CASCADE,
+    t_ms INTEGER NOT NULL,
+    kind TEXT NOT NULL,
+    seat TEXT,
+    detail TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS events_by_simulation ON events (simulation_id, t_ms);
+"""
+
+
+@dataclass(frozen=True)
+class SimulationRecord:
+    id: RoomId
+    scenario_id: ScenarioId
+    observers: int
+    created_ms: int
+    t0_ms: int | None
+
+
+def new_room_id() -> RoomId:
+    return RoomId(secrets.token_urlsafe(9))
+
+
+class Catalogue:
+    """Small synchronous SQLite access; each write is one short transaction."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.execute("PRAGMA foreign_keys=ON")
+        self._db.executescript(SCHEMA)
+
+    def close(self) -> None:
+        self._db.close()
+
+    def create_simulation(self, scenario_id: ScenarioId, observers: int) -> SimulationRecord:
+        record = SimulationRecord(
+            new_room_id(), scenario_id, observers, int(time.time() * 1000), None
+        )
+        self._db.execute(
+            "INSERT INTO simulations (id, scenario_id, observers, created_ms) VALUES (?, ?, ?, ?)",
+            (record.id, record.scenario_id, record.observers, record.created_ms),
+        )
+        return record
+
+    def simulation(self, room_id: str) -> SimulationRecord | None:
+        row = self._db.execute(
+            "SELECT id, scenario_id, observers, created_ms, t0_ms FROM simulations WHERE id = ?",
+            (room_id,),
+        ).fetchone()
+        if row is None:
+            return None
+        return SimulationRecord(RoomId(row[0]), ScenarioId(row[1]), row[2], row[3], row[4])
+
+    def simulations(self) -> list[SimulationRecord]:
+        rows = self._db.execute(
+            "SELECT id, scenario_id, observers, created_ms, t0_ms FROM simulations "
+            "ORDER BY created_ms DESC"
+        ).fetchall()
+        return [SimulationRecord(RoomId(r[0]), ScenarioId(r[1]), r[2], r[3], r[4]) for r in rows]
+
+    def start_clock(self, room_id: RoomId, t0_ms: int) -> int:
+        """Set the session's t0 unless it already has one; return the t0 in force."""
+        self._db.execute(
+            "UPDATE simulations SET t0_ms = ? WHERE id = ? AND t0_ms IS NULL", (t0_ms, room_id)
+        )
+        row = self._db.execute("SELECT t0_ms FROM simulations WHERE id = ?", (room_id,)).fetchone()
+        return int(row[0])
+
+    def append_event(self, room_id: RoomId, event: Event) -> None:
+        self._db.execute(
+            "INSERT INTO events (simulation_id, t_ms, kind, seat, detail) VALUES (?, ?, ?, ?, ?)",
+            (room_id, event.t_ms, event.kind.value, event.seat, json.dumps(dict(event.detail))),
+        )
+
+    def events(self, room_id: RoomId) -> list[dict[str, object]]:
+        rows = self._db.execute(
+            "SELECT t_ms, kind, seat, detail FROM events WHERE simulation_id = ? ORDER BY id",
+            (room_id,),
+        ).fetchall()
+        return [{"t_ms": r[0], "kind": r[1], "seat": r[2], **json.loads(r[3])} for r in rows]

@@ -1,0 +1,265 @@
+"""The Socket.IO namespace: validate each event, apply the domain, tell media, emit views."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import socketio
+
+from sessions.audience import audience
+from sessions.errors import DomainError, NotPermitted, NotSeated
+from sessions.ids import RoomId, SeatId
+from sessions.roles import role_of
+from sessions.timeline import Event, EventKind
+from sessions.views import view_for, visible_briefs
+from signaling.directory import LiveRoom, RoomDirectory
+from signaling.media_port import MediaPort
+from signaling.protocol import (
+    MAX_CANDIDATE_CHARS,
+    MAX_PHASE_CHARS,
+    MAX_PLANNED_S,
+    MAX_ROOM_ID_CHARS,
+    MAX_SDP_CHARS,
+    MAX_TOKEN_CHARS,
+    MAX_WHISPER_CHARS,
+    NAMESPACE,
+    BadPayload,
+    ClientEvent,
+    ErrorCode,
+    ServerEvent,
+    error,
+    integer,
+    ok,
+    payload,
+    socket_room,
+    text,
+)
+from signaling.tokens import TokenError, verify
+
+logger = logging.getLogger(__name__)
+
+Handler = Callable[[str, object], Awaitable[dict[str, Any]]]
+
+
+class SimulationNamespace(socketio.AsyncNamespace):
+    def __init__(
+        self, directory: RoomDirectory, secret: str, media: MediaPort, grace_s: float
+    ) -> None:
+        super().__init__(NAMESPACE)
+        self.directory = directory
+        self.media = media
+        self._secret = secret
+        self._grace_s = grace_s
+        self._handlers: dict[str, Handler] = {
+            ClientEvent.JOIN: self._join,
+            ClientEvent.LEAVE: self._leave,
+            ClientEvent.PHASE: self._phase,
+            ClientEvent.WHISPER: self._whisper,
+            ClientEvent.BRIEF: self._brief,
+            ClientEvent.MEDIA_ANSWER: self._media_answer,
+            ClientEvent.MEDIA_ICE: self._media_ice,
+        }
+
+    # --- dispatch -------------------------------------------------------------------
+
+    async def trigger_event(self, event: str, *args: Any) -> Any:
+        """Route every event here so unknown ones and bad payloads get an error ack."""
+        if event == "connect":
+            return None  # anyone may connect; joining a seat needs a token
+        if event == "disconnect":
+            await self._disconnected(args[0])
+            return None
+        sid, *rest = args
+        handler = self._handlers.get(event)
+        if handler is None:
+            return error(ErrorCode.UNKNOWN_EVENT, f"there is no event {str(event)[:40]!r}")
+        if len(rest) > 1:
+            return error(ErrorCode.BAD_REQUEST, "send one payload object per event")
+        try:
+            return await handler(sid, rest[0] if rest else None)
+        except (BadPayload, TokenError) as exc:
+            return error(exc.code, exc.message)
+        except DomainError as exc:
+            return error(exc.code, exc.message)
+        except Exception:
+            logger.exception("event %s from %s failed", event, sid)
+            return error(ErrorCode.INTERNAL, "the server could not handle this event")
+
+    def _seated(self, sid: str) -> tuple[LiveRoom, SeatId]:
+        found = self.directory.locate(sid)
+        if found is None:
+            raise BadPayload(ErrorCode.NOT_JOINED, "join a seat first")
+        return found
+
+    # --- seats ----------------------------------------------------------------------
+
+    async def _join(self, sid: str, data: object) -> dict[str, Any]:
+        fields = payload(data, {"token", "room"})
+        token = text(fields, "token", MAX_TOKEN_CHARS)
+        asked_room = text(fields, "room", MAX_ROOM_ID_CHARS, required=False)
+        claims = verify(self._secret, token or "")
+        if asked_room is not None and asked_room != claims.room:
+            raise BadPayload(ErrorCode.WRONG_ROOM, "this join link is for another simulation")
+        if self.directory.locate(sid) is not None:
+            raise BadPayload(ErrorCode.BAD_REQUEST, "this connection already sits in a seat")
+        live = self.directory.get(claims.room)
+        async with live.lock:
+            now = self.directory.now_ms(live)
+            room, outcome, event = live.room.join(claims.identity, claims.name, claims.seat, now)
+            self.directory.commit(live, room, event)
+            displaced = self.directory.bind(live, claims.seat, sid)
+            release = live.releases.pop(claims.seat, None)
+        if release is not None:
+            release.cancel()
+        await self.enter_room(sid, socket_room(live.id))
+        if displaced is not None:
+            await self._displace(live, claims.seat, displaced)
+        await self.media.seat_connected(live.id, claims.seat)
+        await self.media.audience_changed(live.id, audience(live.room))
+        await self._broadcast(live)
+        logger.info("%s %s seat %s in %s", claims.identity, outcome.value, claims.seat, live.id)
+        return ok(
+            outcome=outcome.value,
+            state=view_for(live.room, claims.seat, self.directory.now_ms(live)),
+        )
+
+    async def _displace(self, live: LiveRoom, seat: SeatId, old_sid: str) -> None:
+        """A second connection with the same identity replaces the first."""
+        await self.media.seat_disconnected(live.id, seat)
+        await self.emit(
+            ServerEvent.REPLACED, {"reason": "joined from another connection"}, to=old_sid
+        )
+        await self.leave_room(old_sid, socket_room(live.id))
+        await self.disconnect(old_sid)
+
+    async def _leave(self, sid: str, data: object) -> dict[str, Any]:
+        payload(data, set())
+        live, seat = self._seated(sid)
+        async with live.lock:
+            room, event = live.room.leave(seat, self.directory.now_ms(live))
+            self.directory.commit(live, room, event)
+            self.directory.unbind(sid)
+        await self.leave_room(sid, socket_room(live.id))
+        await self.media.seat_disconnected(live.id, seat)
+        await self._broadcast(live)
+        return ok()
+
+    async def _disconnected(self, sid: str) -> None:
+        found = self.directory.unbind(sid)
+        if found is None:
+            return
+        live, seat = found
+        async with live.lock:
+            if seat not in live.room.participants:
+                return
+            room, event = live.room.drop(seat, self.directory.now_ms(live))
+            self.directory.commit(live, room, event)
+            live.releases[seat] = asyncio.create_task(self._release_after_grace(live, seat))
+        await self.media.seat_disconnected(live.id, seat)
+        await self._broadcast(live)
+
+    async def _release_after_grace(self, live: LiveRoom, seat: SeatId) -> None:
+        await asyncio.sleep(self._grace_s)  # a timer, not synchronisation
+        async with live.lock:
+            live.releases.pop(seat, None)
+            participant = live.room.participants.get(seat)
+            if participant is None or participant.connected:
+                return
+            room, event = live.room.leave(seat, self.directory.now_ms(live), "grace_expired")
+            self.directory.commit(live, room, event)
+        logger.info("released seat %s in %s after the grace period", seat, live.id)
+        await self._broadcast(live)
+
+    # --- the simulation -------------------------------------------------------------
+
+    async def _phase(self, sid: str, data: object) -> dict[str, Any]:
+        fields = payload(data, {"to", "planned_s"})
+        request = text(fields, "to", MAX_PHASE_CHARS) or ""
+        planned_s = integer(fields, "planned_s", 1, MAX_PLANNED_S)
+        live, seat = self._seated(sid)
+        async with live.lock:
+            now = self.directory.now_ms(live)
+            planned_ms = None if planned_s is None else planned_s * 1000
+            room, event = live.room.change_phase(seat, request, now, planned_ms)
+            self.directory.commit(live, room, event)
+        # Forwarding switches first: nobody should hear a caucus while the banner catches up.
+        await self.media.audience_changed(live.id, audience(room))
+        await self._broadcast(live)
+        return ok(phase=str(room.phase), t_ms=event.t_ms)
+
+    async def _whisper(self, sid: str, data: object) -> dict[str, Any]:
+        fields = payload(data, {"text"})
+        message = text(fields, "text", MAX_WHISPER_CHARS) or ""
+        live, seat = self._seated(sid)
+        target = live.room.whisper_target(seat)
+        target_sid = live.sockets.get(target)
+        if target_sid is None:
+            raise NotSeated(f"the {target} is not connected")
+        now = self.directory.now_ms(live)
+        event = Event(now, EventKind.WHISPER, seat, {"to": target, "text": message})
+        self.directory.commit(live, live.room, event)
+        await self.emit(
+            ServerEvent.WHISPER, {"from": seat, "text": message, "t_ms": now}, to=target_sid
+        )
+        return ok(t_ms=now)
+
+    async def _brief(self, sid: str, data: object) -> dict[str, Any]:
+        fields = payload(data, {"seat"})
+        key = text(fields, "seat", MAX_PHASE_CHARS) or ""
+        live, seat = self._seated(sid)
+        briefs = visible_briefs(live.room, seat)
+        if key not in briefs:
+            raise NotPermitted(f"a {role_of(seat).value} may not read the {key!r} brief")
+        return ok(seat=key, brief=briefs[key])
+
+    # --- media signalling -----------------------------------------------------------
+
+    async def _media_answer(self, sid: str, data: object) -> dict[str, Any]:
+        fields = payload(data, {"sdp", "type"})
+        sdp = text(fields, "sdp", MAX_SDP_CHARS) or ""
+        if fields.get("type") != "answer":
+            raise BadPayload(ErrorCode.BAD_REQUEST, "'type' must be 'answer': the server offers")
+        live, seat = self._seated(sid)
+        await self.media.answer(live.id, seat, sdp, "answer")
+        return ok()
+
+    async def _media_ice(self, sid: str, data: object) -> dict[str, Any]:
+        fields = payload(data, {"candidate", "sdpMid", "sdpMLineIndex"})
+        candidate = text(fields, "candidate", MAX_CANDIDATE_CHARS, required=False)
+        mid = text(fields, "sdpMid", 64, required=False)
+        index = integer(fields, "sdpMLineIndex", 0, 64)
+        live, seat = self._seated(sid)
+        await self.media.ice_candidate(
+            live.id, seat, {"candidate": candidate or "", "sdpMid": mid, "sdpMLineIndex": index}
+        )
+        return ok()
+
+    # --- fan-out --------------------------------------------------------------------
+
+    async def _broadcast(self, live: LiveRoom) -> None:
+        """Send each connected seat the room as its role may see it."""
+        room, now = live.room, self.directory.now_ms(live)
+        await asyncio.gather(
+            *(
+                self.emit(ServerEvent.ROOM_STATE, view_for(room, seat, now), to=sid)
+                for seat, sid in list(live.sockets.items())
+            )
+        )
+
+    async def send_to_seat(
+        self, room_id: RoomId, seat: SeatId, event: str, data: dict[str, Any]
+    ) -> None:
+        """Media's way to reach a participant (offers, ICE candidates)."""
+        live = self.directory.get(room_id)
+        sid = live.sockets.get(seat)
+        if sid is not None:
+            await self.emit(event, data, to=sid)
+
+    async def close(self) -> None:
+        for live in self.directory.rooms():
+            for task in live.releases.values():
+                task.cancel()
+            live.releases.clear()

@@ -1,0 +1,48 @@
+"""HTTP errors as JSON bodies with a stable code, the same shape as signalling acks."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+
+from aiohttp import web
+
+from sessions.errors import DomainError
+
+_STATUS_OF_CODE = {
+    "unauthorized": 401,
+    "forbidden": 403,
+    "not_found": 404,
+    "unknown_room": 404,
+    "unknown_scenario": 404,
+    "unknown_seat": 400,
+    "too_large": 413,
+}
+
+
+def json_error(code: str, message: str, status: int | None = None) -> web.Response:
+    return web.json_response(
+        {"ok": False, "code": code, "message": message},
+        status=status or _STATUS_OF_CODE.get(code, 400),
+    )
+
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+@web.middleware
+async def errors_as_json(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Every failure of an API route answers with a code and a message."""
+    try:
+        return await handler(request)
+    except DomainError as exc:
+        return json_error(exc.code, exc.message)
+    except web.HTTPRequestEntityTooLarge:
+        return json_error("too_large", "the request body is too large")
+    except web.HTTPException as exc:
+        if not request.path.startswith("/api/") or exc.status < 400:
+            raise
+        code = {401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "bad_method"}
+        return json_error(code.get(exc.status, "bad_request"), exc.reason, exc.status)
+    except json.JSONDecodeError:
+        return json_error("bad_request", "the body must be JSON")

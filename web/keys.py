@@ -1,0 +1,19 @@
+"""Typed keys for the objects an application shares with its handlers."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from aiohttp import web
+
+from recordings.catalogue import Catalogue
+from sessions.ids import ScenarioId
+from sessions.scenarios import Scenario
+from signaling.directory import RoomDirectory
+
+CATALOGUE = web.AppKey("catalogue", Catalogue)
+SCENARIOS = web.AppKey("scenarios", Mapping[ScenarioId, Scenario])
+DIRECTORY = web.AppKey("directory", RoomDirectory)
+SECRET = web.AppKey("secret", str)
+ADMIN_TOKEN = web.AppKey("admin_token", str)
+BASE_URL = web.AppKey("base_url", str)
