@@ -17,7 +17,7 @@ from signaling.namespace import SimulationNamespace
 from signaling.protocol import MAX_PACKET_BYTES
 from web import api, pages
 from web.errors import errors_as_json
-from web.keys import ADMIN_TOKEN, BASE_URL, CATALOGUE, DIRECTORY, SCENARIOS, SECRET
+from web.keys import ADMIN_TOKEN, CATALOGUE, DIRECTORY, PUBLIC_URL, SCENARIOS, SECRET
 
 logger = logging.getLogger(__name__)
 
@@ -56,7 +56,7 @@ def create_app(config: Config, media: MediaPort | None = None) -> web.Applicatio
     app[DIRECTORY] = directory
     app[SECRET] = config.secret
     app[ADMIN_TOKEN] = config.admin_token
-    app[BASE_URL] = config.base_url
+    app[PUBLIC_URL] = config.public_url or ""
     app[NAMESPACE] = namespace
     app[SOCKETS] = sio
     app.add_routes(pages.routes)

@@ -98,6 +98,10 @@ class RoomDirectory:
         self._rooms[record.id] = live
         return live
 
+    def peek(self, room_id: str) -> LiveRoom | None:
+        """The room if it is live in this process; never starts its clock."""
+        return self._rooms.get(RoomId(room_id))
+
     def rooms(self) -> list[LiveRoom]:
         return list(self._rooms.values())
 

@@ -15,7 +15,7 @@ from sessions.rooms import Room
 from sessions.scenarios import Scenario
 from signaling.admission import DEFAULT_TTL_S, default_name, join_link, seat_links, seat_token
 from signaling.directory import UnknownRoom
-from web.keys import ADMIN_TOKEN, BASE_URL, CATALOGUE, DIRECTORY, SCENARIOS, SECRET
+from web.keys import ADMIN_TOKEN, CATALOGUE, DIRECTORY, PUBLIC_URL, SCENARIOS, SECRET
 
 routes = web.RouteTableDef()
 
@@ -80,11 +80,19 @@ def scenario_summary(scenario: Scenario) -> dict[str, Any]:
     }
 
 
+def base_url(request: web.Request) -> str:
+    return (request.app[PUBLIC_URL] or str(request.url.origin())).rstrip("/")
+
+
 def _room(request: web.Request) -> Room:
+    """The simulation's room: live if anyone has joined, else as created (not started)."""
     record = request.app[CATALOGUE].simulation(request.match_info["room"])
     if record is None:
         raise UnknownRoom(f"there is no simulation {request.match_info['room']!r}")
-    return request.app[DIRECTORY].get(record.id).room
+    live = request.app[DIRECTORY].peek(record.id)
+    if live is not None:
+        return live.room
+    return Room.create(record.id, request.app[SCENARIOS][record.scenario_id], record.observers)
 
 
 @routes.get("/api/scenarios")
@@ -106,7 +114,7 @@ async def create_simulation(request: web.Request) -> web.Response:
     record = request.app[CATALOGUE].create_simulation(scenario_id, observers)
     room = Room.create(record.id, scenario, observers)
     links = seat_links(
-        request.app[SECRET], request.app[BASE_URL], record.id, scenario, room.seats, ttl_s
+        request.app[SECRET], base_url(request), record.id, scenario, room.seats, ttl_s
     )
     return web.json_response(
         {"id": record.id, "scenario": scenario_id, "seats": list(room.seats), "links": links},
@@ -171,7 +179,7 @@ async def issue_token(request: web.Request) -> web.Response:
     return web.json_response(
         {
             "token": token,
-            "link": join_link(request.app[BASE_URL], room.id, token),
+            "link": join_link(base_url(request), room.id, token),
             "seat": seat,
             "expires_at": expires_at,
         },

@@ -16,4 +16,5 @@ SCENARIOS = web.AppKey("scenarios", Mapping[ScenarioId, Scenario])
 DIRECTORY = web.AppKey("directory", RoomDirectory)
 SECRET = web.AppKey("secret", str)
 ADMIN_TOKEN = web.AppKey("admin_token", str)
-BASE_URL = web.AppKey("base_url", str)
+#: base of issued join links; "" means the origin the admin called the API on
+PUBLIC_URL = web.AppKey("public_url", str)

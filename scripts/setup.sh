@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Install what Caucus needs, idempotently: `setup.sh` for the server,
+# `setup.sh --dev` for the test suite too (apt packages only when missing).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+dev=0
+[ "${1:-}" = "--dev" ] && dev=1
+
+apt_packages=()
+need() { command -v "$1" >/dev/null 2>&1 || apt_packages+=("$2"); }
+need python3.11 python3.11
+need npm npm
+if [ "$dev" = 1 ]; then
+  need chromium chromium
+  need redis-server redis-server
+  need ffprobe ffmpeg
+fi
+if [ "${#apt_packages[@]}" -gt 0 ]; then
+  echo "installing ${apt_packages[*]} with apt-get" >&2
+  sudo_=""; [ "$(id -u)" = 0 ] || sudo_="sudo"
+  $sudo_ apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo_ apt-get install -y -qq "${apt_packages[@]}" >/dev/null
+fi
+
+lock=requirements.lock
+[ "$dev" = 1 ] && lock=requirements-dev.lock
+stamp=".venv/.installed-$(sha256sum "$lock" pyproject.toml | sha256sum | cut -c1-16)"
+if [ ! -f "$stamp" ]; then
+  [ -x .venv/bin/python ] || python3.11 -m venv .venv
+  .venv/bin/python -m pip install -q --disable-pip-version-check --require-hashes -r "$lock"
+  .venv/bin/python -m pip install -q --disable-pip-version-check --no-deps -e .
+  rm -f .venv/.installed-*
+  touch "$stamp"
+fi
+
+# The Socket.IO browser client, pinned by package-lock.json, served from node_modules.
+if [ ! -f node_modules/socket.io-client/dist/socket.io.esm.min.js ]; then
+  npm ci --no-audit --no-fund --loglevel=error
+fi
