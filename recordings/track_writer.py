@@ -1,0 +1,136 @@
+"""One recorded track: encoded frames muxed into WebM as they arrive, never transcoded.
+
+The file is written live (no seek back to patch headers, no index at the end)
+and each block goes to disk as it is muxed, so a process killed at any moment
+leaves a file that plays up to the last closed cluster — at most
+`CLUSTER_MS` of media is lost.
+"""
+
+from __future__ import annotations
+
+import fractions
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import av
+import av.container
+
+from sessions.media_kinds import MediaKind
+
+logger = logging.getLogger(__name__)
+
+#: a Matroska cluster is written out when it spans this long (the crash-loss bound)
+CLUSTER_MS = 1000
+_MS = fractions.Fraction(1, 1000)
+_RTP_WRAP = 1 << 32
+
+
+@dataclass(frozen=True)
+class TrackSummary:
+    path: Path
+    kind: MediaKind
+    codec: str
+    frames: int
+    bytes: int
+    duration_ms: int
+
+
+def vp8_keyframe_size(frame: bytes) -> tuple[int, int] | None:
+    """(width, height) if `frame` is a VP8 keyframe (RFC 6386 §9.1), else None."""
+    if len(frame) < 10 or frame[0] & 0x01 or frame[3:6] != b"\x9d\x01\x2a":
+        return None
+    width = int.from_bytes(frame[6:8], "little") & 0x3FFF
+    height = int.from_bytes(frame[8:10], "little") & 0x3FFF
+    return width, height
+
+
+class RtpClock:
+    """RTP timestamps (32-bit, wrapping, random start) as ms since the first one."""
+
+    def __init__(self, clock_rate: int) -> None:
+        self._rate = clock_rate
+        self._first: int | None = None
+        self._last = 0
+        self._unwrapped = 0
+
+    def ms(self, timestamp: int) -> int:
+        if self._first is None:
+            self._first = self._last = timestamp
+        delta = (timestamp - self._last) % _RTP_WRAP
+        if delta >= _RTP_WRAP // 2:  # a reordered, older frame
+            delta -= _RTP_WRAP
+        self._last = timestamp
+        self._unwrapped += delta
+        return self._unwrapped * 1000 // self._rate
+
+
+class TrackWriter:
+    """Muxes one track's encoded frames (Opus or VP8) into a WebM file."""
+
+    def __init__(self, path: Path, kind: MediaKind, codec: str, clock_rate: int) -> None:
+        self.path = path
+        self.kind = kind
+        self.codec = codec
+        self._clock = RtpClock(clock_rate)
+        self._container: av.container.OutputContainer | None = None
+        self._stream: av.stream.Stream | None = None  # set with the container
+        self._frames = 0
+        self._last_ms = 0
+        self._first_ms: int | None = None
+
+    @property
+    def started(self) -> bool:
+        return self._container is not None
+
+    def _open(self, width: int = 0, height: int = 0) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        container = av.open(
+            str(self.path),
+            "w",
+            format="webm",
+            options={
+                "live": "1",  # write as a stream: no seeking back, no trailing index
+                "cluster_time_limit": str(CLUSTER_MS),
+                "flush_packets": "1",
+            },
+        )
+        if self.kind is MediaKind.VIDEO:
+            stream = container.add_mux_stream(self.codec, width=width, height=height)
+        else:
+            stream = container.add_mux_stream(self.codec, rate=48000)
+        stream.time_base = _MS
+        self._container = container
+        self._stream = stream
+
+    def write(self, frame: bytes, rtp_timestamp: int) -> bool:
+        """Mux one encoded frame; video waits for its first keyframe. True if written."""
+        if self._container is None:
+            if self.kind is MediaKind.VIDEO:
+                size = vp8_keyframe_size(frame) if self.codec == "vp8" else None
+                if size is None:
+                    return False  # a file must start with a picture a decoder can show
+                self._open(*size)
+            else:
+                self._open()
+        ms = self._clock.ms(rtp_timestamp)
+        if self._first_ms is None:
+            self._first_ms = ms
+        ms = max(ms - self._first_ms, self._last_ms)  # Matroska wants monotonic timestamps
+        assert self._container is not None and self._stream is not None
+        packet = av.Packet(frame)
+        packet.stream = self._stream
+        packet.time_base = _MS
+        packet.pts = packet.dts = ms
+        if self.kind is MediaKind.VIDEO and vp8_keyframe_size(frame) is not None:
+            packet.is_keyframe = True
+        self._container.mux(packet)
+        self._frames += 1
+        self._last_ms = ms
+        return True
+
+    def close(self) -> TrackSummary:
+        if self._container is not None:
+            self._container.close()
+        size = self.path.stat().st_size if self.path.exists() else 0
+        return TrackSummary(self.path, self.kind, self.codec, self._frames, size, self._last_ms)
