@@ -31,6 +31,14 @@ from sessions.timeline import Event, EventKind
 MAX_WHISPER_CHARS = 1000
 
 
+class Consent(StrEnum):
+    """A participant's answer to being recorded."""
+
+    PENDING = "pending"
+    GIVEN = "given"
+    DECLINED = "declined"
+
+
 @dataclass(frozen=True)
 class Participant:
     """A person in a seat, across reconnects."""
@@ -41,6 +49,7 @@ class Participant:
     connected: bool = True
     #: session time of the last join, resume or drop
     since_ms: int = 0
+    consent: Consent = Consent.PENDING
 
     @property
     def role(self) -> Role:
@@ -143,7 +152,9 @@ class Room:
             outcome, kind = JoinOutcome.REPLACED, EventKind.REPLACE
         else:
             outcome, kind = JoinOutcome.RESUMED, EventKind.RESUME
-        participant = Participant(identity, name, seat, connected=True, since_ms=at_ms)
+        # A resumed participant keeps the consent they gave; a newcomer is asked.
+        consent = current.consent if current is not None else Consent.PENDING
+        participant = Participant(identity, name, seat, True, at_ms, consent)
         event = Event(at_ms, kind, seat, {"identity": identity, "name": name})
         return self._with(seat, participant), outcome, event
 
@@ -176,6 +187,13 @@ class Room:
         )
         room = replace(self, phases=phases, timer=Timer(at_ms, planned_ms))
         return room, event
+
+    def answer_consent(self, seat: SeatId, given: bool, at_ms: int) -> tuple[Room, Event]:
+        """Record the participant's answer to being recorded; it may be changed later."""
+        participant = self._seated(seat)
+        consent = Consent.GIVEN if given else Consent.DECLINED
+        event = Event(at_ms, EventKind.CONSENT, seat, {"consent": consent.value})
+        return self._with(seat, replace(participant, consent=consent)), event
 
     def whisper_target(self, by: SeatId) -> SeatId:
         """Whispers run between the coach and the mediator, in both directions."""

@@ -17,6 +17,7 @@ class EventKind(StrEnum):
     LEAVE = "leave"
     PHASE = "phase"
     WHISPER = "whisper"
+    CONSENT = "consent"
 
 
 @dataclass(frozen=True)

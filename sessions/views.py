@@ -11,6 +11,7 @@ from typing import Any
 
 from sessions.audience import audience, sources_of
 from sessions.ids import SeatId
+from sessions.recording_rules import recorded_seats, recording_allowed
 from sessions.roles import CAPABILITIES, TRAINEE_ROLES, Capability, role_of
 from sessions.rooms import Room
 
@@ -43,6 +44,7 @@ def roster_for(room: Room, viewer: SeatId, hearing: frozenset[SeatId]) -> list[d
                 "role": participant.role.value,
                 "name": participant.name,
                 "connected": participant.connected,
+                "consent": participant.consent.value,
             }
         )
     return roster
@@ -87,4 +89,8 @@ def view_for(room: Room, viewer: SeatId, now_ms: int) -> dict[str, Any]:
         },
         "roster": roster_for(room, viewer, hearing),
         "receiving": sorted(hearing),
+        "recording": {
+            "on": recording_allowed(room),
+            "you": viewer in recorded_seats(room),
+        },
     }

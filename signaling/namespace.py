@@ -59,6 +59,7 @@ class SimulationNamespace(socketio.AsyncNamespace):
             ClientEvent.PHASE: self._phase,
             ClientEvent.WHISPER: self._whisper,
             ClientEvent.BRIEF: self._brief,
+            ClientEvent.CONSENT: self._consent,
             ClientEvent.MEDIA_ANSWER: self._media_answer,
             ClientEvent.MEDIA_ICE: self._media_ice,
         }
@@ -205,6 +206,18 @@ class SimulationNamespace(socketio.AsyncNamespace):
             ServerEvent.WHISPER, {"from": seat, "text": message, "t_ms": now}, to=target_sid
         )
         return ok(t_ms=now)
+
+    async def _consent(self, sid: str, data: object) -> dict[str, Any]:
+        fields = payload(data, {"recording"})
+        given = fields.get("recording")
+        if not isinstance(given, bool):
+            raise BadPayload(ErrorCode.BAD_REQUEST, "'recording' must be true or false")
+        live, seat = self._seated(sid)
+        async with live.lock:
+            room, event = live.room.answer_consent(seat, given, self.directory.now_ms(live))
+            self.directory.commit(live, room, event)
+        await self._broadcast(live)
+        return ok(consent=room.participants[seat].consent.value)
 
     async def _brief(self, sid: str, data: object) -> dict[str, Any]:
         fields = payload(data, {"seat"})

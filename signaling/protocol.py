@@ -27,6 +27,7 @@ class ClientEvent(StrEnum):
     PHASE = "phase"
     WHISPER = "whisper"
     BRIEF = "brief"
+    CONSENT = "consent"
     MEDIA_ANSWER = "media_answer"
     MEDIA_ICE = "media_ice"
 

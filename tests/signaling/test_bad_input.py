@@ -136,6 +136,8 @@ async def test_a_seat_held_by_someone_else_is_refused(
         ("mediator", "media_answer", {"sdp": "v=0", "type": "offer"}, "bad_request"),
         ("mediator", "media_answer", {"sdp": "v" * 70_000, "type": "answer"}, "too_large"),
         ("mediator", "media_ice", {"candidate": 5}, "bad_request"),
+        ("party_a", "consent", {"recording": "yes"}, "bad_request"),
+        ("party_a", "consent", {}, "bad_request"),
         ("coach", "self_destruct", {}, "unknown_event"),
         ("coach", "leave", {"now": True}, "bad_request"),
     ],

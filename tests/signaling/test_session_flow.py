@@ -132,3 +132,25 @@ async def test_whispers_reach_only_the_mediator_and_come_back_to_the_coach(
         assert all(event != "whisper" for event, _ in people[seat].received)
     for person in people.values():
         await person.close()
+
+
+async def test_consent_answers_reach_the_coach_and_recording_starts_when_all_answered(
+    server: LiveServer,
+) -> None:
+    room = server.simulation()
+    people = await seat_participants(server, room, SEATS)
+    assert (await people["coach"].call("phase", {"to": "joint"}))["ok"]
+    for seat, given in (("mediator", True), ("party_a", False)):
+        reply = await people[seat].call("consent", {"recording": given})
+        assert reply == {"ok": True, "consent": "given" if given else "declined"}
+    state = await people["coach"].wait_for_state(
+        lambda s: {p["seat"]: p["consent"] for p in s["roster"]}["party_a"] == "declined"
+    )
+    assert state["recording"]["on"] is False  # party_b has not answered
+    assert (await people["party_b"].call("consent", {"recording": True}))["ok"]
+    on = await people["party_a"].wait_for_state(lambda s: s["recording"]["on"])
+    assert on["recording"]["you"] is False  # declined: never recorded
+    mediator = await people["mediator"].wait_for_state(lambda s: s["recording"]["on"])
+    assert mediator["recording"]["you"] is True
+    for person in people.values():
+        await person.close()
