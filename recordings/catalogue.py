@@ -9,7 +9,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from sessions.ids import RoomId, ScenarioId
+from sessions.ids import RoomId, ScenarioId, SeatId
 from sessions.timeline import Event
 
 SCHEMA = """
@@ -29,7 +29,46 @@ CREATE TABLE IF NOT EXISTS events (
     detail TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS events_by_simulation ON events (simulation_id, t_ms);
+CREATE TABLE IF NOT EXISTS segments (
+    id INTEGER PRIMARY KEY,
+    simulation_id TEXT NOT NULL REFERENCES simulations(id) ON DELETE CASCADE,
+    seat TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    codec TEXT NOT NULL,
+    -- "public" or "caucus:<party seat>": who may later watch this stretch
+    visibility TEXT NOT NULL,
+    path TEXT NOT NULL,
+    start_ms INTEGER NOT NULL,
+    duration_ms INTEGER NOT NULL DEFAULT 0,
+    frames INTEGER NOT NULL DEFAULT 0,
+    bytes INTEGER NOT NULL DEFAULT 0,
+    -- "recording" while open; "complete" when closed; "interrupted" after a crash
+    status TEXT NOT NULL DEFAULT 'recording'
+);
+CREATE INDEX IF NOT EXISTS segments_by_simulation ON segments (simulation_id, start_ms);
 """
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A stretch of one seat's audio or video track, in one file, with one visibility."""
+
+    id: int
+    simulation_id: RoomId
+    seat: SeatId
+    kind: str
+    codec: str
+    visibility: str
+    path: str
+    start_ms: int
+    duration_ms: int
+    frames: int
+    bytes: int
+    status: str
+
+    @property
+    def end_ms(self) -> int:
+        return self.start_ms + self.duration_ms
 
 
 @dataclass(frozen=True)
@@ -105,3 +144,50 @@ class Catalogue:
             (room_id,),
         ).fetchall()
         return [{"t_ms": r[0], "kind": r[1], "seat": r[2], **json.loads(r[3])} for r in rows]
+
+    # --- recorded segments ----------------------------------------------------------
+
+    _SEGMENT_COLUMNS = (
+        "id, simulation_id, seat, kind, codec, visibility, path, start_ms, duration_ms, frames,"
+        " bytes, status"
+    )
+
+    def open_segment(
+        self,
+        room_id: RoomId,
+        seat: SeatId,
+        kind: str,
+        codec: str,
+        visibility: str,
+        path: str,
+        start_ms: int,
+    ) -> int:
+        cursor = self._db.execute(
+            "INSERT INTO segments (simulation_id, seat, kind, codec, visibility, path, start_ms)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (room_id, seat, kind, codec, visibility, path, start_ms),
+        )
+        return int(cursor.lastrowid or 0)
+
+    def close_segment(
+        self, segment_id: int, duration_ms: int, frames: int, size: int, status: str = "complete"
+    ) -> None:
+        self._db.execute(
+            "UPDATE segments SET duration_ms = ?, frames = ?, bytes = ?, status = ? WHERE id = ?",
+            (duration_ms, frames, size, status, segment_id),
+        )
+
+    def segments(self, room_id: RoomId | None = None, status: str | None = None) -> list[Segment]:
+        query = f"SELECT {self._SEGMENT_COLUMNS} FROM segments WHERE 1 = 1"
+        args: list[object] = []
+        if room_id is not None:
+            query += " AND simulation_id = ?"
+            args.append(room_id)
+        if status is not None:
+            query += " AND status = ?"
+            args.append(status)
+        rows = self._db.execute(query + " ORDER BY start_ms, id", args).fetchall()
+        return [Segment(*row) for row in rows]
+
+    def delete_simulation(self, room_id: RoomId) -> None:
+        self._db.execute("DELETE FROM simulations WHERE id = ?", (room_id,))

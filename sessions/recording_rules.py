@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from sessions.ids import SeatId
-from sessions.phases import PhaseKind
-from sessions.roles import TRAINEE_ROLES, Capability, can
+from sessions.phases import Phase, PhaseKind
+from sessions.roles import TRAINEE_ROLES, Capability, Role, can, role_of
 from sessions.rooms import Consent, Room
+from sessions.scenarios import ObserverView
 
 
 def recording_allowed(room: Room) -> bool:
@@ -35,3 +36,28 @@ def recorded_seats(room: Room) -> frozenset[SeatId]:
         and can(seat, Capability.PUBLISH_AUDIO)
         and (p.role not in TRAINEE_ROLES or p.consent is Consent.GIVEN)
     )
+
+
+PUBLIC = "public"
+
+
+def visibility_of(phase: Phase) -> str:
+    """Who may later watch what is recorded in `phase`: everyone, or one caucus's members."""
+    if phase.kind is PhaseKind.CAUCUS:
+        return str(phase)
+    return PUBLIC
+
+
+def may_watch(viewer: SeatId, visibility: str, observer_view: ObserverView) -> bool:
+    """Whether the person who sat in `viewer` may watch a recorded stretch afterwards.
+
+    A caucus stays private to its members: a party never watches another party's caucus.
+    """
+    if visibility == PUBLIC:
+        return True
+    role = role_of(viewer)
+    if role in (Role.COACH, Role.ADMIN, Role.MEDIATOR):
+        return True
+    if role is Role.OBSERVER:
+        return observer_view is ObserverView.ALL
+    return visibility == f"caucus:{viewer}"

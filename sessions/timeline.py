@@ -18,6 +18,10 @@ class EventKind(StrEnum):
     PHASE = "phase"
     WHISPER = "whisper"
     CONSENT = "consent"
+    TRACK_START = "track_start"  # a recorded segment's first frame
+    TRACK_STOP = "track_stop"
+    TRACK_PAUSE = "track_pause"  # no media arrived for a while
+    INTERRUPTED = "interrupted"  # the server stopped without closing the recording
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,166 @@
+"""Records one simulation: each recorded seat's audio and video, as segment files.
+
+A segment is one stretch of one track with one visibility. A new segment starts
+whenever the visibility changes (joint session ⇄ caucus), recording pauses
+(consent, a dropped participant) or media stops arriving for a while, so a
+caucus is never in the same file as the joint session and access can be
+granted file by file without cutting or re-encoding anything.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from recordings.catalogue import Catalogue
+from recordings.track_writer import TrackWriter
+from sessions.ids import RoomId, SeatId
+from sessions.media_kinds import MediaKind
+from sessions.recording_rules import recorded_seats, visibility_of
+from sessions.rooms import Room
+from sessions.timeline import Event, EventKind
+
+logger = logging.getLogger(__name__)
+
+#: media silent this long counts as a pause; the next frame starts a new segment
+PAUSE_MS = 1500
+#: at most one keyframe request per track this often while a video segment waits for one
+KEYFRAME_RETRY_MS = 500
+
+RequestKeyframe = Callable[[SeatId], None]
+
+
+@dataclass
+class _OpenSegment:
+    writer: TrackWriter
+    segment_id: int | None  # catalogued once the first frame is written
+    start_ms: int
+    last_arrival_ms: int
+    last_keyframe_request_ms: int = -KEYFRAME_RETRY_MS
+
+
+class SessionRecorder:
+    def __init__(
+        self,
+        room_id: RoomId,
+        folder: Path,
+        catalogue: Catalogue,
+        request_keyframe: RequestKeyframe,
+    ) -> None:
+        self.room_id = room_id
+        self.folder = folder
+        self._catalogue = catalogue
+        self._request_keyframe = request_keyframe
+        self._recorded: frozenset[SeatId] = frozenset()
+        self._visibility = "public"
+        self._open: dict[tuple[SeatId, MediaKind], _OpenSegment] = {}
+        self._count = len(catalogue.segments(room_id))
+
+    @property
+    def recorded(self) -> frozenset[SeatId]:
+        return self._recorded
+
+    def update(self, room: Room, now_ms: int) -> None:
+        """Follow the room: who is recorded now, and under which visibility."""
+        recorded = recorded_seats(room)
+        visibility = visibility_of(room.phase)
+        for key in list(self._open):
+            if visibility != self._visibility or key[0] not in recorded:
+                self._close(key, now_ms)
+        self._recorded, self._visibility = recorded, visibility
+
+    def on_frame(
+        self,
+        seat: SeatId,
+        kind: MediaKind,
+        codec: str,
+        clock_rate: int,
+        frame: bytes,
+        rtp_timestamp: int,
+        now_ms: int,
+    ) -> None:
+        """One encoded frame a publisher sent (as forwarded, not transcoded)."""
+        if seat not in self._recorded:
+            return
+        key = (seat, kind)
+        segment = self._open.get(key)
+        if segment is not None and now_ms - segment.last_arrival_ms > PAUSE_MS:
+            self._pause(key, segment, now_ms)
+            segment = None
+        if segment is None:
+            segment = self._start(key, codec, clock_rate, now_ms)
+        if not segment.writer.write(frame, rtp_timestamp):
+            # Video waits for a keyframe; ask the publisher rather than wait for its next one.
+            if now_ms - segment.last_keyframe_request_ms >= KEYFRAME_RETRY_MS:
+                segment.last_keyframe_request_ms = now_ms
+                self._request_keyframe(seat)
+            return
+        segment.last_arrival_ms = now_ms
+        if segment.segment_id is None:
+            segment.start_ms = now_ms
+            segment.segment_id = self._catalogue.open_segment(
+                self.room_id,
+                seat,
+                kind.value,
+                codec,
+                self._visibility,
+                str(segment.writer.path),
+                now_ms,
+            )
+            self._event(
+                EventKind.TRACK_START,
+                now_ms,
+                seat,
+                kind,
+                segment.segment_id,
+                visibility=self._visibility,
+            )
+
+    def close(self, now_ms: int) -> None:
+        for key in list(self._open):
+            self._close(key, now_ms)
+
+    def _start(
+        self, key: tuple[SeatId, MediaKind], codec: str, clock_rate: int, now_ms: int
+    ) -> _OpenSegment:
+        self._count += 1
+        seat, kind = key
+        path = self.folder / f"{self._count:04d}-{seat}-{kind.value}.webm"
+        segment = _OpenSegment(TrackWriter(path, kind, codec, clock_rate), None, now_ms, now_ms)
+        self._open[key] = segment
+        return segment
+
+    def _pause(self, key: tuple[SeatId, MediaKind], segment: _OpenSegment, now_ms: int) -> None:
+        self._close(key, segment.last_arrival_ms)
+        self._event(
+            EventKind.TRACK_PAUSE,
+            segment.last_arrival_ms,
+            key[0],
+            key[1],
+            segment.segment_id,
+            until_ms=now_ms,
+        )
+
+    def _close(self, key: tuple[SeatId, MediaKind], now_ms: int) -> None:
+        segment = self._open.pop(key)
+        summary = segment.writer.close()
+        if segment.segment_id is None:
+            return  # never got a frame it could write
+        self._catalogue.close_segment(
+            segment.segment_id, summary.duration_ms, summary.frames, summary.bytes
+        )
+        self._event(EventKind.TRACK_STOP, now_ms, key[0], key[1], segment.segment_id)
+
+    def _event(
+        self,
+        kind: EventKind,
+        t_ms: int,
+        seat: SeatId,
+        media: MediaKind,
+        segment: int | None,
+        **extra: str | int,
+    ) -> None:
+        detail: dict[str, str | int | None] = {"media": media.value, "segment": segment, **extra}
+        self._catalogue.append_event(self.room_id, Event(t_ms, kind, seat, detail))

@@ -1,0 +1,49 @@
+"""After a crash: close the segments that were being written and mark their sessions."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import av
+
+from recordings.catalogue import Catalogue
+from sessions.ids import RoomId
+from sessions.timeline import Event, EventKind
+
+logger = logging.getLogger(__name__)
+
+
+def probe(path: Path) -> tuple[int, int]:
+    """(duration in ms, frames) of a WebM file cut off mid-write, by demuxing (no decode)."""
+    last_ms, frames = 0, 0
+    try:
+        with av.open(str(path)) as container:
+            for packet in container.demux():
+                if packet.pts is None or packet.time_base is None:
+                    continue
+                last_ms = max(last_ms, int(packet.pts * packet.time_base * 1000))
+                frames += 1
+    except (av.error.FFmpegError, OSError) as exc:
+        # The tail of a killed file may be a half-written cluster: keep what demuxed.
+        logger.info("%s ends early (%s): kept %d frames", path, exc, frames)
+    return last_ms, frames
+
+
+def recover_interrupted(catalogue: Catalogue) -> list[RoomId]:
+    """Close every segment left open by a crash; return the sessions that were interrupted."""
+    interrupted: dict[RoomId, int] = {}
+    for segment in catalogue.segments(status="recording"):
+        path = Path(segment.path)
+        duration_ms, frames = probe(path) if path.exists() else (0, 0)
+        size = path.stat().st_size if path.exists() else 0
+        catalogue.close_segment(segment.id, duration_ms, frames, size, status="interrupted")
+        end = segment.start_ms + duration_ms
+        interrupted[segment.simulation_id] = max(interrupted.get(segment.simulation_id, 0), end)
+    for room_id, end_ms in interrupted.items():
+        catalogue.append_event(
+            room_id,
+            Event(end_ms, EventKind.INTERRUPTED, None, {"reason": "server stopped unexpectedly"}),
+        )
+        logger.warning("recording of %s was interrupted at %d ms", room_id, end_ms)
+    return sorted(interrupted)
