@@ -10,14 +10,23 @@ from aiohttp import web
 
 from caucus.config import Config
 from recordings.catalogue import Catalogue
+from recordings.recovery import recover_interrupted
 from sessions.scenarios import builtin_scenarios
 from signaling.directory import RoomDirectory
 from signaling.media_port import MediaPort, NoMedia
 from signaling.namespace import SimulationNamespace
 from signaling.protocol import MAX_PACKET_BYTES
-from web import api, pages
+from web import api, pages, recordings_api
 from web.errors import errors_as_json
-from web.keys import ADMIN_TOKEN, CATALOGUE, DIRECTORY, PUBLIC_URL, SCENARIOS, SECRET
+from web.keys import (
+    ADMIN_TOKEN,
+    CATALOGUE,
+    DIRECTORY,
+    PUBLIC_URL,
+    RECORDINGS_DIR,
+    SCENARIOS,
+    SECRET,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +53,10 @@ def create_app(config: Config, media: MediaPort | None = None) -> web.Applicatio
     config = config.with_secrets()
     app = web.Application(client_max_size=MAX_BODY_BYTES, middlewares=[errors_as_json])
     catalogue = Catalogue(config.database_path)
+    for room_id in recover_interrupted(catalogue):
+        logger.warning(
+            "simulation %s was interrupted; its recording plays up to the crash", room_id
+        )
     scenarios = builtin_scenarios()
     directory = RoomDirectory(catalogue, scenarios)
     namespace = SimulationNamespace(directory, config.secret, media or NoMedia(), config.grace_s)
@@ -57,10 +70,12 @@ def create_app(config: Config, media: MediaPort | None = None) -> web.Applicatio
     app[SECRET] = config.secret
     app[ADMIN_TOKEN] = config.admin_token
     app[PUBLIC_URL] = config.public_url or ""
+    app[RECORDINGS_DIR] = config.recordings_dir
     app[NAMESPACE] = namespace
     app[SOCKETS] = sio
     app.add_routes(pages.routes)
     app.add_routes(api.routes)
+    app.add_routes(recordings_api.routes)
     pages.add_static(app)
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:

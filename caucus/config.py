@@ -43,6 +43,10 @@ class Config:
         return self.data_dir / "caucus.sqlite3"
 
     @property
+    def recordings_dir(self) -> Path:
+        return self.data_dir / "recordings"
+
+    @property
     def base_url(self) -> str:
         return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
 

@@ -8,6 +8,7 @@ import sqlite3
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from sessions.ids import RoomId, ScenarioId, SeatId
 from sessions.timeline import Event
@@ -138,7 +139,7 @@ class Catalogue:
             (room_id, event.t_ms, event.kind.value, event.seat, json.dumps(dict(event.detail))),
         )
 
-    def events(self, room_id: RoomId) -> list[dict[str, object]]:
+    def events(self, room_id: RoomId) -> list[dict[str, Any]]:
         rows = self._db.execute(
             "SELECT t_ms, kind, seat, detail FROM events WHERE simulation_id = ? ORDER BY id",
             (room_id,),
@@ -191,3 +192,18 @@ class Catalogue:
 
     def delete_simulation(self, room_id: RoomId) -> None:
         self._db.execute("DELETE FROM simulations WHERE id = ?", (room_id,))
+
+    def seats_of(self, identity: str) -> dict[RoomId, SeatId]:
+        """Every simulation `identity` took a seat in, with that seat (the last one held)."""
+        rows = self._db.execute(
+            "SELECT simulation_id, seat FROM events WHERE kind IN ('join', 'resume', 'replace')"
+            " AND json_extract(detail, '$.identity') = ? ORDER BY id",
+            (identity,),
+        ).fetchall()
+        return {RoomId(room): SeatId(seat) for room, seat in rows}
+
+    def segment(self, segment_id: int) -> Segment | None:
+        row = self._db.execute(
+            f"SELECT {self._SEGMENT_COLUMNS} FROM segments WHERE id = ?", (segment_id,)
+        ).fetchone()
+        return None if row is None else Segment(*row)

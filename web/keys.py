@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 
 from aiohttp import web
 
@@ -18,3 +19,4 @@ SECRET = web.AppKey("secret", str)
 ADMIN_TOKEN = web.AppKey("admin_token", str)
 #: base of issued join links; "" means the origin the admin called the API on
 PUBLIC_URL = web.AppKey("public_url", str)
+RECORDINGS_DIR = web.AppKey("recordings_dir", Path)

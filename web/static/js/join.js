@@ -1,47 +1,165 @@
-// Join page skeleton: take the seat named by the token in the URL fragment and
-// show the room state the server sends for it. The full client builds on this.
-import { io } from "/vendor/socket.io/socket.io.esm.min.js";
+// Entry point of the join page: read the seat token from the link's fragment,
+// run the device check and consent, then take the seat and show the room.
+import { $, announce } from "./dom.js";
+import { createDeviceCheck } from "./devices.js";
+import { createMedia } from "./media.js";
+import { audioContext, resumeAudioOnGesture } from "./meter.js";
+import { createRoom } from "./room.js";
+import { needsConsent, peekToken, publishes, roleOfSeat, seatLabel } from "./seats.js";
+import { connectSeat } from "./signal.js";
 
 const room = decodeURIComponent(location.pathname.split("/").pop());
 const token = new URLSearchParams(location.hash.slice(1)).get("token");
-const $ = (id) => document.getElementById(id);
+// Set once per page load: a reconnect must never reload the page (tests check this).
+window.__caucusPage = window.__caucusPage || { loadedAt: Date.now() };
 
-function paragraphs(el, text) {
-  el.replaceChildren(...String(text || "").split("\n\n").map((t) => {
-    const p = document.createElement("p");
-    p.textContent = t; // never innerHTML: briefs and names are text
-    return p;
-  }));
+function notice(title, text, action = null) {
+  $("setup").hidden = true;
+  $("room").hidden = true;
+  $("conn-banner").hidden = true;
+  $("notice-title").textContent = title;
+  $("notice-text").textContent = text;
+  const button = $("notice-action");
+  button.hidden = !action;
+  if (action) {
+    button.textContent = action.label;
+    button.onclick = action.run;
+  }
+  $("notice").hidden = false;
+  $("main").focus();
 }
 
-function render(state) {
-  $("title").textContent = state.scenario.title;
-  $("phase").textContent = `Phase: ${state.phase.name}`;
-  paragraphs($("summary"), state.scenario.summary);
-  paragraphs($("brief"), Object.values(state.briefs).join("\n\n"));
-  $("roster").replaceChildren(...state.roster.map((p) => {
-    const li = document.createElement("li");
-    li.textContent = `${p.name} (${p.role})${p.connected ? "" : " — reconnecting"}`;
-    return li;
-  }));
+const reload = (label) => ({ label, run: () => location.reload() });
+
+let bannerTimer = null;
+function linkStatus(kind, outcome) {
+  const pill = $("link");
+  const banner = $("conn-banner");
+  pill.dataset.state = kind;
+  clearTimeout(bannerTimer);
+  if (kind === "connecting" || kind === "joining") {
+    pill.textContent = kind === "joining" ? "Joining…" : "Connecting…";
+  } else if (kind === "reconnecting" || kind === "rejoining") {
+    pill.textContent = "Reconnecting…";
+    banner.dataset.state = "down";
+    banner.textContent = kind === "rejoining"
+      ? "Connection is back. Returning you to your seat…"
+      : "Connection lost. Reconnecting… Your seat is kept for you.";
+    banner.hidden = false;
+  } else if (kind === "connected") {
+    pill.textContent = "Connected";
+    if (outcome === "resumed" || outcome === "replaced" || banner.dataset.state === "down") {
+      banner.dataset.state = "resumed";
+      banner.textContent = "Reconnected. You are back in your seat.";
+      banner.hidden = false;
+      bannerTimer = setTimeout(() => { banner.hidden = true; }, 6000);
+    } else {
+      banner.hidden = true;
+    }
+  }
 }
 
-function fail(message) {
-  $("error").hidden = false;
-  $("error").textContent = message;
-}
+function enter(check, role) {
+  audioContext(); // inside the click: browsers start audio only after a gesture
+  const local = publishes(role) ? check.release() : (check.discard(), null);
+  const audioOnly = check.audioOnly();
+  // Recording consent stays on the client until the server has an event for it.
+  const consent = { recording: $("consent").checked, atClientMs: Date.now() };
+  $("setup").hidden = true;
+  $("room").hidden = false;
+  $("main").focus();
 
-if (!token) {
-  fail("This link has no seat token. Ask your coach for your join link.");
-} else {
-  const socket = io({ transports: ["websocket"] });
-  socket.on("connect", async () => {
-    $("connection").textContent = "connected";
-    const reply = await socket.emitWithAck("join", { token, room });
-    if (!reply.ok) fail(reply.message);
-    else render(reply.state);
+  let view = null;
+  let media = null;
+  const signal = connectSeat({
+    token,
+    room,
+    consent,
+    on: {
+      state: (state) => view.render(state),
+      status: (kind, outcome) => {
+        if (kind === "left") {
+          media.close();
+          notice("You have left the session", "Your seat is free again. Use your link to come back.", reload("Rejoin"));
+        } else {
+          linkStatus(kind, outcome);
+        }
+      },
+      whisper: (message) => view.whisper(message),
+      offer: (payload) => media.handleOffer(payload),
+      ice: (payload) => media.handleIce(payload),
+      linkDown: () => media.reset(),
+      replaced: () => {
+        media.close();
+        notice(
+          "This seat was opened somewhere else",
+          "Your link was opened in another window or on another device, so this page has stopped and will not reconnect.",
+          reload("Use this window instead"),
+        );
+      },
+      fatal: (message) => {
+        media.close();
+        notice("Could not join", message);
+      },
+    },
   });
-  socket.on("disconnect", () => { $("connection").textContent = "reconnecting…"; });
-  socket.on("room_state", render);
-  socket.on("replaced", () => fail("You joined from another window; this one is closed."));
+  media = createMedia({
+    socket: signal.socket,
+    onTrack: (seat, _kind, stream) => view.track(seat, stream),
+    onTrackEnded: (seat) => view.track(seat, null),
+    onStats: (seat, stats) => view.stats(seat, stats),
+    onError: (message) => announce(message),
+  });
+  media.setLocalStream(local);
+  media.setAudioOnly(audioOnly);
+  view = createRoom({ signal, media, local, audioOnly });
+  $("leave").addEventListener("click", () => signal.leave());
 }
+
+function setup() {
+  if (!token) {
+    notice("This link has no seat", "Ask your coach or administrator for your personal join link.");
+    return;
+  }
+  const claims = peekToken(token) || {};
+  const seat = typeof claims.seat === "string" ? claims.seat : "";
+  const role = roleOfSeat(seat);
+  const name = typeof claims.name === "string" ? claims.name : "";
+  $("setup-who").textContent = seat
+    ? `You are joining as ${name || "a participant"}, ${seatLabel(seat)}.`
+    : "You are joining a simulation.";
+  $("setup").hidden = false;
+  resumeAudioOnGesture();
+
+  const check = createDeviceCheck({
+    preview: $("preview"),
+    previewNote: $("preview-note"),
+    cameraSelect: $("camera-select"),
+    micSelect: $("mic-select"),
+    meter: $("mic-level"),
+    audioOnly: $("audio-only"),
+    error: $("device-error"),
+  });
+  const mustConsent = needsConsent(role);
+  const joinButton = $("join-button");
+  const consentBox = $("consent");
+  $("consent-box").hidden = !mustConsent;
+  function gate() {
+    joinButton.disabled = mustConsent && !consentBox.checked;
+    $("join-hint").textContent = joinButton.disabled ? "Tick the recording consent to continue." : "";
+  }
+  consentBox.addEventListener("change", gate);
+  gate();
+
+  if (publishes(role)) {
+    check.start();
+  } else {
+    $("device-check").hidden = true;
+    $("watch-note").hidden = false;
+  }
+  joinButton.addEventListener("click", () => {
+    if (!joinButton.disabled) enter(check, role);
+  }, { once: true });
+}
+
+setup();

@@ -1,0 +1,57 @@
+"""What a person may see of a recorded session afterwards: phase bands and timeline."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sessions.ids import SeatId
+from sessions.phases import Phase
+from sessions.recording_rules import may_watch, visibility_of
+from sessions.roles import Role, role_of
+from sessions.scenarios import ObserverView
+
+TimelineEvent = Mapping[str, Any]
+
+_STAFF = (Role.COACH, Role.ADMIN)
+
+
+def phase_bands(events: Sequence[TimelineEvent], end_ms: int) -> list[dict[str, Any]]:
+    """Consecutive phases as [start, end) bands on the session clock."""
+    bands: list[dict[str, Any]] = []
+    current, start = "lobby", 0
+    for event in events:
+        if event["kind"] != "phase":
+            continue
+        if event["t_ms"] > start:
+            bands.append({"phase": current, "start_ms": start, "end_ms": event["t_ms"]})
+        current, start = str(event["phase"]), int(event["t_ms"])
+    bands.append({"phase": current, "start_ms": start, "end_ms": max(end_ms, start)})
+    return bands
+
+
+def band_visible(band: TimelineEvent, viewer: SeatId | None, observers: ObserverView) -> bool:
+    if viewer is None:  # the admin
+        return True
+    return may_watch(viewer, visibility_of(Phase.parse(str(band["phase"]))), observers)
+
+
+def event_visible(
+    event: TimelineEvent,
+    viewer: SeatId | None,
+    observers: ObserverView,
+    bands: Sequence[TimelineEvent],
+) -> bool:
+    """Whispers stay between coach and mediator; nothing inside a hidden caucus shows."""
+    if viewer is None:
+        return True
+    role = role_of(viewer)
+    if event["kind"] == "whisper" and role not in (*_STAFF, Role.MEDIATOR):
+        return False
+    if event.get("visibility") and not may_watch(viewer, str(event["visibility"]), observers):
+        return False
+    t = int(event["t_ms"])
+    for band in bands:
+        if band["start_ms"] <= t < band["end_ms"] and not band_visible(band, viewer, observers):
+            return event["kind"] == "phase"  # the caucus began and ended, nothing more
+    return True

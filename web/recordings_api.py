@@ -1,0 +1,136 @@
+"""Reviewing recordings: list, fetch (with the timeline), stream segments, delete."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+
+from recordings.catalogue import Catalogue, Segment
+from sessions.errors import NotPermitted
+from sessions.ids import RoomId, SeatId
+from sessions.recording_rules import may_watch
+from sessions.review import band_visible, event_visible, phase_bands
+from web.keys import CATALOGUE, RECORDINGS_DIR, SCENARIOS, SECRET
+from web.viewers import NotFound, Viewer, check_signed, signed_query, viewer_of
+
+logger = logging.getLogger(__name__)
+routes = web.RouteTableDef()
+
+
+def _status(segments: list[Segment]) -> str:
+    states = {s.status for s in segments}
+    for status in ("recording", "interrupted", "complete"):
+        if status in states:
+            return status
+    return "empty"
+
+
+def _summary(
+    catalogue: Catalogue, request: web.Request, room_id: RoomId, seat: SeatId | None
+) -> dict[str, Any]:
+    record = catalogue.simulation(room_id)
+    if record is None:
+        raise NotFound(f"there is no recording {room_id!r}")
+    scenario = request.app[SCENARIOS][record.scenario_id]
+    segments = catalogue.segments(room_id)
+    events = catalogue.events(room_id)
+    end_ms = max([s.end_ms for s in segments] + [int(e["t_ms"]) for e in events] + [0])
+    return {
+        "id": room_id,
+        "scenario": scenario.id,
+        "title": scenario.title,
+        "created_ms": record.created_ms,
+        "t0_ms": record.t0_ms,
+        "duration_ms": end_ms,
+        "status": _status(segments),
+        "your_seat": seat,
+    }
+
+
+@routes.get("/api/recordings")
+async def list_recordings(request: web.Request) -> web.Response:
+    viewer = viewer_of(request)
+    catalogue = request.app[CATALOGUE]
+    if viewer.is_admin:
+        rooms = {r.id: None for r in catalogue.simulations()}
+    else:
+        rooms = dict(viewer.seats)  # type: ignore[arg-type]
+    return web.json_response(
+        [_summary(catalogue, request, RoomId(room), seat) for room, seat in rooms.items()]
+    )
+
+
+@routes.get("/api/recordings/{room}")
+async def get_recording(request: web.Request) -> web.Response:
+    viewer = viewer_of(request)
+    room_id = RoomId(request.match_info["room"])
+    seat = viewer.seat_in(room_id)
+    catalogue = request.app[CATALOGUE]
+    summary = _summary(catalogue, request, room_id, seat)
+    observers = request.app[SCENARIOS][summary["scenario"]].observer_view
+    events = catalogue.events(room_id)
+    bands = phase_bands(events, summary["duration_ms"])
+    for band in bands:
+        band["hidden"] = not band_visible(band, seat, observers)
+    secret = request.app[SECRET]
+    segments = [
+        {
+            "id": s.id,
+            "seat": s.seat,
+            "kind": s.kind,
+            "codec": s.codec,
+            "visibility": s.visibility,
+            "start_ms": s.start_ms,
+            "duration_ms": s.duration_ms,
+            "status": s.status,
+            "url": f"/api/recordings/{room_id}/segments/{s.id}?{signed_query(secret, s.id)}",
+        }
+        for s in catalogue.segments(room_id)
+        if seat is None or may_watch(seat, s.visibility, observers)
+    ]
+    timeline = [e for e in events if event_visible(e, seat, observers, bands)]
+    return web.json_response(
+        {**summary, "phases": bands, "segments": segments, "timeline": timeline}
+    )
+
+
+@routes.get("/api/recordings/{room}/segments/{segment}")
+async def get_segment(request: web.Request) -> web.FileResponse:
+    """A segment's WebM file; the URL is signed for the viewer who was allowed to see it."""
+    try:
+        segment_id = int(request.match_info["segment"])
+    except ValueError:
+        raise NotFound("there is no such segment") from None
+    check_signed(request, segment_id)
+    segment = request.app[CATALOGUE].segment(segment_id)
+    if segment is None or segment.simulation_id != request.match_info["room"]:
+        raise NotFound("there is no such segment")
+    path = Path(segment.path).resolve()
+    if not path.is_relative_to(request.app[RECORDINGS_DIR].resolve()) or not path.exists():
+        raise NotFound("there is no such segment")
+    return web.FileResponse(
+        path, headers={"Content-Type": "video/webm", "Cache-Control": "private, max-age=3600"}
+    )
+
+
+@routes.delete("/api/recordings/{room}")
+async def delete_recording(request: web.Request) -> web.Response:
+    viewer: Viewer = viewer_of(request)
+    room_id = RoomId(request.match_info["room"])
+    viewer.seat_in(room_id)  # NotFound unless the session is the viewer's
+    if not viewer.is_admin:
+        raise NotPermitted("only an admin deletes recordings")
+    catalogue = request.app[CATALOGUE]
+    if catalogue.simulation(room_id) is None:
+        raise NotFound(f"there is no recording {room_id!r}")
+    if any(s.status == "recording" for s in catalogue.segments(room_id)):
+        raise NotPermitted("the session is still being recorded; end it first")
+    folder = request.app[RECORDINGS_DIR] / room_id
+    catalogue.delete_simulation(room_id)
+    shutil.rmtree(folder, ignore_errors=True)
+    logger.info("deleted recording %s", room_id)
+    return web.json_response({"ok": True, "deleted": room_id})

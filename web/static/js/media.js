@@ -1,0 +1,222 @@
+// One RTCPeerConnection to the server, which is the only offerer: the page
+// answers each `media_offer`, publishes its microphone and camera on the
+// m-sections the server set aside for them, trickles its ICE candidates and
+// hands every incoming track to the page by seat.
+import { SELF, summarise } from "./linkstats.js";
+
+export { SELF };
+
+const STATS_INTERVAL_MS = 2000;
+const ACK_TIMEOUT_MS = 15000;
+
+/**
+ * The seat an incoming track belongs to. The offer names it per m-section
+ * (`tracks[mid].seat`); failing that, the msid stream id is the seat id.
+ * (The mapping is not final: this is the one place to change.)
+ */
+export function seatOfTrack(event, offerPayload) {
+  const mid = event.transceiver ? event.transceiver.mid : null;
+  const tracks = offerPayload && offerPayload.tracks;
+  const entry = tracks && mid !== null && mid !== undefined ? tracks[mid] : null;
+  if (entry && typeof entry.seat === "string") return entry.seat;
+  const stream = event.streams && event.streams[0];
+  return stream ? stream.id : null;
+}
+
+/** Each m-section of an SDP: {kind, mid, direction} (direction as the SDP's author sees it). */
+export function sections(sdp) {
+  return String(sdp).split(/\r?\nm=/).slice(1).map((block) => {
+    const kind = block.split(" ", 1)[0];
+    const mid = (/\r?\na=mid:(\S+)/.exec(block) || [])[1] || null;
+    const direction = (/\r?\na=(sendrecv|sendonly|recvonly|inactive)\b/.exec(block) || [])[1] || "sendrecv";
+    return { kind, mid, direction };
+  });
+}
+
+/** The mids the server receives our audio and video on: its `publish` map, else the SDP. */
+export function publishMids(offerPayload) {
+  if (offerPayload.publish && typeof offerPayload.publish === "object") return offerPayload.publish;
+  const mids = {};
+  for (const s of sections(offerPayload.sdp)) {
+    if (!mids[s.kind] && (s.direction === "recvonly" || s.direction === "sendrecv")) mids[s.kind] = s.mid;
+  }
+  return mids;
+}
+
+/**
+ * socket: the Socket.IO socket (used for `media_answer` and `media_ice`).
+ * onTrack(seat, kind, stream), onTrackEnded(seat, kind), onStats(seat, stats), onError(message).
+ * Returns {setLocalStream, setAudioOnly, handleOffer, handleIce, setMuted, setCamera, reset, close}.
+ */
+export function createMedia({ socket, onTrack, onTrackEnded = () => {}, onStats = () => {}, onError = () => {} }) {
+  let pc = null;
+  let local = null;
+  let audioOnly = false;
+  let offer = null; // the payload of the offer being (or last) answered
+  let pendingIce = [];
+  let queue = Promise.resolve();
+  let statsTimer = null;
+  let statsState = null;
+  const remote = new Map(); // seat → MediaStream of that seat's received tracks
+  const midSeat = new Map(); // mid → seat, for stats
+
+  async function emit(event, payload) {
+    if (!socket.connected) return { ok: false, code: "offline" };
+    try {
+      return await socket.timeout(ACK_TIMEOUT_MS).emitWithAck(event, payload);
+    } catch {
+      return { ok: false, code: "timeout" };
+    }
+  }
+
+  function remoteStream(seat) {
+    if (!remote.has(seat)) remote.set(seat, new MediaStream());
+    return remote.get(seat);
+  }
+
+  function dropTrack(seat, kind) {
+    const stream = remote.get(seat);
+    if (!stream) return;
+    for (const t of stream.getTracks()) if (t.kind === kind) stream.removeTrack(t);
+    onTrackEnded(seat, kind);
+  }
+
+  function open(payload) {
+    const peer = new RTCPeerConnection({
+      iceServers: Array.isArray(payload.iceServers) ? payload.iceServers : [],
+      bundlePolicy: "max-bundle",
+    });
+    peer.addEventListener("icecandidate", ({ candidate }) => {
+      const c = candidate && candidate.candidate
+        ? { candidate: candidate.candidate, sdpMid: candidate.sdpMid ?? undefined,
+            sdpMLineIndex: candidate.sdpMLineIndex ?? undefined }
+        : { candidate: "" }; // end of candidates
+      emit("media_ice", c);
+    });
+    peer.addEventListener("track", (event) => {
+      const seat = seatOfTrack(event, offer);
+      if (!seat) return;
+      const kind = event.track.kind;
+      if (event.transceiver && event.transceiver.mid !== null) midSeat.set(event.transceiver.mid, seat);
+      const stream = remoteStream(seat);
+      for (const t of stream.getTracks()) if (t.kind === kind && t !== event.track) stream.removeTrack(t);
+      if (!stream.getTracks().includes(event.track)) stream.addTrack(event.track);
+      event.track.addEventListener("ended", () => dropTrack(seat, kind));
+      onTrack(seat, kind, stream);
+    });
+    startStats(peer);
+    return peer;
+  }
+
+  async function publish(payload) {
+    const mids = publishMids(payload);
+    const remoteDirection = new Map(sections(payload.sdp).map((s) => [s.mid, s.direction]));
+    for (const transceiver of pc.getTransceivers()) {
+      const mid = transceiver.mid;
+      if (mid === null || transceiver.stopped) continue;
+      const kind = mids.audio === mid ? "audio" : mids.video === mid ? "video" : null;
+      const theirs = remoteDirection.get(mid) || "sendrecv";
+      const theySend = theirs === "sendrecv" || theirs === "sendonly";
+      if (kind) {
+        const wanted = !(kind === "video" && audioOnly);
+        const track = wanted && local ? local.getTracks().find((t) => t.kind === kind) : null;
+        await transceiver.sender.replaceTrack(track || null);
+        if (track && local && transceiver.sender.setStreams) transceiver.sender.setStreams(local);
+        transceiver.direction = track ? (theySend ? "sendrecv" : "sendonly") : (theySend ? "recvonly" : "inactive");
+      } else if (transceiver.receiver.track.kind === "video" && audioOnly) {
+        transceiver.direction = "inactive"; // a weak link does not receive video either
+      } else if (theySend) {
+        transceiver.direction = "recvonly";
+      }
+    }
+  }
+
+  async function negotiate(payload) {
+    if (!payload || payload.type !== "offer" || typeof payload.sdp !== "string") return;
+    if (!pc || pc.signalingState === "closed") pc = open(payload);
+    offer = payload;
+    for (const [mid, entry] of Object.entries(payload.tracks || {})) {
+      if (entry && entry.seat) midSeat.set(mid, entry.seat);
+      if (entry && entry.active === false && entry.seat) dropTrack(entry.seat, entry.kind);
+    }
+    await pc.setRemoteDescription({ type: "offer", sdp: payload.sdp });
+    await publish(payload);
+    const answer = await pc.createAnswer();
+    await pc.setLocalDescription(answer);
+    const waiting = pendingIce;
+    pendingIce = [];
+    for (const c of waiting) await addIce(c);
+    const reply = await emit("media_answer", { sdp: pc.localDescription.sdp, type: "answer" });
+    if (!reply || !reply.ok) onError(`The server did not take our media answer (${reply && reply.code}).`);
+  }
+
+  async function addIce(payload) {
+    try {
+      await pc.addIceCandidate(payload.candidate ? payload : { candidate: "" });
+    } catch (error) {
+      console.warn("ICE candidate refused", error);
+    }
+  }
+
+  function startStats(peer) {
+    clearInterval(statsTimer);
+    statsState = null;
+    statsTimer = setInterval(async () => {
+      if (peer.connectionState !== "connected") return;
+      try {
+        const report = await peer.getStats();
+        const { seats, state } = summarise(report, (mid) => midSeat.get(mid), statsState);
+        statsState = state;
+        for (const [seat, stats] of seats) onStats(seat, stats);
+      } catch { /* the connection closed between ticks */ }
+    }, STATS_INTERVAL_MS);
+  }
+
+  function closePeer() {
+    clearInterval(statsTimer);
+    statsTimer = null;
+    if (pc) pc.close();
+    pc = null;
+    offer = null;
+    pendingIce = [];
+    midSeat.clear();
+    for (const [seat, stream] of remote) {
+      for (const t of stream.getTracks()) dropTrack(seat, t.kind);
+    }
+    remote.clear();
+  }
+
+  function serial(task) {
+    queue = queue.then(task).catch((error) => {
+      console.warn("media negotiation failed", error);
+      onError("Audio and video could not be set up; the session goes on without them.");
+    });
+    return queue;
+  }
+
+  return {
+    /** The microphone/camera stream to publish (null to publish nothing). */
+    setLocalStream(stream) { local = stream; },
+    /** Weak connection: publish no camera and receive no video, from the next offer on. */
+    setAudioOnly(on) { audioOnly = Boolean(on); },
+    handleOffer: (payload) => serial(() => negotiate(payload)),
+    handleIce: (payload) => serial(async () => {
+      if (!payload) return;
+      if (!pc || !pc.remoteDescription) pendingIce.push(payload);
+      else await addIce(payload);
+    }),
+    setMuted(muted) {
+      if (local) local.getAudioTracks().forEach((t) => { t.enabled = !muted; });
+    },
+    setCamera(on) {
+      if (local) local.getVideoTracks().forEach((t) => { t.enabled = Boolean(on); });
+    },
+    /** The link to the server dropped: its peer connection is gone, our tracks stay. */
+    reset: () => serial(async () => closePeer()),
+    close() {
+      closePeer();
+      if (local) local.getTracks().forEach((t) => t.stop());
+      local = null;
+    },
+  };
+}

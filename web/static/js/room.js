@@ -1,0 +1,178 @@
+// The room view: renders each RoomState the server sends — tiles for the seats
+// this participant sees and hears, the private-caucus notice, briefs, the phase
+// banner, the coach's and mediator's controls — and the mute/camera buttons.
+import { $, announce, el, paragraphs } from "./dom.js";
+import { SELF } from "./linkstats.js";
+import { createPhaseControls } from "./coach.js";
+import { createPhaseBanner } from "./phase.js";
+import { characterName, partyOf, publishes, seatLabel } from "./seats.js";
+import { createTiles } from "./tiles.js";
+import { createWhisperPanel } from "./whisper.js";
+
+function roleLine(state, seat) {
+  const party = partyOf(state, seat);
+  return party ? `${seatLabel(seat)} · as ${party.name}` : seatLabel(seat);
+}
+
+/** Why this participant sees nobody right now, or null if they see the room. */
+function awayNotice(state) {
+  const { phase, you, receiving } = state;
+  if (phase.kind === "ended") {
+    return { title: "The session has ended", text: "Thank you for taking part. You can close this page." };
+  }
+  if (phase.kind === "caucus" && receiving.length === 0) {
+    const party = characterName(state, phase.caucus_seat);
+    const text = you.role === "observer"
+      ? "Observers do not watch caucuses in this scenario. You will see the room again when the joint session resumes."
+      : "You cannot see or hear them, and they cannot see or hear you. You will be back together when the joint session resumes.";
+    return { title: `The mediator is in a private caucus with ${party}`, text };
+  }
+  return null;
+}
+
+function stageNote(state) {
+  const drives = state.you.capabilities.includes("drive_phases");
+  switch (state.phase.kind) {
+    case "lobby": return drives
+      ? "Lobby: everyone can see and hear each other. Start the joint session when the trainees are ready."
+      : "Waiting for the coach to start the joint session.";
+    case "timeout": return "Time-out: the role-play is paused and the coach can speak to everyone.";
+    case "debrief": return "Debrief: the role-play is over; the coach leads the discussion.";
+    default: return "";
+  }
+}
+
+/**
+ * ui: element ids in join.html. signal: connectSeat()'s result; media: createMedia()'s.
+ * local: the microphone/camera stream or null; audioOnly: the device-check choice.
+ */
+export function createRoom({ signal, media, local, audioOnly }) {
+  const banner = createPhaseBanner({ banner: $("phase-banner"), name: $("phase-name"), timer: $("phase-timer") });
+  const tiles = createTiles($("tiles"));
+  const streams = new Map(); // seat → received MediaStream
+  let state = null;
+  let controls = null;
+  let whispers = null;
+  let early = []; // whispers that arrived before the first state
+  let shownBriefs = "";
+  let muted = false;
+  let cameraOn = Boolean(local && local.getVideoTracks().length) && !audioOnly;
+
+  const muteButton = $("mute");
+  const cameraButton = $("camera");
+  const hasMic = Boolean(local && local.getAudioTracks().length);
+  muteButton.disabled = !hasMic;
+  cameraButton.disabled = !cameraOn;
+  if (!hasMic) muteButton.textContent = "No microphone";
+  if (!cameraOn) cameraButton.textContent = audioOnly ? "Audio only" : "No camera";
+
+  muteButton.addEventListener("click", () => {
+    muted = !muted;
+    media.setMuted(muted);
+    muteButton.textContent = muted ? "Unmute microphone" : "Mute microphone";
+    muteButton.classList.toggle("off", muted);
+    announce(muted ? "Microphone off." : "Microphone on.");
+    if (state) render(state);
+  });
+  cameraButton.addEventListener("click", () => {
+    cameraOn = !cameraOn;
+    media.setCamera(cameraOn);
+    cameraButton.textContent = cameraOn ? "Turn camera off" : "Turn camera on";
+    cameraButton.classList.toggle("off", !cameraOn);
+    announce(cameraOn ? "Camera on." : "Camera off.");
+    if (state) tiles.refresh(state.you.seat);
+  });
+
+  function renderBriefs() {
+    const key = JSON.stringify([state.briefs, state.scenario.summary]);
+    if (key === shownBriefs) return;
+    shownBriefs = key;
+    const you = state.you.seat;
+    const own = state.briefs[you] ?? (state.you.role === "observer" ? state.briefs.observer : undefined);
+    paragraphs($("brief"), own || "There is no confidential brief for your seat.");
+    const others = Object.keys(state.briefs).filter((k) => k !== you && !(k === "observer" && own === state.briefs.observer));
+    $("other-briefs").replaceChildren(...others.map((k) => {
+      const body = el("div", { class: "prose" });
+      paragraphs(body, state.briefs[k]);
+      const who = k === "observer" ? "Observers" : partyOf(state, k) ? `${seatLabel(k)} — ${characterName(state, k)}` : seatLabel(k);
+      return el("details", { class: "brief-other", dataset: { seat: k } }, el("summary", {}, `${who}: confidential brief`), body);
+    }));
+    $("other-briefs").hidden = others.length === 0;
+    paragraphs($("summary"), state.scenario.summary);
+  }
+
+  function renderStage() {
+    const you = state.you.seat;
+    const receiving = new Set(state.receiving);
+    const notice = awayNotice(state);
+    $("away").hidden = !notice;
+    $("away").dataset.kind = notice ? state.phase.kind : "";
+    if (notice) {
+      $("away-title").textContent = notice.title;
+      $("away-text").textContent = notice.text;
+    }
+    const note = stageNote(state);
+    $("stage-note").textContent = note;
+    $("stage-note").hidden = !note || Boolean(notice);
+
+    const visible = notice ? [] : state.roster.filter((p) =>
+      receiving.has(p.seat) || (p.seat === you && publishes(p.role)));
+    tiles.render(visible.map((p) => ({
+      seat: p.seat,
+      name: p.name,
+      role: roleLine(state, p.seat),
+      connected: p.connected,
+      self: p.seat === you,
+      note: !p.connected ? "reconnecting…" : p.seat === you && muted ? "muted" : "",
+    })));
+    for (const p of visible) {
+      if (p.seat === you) tiles.attach(you, local, true);
+      else tiles.attach(p.seat, streams.get(p.seat) || null);
+    }
+    const outside = notice ? [] : state.roster.filter((p) =>
+      p.seat !== you && publishes(p.role) && !receiving.has(p.seat));
+    $("others").textContent = outside.length
+      ? `Not in your audience right now: ${outside.map((p) => `${p.name} (${seatLabel(p.seat)})`).join(", ")}.`
+      : "";
+    $("others").hidden = outside.length === 0;
+  }
+
+  function render(next) {
+    state = next;
+    document.title = `${state.scenario.title} — Caucus`;
+    $("title").textContent = state.scenario.title;
+    $("you").textContent = `${seatLabel(state.you.seat)}${partyOf(state, state.you.seat) ? ` · ${characterName(state, state.you.seat)}` : ""}`;
+    $("room").dataset.role = state.you.role;
+    $("room").dataset.phase = state.phase.kind;
+    banner.update(state);
+    renderStage();
+    renderBriefs();
+    const caps = state.you.capabilities;
+    if (!controls && (caps.includes("drive_phases") || caps.includes("call_caucus"))) {
+      controls = createPhaseControls($("phase-controls"), signal.request.bind(signal));
+    }
+    if (controls) controls.update(state);
+    if (!whispers && caps.includes("whisper")) {
+      whispers = createWhisperPanel($("whispers"), state.you, signal.request.bind(signal));
+      early.forEach((w) => whispers.received(w));
+      early = [];
+    }
+    $("self-controls").hidden = !publishes(state.you.role);
+  }
+
+  return {
+    render,
+    whisper(message) {
+      if (whispers) whispers.received(message);
+      else early.push(message);
+    },
+    /** A seat's received media changed (stream null: one of its tracks ended). */
+    track(seat, stream) {
+      if (stream) streams.set(seat, stream);
+      if (state && tiles.has(seat)) tiles.attach(seat, streams.get(seat) || null);
+    },
+    stats(seat, stats) {
+      if (state) tiles.setStats(seat === SELF ? state.you.seat : seat, stats);
+    },
+  };
+}

@@ -1,0 +1,142 @@
+// The Socket.IO link to the server: join (and re-join after a drop) with the
+// seat token, hand every server event to the page, and report link status.
+import { io } from "/vendor/socket.io/socket.io.esm.min.js";
+
+const ACK_TIMEOUT_MS = 15000; // generous: a 500 ms RTT link with loss needs a few tries
+const LOG_LIMIT = 2000;
+
+/**
+ * Every event the page receives (and every join acknowledgement), in order.
+ * Tests read it to check what reached the browser; it holds nothing the page
+ * does not already show.
+ */
+const received = (window.__caucusLog = window.__caucusLog || []);
+function log(event, data) {
+  received.push({ event, data, at: Date.now() });
+  if (received.length > LOG_LIMIT) received.splice(0, received.length - LOG_LIMIT);
+}
+
+/** Join errors that trying again cannot fix. */
+const FINAL = new Set([
+  "token_expired", "token_invalid", "wrong_room", "unknown_room", "unknown_seat",
+  "seat_taken", "bad_request", "forbidden",
+]);
+
+/**
+ * Connect and take the seat. `on` receives:
+ *   state(roomState, outcome|null)  status(kind, detail)  whisper(msg)
+ *   offer(payload)  ice(payload)  linkDown()  replaced(reason)  fatal(message)
+ * status kinds: "connecting", "joining", "connected", "reconnecting", "left".
+ * `consent` is the participant's recording consent, kept here until the server
+ * accepts it (see sendConsent).
+ */
+export function connectSeat({ token, room, consent, on }) {
+  const socket = io({
+    transports: ["websocket"],
+    reconnectionDelay: 1000,
+    reconnectionDelayMax: 5000,
+    timeout: 10000,
+  });
+  let stopped = false;
+  let seated = false;
+  let latestNow = -Infinity;
+
+  function acceptState(state, outcome) {
+    // One connection delivers in order; this only guards a state from before a rejoin.
+    if (outcome === null && state.now_ms < latestNow) return;
+    latestNow = Math.max(latestNow, state.now_ms);
+    on.state(state, outcome);
+  }
+
+  async function join() {
+    on.status(seated ? "rejoining" : "joining");
+    let reply;
+    try {
+      reply = await socket.timeout(ACK_TIMEOUT_MS).emitWithAck("join", { token, room });
+    } catch {
+      // No answer in time on a live socket: treat the link as broken and start
+      // over. (A socket that dropped meanwhile reconnects and rejoins by itself.)
+      if (!stopped && socket.connected) { socket.disconnect(); socket.connect(); }
+      return;
+    }
+    log("ack:join", reply);
+    if (stopped) return;
+    if (!reply || !reply.ok) {
+      if (reply && FINAL.has(reply.code)) {
+        stop();
+        on.fatal(reply.message || "The server refused this join link.");
+      } else {
+        setTimeout(() => { if (!stopped && socket.connected) join(); }, 2000);
+      }
+      return;
+    }
+    seated = true;
+    latestNow = -Infinity;
+    acceptState(reply.state, reply.outcome);
+    on.status("connected", reply.outcome);
+    sendConsent();
+  }
+
+  function sendConsent() {
+    // The recording consent ticked on the device check lives in `consent` until
+    // the server has an event for it; `join` rejects unknown fields, so it is not
+    // sent there. Emit it here once the server accepts e.g. {"given": true}.
+    void consent;
+  }
+
+  function stop() {
+    stopped = true;
+    socket.io.reconnection(false);
+    socket.disconnect();
+  }
+
+  socket.onAny((event, data) => log(event, data));
+  socket.on("connect", join);
+  socket.on("disconnect", (reason) => {
+    on.linkDown();
+    if (stopped) return;
+    on.status("reconnecting", reason);
+    // The manager retries by itself except after a server-side disconnect
+    // (e.g. a restart); a replaced seat has stopped before this point.
+    if (reason === "io server disconnect") setTimeout(() => { if (!stopped) socket.connect(); }, 2000);
+  });
+  socket.on("connect_error", (error) => {
+    if (!stopped) on.status(seated ? "reconnecting" : "connecting", error && error.message);
+  });
+  socket.io.on("reconnect_attempt", (attempt) => {
+    if (!stopped) on.status("reconnecting", `attempt ${attempt}`);
+  });
+  socket.on("room_state", (state) => acceptState(state, null));
+  socket.on("whisper", (message) => on.whisper(message));
+  socket.on("media_offer", (payload) => on.offer(payload));
+  socket.on("media_ice", (payload) => on.ice(payload));
+  socket.on("replaced", (payload) => {
+    stop();
+    on.replaced((payload && payload.reason) || "joined from another connection");
+  });
+  on.status("connecting");
+
+  return {
+    socket,
+    get connected() { return socket.connected && seated && !stopped; },
+    /** Send a client event and wait for its ack; always resolves to {ok, ...}. */
+    async request(event, payload) {
+      if (!socket.connected) {
+        return { ok: false, code: "offline", message: "Not connected — try again when the connection is back." };
+      }
+      try {
+        return await socket.timeout(ACK_TIMEOUT_MS).emitWithAck(event, payload);
+      } catch {
+        return { ok: false, code: "timeout", message: "The server did not answer in time." };
+      }
+    },
+    /** Give up the seat at once (others see it empty) and stop reconnecting. */
+    async leave() {
+      const reply = await this.request("leave", {});
+      stop();
+      on.status("left");
+      return reply;
+    },
+    close: stop,
+  };
+}

@@ -1,0 +1,124 @@
+// A tile per visible seat: video (or initials), name and role, a speaking
+// indicator from the seat's audio, and the quality of its connection.
+import { el } from "./dom.js";
+import { quality } from "./linkstats.js";
+import { watchSpeaking } from "./meter.js";
+
+function initials(name) {
+  const words = String(name || "?").trim().split(/\s+/).filter(Boolean);
+  return words.slice(0, 2).map((w) => w[0].toUpperCase()).join("") || "?";
+}
+
+function createTile(seat) {
+  const video = el("video", { autoplay: true, playsinline: true, "aria-hidden": "true" });
+  const avatar = el("div", { class: "avatar", "aria-hidden": "true" });
+  const name = el("span", { class: "tile-name" });
+  const role = el("span", { class: "tile-role" });
+  const state = el("span", { class: "tile-state" });
+  const link = el("span", { class: "tile-link", dataset: { quality: "unknown" } }, "—");
+  const speaking = el("span", { class: "speaking-dot", "aria-hidden": "true" });
+  const li = el("li", { class: "tile", dataset: { seat } },
+    el("div", { class: "tile-media" }, video, avatar),
+    el("div", { class: "tile-info" },
+      el("div", { class: "tile-line" }, speaking, name, state),
+      el("div", { class: "tile-line" }, role, link)));
+  return { li, video, avatar, name, role, state, link, stream: null, watched: null, stopSpeaking: () => {} };
+}
+
+function hasLiveVideo(stream) {
+  return Boolean(stream && stream.getVideoTracks().some((t) => t.readyState === "live" && t.enabled && !t.muted));
+}
+
+export function createTiles(list) {
+  const tiles = new Map();
+  const listened = new WeakSet();
+
+  function refreshVideo(tile) {
+    tile.li.classList.toggle("has-video", hasLiveVideo(tile.stream));
+  }
+
+  function watch(tile) {
+    const audio = tile.stream ? tile.stream.getAudioTracks()[0] || null : null;
+    if (audio === tile.watched) return;
+    tile.watched = audio;
+    tile.stopSpeaking();
+    tile.li.classList.remove("speaking");
+    tile.stopSpeaking = audio
+      ? watchSpeaking(tile.stream, (on) => tile.li.classList.toggle("speaking", on))
+      : () => {};
+  }
+
+  // Tracks are added to a seat's stream by script, which fires no "addtrack":
+  // whoever changes the stream calls attach() again.
+  function bind(tile, stream, self) {
+    if (tile.stream !== stream) {
+      tile.stream = stream;
+      tile.video.muted = self; // never play your own microphone back to you
+      tile.video.srcObject = stream;
+      tile.li.classList.toggle("self", self);
+      if (stream) tile.video.play().catch(() => {}); // the join click allows autoplay
+    }
+    for (const track of stream ? stream.getTracks() : []) {
+      if (listened.has(track)) continue;
+      listened.add(track);
+      for (const type of ["mute", "unmute", "ended"]) track.addEventListener(type, () => refreshVideo(tile));
+    }
+    refreshVideo(tile);
+    watch(tile);
+  }
+
+  return {
+    /**
+     * Show exactly these seats, in this order. Each entry:
+     * {seat, name, role, connected, self, note}.
+     */
+    render(entries) {
+      const keep = new Set(entries.map((e) => e.seat));
+      for (const [seat, tile] of tiles) {
+        if (!keep.has(seat)) {
+          tile.stopSpeaking();
+          tile.li.remove();
+          tiles.delete(seat);
+        }
+      }
+      entries.forEach((entry, index) => {
+        let tile = tiles.get(entry.seat);
+        if (!tile) {
+          tile = createTile(entry.seat);
+          tiles.set(entry.seat, tile);
+        }
+        tile.name.textContent = entry.self ? `${entry.name} (you)` : entry.name;
+        tile.role.textContent = entry.role;
+        tile.avatar.textContent = initials(entry.name);
+        tile.state.textContent = entry.note || "";
+        tile.li.classList.toggle("offline", !entry.connected);
+        tile.li.setAttribute("aria-label", [entry.self ? `${entry.name}, you` : entry.name, entry.role, entry.note]
+          .filter(Boolean).join(", "));
+        if (list.children[index] !== tile.li) list.insertBefore(tile.li, list.children[index] || null);
+      });
+      list.dataset.count = String(entries.length);
+    },
+    /** Media for a seat arrived, changed or ended (stream may be null). */
+    attach(seat, stream, self = false) {
+      const tile = tiles.get(seat);
+      if (tile) bind(tile, stream, self);
+    },
+    has: (seat) => tiles.has(seat),
+    /** stats: {rttMs, lossPct, jitterMs} for the seat's link as this page sees it. */
+    setStats(seat, stats) {
+      const tile = tiles.get(seat);
+      if (!tile || !stats) return;
+      const level = quality(stats);
+      const rtt = stats.rttMs === null || stats.rttMs === undefined ? "–" : `${stats.rttMs} ms`;
+      const loss = `${(stats.lossPct || 0).toFixed(1)}% loss`;
+      tile.link.dataset.quality = level;
+      tile.link.textContent = `${rtt} · ${loss}`;
+      tile.link.setAttribute("aria-label", `Connection ${level}: round trip ${rtt}, ${loss}`);
+      tile.link.title = tile.link.getAttribute("aria-label");
+    },
+    refresh(seat) {
+      const tile = tiles.get(seat);
+      if (tile) refreshVideo(tile);
+    },
+  };
+}

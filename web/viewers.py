@@ -1,0 +1,82 @@
+"""Who is asking to review recordings: the admin, or a person identified by a seat token."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import time
+from dataclasses import dataclass
+
+from aiohttp import web
+
+from sessions.errors import DomainError
+from sessions.ids import RoomId, SeatId
+from signaling.tokens import TokenError, verify
+from web.keys import ADMIN_TOKEN, CATALOGUE, SECRET
+
+#: how long a signed media URL handed to the playback page stays valid
+MEDIA_URL_TTL_S = 6 * 3600
+
+
+class Unauthorized(DomainError):
+    code = "unauthorized"
+
+
+class NotFound(DomainError):
+    code = "not_found"
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """The admin (every session) or an identity (the sessions it sat in, in those seats)."""
+
+    identity: str | None
+    seats: dict[RoomId, SeatId]
+
+    @property
+    def is_admin(self) -> bool:
+        return self.identity is None
+
+    def seat_in(self, room_id: str) -> SeatId | None:
+        """The seat the viewer watches `room_id` from; raises NotFound if not theirs."""
+        if self.is_admin:
+            return None
+        seat = self.seats.get(RoomId(room_id))
+        if seat is None:
+            # Not "forbidden": a session that is not yours does not exist for you.
+            raise NotFound(f"there is no recording {room_id!r}")
+        return seat
+
+
+def viewer_of(request: web.Request) -> Viewer:
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        raise Unauthorized("send a seat token or the admin token (Authorization: Bearer …)")
+    if hmac.compare_digest(token.encode(), request.app[ADMIN_TOKEN].encode()):
+        return Viewer(None, {})
+    try:
+        claims = verify(request.app[SECRET], token)
+    except TokenError as exc:
+        raise Unauthorized(exc.message) from None
+    return Viewer(claims.identity, request.app[CATALOGUE].seats_of(claims.identity))
+
+
+def _signature(secret: str, segment_id: int, expires: int) -> str:
+    message = f"segment:{segment_id}:{expires}".encode()
+    return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
+
+
+def signed_query(secret: str, segment_id: int, now: float | None = None) -> str:
+    """A query string that lets a <video> element fetch one segment without headers."""
+    expires = int((time.time() if now is None else now) + MEDIA_URL_TTL_S)
+    return f"exp={expires}&sig={_signature(secret, segment_id, expires)}"
+
+
+def check_signed(request: web.Request, segment_id: int) -> None:
+    try:
+        expires = int(request.query.get("exp", ""))
+    except ValueError:
+        raise NotFound("there is no such segment") from None
+    expected = _signature(request.app[SECRET], segment_id, expires)
+    if expires < time.time() or not hmac.compare_digest(expected, request.query.get("sig", "")):
+        raise NotFound("there is no such segment")
