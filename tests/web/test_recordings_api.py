@@ -1,0 +1,233 @@
+"""Reviewing recordings over HTTP: each role sees its own sessions, caucuses stay private."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from recordings.recorder import SessionRecorder
+from sessions.ids import Identity, RoomId, SeatId
+from sessions.media_kinds import MediaKind
+from sessions.rooms import Room
+from sessions.timeline import Event, EventKind
+from tests.encoded_media import decoded_frames, opus_frames, vp8_frames
+from tests.live_server import LiveServer, start_server
+from web.keys import SCENARIOS
+
+SEATS = ("mediator", "party_a", "party_b", "coach")
+AUDIO = list(opus_frames(200))
+VIDEO = list(vp8_frames(100, keyframe_every=30))
+
+
+@dataclass
+class Recorded:
+    server: LiveServer
+    room: RoomId
+    other_room: RoomId
+
+    def token(self, seat: str, room: RoomId | None = None) -> str:
+        room = room or self.room
+        return self.server.token(room, seat, identity=f"{room}:{seat}")
+
+
+def record_session(server: LiveServer, coach_identity: str) -> RoomId:
+    """A session with a joint stretch, a caucus with party_a and a whisper, recorded."""
+    room_id = server.simulation()
+    catalogue = server.catalogue
+    scenario = server.app[SCENARIOS]["boundary-fence"]
+    room = Room.create(room_id, scenario, 0)
+    for seat in SEATS:
+        identity = Identity(coach_identity if seat == "coach" else f"{room_id}:{seat}")
+        room, _, event = room.join(identity, seat, SeatId(seat), 0)
+        catalogue.append_event(room_id, event)
+        if seat != "coach":
+            room, event = room.answer_consent(SeatId(seat), True, 0)
+            catalogue.append_event(room_id, event)
+    recorder = SessionRecorder(
+        room_id, server.config.recordings_dir / room_id, catalogue, lambda seat: None
+    )
+    audio, video = iter(AUDIO), iter(VIDEO)
+    t = 0
+    for request in ("joint", "caucus:party_a", "joint"):
+        room, event = room.change_phase(SeatId("coach"), request, t)
+        catalogue.append_event(room_id, event)
+        recorder.update(room, t)
+        if request.startswith("caucus"):
+            catalogue.append_event(
+                room_id,
+                Event(
+                    t + 10,
+                    EventKind.WHISPER,
+                    SeatId("coach"),
+                    {"to": "mediator", "text": "probe interests"},
+                ),
+            )
+        for step in range(0, 1000, 20):
+            data, ts = next(audio)
+            recorder.on_frame(SeatId("party_a"), MediaKind.AUDIO, "opus", 48000, data, ts, t + step)
+            if step % 40 == 0:
+                data, ts = next(video)
+                recorder.on_frame(
+                    SeatId("mediator"), MediaKind.VIDEO, "vp8", 90000, data, ts, t + step
+                )
+        t += 1000
+    recorder.close(t)
+    return room_id
+
+
+@pytest.fixture
+async def recorded(tmp_path: Path) -> AsyncIterator[Recorded]:
+    server = await start_server(tmp_path)
+    yield Recorded(server, record_session(server, "coach-ana"), record_session(server, "coach-ben"))
+    await server.stop()
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[aiohttp.ClientSession]:
+    async with aiohttp.ClientSession() as session:
+        yield session
+
+
+async def get(http: aiohttp.ClientSession, url: str, token: str) -> tuple[int, object]:
+    async with http.get(url, headers={"Authorization": f"Bearer {token}"}) as r:
+        return r.status, await r.json()
+
+
+async def test_each_role_lists_only_its_own_sessions(
+    recorded: Recorded, http: aiohttp.ClientSession
+) -> None:
+    url = f"{recorded.server.url}/api/recordings"
+    status, admin = await get(http, url, recorded.server.config.admin_token)
+    assert status == 200 and {r["id"] for r in admin} == {recorded.room, recorded.other_room}
+    _, party = await get(http, url, recorded.token("party_a"))
+    assert [(r["id"], r["your_seat"], r["status"]) for r in party] == [
+        (recorded.room, "party_a", "complete")
+    ]
+    coach_ana = recorded.server.token(recorded.room, "coach", identity="coach-ana")
+    _, coach = await get(http, url, coach_ana)
+    assert [r["id"] for r in coach] == [recorded.room]
+
+
+async def test_a_party_never_sees_the_other_partys_caucus(
+    recorded: Recorded, http: aiohttp.ClientSession
+) -> None:
+    url = f"{recorded.server.url}/api/recordings/{recorded.room}"
+    _, b = await get(http, url, recorded.token("party_b"))
+    assert {s["visibility"] for s in b["segments"]} == {"public"}
+    caucus = [band for band in b["phases"] if band["phase"] == "caucus:party_a"]
+    assert caucus and all(band["hidden"] for band in caucus)
+    assert not any(e["kind"] == "whisper" for e in b["timeline"])
+    assert all(e.get("visibility") != "caucus:party_a" for e in b["timeline"])
+    _, a = await get(http, url, recorded.token("party_a"))
+    assert "caucus:party_a" in {s["visibility"] for s in a["segments"]}
+    assert not any(band["hidden"] for band in a["phases"])
+    _, mediator = await get(http, url, recorded.token("mediator"))
+    assert any(e["kind"] == "whisper" for e in mediator["timeline"])
+
+
+async def test_a_segment_url_streams_a_file_that_decodes(
+    recorded: Recorded, http: aiohttp.ClientSession, tmp_path: Path
+) -> None:
+    _, detail = await get(
+        http, f"{recorded.server.url}/api/recordings/{recorded.room}", recorded.token("party_a")
+    )
+    segment = next(s for s in detail["segments"] if s["kind"] == "video")
+    async with http.get(recorded.server.url + segment["url"]) as r:
+        assert r.status == 200 and r.content_type == "video/webm"
+        (tmp_path / "seg.webm").write_bytes(await r.read())
+    assert len(decoded_frames(str(tmp_path / "seg.webm"), "video")) > 10
+
+
+@pytest.mark.parametrize(
+    "mangle",
+    [
+        lambda url: url.replace("sig=", "sig=0"),
+        lambda url: url.split("?")[0],
+        lambda url: url.replace("exp=", "exp=1"),
+        lambda url: url.replace("/segments/", "/segments/..%2F..%2F"),
+        lambda url: url.replace("/segments/", "/segments/99999"),
+        lambda url: url.replace("/segments/", "/segments/x"),
+    ],
+)
+async def test_a_tampered_or_unknown_segment_url_gets_404(
+    recorded: Recorded, http: aiohttp.ClientSession, mangle: object
+) -> None:
+    _, detail = await get(
+        http,
+        f"{recorded.server.url}/api/recordings/{recorded.room}",
+        recorded.server.config.admin_token,
+    )
+    url = mangle(detail["segments"][0]["url"])  # type: ignore[operator]
+    async with http.get(recorded.server.url + url) as r:
+        assert r.status == 404
+
+
+async def test_a_segment_of_another_session_is_not_served_under_this_one(
+    recorded: Recorded, http: aiohttp.ClientSession
+) -> None:
+    _, other = await get(
+        http,
+        f"{recorded.server.url}/api/recordings/{recorded.other_room}",
+        recorded.server.config.admin_token,
+    )
+    url = other["segments"][0]["url"].replace(recorded.other_room, recorded.room)
+    async with http.get(recorded.server.url + url) as r:
+        assert r.status == 404
+
+
+@pytest.mark.parametrize(
+    ("who", "status", "code"),
+    [
+        ("party_a", 403, "forbidden"),
+        ("coach_ben", 404, "not_found"),
+        ("nobody", 401, "unauthorized"),
+    ],
+)
+async def test_only_an_admin_deletes_and_others_change_nothing(
+    recorded: Recorded, http: aiohttp.ClientSession, who: str, status: int, code: str
+) -> None:
+    tokens = {
+        "party_a": recorded.token("party_a"),
+        "coach_ben": recorded.server.token(recorded.other_room, "coach", identity="coach-ben"),
+        "nobody": "not-a-token",
+    }
+    before = recorded.server.catalogue.segments(recorded.room)
+    async with http.delete(
+        f"{recorded.server.url}/api/recordings/{recorded.room}",
+        headers={"Authorization": f"Bearer {tokens[who]}"},
+    ) as r:
+        assert r.status == status
+        assert (await r.json())["code"] == code
+    assert recorded.server.catalogue.segments(recorded.room) == before
+    assert all(Path(s.path).exists() for s in before)
+
+
+async def test_an_admin_deletes_a_recording_with_its_files(
+    recorded: Recorded, http: aiohttp.ClientSession
+) -> None:
+    files = [Path(s.path) for s in recorded.server.catalogue.segments(recorded.room)]
+    admin = {"Authorization": f"Bearer {recorded.server.config.admin_token}"}
+    url = f"{recorded.server.url}/api/recordings/{recorded.room}"
+    async with http.delete(url, headers=admin) as r:
+        assert r.status == 200
+    assert not any(f.exists() for f in files)
+    async with http.get(url, headers=admin) as r:
+        assert r.status == 404
+    status, _ = await get(
+        http,
+        f"{recorded.server.url}/api/recordings/{recorded.other_room}",
+        recorded.server.config.admin_token,
+    )
+    assert status == 200
+
+
+@pytest.mark.parametrize("path", ["/api/recordings/nope", "/api/recordings/..%2F..%2Fetc"])
+async def test_unknown_recordings_get_404(
+    recorded: Recorded, http: aiohttp.ClientSession, path: str
+) -> None:
+    status, body = await get(http, recorded.server.url + path, recorded.server.config.admin_token)
+    assert status == 404 and body["code"] == "not_found"  # type: ignore[index]
