@@ -9,19 +9,22 @@ import socketio
 from aiohttp import web
 
 from caucus.config import Config
+from recordings.annotations import AnnotationStore
 from recordings.catalogue import Catalogue
+from recordings.feedback import Feedback
 from recordings.recovery import recover_interrupted
 from sessions.scenarios import builtin_scenarios
 from signaling.directory import RoomDirectory
 from signaling.media_port import MediaPort, NoMedia
 from signaling.namespace import SimulationNamespace
 from signaling.protocol import MAX_PACKET_BYTES
-from web import api, pages, recordings_api
+from web import annotations_api, api, pages, recordings_api
 from web.errors import errors_as_json
 from web.keys import (
     ADMIN_TOKEN,
     CATALOGUE,
     DIRECTORY,
+    FEEDBACK,
     PUBLIC_URL,
     RECORDINGS_DIR,
     SCENARIOS,
@@ -58,6 +61,7 @@ def create_app(config: Config, media: MediaPort | None = None) -> web.Applicatio
             "simulation %s was interrupted; its recording plays up to the crash", room_id
         )
     scenarios = builtin_scenarios()
+    feedback = Feedback(AnnotationStore(config.database_path), catalogue, scenarios)
     directory = RoomDirectory(catalogue, scenarios)
     namespace = SimulationNamespace(directory, config.secret, media or NoMedia(), config.grace_s)
     sio = socket_server(config)
@@ -71,10 +75,12 @@ def create_app(config: Config, media: MediaPort | None = None) -> web.Applicatio
     app[ADMIN_TOKEN] = config.admin_token
     app[PUBLIC_URL] = config.public_url or ""
     app[RECORDINGS_DIR] = config.recordings_dir
+    app[FEEDBACK] = feedback
     app[NAMESPACE] = namespace
     app[SOCKETS] = sio
     app.add_routes(pages.routes)
     app.add_routes(api.routes)
+    app.add_routes(annotations_api.routes)
     app.add_routes(recordings_api.routes)
     pages.add_static(app)
 
@@ -82,6 +88,7 @@ def create_app(config: Config, media: MediaPort | None = None) -> web.Applicatio
         yield
         await namespace.close()
         await namespace.media.close()
+        feedback.store.close()
         catalogue.close()
 
     async def disconnect_sockets(app: web.Application) -> None:

@@ -8,6 +8,7 @@ from pathlib import Path
 from aiohttp import web
 
 from recordings.catalogue import Catalogue
+from recordings.feedback import Feedback
 from sessions.ids import ScenarioId
 from sessions.scenarios import Scenario
 from signaling.directory import RoomDirectory
@@ -20,3 +21,4 @@ ADMIN_TOKEN = web.AppKey("admin_token", str)
 #: base of issued join links; "" means the origin the admin called the API on
 PUBLIC_URL = web.AppKey("public_url", str)
 RECORDINGS_DIR = web.AppKey("recordings_dir", Path)
+FEEDBACK = web.AppKey("feedback", Feedback)

@@ -58,7 +58,9 @@ def viewer_of(request: web.Request) -> Viewer:
         claims = verify(request.app[SECRET], token)
     except TokenError as exc:
         raise Unauthorized(exc.message) from None
-    return Viewer(claims.identity, request.app[CATALOGUE].seats_of(claims.identity))
+    # The token itself admits its holder to its own seat, joined or not.
+    seats = {claims.room: claims.seat} | request.app[CATALOGUE].seats_of(claims.identity)
+    return Viewer(claims.identity, seats)
 
 
 def _signature(secret: str, segment_id: int, expires: int) -> str:

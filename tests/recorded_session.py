@@ -1,0 +1,74 @@
+"""A recorded session for review tests: joint, a caucus with party_a, joint again."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from recordings.recorder import SessionRecorder
+from sessions.ids import Identity, RoomId, SeatId
+from sessions.media_kinds import MediaKind
+from sessions.rooms import Room
+from sessions.timeline import Event, EventKind
+from tests.encoded_media import opus_frames, vp8_frames
+from tests.live_server import LiveServer
+from web.keys import SCENARIOS
+
+SEATS = ("mediator", "party_a", "party_b", "coach")
+AUDIO = list(opus_frames(200))
+VIDEO = list(vp8_frames(100, keyframe_every=30))
+
+
+@dataclass
+class Recorded:
+    server: LiveServer
+    room: RoomId
+    other_room: RoomId
+
+    def token(self, seat: str, room: RoomId | None = None) -> str:
+        room = room or self.room
+        return self.server.token(room, seat, identity=f"{room}:{seat}")
+
+
+def record_session(server: LiveServer, coach_identity: str) -> RoomId:
+    """A session with a joint stretch, a caucus with party_a and a whisper, recorded."""
+    room_id = server.simulation()
+    catalogue = server.catalogue
+    scenario = server.app[SCENARIOS]["boundary-fence"]
+    room = Room.create(room_id, scenario, 0)
+    for seat in SEATS:
+        identity = Identity(coach_identity if seat == "coach" else f"{room_id}:{seat}")
+        room, _, event = room.join(identity, seat, SeatId(seat), 0)
+        catalogue.append_event(room_id, event)
+        if seat != "coach":
+            room, event = room.answer_consent(SeatId(seat), True, 0)
+            catalogue.append_event(room_id, event)
+    recorder = SessionRecorder(
+        room_id, server.config.recordings_dir / room_id, catalogue, lambda seat: None
+    )
+    audio, video = iter(AUDIO), iter(VIDEO)
+    t = 0
+    for request in ("joint", "caucus:party_a", "joint"):
+        room, event = room.change_phase(SeatId("coach"), request, t)
+        catalogue.append_event(room_id, event)
+        recorder.update(room, t)
+        if request.startswith("caucus"):
+            catalogue.append_event(
+                room_id,
+                Event(
+                    t + 10,
+                    EventKind.WHISPER,
+                    SeatId("coach"),
+                    {"to": "mediator", "text": "probe interests"},
+                ),
+            )
+        for step in range(0, 1000, 20):
+            data, ts = next(audio)
+            recorder.on_frame(SeatId("party_a"), MediaKind.AUDIO, "opus", 48000, data, ts, t + step)
+            if step % 40 == 0:
+                data, ts = next(video)
+                recorder.on_frame(
+                    SeatId("mediator"), MediaKind.VIDEO, "vp8", 90000, data, ts, t + step
+                )
+        t += 1000
+    recorder.close(t)
+    return room_id

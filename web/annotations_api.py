@@ -1,0 +1,111 @@
+"""Feedback over HTTP: annotations on a recording, their exports, a trainee's summary."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from recordings.exports import to_csv, to_json, to_webvtt, trainee_summary
+from recordings.feedback import Author, draft_from
+from sessions.errors import NotPermitted
+from sessions.ids import RoomId
+from web.api import body
+from web.keys import CATALOGUE, FEEDBACK, SCENARIOS
+from web.viewers import NotFound, viewer_of
+
+routes = web.RouteTableDef()
+NOTE_FIELDS = {"t_ms", "text", "skill", "rating", "target", "visibility", "reply_to"}
+
+
+def _author(request: web.Request) -> tuple[RoomId, Author]:
+    viewer = viewer_of(request)
+    room_id = RoomId(request.match_info["room"])
+    seat = viewer.seat_in(room_id)
+    if request.app[CATALOGUE].simulation(room_id) is None:
+        raise NotFound(f"there is no recording {room_id!r}")
+    return room_id, Author(viewer.identity, seat)
+
+
+@routes.get("/api/recordings/{room}/annotations")
+async def list_notes(request: web.Request) -> web.Response:
+    room_id, author = _author(request)
+    return web.json_response(request.app[FEEDBACK].visible(room_id, author))
+
+
+@routes.post("/api/recordings/{room}/annotations")
+async def add_note(request: web.Request) -> web.Response:
+    room_id, author = _author(request)
+    feedback = request.app[FEEDBACK]
+    draft = draft_from(await body(request, NOTE_FIELDS))
+    note = feedback.add(room_id, author, draft, feedback.recorded_end_ms(room_id))
+    return web.json_response(note, status=201)
+
+
+@routes.patch("/api/recordings/{room}/annotations/{note}")
+async def edit_note(request: web.Request) -> web.Response:
+    room_id, author = _author(request)
+    feedback = request.app[FEEDBACK]
+    note_id = request.match_info["note"]
+    current = feedback.store.get(room_id, note_id) or {}
+    changes = await body(request, NOTE_FIELDS - {"reply_to"})
+    merged: dict[str, Any] = {k: current.get(k) for k in NOTE_FIELDS} | dict(changes)
+    draft = draft_from(merged)
+    note = feedback.edit(room_id, note_id, author, draft, feedback.recorded_end_ms(room_id))
+    return web.json_response(note)
+
+
+@routes.delete("/api/recordings/{room}/annotations/{note}")
+async def delete_note(request: web.Request) -> web.Response:
+    room_id, author = _author(request)
+    request.app[FEEDBACK].delete(room_id, request.match_info["note"], author)
+    return web.json_response({"ok": True})
+
+
+@routes.get(r"/api/recordings/{room}/annotations.{fmt:vtt|csv|json}")
+async def export_notes(request: web.Request) -> web.Response:
+    room_id, author = _author(request)
+    notes = request.app[FEEDBACK].visible(room_id, author)
+    record = request.app[CATALOGUE].simulation(room_id)
+    assert record is not None
+    scenario = request.app[SCENARIOS][record.scenario_id]
+    fmt = request.match_info["fmt"]
+    filename = f'attachment; filename="caucus-{room_id}-feedback.{fmt}"'
+    if fmt == "vtt":
+        return web.Response(
+            text=to_webvtt(notes, scenario),
+            content_type="text/vtt",
+            headers={"Content-Disposition": filename},
+        )
+    if fmt == "csv":
+        return web.Response(
+            text=to_csv(notes), content_type="text/csv", headers={"Content-Disposition": filename}
+        )
+    return web.Response(
+        text=to_json(notes, scenario, room_id),
+        content_type="application/json",
+        headers={"Content-Disposition": filename},
+    )
+
+
+@routes.get("/api/trainees/{identity}/summary")
+async def summary(request: web.Request) -> web.Response:
+    """Feedback addressed to one trainee across their sessions (they or an admin ask)."""
+    viewer = viewer_of(request)
+    identity = request.match_info["identity"]
+    if not viewer.is_admin and viewer.identity != identity:
+        raise NotPermitted("a trainee's summary is for the trainee and admins")
+    catalogue, feedback = request.app[CATALOGUE], request.app[FEEDBACK]
+    sessions = []
+    for room_id, seat in catalogue.seats_of(identity).items():
+        record = catalogue.simulation(room_id)
+        if record is None:
+            continue
+        scenario = request.app[SCENARIOS][record.scenario_id]
+        notes = [
+            n
+            for n in feedback.visible(room_id, Author(identity, seat))
+            if n["target"] == seat and not n["reply_to"]
+        ]
+        sessions.append((room_id, seat, scenario, notes))
+    return web.json_response(trainee_summary(identity, sessions))
