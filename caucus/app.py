@@ -63,7 +63,9 @@ def create_app(config: Config, media: MediaPort | None = None) -> web.Applicatio
     scenarios = builtin_scenarios()
     feedback = Feedback(AnnotationStore(config.database_path), catalogue, scenarios)
     directory = RoomDirectory(catalogue, scenarios)
-    namespace = SimulationNamespace(directory, config.secret, media or NoMedia(), config.grace_s)
+    namespace = SimulationNamespace(
+        directory, config.secret, media or NoMedia(), config.grace_s, feedback
+    )
     sio = socket_server(config)
     sio.register_namespace(namespace)
     sio.attach(app)

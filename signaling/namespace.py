@@ -9,16 +9,18 @@ from typing import Any
 
 import socketio
 
+from recordings.feedback import Author, Feedback, draft_from
 from sessions.audience import audience
 from sessions.errors import DomainError, NotPermitted, NotSeated
 from sessions.ids import RoomId, SeatId
-from sessions.roles import role_of
+from sessions.roles import Role, role_of
 from sessions.timeline import Event, EventKind
 from sessions.views import view_for, visible_briefs
 from signaling.directory import LiveRoom, RoomDirectory
 from signaling.media_port import MediaPort
 from signaling.protocol import (
     MAX_CANDIDATE_CHARS,
+    MAX_LAG_MS,
     MAX_PHASE_CHARS,
     MAX_PLANNED_S,
     MAX_ROOM_ID_CHARS,
@@ -46,11 +48,17 @@ Handler = Callable[[str, object], Awaitable[dict[str, Any]]]
 
 class SimulationNamespace(socketio.AsyncNamespace):
     def __init__(
-        self, directory: RoomDirectory, secret: str, media: MediaPort, grace_s: float
+        self,
+        directory: RoomDirectory,
+        secret: str,
+        media: MediaPort,
+        grace_s: float,
+        feedback: Feedback | None = None,
     ) -> None:
         super().__init__(NAMESPACE)
         self.directory = directory
         self.media = media
+        self.feedback = feedback
         self._secret = secret
         self._grace_s = grace_s
         self._handlers: dict[str, Handler] = {
@@ -60,6 +68,7 @@ class SimulationNamespace(socketio.AsyncNamespace):
             ClientEvent.WHISPER: self._whisper,
             ClientEvent.BRIEF: self._brief,
             ClientEvent.CONSENT: self._consent,
+            ClientEvent.ANNOTATE: self._annotate,
             ClientEvent.MEDIA_ANSWER: self._media_answer,
             ClientEvent.MEDIA_ICE: self._media_ice,
         }
@@ -218,6 +227,31 @@ class SimulationNamespace(socketio.AsyncNamespace):
             self.directory.commit(live, room, event)
         await self._broadcast(live)
         return ok(consent=room.participants[seat].consent.value)
+
+    async def _annotate(self, sid: str, data: object) -> dict[str, Any]:
+        """A live note, placed at the moment its author saw what it is about.
+
+        `lag_ms` is the client's estimate of how long ago, on the server's media
+        clock, the moment happened: time since the keystroke + the media playout
+        delay + half the signalling round trip (docs/protocol.md).
+        """
+        fields = payload(data, {"text", "skill", "rating", "target", "visibility", "lag_ms"})
+        lag_ms = integer(fields, "lag_ms", 0, MAX_LAG_MS) or 0
+        live, seat = self._seated(sid)
+        if self.feedback is None:
+            raise BadPayload(ErrorCode.UNKNOWN_EVENT, "this server keeps no feedback")
+        now = self.directory.now_ms(live)
+        draft = draft_from({k: v for k, v in fields.items() if k != "lag_ms"}, max(0, now - lag_ms))
+        identity = live.room.participants[seat].identity
+        note = self.feedback.add(live.id, Author(identity, seat), draft, now)
+        staff = [
+            other_sid
+            for other, other_sid in live.sockets.items()
+            if other_sid != sid and role_of(other) in (Role.COACH, Role.ADMIN)
+        ]
+        for other_sid in staff:
+            await self.emit(ServerEvent.ANNOTATION, note, to=other_sid)
+        return ok(annotation=note)
 
     async def _brief(self, sid: str, data: object) -> dict[str, Any]:
         fields = payload(data, {"seat"})

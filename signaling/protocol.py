@@ -28,6 +28,7 @@ class ClientEvent(StrEnum):
     WHISPER = "whisper"
     BRIEF = "brief"
     CONSENT = "consent"
+    ANNOTATE = "annotate"
     MEDIA_ANSWER = "media_answer"
     MEDIA_ICE = "media_ice"
 
@@ -38,6 +39,7 @@ class ServerEvent(StrEnum):
     ROOM_STATE = "room_state"
     WHISPER = "whisper"
     REPLACED = "replaced"
+    ANNOTATION = "annotation"
     MEDIA_OFFER = "media_offer"
     MEDIA_ICE = "media_ice"
 
@@ -60,6 +62,8 @@ MAX_PHASE_CHARS = 32
 MAX_WHISPER_CHARS = 1000
 MAX_PLANNED_S = 4 * 3600
 MAX_SDP_CHARS = 64 * 1024
+#: a live note may be placed at most this far before it reached the server
+MAX_LAG_MS = 60_000
 MAX_CANDIDATE_CHARS = 1024
 #: engine.io refuses (and disconnects) any single packet above this
 MAX_PACKET_BYTES = 128 * 1024
