@@ -13,6 +13,7 @@ from recordings.annotations import AnnotationStore
 from recordings.catalogue import Catalogue
 from recordings.feedback import Feedback
 from recordings.recovery import recover_interrupted
+from recordings.service import Recordings
 from sessions.scenarios import builtin_scenarios
 from signaling.directory import RoomDirectory
 from signaling.media_port import MediaPort, NoMedia
@@ -35,6 +36,7 @@ logger = logging.getLogger(__name__)
 
 NAMESPACE = web.AppKey("namespace", SimulationNamespace)
 SOCKETS = web.AppKey("sockets", socketio.AsyncServer)
+RECORDINGS = web.AppKey("recordings", Recordings)
 MAX_BODY_BYTES = 64 * 1024
 
 
@@ -63,6 +65,8 @@ def create_app(config: Config, media: MediaPort | None = None) -> web.Applicatio
     scenarios = builtin_scenarios()
     feedback = Feedback(AnnotationStore(config.database_path), catalogue, scenarios)
     directory = RoomDirectory(catalogue, scenarios)
+    recordings = Recordings(catalogue, config.recordings_dir, directory.session_ms)
+    directory.observers.append(recordings.room_changed)
     namespace = SimulationNamespace(
         directory, config.secret, media or NoMedia(), config.grace_s, feedback
     )
@@ -78,6 +82,7 @@ def create_app(config: Config, media: MediaPort | None = None) -> web.Applicatio
     app[PUBLIC_URL] = config.public_url or ""
     app[RECORDINGS_DIR] = config.recordings_dir
     app[FEEDBACK] = feedback
+    app[RECORDINGS] = recordings
     app[NAMESPACE] = namespace
     app[SOCKETS] = sio
     app.add_routes(pages.routes)
@@ -90,6 +95,7 @@ def create_app(config: Config, media: MediaPort | None = None) -> web.Applicatio
         yield
         await namespace.close()
         await namespace.media.close()
+        recordings.close()
         feedback.store.close()
         catalogue.close()
 

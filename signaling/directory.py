@@ -82,6 +82,8 @@ class RoomDirectory:
         self._scenarios = scenarios
         self._clock = clock
         self._rooms: dict[RoomId, LiveRoom] = {}
+        #: told of every committed change, e.g. the recorder (room, session time)
+        self.observers: list[Callable[[Room, int], None]] = []
         self._by_socket: dict[str, tuple[LiveRoom, SeatId]] = {}
 
     def get(self, room_id: str) -> LiveRoom:
@@ -105,6 +107,10 @@ class RoomDirectory:
     def rooms(self) -> list[LiveRoom]:
         return list(self._rooms.values())
 
+    def session_ms(self, room_id: RoomId) -> int:
+        """Session time of a live room."""
+        return self.now_ms(self._rooms[room_id])
+
     def now_ms(self, live: LiveRoom) -> int:
         """Session time: ms since the room's t0."""
         return ms_since(live.t0_ms, self._clock())
@@ -113,6 +119,8 @@ class RoomDirectory:
         """Make `room` current and store the event that produced it."""
         self._timelines.append_event(live.id, event)
         live.room = room
+        for observer in self.observers:
+            observer(room, event.t_ms)
 
     def locate(self, sid: str) -> tuple[LiveRoom, SeatId] | None:
         return self._by_socket.get(sid)
