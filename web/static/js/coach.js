@@ -6,7 +6,12 @@ import { characterName } from "./seats.js";
 
 function moves(state) {
   const all = [
-    { to: "joint", label: state.phase.kind === "caucus" ? "Back to joint session" : "Start joint session" },
+    {
+      to: "joint",
+      // The mediator only ever returns to the joint session; the coach also opens it.
+      label: state.phase.kind === "caucus" || !state.you.capabilities.includes("drive_phases")
+        ? "Back to joint session" : "Start joint session",
+    },
     ...state.scenario.parties.map((p) => ({
       to: `caucus:${p.seat}`,
       label: `Caucus with ${characterName(state, p.seat)}`,

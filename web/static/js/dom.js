@@ -38,14 +38,21 @@ export function show(node, visible) {
 }
 
 /**
- * Say something to screen readers through a polite live region. The text is
- * cleared first so that the same message twice is announced twice.
+ * Say something to screen readers through a polite live region. Messages from
+ * one moment (a phase change that also starts the recording) are read together;
+ * the region is cleared first so that the same message twice is read twice.
  */
+let pending = [];
 export function announce(text) {
   const region = $("announcer");
   if (!region) return;
+  pending.push(text);
+  if (pending.length > 1) return;
   region.textContent = "";
-  setTimeout(() => { region.textContent = text; }, 50);
+  setTimeout(() => {
+    region.textContent = pending.join(" ");
+    pending = [];
+  }, 50);
 }
 
 /** "mm:ss" or "h:mm:ss" for a duration in milliseconds (sign ignored). */

@@ -32,13 +32,21 @@ function notice(title, text, action = null) {
 const reload = (label) => ({ label, run: () => location.reload() });
 
 let bannerTimer = null;
+/** kind: see connectSeat(); detail: the join outcome, or why the link is down. */
 function linkStatus(kind, outcome) {
   const pill = $("link");
   const banner = $("conn-banner");
   pill.dataset.state = kind;
+  $("room").dataset.link = kind; // dims what may be out of date while the link is down
   clearTimeout(bannerTimer);
   if (kind === "connecting" || kind === "joining") {
     pill.textContent = kind === "joining" ? "Joining…" : "Connecting…";
+    if (kind === "connecting" && outcome) {
+      // The first connection failed (detail is the error): say so while Socket.IO retries.
+      banner.dataset.state = "down";
+      banner.textContent = "Cannot reach the Caucus server. Retrying…";
+      banner.hidden = false;
+    }
   } else if (kind === "reconnecting" || kind === "rejoining") {
     pill.textContent = "Reconnecting…";
     banner.dataset.state = "down";
@@ -63,8 +71,7 @@ function enter(check, role) {
   audioContext(); // inside the click: browsers start audio only after a gesture
   const local = publishes(role) ? check.release() : (check.discard(), null);
   const audioOnly = check.audioOnly();
-  // Recording consent stays on the client until the server has an event for it.
-  const consent = { recording: $("consent").checked, atClientMs: Date.now() };
+  const consent = needsConsent(role) ? { recording: $("consent").checked } : null;
   $("setup").hidden = true;
   $("room").hidden = false;
   $("main").focus();

@@ -113,7 +113,7 @@ export function createMedia({ socket, onTrack, onTrackEnded = () => {}, onStats 
     const remoteDirection = new Map(sections(payload.sdp).map((s) => [s.mid, s.direction]));
     for (const transceiver of pc.getTransceivers()) {
       const mid = transceiver.mid;
-      if (mid === null || transceiver.stopped) continue;
+      if (mid === null || transceiver.currentDirection === "stopped") continue;
       const kind = mids.audio === mid ? "audio" : mids.video === mid ? "video" : null;
       const theirs = remoteDirection.get(mid) || "sendrecv";
       const theySend = theirs === "sendrecv" || theirs === "sendonly";

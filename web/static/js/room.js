@@ -55,6 +55,7 @@ export function createRoom({ signal, media, local, audioOnly }) {
   let whispers = null;
   let early = []; // whispers that arrived before the first state
   let shownBriefs = "";
+  let recordingWasOn = false;
   let muted = false;
   let cameraOn = Boolean(local && local.getVideoTracks().length) && !audioOnly;
 
@@ -101,6 +102,28 @@ export function createRoom({ signal, media, local, audioOnly }) {
     paragraphs($("summary"), state.scenario.summary);
   }
 
+  function tileNote(p) {
+    if (!p.connected) return "reconnecting…";
+    if (p.seat === state.you.seat) return muted ? "muted" : "";
+    // Staff see who has not (yet) agreed to be recorded.
+    if (state.you.capabilities.includes("drive_phases") && (p.role === "mediator" || p.role === "party")) {
+      if (p.consent === "pending") return "consent pending";
+      if (p.consent === "declined") return "not recorded";
+    }
+    return "";
+  }
+
+  function renderRecording() {
+    const rec = state.recording;
+    const pill = $("recording");
+    const on = Boolean(rec && rec.on);
+    pill.hidden = !on;
+    pill.dataset.you = String(Boolean(on && rec.you));
+    pill.textContent = on ? (rec.you ? "Recording" : "Recording — not you") : "";
+    if (on && !recordingWasOn) announce(rec.you ? "Recording has started." : "Recording has started; you are not recorded.");
+    recordingWasOn = on;
+  }
+
   function renderStage() {
     const you = state.you.seat;
     const receiving = new Set(state.receiving);
@@ -123,7 +146,7 @@ export function createRoom({ signal, media, local, audioOnly }) {
       role: roleLine(state, p.seat),
       connected: p.connected,
       self: p.seat === you,
-      note: !p.connected ? "reconnecting…" : p.seat === you && muted ? "muted" : "",
+      note: tileNote(p),
     })));
     for (const p of visible) {
       if (p.seat === you) tiles.attach(you, local, true);
@@ -131,10 +154,14 @@ export function createRoom({ signal, media, local, audioOnly }) {
     }
     const outside = notice ? [] : state.roster.filter((p) =>
       p.seat !== you && publishes(p.role) && !receiving.has(p.seat));
-    $("others").textContent = outside.length
-      ? `Not in your audience right now: ${outside.map((p) => `${p.name} (${seatLabel(p.seat)})`).join(", ")}.`
-      : "";
-    $("others").hidden = outside.length === 0;
+    const watching = state.roster.filter((p) => p.seat !== you && !publishes(p.role));
+    const who = (list) => list.map((p) => `${p.name} (${seatLabel(p.seat)})`).join(", ");
+    const lines = [
+      outside.length ? `Not in your audience right now: ${who(outside)}.` : "",
+      watching.length ? `Watching: ${who(watching)}.` : "",
+    ].filter(Boolean);
+    $("others").textContent = lines.join(" ");
+    $("others").hidden = lines.length === 0;
   }
 
   function render(next) {
@@ -145,6 +172,7 @@ export function createRoom({ signal, media, local, audioOnly }) {
     $("room").dataset.role = state.you.role;
     $("room").dataset.phase = state.phase.kind;
     banner.update(state);
+    renderRecording();
     renderStage();
     renderBriefs();
     const caps = state.you.capabilities;

@@ -26,9 +26,10 @@ const FINAL = new Set([
  * Connect and take the seat. `on` receives:
  *   state(roomState, outcome|null)  status(kind, detail)  whisper(msg)
  *   offer(payload)  ice(payload)  linkDown()  replaced(reason)  fatal(message)
- * status kinds: "connecting", "joining", "connected", "reconnecting", "left".
- * `consent` is the participant's recording consent, kept here until the server
- * accepts it (see sendConsent).
+ * status kinds: "connecting" (detail: why a first attempt failed), "joining",
+ * "connected" (detail: the join outcome), "reconnecting", "rejoining", "left".
+ * `consent` ({recording: bool}, or null for seats that are never recorded) is
+ * sent with the `consent` event after every join that does not already show it.
  */
 export function connectSeat({ token, room, consent, on }) {
   const socket = io({
@@ -74,14 +75,22 @@ export function connectSeat({ token, room, consent, on }) {
     latestNow = -Infinity;
     acceptState(reply.state, reply.outcome);
     on.status("connected", reply.outcome);
-    sendConsent();
+    sendConsent(reply.state);
   }
 
-  function sendConsent() {
-    // The recording consent ticked on the device check lives in `consent` until
-    // the server has an event for it; `join` rejects unknown fields, so it is not
-    // sent there. Emit it here once the server accepts e.g. {"given": true}.
-    void consent;
+  async function sendConsent(state) {
+    // The recording consent given on the device check; observers have none to give.
+    if (!consent) return;
+    const wanted = consent.recording ? "given" : "declined";
+    const me = (state.roster || []).find((p) => p.seat === state.you.seat);
+    if (me && me.consent === wanted) return; // already on record, e.g. after a resume
+    let reply;
+    try {
+      reply = await socket.timeout(ACK_TIMEOUT_MS).emitWithAck("consent", { recording: consent.recording });
+    } catch {
+      return; // the next (re)join asks again
+    }
+    log("ack:consent", reply);
   }
 
   function stop() {

@@ -112,6 +112,8 @@ export function createTiles(list) {
       const rtt = stats.rttMs === null || stats.rttMs === undefined ? "–" : `${stats.rttMs} ms`;
       const loss = `${(stats.lossPct || 0).toFixed(1)}% loss`;
       tile.link.dataset.quality = level;
+      tile.link.dataset.rttMs = String(stats.rttMs ?? "");
+      tile.link.dataset.lossPct = String(stats.lossPct ?? "");
       tile.link.textContent = `${rtt} · ${loss}`;
       tile.link.setAttribute("aria-label", `Connection ${level}: round trip ${rtt}, ${loss}`);
       tile.link.title = tile.link.getAttribute("aria-label");

@@ -10,8 +10,8 @@ export function createWhisperPanel(section, you, request) {
   const other = coach ? "the mediator" : "your coach";
   const heading = el("h2", { id: "whisper-heading" }, coach ? "Whispers with the mediator" : "Whispers from your coach");
   const hint = el("p", { class: "hint", id: "whisper-hint" }, coach
-    ? "Only the mediator sees these."
-    : "Only your coach sees your replies. The parties never see whispers.");
+    ? "Only the mediator sees these. Enter sends; Shift+Enter adds a line."
+    : "Only your coach sees your replies; the parties never see whispers. Enter sends.");
   const log = el("ol", { class: "whisper-log", role: "log", "aria-live": "polite", "aria-labelledby": "whisper-heading" });
   const empty = el("li", { class: "empty" }, "No whispers yet.");
   log.append(empty);

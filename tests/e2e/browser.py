@@ -1,0 +1,168 @@
+"""Pages of the browser client driven through Playwright, one browser context per person."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from playwright.async_api import (
+    Browser,
+    BrowserContext,
+    ConsoleMessage,
+    Error,
+    Locator,
+    Page,
+    ViewportSize,
+    expect,
+)
+
+from sessions.ids import RoomId
+from tests.live_server import LiveServer
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--use-fake-device-for-media-stream",
+    "--use-fake-ui-for-media-stream",
+    "--no-sandbox",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-gpu",
+]
+#: engine.io heartbeat for tests: a silent link is noticed in ~3 s instead of ~55 s
+PING_INTERVAL_S, PING_TIMEOUT_S = 1.0, 2.0
+DESKTOP: ViewportSize = {"width": 1280, "height": 720}
+PHONE: ViewportSize = {"width": 390, "height": 844}
+#: bounded waits for anything that crosses the network (ms)
+WAIT_MS = 10_000
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+
+expect.set_options(timeout=WAIT_MS)
+
+
+@dataclass
+class SeatPage:
+    """One person's browser context and join page, with the JavaScript errors it raised."""
+
+    seat: str
+    context: BrowserContext
+    page: Page
+    errors: list[str] = field(default_factory=list)
+
+    async def received(self, event: str | None = None) -> list[dict[str, Any]]:
+        """What the page's Socket.IO client received (window.__caucusLog), oldest first."""
+        log: list[dict[str, Any]] = await self.page.evaluate("window.__caucusLog || []")
+        return [e for e in log if event is None or e["event"] == event]
+
+    async def phase_is(self, text: str) -> None:
+        await expect(self.page.locator("#phase-name")).to_have_text(text, timeout=WAIT_MS)
+
+    async def close(self) -> None:
+        await self.context.close()
+
+
+def join_link(base_url: str, room: str, token: str) -> str:
+    return f"{base_url}/join/{room}#token={token}"
+
+
+async def open_page(
+    browser: Browser, seat: str, url: str, viewport: ViewportSize | None = None
+) -> SeatPage:
+    context = await browser.new_context(viewport=viewport or DESKTOP)
+    page = await context.new_page()
+    page.set_default_timeout(WAIT_MS)
+    opened = SeatPage(seat, context, page)
+
+    def on_console(message: ConsoleMessage) -> None:
+        if message.type == "error":
+            opened.errors.append(message.text)
+
+    def on_error(error: Error) -> None:
+        opened.errors.append(str(error))
+
+    page.on("console", on_console)
+    page.on("pageerror", on_error)
+    await page.goto(url)
+    return opened
+
+
+async def take_seat(seat_page: SeatPage, *, consent: bool = True) -> None:
+    """Pass the device check and consent, join, and wait until the seat is taken."""
+    page = seat_page.page
+    await expect(page.get_by_role("heading", name="Before you join")).to_be_visible()
+    join = page.get_by_role("button", name="Join the session")
+    if consent:
+        box = page.get_by_label("I agree to this session being recorded")
+        await expect(join).to_be_disabled()
+        await box.check()
+    await expect(join).to_be_enabled()
+    await join.click()
+    await expect(page.locator("#link")).to_have_attribute("data-state", "connected")
+    await expect(page.locator("#phase-banner")).to_be_visible()
+
+
+async def seat(
+    browser: Browser,
+    server: LiveServer,
+    room: RoomId,
+    seat_id: str,
+    name: str | None = None,
+    *,
+    viewport: ViewportSize | None = None,
+    base_url: str | None = None,
+) -> SeatPage:
+    """Open `seat_id`'s join link in a fresh context and take the seat."""
+    token = server.token(room, seat_id, name=name)
+    opened = await open_page(
+        browser, seat_id, join_link(base_url or server.url, room, token), viewport
+    )
+    await take_seat(
+        opened, consent=seat_id in {"mediator", "coach"} or seat_id.startswith("party_")
+    )
+    return opened
+
+
+async def screenshot(seat_page: SeatPage, name: str) -> Path:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    await seat_page.page.screenshot(path=path, full_page=False)
+    return path
+
+
+def phase_button(seat_page: SeatPage, to: str) -> Locator:
+    """The phase control that asks for `to` ("joint", "caucus:party_a", "resume", ...)."""
+    return seat_page.page.locator(f'#phase-controls button[data-to="{to}"]')
+
+
+async def expect_controls(seat_page: SeatPage, enabled: dict[str, bool]) -> None:
+    """Each named phase control is present and enabled (True) or disabled (False)."""
+    for to, on in enabled.items():
+        button = phase_button(seat_page, to)
+        if on:
+            await expect(button).to_be_enabled()
+        else:
+            await expect(button).to_be_disabled()
+
+
+async def expect_tiles(seat_page: SeatPage, seats: list[str]) -> None:
+    """The page shows exactly these seats' tiles, in this order."""
+    script = """(want) => JSON.stringify([...document.querySelectorAll('#tiles > li')]
+        .map(e => e.dataset.seat)) === JSON.stringify(want)"""
+    try:
+        await seat_page.page.wait_for_function(script, arg=seats, timeout=WAIT_MS)
+    except Error as exc:
+        shown = await seat_page.page.locator("#tiles > li").evaluate_all(
+            "els => els.map(e => e.dataset.seat)"
+        )
+        raise AssertionError(f"{seat_page.seat} shows tiles {shown}, expected {seats}") from exc
+
+
+async def seat_all(
+    browser: Browser, server: LiveServer, room: RoomId, names: dict[str, str | None]
+) -> dict[str, SeatPage]:
+    """Everyone opens their link and takes their seat at the same time, like a class starting."""
+    opened = await asyncio.gather(*(seat(browser, server, room, s, n) for s, n in names.items()))
+    return dict(zip(names, opened, strict=True))

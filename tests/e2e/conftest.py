@@ -1,0 +1,34 @@
+"""Real Chromium against a real server on loopback (see tests/e2e/browser.py)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from playwright.async_api import Browser, async_playwright
+
+from tests.e2e.browser import CHROMIUM, CHROMIUM_ARGS, PING_INTERVAL_S, PING_TIMEOUT_S
+from tests.live_server import LiveServer, start_server
+
+
+@pytest.fixture
+async def server(tmp_path: Path) -> AsyncIterator[LiveServer]:
+    # Short heartbeats so both ends notice a dead link in ~3 s instead of ~55 s.
+    live = await start_server(
+        tmp_path, grace_s=60.0, ping_interval_s=PING_INTERVAL_S, ping_timeout_s=PING_TIMEOUT_S
+    )
+    yield live
+    await live.stop()
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[Browser]:
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"no Chromium at {CHROMIUM} (apt install chromium)")
+    async with async_playwright() as playwright:
+        chromium = await playwright.chromium.launch(
+            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
+        )
+        yield chromium
+        await chromium.close()
