@@ -38,6 +38,17 @@ async def join_page(request: web.Request) -> web.FileResponse:
     return web.FileResponse(STATIC_DIR / "join.html")
 
 
+@routes.get("/review")
+async def review_page(request: web.Request) -> web.FileResponse:
+    return web.FileResponse(STATIC_DIR / "review.html")
+
+
+@routes.get("/recordings/{room}")
+async def playback_page(request: web.Request) -> web.FileResponse:
+    # The viewer's token travels in the URL fragment, as on join links.
+    return web.FileResponse(STATIC_DIR / "playback.html")
+
+
 def add_static(app: web.Application) -> None:
     app.router.add_static("/static/", STATIC_DIR, follow_symlinks=False)
     if VENDOR_DIR.is_dir():
