@@ -1,4 +1,4 @@
-"""The `caucus` command: serve, demo, token, scenarios."""
+"""The `caucus` command: serve, demo, token, render, scenarios."""
 
 from __future__ import annotations
 
@@ -81,6 +81,44 @@ def cmd_token(args: argparse.Namespace) -> None:
     print(join_link(config.base_url, record.id, token) if args.link else token)
 
 
+def _progress_bar(done: float) -> None:
+    filled = round(done * 30)
+    print(
+        f"\r[{'#' * filled}{' ' * (30 - filled)}] {done:4.0%}", end="", file=sys.stderr, flush=True
+    )
+
+
+def cmd_render(args: argparse.Namespace) -> None:
+    """Compose a session's recording into one grid video, offline (decoding is fine here)."""
+    from recordings.render import NothingToRender, output_format, render_session
+
+    config = _config(args)
+    fmt = args.format or (output_format(Path(args.out)) if args.out else "mp4")
+    out = Path(args.out) if args.out else Path(f"{args.session}.{fmt}")
+    catalogue = Catalogue(config.database_path)
+    try:
+        if catalogue.simulation(args.session) is None:
+            raise SystemExit(f"no simulation {args.session!r}")
+        result = render_session(
+            catalogue,
+            builtin_scenarios(),
+            RoomId(args.session),
+            out,
+            fmt=fmt,
+            progress=_progress_bar,
+        )
+    except NothingToRender as exc:
+        raise SystemExit(f"\n{exc}") from None
+    finally:
+        catalogue.close()
+    speed = result.duration_ms / 1000 / max(result.seconds_taken, 1e-9)
+    print(
+        f"\n{result.path}: {result.duration_ms / 1000:.1f} s of session, {result.frames} frames,"
+        f" rendered at {speed:.1f}x real time",
+        file=sys.stderr,
+    )
+
+
 def cmd_scenarios(args: argparse.Namespace) -> None:
     for scenario in builtin_scenarios().values():
         print(f"{scenario.id:<18} {scenario.title}")
@@ -119,6 +157,12 @@ def parser() -> argparse.ArgumentParser:
     token.add_argument("--link", action="store_true", help="print a join link, not the token")
     token.add_argument("--public-url")
     token.set_defaults(run=cmd_token)
+
+    render = command("render", "compose a session's recording into one grid video (offline)")
+    render.add_argument("session", help="the simulation id")
+    render.add_argument("--out", help="output file (default SESSION.mp4)")
+    render.add_argument("--format", choices=["mp4", "webm"], help="default: from --out, or mp4")
+    render.set_defaults(run=cmd_render)
 
     scenarios = command("scenarios", "list the shipped scenarios")
     scenarios.set_defaults(run=cmd_scenarios)

@@ -1,7 +1,7 @@
 """Text for the composite render, drawn from a small built-in bitmap font.
 
 PyAV's bundled FFmpeg has no `drawtext` filter (no libfreetype) and Pillow is
-not a dependency, so labels and captions are stamped from a 5×7 ASCII font
+not a dependency, so labels and captions are stamped from a 5×7 ASCII font (with descenders)
 into numpy masks. Anything outside ASCII is folded to its closest ASCII form
 ("Nowák" → "Nowak", "—" → "-") so a name never renders as boxes.
 """
@@ -14,12 +14,13 @@ from functools import lru_cache
 import numpy as np
 import numpy.typing as npt
 
-GLYPH_WIDTH, GLYPH_HEIGHT = 5, 7
+GLYPH_WIDTH, GLYPH_HEIGHT = 5, 9  # 7 rows above the baseline, 2 for descenders
 #: horizontal distance from one glyph to the next, in font pixels
 ADVANCE = GLYPH_WIDTH + 1
 
-# One glyph a line: the character, then its 7 rows top to bottom as 5-bit masks
-# (0x10 is the leftmost pixel). Drawn for this project.
+# One glyph a line: the character, then its rows top to bottom as 5-bit masks
+# (0x10 is the leftmost pixel): 7 rows, or 9 for a glyph that descends below
+# the baseline. Drawn for this project.
 _FONT = r"""
   00 00 00 00 00 00 00
 ! 04 04 04 04 04 00 04
@@ -33,7 +34,7 @@ $ 04 0F 14 0E 05 1E 04
 ) 08 04 02 02 02 04 08
 * 00 04 15 0E 15 04 00
 + 00 04 04 1F 04 04 00
-, 00 00 00 00 0C 04 08
+, 00 00 00 00 00 0C 0C 04 08
 - 00 00 00 1F 00 00 00
 . 00 00 00 00 00 0C 0C
 / 00 01 02 04 08 10 00
@@ -48,7 +49,7 @@ $ 04 0F 14 0E 05 1E 04
 8 0E 11 11 0E 11 11 0E
 9 0E 11 11 0F 01 02 0C
 : 00 0C 0C 00 0C 0C 00
-; 00 0C 0C 00 0C 04 08
+; 00 0C 0C 00 00 0C 0C 04 08
 < 02 04 08 10 08 04 02
 = 00 00 1F 00 1F 00 00
 > 08 04 02 01 02 04 08
@@ -92,17 +93,17 @@ c 00 00 0E 10 10 11 0E
 d 01 01 0D 13 11 11 0F
 e 00 00 0E 11 1F 10 0E
 f 06 09 08 1C 08 08 08
-g 00 0F 11 11 0F 01 0E
+g 00 00 0F 11 11 11 0F 01 0E
 h 10 10 16 19 11 11 11
 i 04 00 0C 04 04 04 0E
-j 02 00 06 02 02 12 0C
+j 02 00 06 02 02 02 02 12 0C
 k 10 10 12 14 18 14 12
 l 0C 04 04 04 04 04 0E
 m 00 00 1A 15 15 11 11
 n 00 00 16 19 11 11 11
 o 00 00 0E 11 11 11 0E
-p 00 00 1E 11 1E 10 10
-q 00 00 0D 13 0F 01 01
+p 00 00 1E 11 11 11 1E 10 10
+q 00 00 0F 11 11 11 0F 01 01
 r 00 00 16 19 10 10 10
 s 00 00 0E 10 0E 01 1E
 t 08 08 1C 08 08 09 06
@@ -110,7 +111,7 @@ u 00 00 11 11 11 13 0D
 v 00 00 11 11 11 0A 04
 w 00 00 11 11 15 15 0A
 x 00 00 11 0A 04 0A 11
-y 00 00 11 11 0F 01 0E
+y 00 00 11 11 11 11 0F 01 0E
 z 00 00 1F 02 04 08 1F
 { 02 04 04 08 04 04 02
 | 04 04 04 04 04 04 04
@@ -129,7 +130,9 @@ def _parse(font: str) -> dict[str, Mask]:
     for line in font.split("\n"):
         if not line:
             continue
-        rows = np.array([int(value, 16) for value in line[2:].split()])
+        rows = np.zeros(GLYPH_HEIGHT, np.int64)
+        values = [int(value, 16) for value in line[2:].split()]
+        rows[: len(values)] = values
         glyphs[line[0]] = (rows[:, None] & bits[None, :]) != 0
     return glyphs
 
@@ -137,6 +140,7 @@ def _parse(font: str) -> dict[str, Mask]:
 _GLYPHS = _parse(_FONT)
 
 
+@lru_cache(maxsize=1024)
 def ascii_text(text: str) -> str:
     """`text` folded to the characters the font has; anything else becomes '?'."""
     text = "".join(_SUBSTITUTES.get(c, c) for c in text)
@@ -154,6 +158,7 @@ def text_width(text: str, scale: int) -> int:
     return max(0, len(ascii_text(text)) * ADVANCE - 1) * scale
 
 
+@lru_cache(maxsize=256)
 def fit_text(text: str, scale: int, max_width: int) -> str:
     """`text`, shortened with "..." if it is wider than `max_width` pixels."""
     text = ascii_text(text)
@@ -165,7 +170,7 @@ def fit_text(text: str, scale: int, max_width: int) -> str:
 
 @lru_cache(maxsize=256)
 def text_mask(text: str, scale: int) -> Mask:
-    """A boolean image of `text`: True where a pixel of a glyph is lit."""
+    """`text` as a boolean image GLYPH_HEIGHT × scale high, True where a glyph is lit."""
     text = ascii_text(text)
     if not text:
         return np.zeros((GLYPH_HEIGHT * scale, 0), np.bool_)
