@@ -46,7 +46,8 @@ export function publishMids(offerPayload) {
 /**
  * socket: the Socket.IO socket (used for `media_answer` and `media_ice`).
  * onTrack(seat, kind, stream), onTrackEnded(seat, kind), onStats(seat, stats), onError(message).
- * Returns {setLocalStream, setAudioOnly, handleOffer, handleIce, setMuted, setCamera, reset, close}.
+ * Returns {setLocalStream, setAudioOnly, handleOffer, handleIce, setMuted, setCamera, reset, close,
+ * playoutDelayMs, mediaRttMs}.
  */
 export function createMedia({ socket, onTrack, onTrackEnded = () => {}, onStats = () => {}, onError = () => {} }) {
   let pc = null;
@@ -59,6 +60,7 @@ export function createMedia({ socket, onTrack, onTrackEnded = () => {}, onStats 
   let statsState = null;
   const remote = new Map(); // seat → MediaStream of that seat's received tracks
   const midSeat = new Map(); // mid → seat, for stats
+  const jitterBefore = new Map(); // inbound video stream id → {delay, emitted} at the last look
 
   async function emit(event, payload) {
     if (!socket.connected) return { ok: false, code: "offline" };
@@ -180,6 +182,7 @@ export function createMedia({ socket, onTrack, onTrackEnded = () => {}, onStats 
     offer = null;
     pendingIce = [];
     midSeat.clear();
+    jitterBefore.clear();
     for (const [seat, stream] of remote) {
       for (const t of stream.getTracks()) dropTrack(seat, t.kind);
     }
@@ -210,6 +213,35 @@ export function createMedia({ socket, onTrack, onTrackEnded = () => {}, onStats 
     },
     setCamera(on) {
       if (local) local.getVideoTracks().forEach((t) => { t.enabled = Boolean(on); });
+    },
+    /**
+     * How long received video waits in the jitter buffer before it is shown (ms,
+     * averaged over the inbound video streams since the last call; 0 without video).
+     * Live notes use it to place a note at the moment the coach saw it.
+     */
+    async playoutDelayMs() {
+      if (!pc) return 0;
+      const delays = [];
+      (await pc.getStats()).forEach((s) => {
+        if (s.type !== "inbound-rtp" || s.kind !== "video" || !s.jitterBufferEmittedCount) return;
+        const then = jitterBefore.get(s.id) || { delay: 0, emitted: 0 };
+        jitterBefore.set(s.id, { delay: s.jitterBufferDelay, emitted: s.jitterBufferEmittedCount });
+        const emitted = s.jitterBufferEmittedCount - then.emitted;
+        const delay = emitted > 0 ? (s.jitterBufferDelay - then.delay) / emitted : s.jitterBufferDelay / s.jitterBufferEmittedCount;
+        delays.push(delay * 1000);
+      });
+      return delays.length ? delays.reduce((a, b) => a + b, 0) / delays.length : 0;
+    },
+    /** The media round trip to the server (ms; 0 while there is no connected candidate pair). */
+    async mediaRttMs() {
+      if (!pc) return 0;
+      let rtt = 0;
+      (await pc.getStats()).forEach((s) => {
+        if (s.type === "candidate-pair" && s.nominated && s.state === "succeeded" && typeof s.currentRoundTripTime === "number") {
+          rtt = s.currentRoundTripTime * 1000;
+        }
+      });
+      return rtt;
     },
     /** The link to the server dropped: its peer connection is gone, our tracks stay. */
     reset: () => serial(async () => closePeer()),

@@ -4,6 +4,7 @@
 import { $, announce, el, paragraphs } from "./dom.js";
 import { SELF } from "./linkstats.js";
 import { createPhaseControls } from "./coach.js";
+import { createLiveNotes } from "./live-notes.js";
 import { createPhaseBanner } from "./phase.js";
 import { characterName, partyOf, publishes, seatLabel } from "./seats.js";
 import { createTiles } from "./tiles.js";
@@ -53,6 +54,7 @@ export function createRoom({ signal, media, local, audioOnly }) {
   let state = null;
   let controls = null;
   let whispers = null;
+  let liveNotes = null;
   let early = []; // whispers that arrived before the first state
   let shownBriefs = "";
   let recordingWasOn = false;
@@ -180,6 +182,12 @@ export function createRoom({ signal, media, local, audioOnly }) {
       controls = createPhaseControls($("phase-controls"), signal.request.bind(signal));
     }
     if (controls) controls.update(state);
+    if (!liveNotes && caps.includes("annotate")) {
+      liveNotes = createLiveNotes($("live-notes"), {
+        request: signal.request.bind(signal), socket: signal.socket, media, now: banner.now,
+      });
+    }
+    if (liveNotes) liveNotes.update(state);
     if (!whispers && caps.includes("whisper")) {
       whispers = createWhisperPanel($("whispers"), state.you, signal.request.bind(signal));
       early.forEach((w) => whispers.received(w));

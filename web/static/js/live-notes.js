@@ -1,0 +1,204 @@
+// Live notes in the room (coach and admin): "n" stamps the moment and opens a
+// note; a skill button (or its number key) tags the moment at once. Each note is
+// sent with `lag_ms`, how long ago the coach *saw* that moment (docs/protocol.md):
+//   (now − keystroke) + video playout delay + media RTT/2 + signalling RTT/2
+// so the server places it where the recording shows what the coach reacted to.
+import { clock, el } from "./dom.js";
+import { createSkills } from "./playback-labels.js";
+import { seatLabel } from "./seats.js";
+
+const MAX_CHARS = 2000;
+const MAX_LAG_MS = 60000; // the server's limit
+const PROBE_EVERY_MS = 15000;
+const RTT_SAMPLES = 5;
+const BUTTON_STYLE = "padding: .25rem .5rem; font-size: .85rem; line-height: 1.2; text-align: left";
+
+function typing(target) {
+  return target instanceof Element && Boolean(target.closest("input, textarea, select, [contenteditable]"));
+}
+
+/**
+ * Signalling round trip, from timing a cheap acknowledged request (reading a
+ * brief). The ack of a note itself cannot be used: its lag is sent with it.
+ */
+function createRttProbe(request, briefSeat) {
+  const samples = [];
+  let timer = null;
+  async function probe() {
+    const seat = briefSeat();
+    if (!seat) return;
+    const sent = performance.now();
+    const reply = await request("brief", { seat });
+    if (!reply || reply.code === "offline" || reply.code === "timeout") return;
+    samples.push(performance.now() - sent);
+    if (samples.length > RTT_SAMPLES) samples.shift();
+  }
+  return {
+    start() {
+      if (timer) return;
+      probe();
+      timer = setInterval(probe, PROBE_EVERY_MS);
+    },
+    probe,
+    /** The median of the recent samples (robust to one slow answer); 0 before the first. */
+    get ms() {
+      if (!samples.length) return 0;
+      const sorted = [...samples].sort((a, b) => a - b);
+      return sorted[Math.floor(sorted.length / 2)];
+    },
+  };
+}
+
+/**
+ * section: the (hidden) card to fill. request(event, payload) → ack; socket: for
+ * `annotation` events; media: createMedia() (playoutDelayMs, mediaRttMs); now():
+ * the session time as this page sees it (for display only: the server places notes).
+ */
+export function createLiveNotes(section, { request, socket, media, now }) {
+  let state = null;
+  let skills = createSkills([]);
+  let rubricKey = "";
+  let stampedAt = null; // when the keystroke that started the draft happened (performance.now() clock)
+  const seen = new Set();
+
+  const heading = el("h2", { id: "live-notes-heading" }, "Live notes");
+  const hint = el("p", { class: "hint", id: "live-notes-hint" },
+    "Press N to note this moment; a skill button (or its number key) tags it at once. Notes land on the recording where you saw it.");
+  // The room's stylesheet is shared: reuse its rows, whisper log and form styles.
+  const buttons = el("div", {
+    class: "skill-buttons", role: "group", "aria-label": "Tag this moment with a skill",
+    style: "display: grid; grid-template-columns: repeat(2, minmax(0, 1fr)); gap: .4rem; margin-bottom: .25rem",
+  });
+  const when = el("span", { class: "hint", id: "live-note-when" }, "");
+  const box = el("textarea", { id: "live-note-text", rows: 2, maxlength: MAX_CHARS, "aria-describedby": "live-notes-hint" });
+  const save = el("button", { type: "submit", class: "primary" }, "Save note");
+  const cancel = el("button", { type: "button" }, "Cancel");
+  const problem = el("p", { class: "problem", role: "alert" });
+  const form = el("form", { class: "whisper-form live-note-form" },
+    el("label", { for: "live-note-text" }, "Note ", when),
+    box, el("div", { class: "row" }, save, cancel), problem);
+  // Polite, but not role="log": the whispers are the room's log, and a note is not a message.
+  const log = el("ol", { class: "whisper-log live-log", "aria-live": "polite", "aria-label": "Live notes so far" });
+  section.replaceChildren(heading, hint, buttons, form, log);
+  section.hidden = false;
+
+  const rtt = createRttProbe(request, () => {
+    if (!state) return null;
+    const keys = Object.keys(state.briefs || {});
+    return keys.includes(state.you.seat) ? state.you.seat : keys[0] || null;
+  });
+
+  function stamp(at) {
+    stampedAt = at;
+    when.textContent = `at ${clock(now())}`;
+    when.dataset.sessionMs = String(Math.round(now()));
+  }
+
+  function clear() {
+    stampedAt = null;
+    box.value = "";
+    when.textContent = "";
+    problem.textContent = "";
+  }
+
+  async function lagSince(at) {
+    const [playout, mediaRtt] = await Promise.all([
+      media.playoutDelayMs().catch(() => 0), media.mediaRttMs().catch(() => 0),
+    ]);
+    const lag = performance.now() - at + playout + mediaRtt / 2 + rtt.ms / 2;
+    return Math.max(0, Math.min(MAX_LAG_MS, Math.round(lag)));
+  }
+
+  function show(note, mine) {
+    if (seen.has(note.id)) return;
+    seen.add(note.id);
+    const who = mine ? "You" : seatLabel(note.author_seat || "admin");
+    const tag = note.skill ? `[${skills.name(note.skill)}] ` : "";
+    log.prepend(el("li", {
+      class: mine ? "mine" : "theirs", dataset: { note: note.id, tMs: String(note.t_ms) },
+      style: `border-left: 5px solid ${skills.colour(note.skill)}`,
+    },
+      el("span", { class: "whisper-meta" }, `${who} · ${clock(note.t_ms)}`),
+      el("span", { class: "whisper-text" }, `${tag}${note.text || ""}`)));
+  }
+
+  async function send(payload, at) {
+    const lag_ms = await lagSince(at);
+    const reply = await request("annotate", { ...payload, lag_ms });
+    if (reply && reply.ok) {
+      show(reply.annotation, true);
+      rtt.probe(); // keep the estimate fresh for the next note
+      return true;
+    }
+    problem.textContent = `Not saved: ${(reply && reply.message) || "try again."}`;
+    return false;
+  }
+
+  /** Tag the moment of `at` (an event's timeStamp: the click or key, not when we got to it). */
+  function tag(skill, at) {
+    problem.textContent = "";
+    send({ skill: skill.id }, at);
+  }
+
+  function renderButtons() {
+    const key = JSON.stringify(skills.list);
+    if (key === rubricKey) return;
+    rubricKey = key;
+    buttons.replaceChildren(...skills.list.map((skill, i) => el("button", {
+      type: "button", class: "skill-button", dataset: { skill: skill.id },
+      style: `border-left: 6px solid ${skills.colour(skill.id)}; ${BUTTON_STYLE}`,
+      "aria-keyshortcuts": i < 9 ? String(i + 1) : undefined,
+      onclick: (event) => tag(skill, event.timeStamp),
+    },
+    i < 9 ? el("kbd", { style: "font: inherit; color: #566170; margin-right: .4em" }, String(i + 1)) : null,
+    skill.name)));
+    buttons.hidden = skills.list.length === 0;
+  }
+
+  box.addEventListener("focus", () => { if (stampedAt === null) stamp(performance.now()); });
+  box.addEventListener("keydown", (event) => {
+    if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+      event.preventDefault();
+      form.requestSubmit();
+    } else if (event.key === "Escape") {
+      clear();
+      box.blur();
+    }
+  });
+  cancel.addEventListener("click", clear);
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const text = box.value.trim();
+    if (!text) { problem.textContent = "Write the note first (or press a skill button)."; return; }
+    const at = stampedAt ?? performance.now();
+    // Back to watching at once: the next "n" or number key works while this one is sent.
+    clear();
+    box.blur();
+    if (!(await send({ text }, at)) && !box.value) {
+      box.value = text; // not lost: the coach can send it again, still for its moment
+      stampedAt = at;
+    }
+  });
+
+  document.addEventListener("keydown", (event) => {
+    if (typing(event.target) || event.ctrlKey || event.metaKey || event.altKey || event.repeat) return;
+    if (event.key === "n" || event.key === "N") {
+      event.preventDefault(); // the "n" is not typed into the note
+      stamp(event.timeStamp); // the moment is the keystroke, not when the note is sent
+      box.focus();
+    } else if (/^[1-9]$/.test(event.key) && skills.list[Number(event.key) - 1]) {
+      event.preventDefault();
+      tag(skills.list[Number(event.key) - 1], event.timeStamp);
+    }
+  });
+  socket.on("annotation", (note) => { if (note && note.id) show(note, false); });
+
+  return {
+    update(next) {
+      state = next;
+      rtt.start(); // once: the probe needs the state (which brief to ask for)
+      skills = createSkills(next.scenario.rubric);
+      renderButtons();
+    },
+  };
+}

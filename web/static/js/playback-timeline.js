@@ -1,0 +1,108 @@
+// The session timeline: phase bands (a caucus the viewer may not watch is shown
+// as such, with no media), feedback markers coloured by skill, the playhead, and
+// seeking by click, drag or keyboard. It is one ARIA slider over session time.
+import { el } from "./dom.js";
+import { stamp } from "./playback-clock.js";
+import { bandLabel } from "./playback-labels.js";
+
+const STEP_MS = 5000;
+const PAGE_MS = 30000;
+
+/** Keys that move or start the clock; true if `event` was one of them (and is handled). */
+export function transportKey(event, clock) {
+  if (event.altKey || event.ctrlKey || event.metaKey) return false;
+  switch (event.key) {
+    case " ": case "Spacebar": case "k": clock.toggle(); break;
+    case "ArrowLeft": case "ArrowDown": clock.skip(-STEP_MS); break;
+    case "ArrowRight": case "ArrowUp": clock.skip(STEP_MS); break;
+    case "PageDown": clock.skip(-PAGE_MS); break;
+    case "PageUp": clock.skip(PAGE_MS); break;
+    case "Home": clock.seek(0); break;
+    case "End": clock.seek(clock.duration); break;
+    default: return false;
+  }
+  event.preventDefault();
+  return true;
+}
+
+/**
+ * container: the element to fill; bands: the recording's phases; names:
+ * createSeatNames(); clock: createClock(). Returns {update(t), setNotes(notes, skills, describe)}.
+ */
+export function createTimeline({ container, bands, names, clock }) {
+  const duration = Math.max(1, clock.duration);
+  const pct = (t) => `${(100 * Math.max(0, Math.min(duration, t))) / duration}%`;
+  const markers = el("div", { class: "marker-lane" });
+  const playhead = el("div", { class: "playhead", "aria-hidden": "true" });
+  const track = el("div", {
+    class: "track", role: "slider", tabindex: 0, "aria-label": "Session time",
+    "aria-valuemin": 0, "aria-valuemax": duration, "aria-valuenow": 0,
+    "aria-describedby": "timeline-keys",
+  });
+  for (const band of bands.filter((b) => b.end_ms > b.start_ms)) {
+    const label = bandLabel(band, names);
+    const kind = String(band.phase).split(":")[0];
+    track.append(el("div", {
+      class: "band",
+      dataset: { kind, phase: band.phase, hidden: String(Boolean(band.hidden)) },
+      style: `left:${pct(band.start_ms)};width:${pct(band.end_ms - band.start_ms)}`,
+      title: `${label}: ${stamp(band.start_ms)}–${stamp(band.end_ms)}`,
+    }, el("span", { class: "band-label" }, label)));
+  }
+  track.append(playhead);
+  const scale = el("div", { class: "scale", "aria-hidden": "true" },
+    el("span", {}, stamp(0)), el("span", {}, stamp(duration)));
+  const keys = el("p", { id: "timeline-keys", class: "hint keys" },
+    "Click the timeline to jump. Keys: Space play/pause, ← → 5 s, Page Up/Down 30 s, Home/End.");
+  container.replaceChildren(markers, track, scale, keys);
+
+  function timeAt(clientX) {
+    const box = track.getBoundingClientRect();
+    return ((clientX - box.left) / box.width) * duration;
+  }
+
+  let dragging = false;
+  track.addEventListener("pointerdown", (event) => {
+    if (event.button !== 0) return;
+    dragging = true;
+    track.setPointerCapture(event.pointerId);
+    clock.seek(timeAt(event.clientX));
+  });
+  track.addEventListener("pointermove", (event) => {
+    if (dragging) clock.seek(timeAt(event.clientX));
+  });
+  const stop = () => { dragging = false; };
+  track.addEventListener("pointerup", stop);
+  track.addEventListener("pointercancel", stop);
+  track.addEventListener("keydown", (event) => {
+    if (transportKey(event, clock)) event.stopPropagation();
+  });
+
+  let spoken = "";
+  function update(t) {
+    playhead.style.left = pct(t);
+    track.setAttribute("aria-valuenow", String(Math.round(t)));
+    const band = bands.find((b) => b.start_ms <= t && t < b.end_ms) || bands[bands.length - 1];
+    const text = `${stamp(t).slice(0, -2)} of ${stamp(duration).slice(0, -2)}${band ? `, ${bandLabel(band, names)}` : ""}`;
+    if (text !== spoken) {
+      spoken = text; // once a second, not every frame
+      track.setAttribute("aria-valuetext", text);
+    }
+  }
+
+  /** notes: top-level notes; skills: createSkills(); describe(note) → label text. */
+  function setNotes(notes, skills, describe) {
+    markers.replaceChildren(...notes.map((note) => el("button", {
+      type: "button",
+      class: "marker",
+      tabindex: -1, // the notes list is the keyboard way to the same places
+      dataset: { note: note.id, skill: note.skill || "" },
+      style: `left:${pct(note.t_ms)};--marker:${skills.colour(note.skill)}`,
+      title: describe(note),
+      "aria-label": describe(note),
+      onclick: () => clock.seek(note.t_ms),
+    })));
+  }
+
+  return { update, setNotes, track };
+}
