@@ -1,0 +1,243 @@
+"""A Consumer: one subscriber's copy of one publisher seat's audio or video.
+
+Each consumer owns a ``sendonly`` transceiver in the subscriber's peer
+connection, created when the publisher's track first appears and kept (or
+recycled for another seat) for the life of the subscriber's connection.
+
+Forwarding is per RTP packet, as soon as the packet arrives – never held back
+behind a lost one (the subscriber's jitter buffer waits once, not the SFU and
+then the subscriber).  The payload is forwarded byte for byte; only the SSRC,
+sequence number, timestamp, payload type and header extensions are rewritten:
+
+    out_seq = in_seq + seq_offset,  out_ts = in_ts + ts_offset   (per consumer)
+
+Offsets are chosen whenever forwarding (re)starts – gate opened, producer
+attached, sender ready – so the subscriber sees one continuous stream: no
+sequence gap (no NACK storm), timestamps advancing with wall-clock time.  A
+packet the SFU recovers late (its own NACK to the publisher) is forwarded late
+with its mapped number and fills the subscriber's gap.  The sender keeps
+answering the subscriber's NACKs from its history.
+
+Gating follows the audience (``allowed``), never renegotiation.  Closing the
+gate stops audio at once and video at the end of the frame in progress;
+(re)opening video waits for a keyframe (asking the producer for one), so the
+picture appears after about one round trip to the publisher.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import av
+from aiortc import RTCRtpTransceiver
+from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
+from aiortc.rtp import RtpPacket
+
+from media.aiortc_internals import RtpWriter, relay_feedback, set_stream_id
+from media.latency import ForwardingStats
+from media.producer import PacketInfo, Producer
+from sessions.ids import SeatId
+from sessions.media_kinds import MediaKind
+
+logger = logging.getLogger(__name__)
+
+CLOCK_RATE = {MediaKind.AUDIO: 48000, MediaKind.VIDEO: 90000}
+
+
+class SilentTrack(MediaStreamTrack):
+    """Parks the sender's own RTP loop: packets go out through an RtpWriter."""
+
+    def __init__(self, kind: MediaKind, track_id: str) -> None:
+        super().__init__()
+        self.kind = kind.value
+        self._id = track_id
+        self._ended: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+    async def recv(self) -> av.Packet:
+        await asyncio.shield(self._ended)
+        raise MediaStreamError
+
+    def stop(self) -> None:
+        super().stop()
+        if not self._ended.done():
+            self._ended.set_result(None)
+
+
+@dataclass
+class _Mapping:
+    seq_offset: int
+    ts_offset: int
+    base_ext: int  # packets older than the restart point are not forwarded
+    max_ext: int
+
+
+class Consumer:
+    def __init__(
+        self,
+        subscriber: SeatId,
+        publisher: SeatId,
+        kind: MediaKind,
+        transceiver: RTCRtpTransceiver,
+        track: SilentTrack,
+        *,
+        stats: ForwardingStats,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.subscriber = subscriber
+        self.publisher = publisher
+        self.kind = kind
+        self.transceiver = transceiver
+        self.track = track
+        self.producer: Producer | None = None
+        self.allowed = False
+        self.packets_sent = 0
+        # gate opened -> first packet out, seconds (measures phase switches)
+        self.opened_at: float | None = None
+        self.open_latency: float | None = None
+        self._stats = stats
+        self._clock = clock
+        self._writer = RtpWriter(transceiver.sender)
+        self._mapping: _Mapping | None = None
+        self._restart = True
+        self._open_frame: int | None = None  # timestamp of a video frame in progress
+        self._next_seq = random.randint(0, 0x7FFF)
+        self._last: tuple[int, float] | None = None  # (out timestamp, wall clock)
+        set_stream_id(transceiver.sender, publisher)
+        relay_feedback(
+            transceiver.sender,
+            on_keyframe_request=self._on_keyframe_request,
+            on_remb=self._on_remb,
+        )
+
+    @classmethod
+    def create(
+        cls,
+        subscriber: SeatId,
+        publisher: SeatId,
+        kind: MediaKind,
+        add_transceiver: Callable[[SilentTrack], RTCRtpTransceiver],
+        *,
+        stats: ForwardingStats,
+    ) -> Consumer:
+        track = SilentTrack(kind, f"{publisher}-{kind.value}")
+        return cls(subscriber, publisher, kind, add_transceiver(track), track, stats=stats)
+
+    @property
+    def forwarding(self) -> bool:
+        return self.allowed and self.producer is not None and self._writer.ready
+
+    @property
+    def mid(self) -> str | None:
+        return self.transceiver.mid
+
+    def reassign(self, publisher: SeatId) -> None:
+        """Carry another seat's track from now on (a recycled m-section)."""
+        self.detach()
+        self.publisher = publisher
+        self.allowed = False
+        self.track._id = f"{publisher}-{self.kind.value}"
+        self.transceiver.sender.replaceTrack(self.track)  # refreshes the msid track id
+        set_stream_id(self.transceiver.sender, publisher)
+
+    def attach(self, producer: Producer) -> None:
+        if self.producer is producer:
+            return
+        self.detach()
+        self.producer = producer
+        producer.attach(self)
+        self._restart = True
+
+    def detach(self) -> None:
+        if self.producer is not None:
+            producer, self.producer = self.producer, None
+            producer.detach(self)
+        self._open_frame = None
+        self._restart = True
+
+    def set_allowed(self, allowed: bool) -> None:
+        if allowed == self.allowed:
+            return
+        self.allowed = allowed
+        if allowed:
+            self.opened_at, self.open_latency = self._clock(), None
+            self._restart = True
+            if self.kind is MediaKind.VIDEO and self.producer is not None:
+                self.producer.request_keyframe()
+
+    def close(self) -> None:
+        self.detach()
+        self.track.stop()
+
+    # -- from the producer ---------------------------------------------------
+
+    async def forward(self, packet: RtpPacket, info: PacketInfo) -> None:
+        if not self._writer.ready:
+            self._restart = True
+            return
+        if not self.allowed:
+            # video: finish the frame in progress, so the subscriber never holds
+            # a truncated frame; audio stops at once
+            if self._open_frame is None or packet.timestamp != self._open_frame:
+                self._restart = True
+                return
+        elif self._restart:
+            if not (info.frame_start and info.keyframe):
+                if self.producer is not None:
+                    self.producer.request_keyframe()  # throttled there
+                return
+            self._start(packet, info)
+        mapping = self._mapping
+        if mapping is None or info.ext < mapping.base_ext:
+            return
+        timestamp = (packet.timestamp + mapping.ts_offset) & 0xFFFFFFFF
+        if info.ext > mapping.max_ext:
+            mapping.max_ext = info.ext
+            self._next_seq = (packet.sequence_number + mapping.seq_offset + 1) & 0xFFFF
+            self._last = (timestamp, self._clock())
+        if self.kind is MediaKind.VIDEO:
+            self._open_frame = None if packet.marker else packet.timestamp
+        await self._writer.write(
+            sequence_number=(packet.sequence_number + mapping.seq_offset) & 0xFFFF,
+            timestamp=timestamp,
+            marker=packet.marker,
+            payload=packet.payload,
+            audio_level=packet.extensions.audio_level,
+        )
+        now = self._clock()
+        self.packets_sent += 1
+        self._stats.packets_out += 1
+        self._stats.delay.add(now - info.arrival)
+        if self.open_latency is None and self.opened_at is not None:
+            self.open_latency = now - self.opened_at
+
+    def _start(self, packet: RtpPacket, info: PacketInfo) -> None:
+        """Map this packet onto the next output number and the current time."""
+        now = self._clock()
+        if self._last is None:
+            timestamp = random.randint(0, 0xFFFFFFFF)
+        else:
+            last_ts, last_wall = self._last
+            elapsed = max(1, int((now - last_wall) * CLOCK_RATE[self.kind]))
+            timestamp = (last_ts + elapsed) & 0xFFFFFFFF
+        self._mapping = _Mapping(
+            seq_offset=(self._next_seq - packet.sequence_number) & 0xFFFF,
+            ts_offset=(timestamp - packet.timestamp) & 0xFFFFFFFF,
+            base_ext=info.ext,
+            max_ext=info.ext - 1,
+        )
+        self._restart = False
+
+    # -- from the subscriber (RTCP) ------------------------------------------
+
+    def _on_keyframe_request(self) -> None:
+        if self.producer is not None and self.allowed:
+            self.producer.request_keyframe()
+
+    def _on_remb(self, bitrate: int) -> None:
+        if self.producer is not None:
+            self.producer.on_consumer_remb(self, bitrate)

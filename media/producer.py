@@ -1,0 +1,210 @@
+"""A Producer: one published track (a seat's audio or its video) on the server.
+
+The publisher's ``RTCRtpReceiver`` is made a pass-through by
+:func:`media.aiortc_internals.forward_receiver`, which hands over:
+
+* every RTP packet on arrival (``on_packet``, awaited in the receive task): the
+  producer drops duplicates (a retransmission that raced its original), works
+  out once whether it starts a (key)frame, and forwards it through each
+  attached :class:`~media.consumer.Consumer` – no decoding, no waiting;
+* every complete encoded frame, in order (``on_frame``): as an ``av.Packet``
+  (data = the frame, pts = RTP timestamp, time_base = 1/clock rate) for the
+  packet sinks, e.g. a recorder muxing WebM without codec work.
+
+Upstream control, aggregated over the consumers:
+
+* keyframe requests (a consumer starts, a subscriber sent PLI/FIR) become one
+  PLI to the publisher, at most one per ~RTT so a burst of subscribers does
+  not make the publisher send a burst of keyframes;
+* REMB toward the publisher is the minimum of the server's own estimate of the
+  publisher's uplink and the latest REMB of every forwarding subscriber (fresh
+  within ``REMB_FRESHNESS``), i.e. the weakest receiving link.  The server's
+  own REMB passes through that minimum; a subscriber report that lowers it is
+  relayed at once.
+"""
+
+from __future__ import annotations
+
+import fractions
+import logging
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import av
+from aiortc.rtp import RtpPacket
+
+from media.aiortc_internals import ReceiverControl
+from media.assembler import AssembledFrame
+from media.latency import ForwardingStats
+from media.packetizer import vp8_is_keyframe, vp8_starts_frame
+from sessions.ids import SeatId
+from sessions.media_kinds import MediaKind
+
+if TYPE_CHECKING:
+    from media.consumer import Consumer
+
+logger = logging.getLogger(__name__)
+
+REMB_FRESHNESS = 5.0
+DEDUP_WINDOW = 2048
+_time_bases: dict[int, fractions.Fraction] = {}
+
+PacketSink = Callable[[SeatId, MediaKind, av.Packet], None]
+
+
+@dataclass(slots=True)
+class PacketInfo:
+    ext: int  # sequence number extended past 16 bits
+    arrival: float
+    frame_start: bool
+    keyframe: bool
+
+
+def aggregate_remb(upstream: int | None, downstream: list[int]) -> int | None:
+    """The bitrate a publisher may send: its weakest receiving link."""
+    candidates = ([upstream] if upstream is not None else []) + downstream
+    return min(candidates) if candidates else None
+
+
+class Producer:
+    def __init__(
+        self,
+        seat: SeatId,
+        kind: MediaKind,
+        *,
+        stats: ForwardingStats,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.seat = seat
+        self.kind = kind
+        self.consumers: list[Consumer] = []
+        self.sinks: list[PacketSink] = []
+        self.frames = 0
+        self.keyframes = 0
+        self._stats = stats
+        self._clock = clock
+        self._control: ReceiverControl | None = None
+        self._last_pli = -1e9
+        self._downstream: dict[Consumer, tuple[int, float]] = {}
+        self._upstream: int | None = None
+        self._last_relayed: int | None = None
+        self._highest: int | None = None
+        self._seen: deque[int] = deque(maxlen=DEDUP_WINDOW)
+        self._seen_set: set[int] = set()
+
+    def bind(self, control: ReceiverControl) -> None:
+        self._control = control
+        control.remb_filter = self._filter_remb
+
+    # -- media ---------------------------------------------------------------
+
+    async def on_packet(self, packet: RtpPacket, arrival: float) -> None:
+        ext = self._extend(packet.sequence_number)
+        if ext in self._seen_set or (
+            self._highest is not None and ext <= self._highest - DEDUP_WINDOW
+        ):
+            return
+        if len(self._seen) == DEDUP_WINDOW:
+            self._seen_set.discard(self._seen[0])
+        self._seen.append(ext)
+        self._seen_set.add(ext)
+        self._stats.packets_in += 1
+        if self.kind is MediaKind.VIDEO:
+            start = vp8_starts_frame(packet)
+            key = start and vp8_is_keyframe(packet._data)  # type: ignore[attr-defined]
+        else:
+            start = key = True  # every Opus packet is a frame of its own
+        info = PacketInfo(ext=ext, arrival=arrival, frame_start=start, keyframe=key)
+        for consumer in list(self.consumers):
+            await consumer.forward(packet, info)
+
+    def on_frame(self, frame: AssembledFrame, clock_rate: int) -> None:
+        self.frames += 1
+        self.keyframes += frame.keyframe
+        self._stats.frames_in += 1
+        if self.sinks:
+            packet = av.Packet(frame.data)
+            packet.pts = frame.timestamp
+            packet.time_base = _time_base(clock_rate)
+            for sink in self.sinks:
+                sink(self.seat, self.kind, packet)
+
+    def on_end(self) -> None:
+        logger.debug("producer %s/%s: track ended", self.seat, self.kind.value)
+
+    def _extend(self, seq: int) -> int:
+        if self._highest is None:
+            self._highest = seq
+            return seq
+        diff = (seq - self._highest) & 0xFFFF
+        if diff < 0x8000:
+            self._highest += diff
+            return self._highest
+        return self._highest - (0x10000 - diff)
+
+    # -- consumers -----------------------------------------------------------
+
+    def attach(self, consumer: Consumer) -> None:
+        if consumer not in self.consumers:
+            self.consumers.append(consumer)
+
+    def detach(self, consumer: Consumer) -> None:
+        if consumer in self.consumers:
+            self.consumers.remove(consumer)
+        self._downstream.pop(consumer, None)
+
+    def close(self) -> None:
+        for consumer in list(self.consumers):
+            consumer.detach()
+        self.consumers.clear()
+        self._downstream.clear()
+        self._control = None
+
+    # -- upstream control ----------------------------------------------------
+
+    def request_keyframe(self) -> None:
+        if self.kind is not MediaKind.VIDEO or self._control is None:
+            return
+        now = self._clock()
+        if now - self._last_pli < max(0.1, min(1.0, 1.2 * self._control.srtt + 0.05)):
+            return
+        if self._control.request_keyframe():
+            self._last_pli = now
+            self._stats.keyframe_requests += 1
+
+    def on_consumer_remb(self, consumer: Consumer, bitrate: int) -> None:
+        self._downstream[consumer] = (bitrate, self._clock())
+        target = self.target_bitrate()
+        if (
+            target is not None
+            and self._control is not None
+            and (self._last_relayed is None or target < 0.95 * self._last_relayed)
+        ):
+            if self._control.send_remb(target):
+                self._last_relayed = target
+
+    def target_bitrate(self) -> int | None:
+        now = self._clock()
+        downstream = [
+            bitrate
+            for consumer, (bitrate, at) in self._downstream.items()
+            if now - at <= REMB_FRESHNESS and consumer.forwarding
+        ]
+        return aggregate_remb(self._upstream, downstream)
+
+    def _filter_remb(self, upstream: int) -> int:
+        self._upstream = upstream
+        target = self.target_bitrate()
+        result = upstream if target is None else target
+        self._last_relayed = result
+        return result
+
+
+def _time_base(clock_rate: int) -> fractions.Fraction:
+    base = _time_bases.get(clock_rate)
+    if base is None:
+        base = _time_bases[clock_rate] = fractions.Fraction(1, clock_rate)
+    return base

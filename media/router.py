@@ -1,0 +1,101 @@
+"""A Router: one room's forwarding – participants, producers, consumers, audience.
+
+The router never decides who hears whom: it is handed a ``frozenset[Route]``
+(from ``sessions.audience``) and opens exactly the consumers those routes name.
+Every subscriber holds a consumer for every published (seat, kind) in the room,
+allowed or not, so a new audience is applied by flipping gates – no SDP round
+trip (DESIGN decision 2).  Offers are renegotiated only when a publisher's
+track appears (its answer says it sends) or disappears (it leaves).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from media.latency import ForwardingStats
+from media.participant import Participant, SendToClient
+from sessions.audience import Route
+from sessions.ids import RoomId, SeatId
+from sessions.media_kinds import MediaKind
+
+logger = logging.getLogger(__name__)
+
+
+class Router:
+    def __init__(
+        self,
+        room_id: RoomId,
+        *,
+        signal: SendToClient,
+        on_lost: Callable[[Participant, str], None],
+        stats: ForwardingStats,
+        connect_timeout: float,
+    ) -> None:
+        self.room_id = room_id
+        self.participants: dict[SeatId, Participant] = {}
+        self.routes: frozenset[Route] = frozenset()
+        self._signal = signal
+        self._on_lost = on_lost
+        self._stats = stats
+        self._connect_timeout = connect_timeout
+
+    async def join(self, seat: SeatId) -> dict[str, Any]:
+        """Add a participant (replacing one in the same seat); return its offer."""
+        old = self.participants.get(seat)
+        if old is not None:
+            await self.leave(old)
+        participant = Participant(
+            self.room_id,
+            seat,
+            signal=self._signal,
+            on_lost=self._on_lost,
+            stats=self._stats,
+            connect_timeout=self._connect_timeout,
+        )
+        self.participants[seat] = participant
+        for publisher in self.participants.values():
+            for kind in publisher.published:
+                if publisher is not participant:
+                    self._connect(publisher, kind, participant)
+        return await participant.start()
+
+    async def answer(self, participant: Participant, description: dict[str, Any]) -> None:
+        for kind in await participant.apply_answer(description):
+            for subscriber in self.participants.values():
+                if subscriber is not participant:
+                    if self._connect(participant, kind, subscriber):
+                        subscriber.request_offer()
+
+    def apply(self, routes: frozenset[Route]) -> None:
+        """Open exactly the consumers named by ``routes``, close the others."""
+        self.routes = routes
+        for subscriber in self.participants.values():
+            for (publisher, kind), consumer in subscriber.consumers.items():
+                consumer.set_allowed(Route(publisher, subscriber.seat, kind) in routes)
+
+    async def leave(self, participant: Participant) -> None:
+        if self.participants.get(participant.seat) is not participant:
+            return
+        del self.participants[participant.seat]
+        for subscriber in self.participants.values():
+            changed = False
+            for kind in participant.published:
+                consumer = subscriber.consumers.get((participant.seat, kind))
+                if consumer is not None:
+                    subscriber.deactivate(consumer)
+                    changed = True
+            if changed:
+                subscriber.request_offer()
+        await participant.close()
+
+    async def close(self) -> None:
+        for participant in list(self.participants.values()):
+            await self.leave(participant)
+
+    def _connect(self, publisher: Participant, kind: MediaKind, subscriber: Participant) -> bool:
+        consumer = subscriber.consumer_for(publisher.seat, kind)
+        changed = subscriber.activate(consumer, publisher.producers[kind])
+        consumer.set_allowed(Route(publisher.seat, subscriber.seat, kind) in self.routes)
+        return changed

@@ -1,0 +1,185 @@
+"""The media server's public face: a no-transcoding SFU driven by signalling.
+
+Usage (all coroutines run on one asyncio loop)::
+
+    sfu = Sfu(send_to_client, config=SfuConfig())
+    offer = await sfu.join(room_id, seat)            # emit as "media_offer"
+    await sfu.answer(room_id, seat, answer)          # on "media_answer"
+    await sfu.add_ice_candidate(room_id, seat, c)    # on "media_ice"
+    await sfu.apply_audience(room_id, audience(room))  # on every phase change
+    await sfu.leave(room_id, seat)
+    await sfu.close()
+
+Signalling payloads (event names as in docs/protocol.md):
+
+``media_offer`` server -> client (returned by :meth:`Sfu.join`; later offers are
+pushed with ``send_to_client(room_id, seat, "media_offer", payload)``)::
+
+    {"type": "offer", "sdp": "...",
+     "publish": {"audio": "0", "video": "1"},
+     "tracks": {"2": {"seat": "party_a", "kind": "audio", "active": true}, ...}}
+
+  The client attaches its microphone and camera to the ``publish`` m-sections
+  (in a browser: ``addTrack`` after ``setRemoteDescription`` reuses them, being
+  the first audio and video transceivers) and answers.  Every other m-section
+  is ``sendonly`` from the server and carries one seat's audio or video:
+  ``tracks[mid]`` says which (``transceiver.mid`` in ``ontrack``); the same seat
+  is also the msid stream id (``event.streams[0].id``).  ``active: false``
+  marks a seat that left; its m-section is reused if it comes back.
+
+``media_answer`` client -> server: ``{"type": "answer", "sdp": "..."}``.
+
+``media_ice`` client -> server: ``{"candidate": "candidate:...", "sdpMid": "0",
+  "sdpMLineIndex": 0}``; ``{"candidate": ""}`` or ``null`` ends the list.  The
+  server never trickles: its candidates are all in its offers.
+
+Only Opus and VP8 are offered (forwarding needs one codec per kind in a room).
+Forwarding is per RTP packet, at once (payload untouched; SSRC, sequence
+number, timestamp and header extensions rewritten per subscriber), so a loss
+on the publisher's link stalls only the subscriber's jitter buffer, not the
+SFU as well; complete frames are also assembled, in order, as ``av.Packet``s
+for packet sinks (recording).  Audio and video are both protected by NACK/RTX
+(>= 1 s of history, NACKs repeated until repaired); keyframe requests and
+REMB are relayed/aggregated toward publishers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from media import aiortc_internals
+from media.latency import ForwardingStats
+from media.participant import Participant, SendToClient
+from media.router import Router
+from sessions.audience import Route
+from sessions.ids import RoomId, SeatId
+
+logger = logging.getLogger(__name__)
+
+OnLost = Callable[[RoomId, SeatId, str], Awaitable[None]]
+
+
+class UnknownParticipant(LookupError):
+    pass
+
+
+@dataclass(frozen=True)
+class SfuConfig:
+    ice_host_addresses: Sequence[str] | None = None
+    """Interfaces to gather host candidates on; None: every interface but loopback."""
+    connect_timeout: float = 30.0
+    """A participant not connected this long after its first offer is released."""
+    rtp_history_size: int = aiortc_internals.RTP_HISTORY_SIZE
+
+    def __post_init__(self) -> None:
+        if self.connect_timeout <= 0:
+            raise ValueError("connect_timeout must be positive")
+
+
+class Sfu:
+    def __init__(
+        self,
+        send_to_client: SendToClient,
+        *,
+        config: SfuConfig | None = None,
+        on_lost: OnLost | None = None,
+    ) -> None:
+        self.config = config or SfuConfig()
+        aiortc_internals.install(rtp_history_size=self.config.rtp_history_size)
+        if self.config.ice_host_addresses is not None:
+            aiortc_internals.limit_ice_host_addresses(self.config.ice_host_addresses)
+        self.stats = ForwardingStats()
+        self.rooms: dict[RoomId, Router] = {}
+        # kept while a room is empty, so whoever joins next gets the current audience
+        self._audiences: dict[RoomId, frozenset[Route]] = {}
+        self._send_to_client = send_to_client
+        self._on_lost_callback = on_lost
+        self._releases: set[asyncio.Task[None]] = set()
+
+    def router(self, room_id: RoomId) -> Router:
+        router = self.rooms.get(room_id)
+        if router is None:
+            raise UnknownParticipant(f"no media room {room_id}")
+        return router
+
+    def participant(self, room_id: RoomId, seat: SeatId) -> Participant:
+        participant = self.router(room_id).participants.get(seat)
+        if participant is None:
+            raise UnknownParticipant(f"seat {seat} has no media connection in {room_id}")
+        return participant
+
+    async def join(self, room_id: RoomId, seat: SeatId) -> dict[str, Any]:
+        """Open (or replace) ``seat``'s peer connection; return the offer to send."""
+        router = self.rooms.get(room_id)
+        if router is None:
+            router = self.rooms[room_id] = Router(
+                room_id,
+                signal=self._send_to_client,
+                on_lost=self._on_lost,
+                stats=self.stats,
+                connect_timeout=self.config.connect_timeout,
+            )
+            router.apply(self._audiences.get(room_id, frozenset()))
+        return await router.join(seat)
+
+    async def answer(self, room_id: RoomId, seat: SeatId, description: dict[str, Any]) -> None:
+        """Apply a ``media_answer``; raises ValueError if it is malformed or unexpected."""
+        await self.router(room_id).answer(self.participant(room_id, seat), description)
+
+    async def add_ice_candidate(
+        self, room_id: RoomId, seat: SeatId, candidate: dict[str, Any] | None
+    ) -> None:
+        await self.participant(room_id, seat).add_ice_candidate(candidate)
+
+    async def apply_audience(self, room_id: RoomId, routes: frozenset[Route]) -> None:
+        """Forward exactly ``routes`` from now on (takes effect before returning)."""
+        self._audiences[room_id] = routes
+        router = self.rooms.get(room_id)
+        if router is not None:
+            router.apply(routes)
+
+    async def leave(self, room_id: RoomId, seat: SeatId) -> None:
+        router = self.rooms.get(room_id)
+        if router is None or seat not in router.participants:
+            return
+        await router.leave(router.participants[seat])
+        self._drop_if_empty(router)
+
+    async def close_room(self, room_id: RoomId) -> None:
+        """Release every participant of a finished room and forget its audience."""
+        router = self.rooms.pop(room_id, None)
+        if router is not None:
+            await router.close()
+        self._audiences.pop(room_id, None)
+
+    async def close(self) -> None:
+        for room_id in list(self.rooms):
+            await self.close_room(room_id)
+        self._audiences.clear()
+        while self._releases:
+            await asyncio.gather(*self._releases, return_exceptions=True)
+
+    def _on_lost(self, participant: Participant, reason: str) -> None:
+        task = asyncio.get_running_loop().create_task(self._release(participant, reason))
+        self._releases.add(task)
+        task.add_done_callback(self._releases.discard)
+
+    async def _release(self, participant: Participant, reason: str) -> None:
+        try:
+            router = self.rooms.get(participant.room_id)
+            if router is None or router.participants.get(participant.seat) is not participant:
+                return
+            await router.leave(participant)
+            self._drop_if_empty(router)
+            if self._on_lost_callback is not None:
+                await self._on_lost_callback(participant.room_id, participant.seat, reason)
+        except Exception:
+            logger.exception("releasing %s/%s failed", participant.room_id, participant.seat)
+
+    def _drop_if_empty(self, router: Router) -> None:
+        if not router.participants and self.rooms.get(router.room_id) is router:
+            del self.rooms[router.room_id]

@@ -1,0 +1,170 @@
+"""Fails loudly when the aiortc/aioice internals that media/aiortc_internals.py uses change.
+
+If one of these fails after an upgrade, re-read the named aiortc source, adapt
+media/aiortc_internals.py, then update the pin and the fingerprints here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import inspect
+from collections.abc import Callable
+from typing import Any
+
+import aioice
+import aioice.ice
+import aiortc
+import pytest
+from aiortc import RTCPeerConnection, RTCRtpReceiver, RTCRtpSender, rtcrtpreceiver, rtcrtpsender
+from aiortc.codecs import CODECS
+from aiortc.rtcdtlstransport import RTCDtlsTransport, RtpRouter
+from aiortc.rtcrtpsender import RTCEncodedFrame
+from aiortc.rtp import RtpPacket
+
+from media import aiortc_internals
+from media.nack import NackScheduler
+
+# sha256[:16] of inspect.getsource() of everything whose *behaviour* we rely on
+FINGERPRINTS: dict[str, tuple[Callable[..., Any], str]] = {
+    # decoder thread entry point; we dispatch around it (signature changed in 1.16)
+    "rtcrtpreceiver.decoder_worker": (
+        aiortc_internals._original_decoder_worker,
+        "d500d4e567d6846c",
+    ),
+    # creates __decoder_queue, __nack_generator, __jitter_buffer, __timestamp_mapper
+    "RTCRtpReceiver.__init__": (RTCRtpReceiver.__init__, "3e3b7b5cefbaac6f"),
+    # starts the decoder thread on self.__decoder_queue
+    "RTCRtpReceiver.receive": (RTCRtpReceiver.receive, "d6d8d8d7a0bf4e95"),
+    # nack_generator.add -> .missing; jitter_buffer.add -> (pli, frame);
+    # timestamp_mapper.map; decoder_queue.put((codec, frame)); _send_rtcp for REMB
+    "RTCRtpReceiver._handle_rtp_packet": (RTCRtpReceiver._handle_rtp_packet, "4e54983d021a6336"),
+    "RTCRtpReceiver._send_rtcp_pli": (RTCRtpReceiver._send_rtcp_pli, "ae74c43d50f6eb7b"),
+    "RTCRtpReceiver._send_rtcp": (RTCRtpReceiver._send_rtcp, "9f0bc9f6a8ddb289"),
+    # replaced per consumer sender (it would call get_encoder)
+    "RTCRtpSender._next_encoded_frame": (RTCRtpSender._next_encoded_frame, "89dd9fa4fb33741c"),
+    # calls self._next_encoded_frame(codec), fills __rtp_history[seq % RTP_HISTORY_SIZE]
+    "RTCRtpSender._run_rtp": (RTCRtpSender._run_rtp, "ff597a1d554cb373"),
+    # PLI/FIR -> self._send_keyframe(); NACK -> self._retransmit; REMB -> encoder only
+    "RTCRtpSender._handle_rtcp_packet": (RTCRtpSender._handle_rtcp_packet, "a4ee4c7355f8de7a"),
+    "RTCRtpSender._retransmit": (RTCRtpSender._retransmit, "ae0b2491944b52dc"),
+    # registers only the media SSRC; RTX then routes by payload type alone
+    "RTCDtlsTransport._register_rtp_receiver": (
+        RTCDtlsTransport._register_rtp_receiver,
+        "d35a385b0afb20bf",
+    ),
+    "RtpRouter.route_rtp": (RtpRouter.route_rtp, "e4bcc08d181438b7"),
+    # creates the consent task when the check list completes, even after close();
+    # close() cancels only a task that already exists; query_consent never ends
+    # once close() emptied the nominated pairs
+    "aioice.Connection.connect": (aiortc_internals._original_ice_connect, "da51be46190141ee"),
+    "aioice.Connection.close": (aioice.ice.Connection.close, "25dcfac536f5f37c"),
+    "aioice.Connection.query_consent": (aioice.ice.Connection.query_consent, "fe49173a650a378a"),
+    # looks up the module-level get_host_addresses at call time
+    "aioice.Connection.gather_candidates": (
+        aioice.ice.Connection.gather_candidates,
+        "d33db28d4d1e49ff",
+    ),
+    "aioice.get_host_addresses": (
+        aiortc_internals._original_get_host_addresses,
+        "d4a54f9a68c39ff1",
+    ),
+}
+
+
+def test_aiortc_is_the_pinned_version() -> None:
+    assert aiortc.__version__ == aiortc_internals.PINNED_AIORTC_VERSION
+    aiortc_internals.check_version()
+    assert aioice.__version__ == "0.13.0"
+
+
+@pytest.mark.parametrize("name", sorted(FINGERPRINTS))
+def test_the_patched_aiortc_code_is_unchanged(name: str) -> None:
+    function, expected = FINGERPRINTS[name]
+    digest = hashlib.sha256(inspect.getsource(function).encode()).hexdigest()[:16]
+    assert digest == expected, f"{name} changed in aiortc/aioice: re-check aiortc_internals"
+
+
+def _params(function: Callable[..., Any]) -> list[str]:
+    return list(inspect.signature(function).parameters)
+
+
+def test_the_signatures_we_call_or_replace_are_unchanged() -> None:
+    assert _params(aiortc_internals._original_decoder_worker) == [
+        "loop",
+        "input_q",
+        "output_q",
+        "decode_error",
+    ]
+    assert _params(aiortc_internals._dispatching_decoder_worker) == _params(
+        aiortc_internals._original_decoder_worker
+    )
+    assert _params(RTCRtpSender._next_encoded_frame) == ["self", "codec"]
+    assert _params(RTCRtpSender._send_keyframe) == ["self"]
+    assert _params(RTCRtpSender._handle_rtcp_packet) == ["self", "packet"]
+    assert _params(RTCRtpReceiver._send_rtcp_pli) == ["self", "media_ssrc"]
+    assert _params(RTCRtpReceiver._send_rtcp) == ["self", "packet"]
+    assert _params(RTCEncodedFrame.__init__) == ["self", "payloads", "timestamp", "audio_level"]
+    assert _params(aioice.ice.get_host_addresses) == ["use_ipv4", "use_ipv6"]
+
+
+async def test_the_private_attributes_we_touch_exist() -> None:
+    pc = RTCPeerConnection()
+    try:
+        transceiver = pc.addTransceiver("video", direction="recvonly")
+        receiver, sender = transceiver.receiver, transceiver.sender
+        for name in (
+            "decoder_queue",
+            "decoder_thread",
+            "nack_generator",
+            "jitter_buffer",
+            "timestamp_mapper",
+            "rtcp_ssrc",
+        ):
+            assert hasattr(receiver, f"_RTCRtpReceiver__{name}"), name
+        assert receiver._RTCRtpReceiver__decoder_thread is None  # type: ignore[attr-defined]
+        assert isinstance(receiver.transport._rtp_router.ssrc_table, dict)
+        for name in ("_stream_id", "_ssrc", "_enabled"):
+            assert hasattr(sender, name), name
+        connection = transceiver.receiver.transport.transport._connection
+        assert isinstance(connection._protocols, list)
+        assert hasattr(aioice.ice.StunProtocol, "datagram_received")
+        assert "transport" in aioice.ice.StunProtocol.__annotations__
+        assert isinstance(aioice.ice.CONSENT_INTERVAL, int | float)
+        assert isinstance(aioice.ice.CONSENT_FAILURES, int)
+    finally:
+        await pc.close()
+
+
+def test_install_patches_history_codecs_and_the_decoder_worker() -> None:
+    aiortc_internals.install()
+    assert rtcrtpreceiver.decoder_worker is aiortc_internals._dispatching_decoder_worker
+    assert aioice.ice.Connection.connect is aiortc_internals._connect_then_respect_close
+    assert rtcrtpsender.RTP_HISTORY_SIZE >= 1024
+    assert "% RTP_HISTORY_SIZE" in inspect.getsource(RTCRtpSender._retransmit)
+    audio = {c.mimeType.lower(): c for c in CODECS["audio"]}
+    assert "audio/rtx" in audio
+    assert audio["audio/rtx"].parameters["apt"] == audio["audio/opus"].payloadType
+    assert any(f.type == "nack" for f in audio["audio/opus"].rtcpFeedback)
+    video_pts = {c.payloadType for c in CODECS["video"]}
+    assert aiortc_internals.AUDIO_RTX_PAYLOAD_TYPE not in video_pts
+
+
+def _packet(seq: int) -> RtpPacket:
+    return RtpPacket(sequence_number=seq, timestamp=seq * 3000)
+
+
+def test_aiortc_never_nacks_a_lost_retransmission_again_so_we_replace_it() -> None:
+    """Characterises the aiortc behaviour NackScheduler exists for."""
+    stock = rtcrtpreceiver.NackGenerator()
+    now = [0.0]
+    ours = NackScheduler(lambda: now[0], initial_rtt=0.1, redundancy=1)
+    stock_nacks: list[int] = []
+    our_nacks: list[int] = []
+    for seq in [1, 2, 4, 5, 6, 7, 8, 9, 10]:  # 3 lost, and its retransmission too
+        now[0] += 0.05
+        if stock.add(_packet(seq)):
+            stock_nacks += sorted(stock.missing)
+        if ours.add(_packet(seq)):
+            our_nacks += ours.missing
+    assert stock_nacks == [3]
+    assert our_nacks.count(3) >= 2

@@ -1,0 +1,192 @@
+"""Long, lossy links: 200 ms one way ± 30 ms jitter, 3 % loss, both directions.
+
+Every participant's link to the SFU is impaired (so publisher -> subscriber
+crosses two such links: ~400 ms and ~6 % raw loss end to end).  Frames count as
+delivered when the subscriber's receiver releases them to its decoder within
+1 s of the publisher's encoder emitting them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import os
+import time
+from bisect import bisect_left
+from collections import defaultdict
+
+from media.impairment import LinkProfile
+from media.sfu import SfuConfig
+from sessions.audience import Route
+from sessions.ids import SeatId
+from sessions.media_kinds import MediaKind
+from tests.media.media_harness import MediaRoom, media_room
+from tests.media.synthetic import PARTY_A, ROOM, SEATS, caucus, joint
+
+LINK = LinkProfile(delay=0.2, jitter=0.03, loss=0.03)
+MEDIA_SECONDS = float(os.environ.get("CAUCUS_IMPAIRED_SECONDS", "15"))
+DEADLINE = 1.0
+FPS = 15  # halves the clients' VP8 encoding; the room runs in this one process
+
+
+class LoopLag:
+    """How late the event loop wakes up: this machine is shared, and a starved
+    loop delays every packet of every participant at once."""
+
+    def __init__(self) -> None:
+        self.samples: list[float] = []
+        self._task = asyncio.ensure_future(self._run())
+
+    async def _run(self) -> None:
+        while True:
+            started = time.monotonic()
+            await asyncio.sleep(0.01)  # the probe itself: how late does it wake?
+            self.samples.append(time.monotonic() - started - 0.01)
+
+    def stop(self) -> str:
+        self._task.cancel()
+        ordered = sorted(self.samples) or [0.0]
+        return (
+            f"event loop lag p50 {ordered[len(ordered) // 2] * 1000:.1f} ms,"
+            f" p99 {ordered[int(len(ordered) * 0.99)] * 1000:.0f} ms,"
+            f" max {ordered[-1] * 1000:.0f} ms"
+        )
+
+
+def _all_flowing(room: MediaRoom) -> bool:
+    for subscriber, client in room.clients.items():
+        for publisher in SEATS:
+            if publisher == subscriber:
+                continue
+            mid = client.mid_of(publisher, MediaKind.VIDEO)
+            if mid is None or not client.arrivals[mid]:
+                return False
+    return True
+
+
+def _delivery(
+    room: MediaRoom,
+    publisher: SeatId,
+    subscriber: SeatId,
+    kind: MediaKind,
+    start: float,
+    end: float,
+) -> tuple[int, int]:
+    client = room.clients[subscriber]
+    mid = client.mid_of(publisher, kind)
+    assert mid is not None
+    arrived: dict[int, list[float]] = defaultdict(list)
+    for arrival in client.arrivals[mid]:
+        arrived[arrival.key].append(arrival.time)
+    sent = [(t, key) for t, key in room.sent.by_track[(publisher, kind)] if start <= t < end]
+    on_time = 0
+    for t, key in sent:
+        times = sorted(arrived.get(key, ()))
+        i = bisect_left(times, t)
+        if i < len(times) and times[i] - t <= DEADLINE:
+            on_time += 1
+    return on_time, len(sent)
+
+
+def _first_picture(room: MediaRoom, route: Route, since: float) -> float | None:
+    client = room.clients[route.subscriber]
+    mid = client.mid_of(route.publisher, MediaKind.VIDEO)
+    assert mid is not None
+    return next((a.time - since for a in client.arrivals[mid] if a.time >= since), None)
+
+
+def _pictures_back(room: MediaRoom, routes: frozenset[Route], since: float) -> bool:
+    return all(
+        _first_picture(room, r, since) is not None for r in routes if r.kind is MediaKind.VIDEO
+    )
+
+
+def _pictures_back_after(room: MediaRoom, routes: frozenset[Route], since: float) -> list[float]:
+    delays = [_first_picture(room, r, since) for r in routes if r.kind is MediaKind.VIDEO]
+    return [d for d in delays if d is not None]
+
+
+def _longest_freeze(
+    room: MediaRoom, publisher: SeatId, subscriber: SeatId, start: float, end: float
+) -> float:
+    client = room.clients[subscriber]
+    mid = client.mid_of(publisher, MediaKind.VIDEO)
+    assert mid is not None
+    shown = [start] + [a.time for a in client.arrivals[mid] if start <= a.time <= end] + [end]
+    return max(b - a for a, b in zip(shown, shown[1:], strict=False))
+
+
+async def test_on_long_lossy_links_frames_arrive_within_a_second() -> None:
+    config = SfuConfig(ice_host_addresses=["127.0.0.1"], connect_timeout=30)
+    # no decoding here (the routing test identifies seats by decoding): the
+    # frames released to the decoder are what is measured, and the whole room
+    # shares one process on a 2-core machine
+    async with media_room(link=(LINK, LINK), sfu_config=config, decode=False, fps=FPS) as room:
+        await room.sfu.apply_audience(ROOM, joint())
+        await room.wait_connected(30)
+        await room.wait_until(lambda: _all_flowing(room), timeout=20)
+        start = time.monotonic()
+        lag = LoopLag()
+        await asyncio.sleep(MEDIA_SECONDS)  # the measurement window
+        end = time.monotonic()
+        lag_report = lag.stop()
+        # frames sent in the last second may still be on their way: judge the rest
+        judged_end = end - DEADLINE
+        stats = room.sfu.stats.snapshot()
+        lost = {seat: c.impairment for seat, c in room.clients.items()}
+        # a caucus, then joint again: how soon do the re-opened pictures appear?
+        await room.sfu.apply_audience(ROOM, caucus(PARTY_A))
+        await asyncio.sleep(0.5)  # a short caucus
+        reopened = joint() - caucus(PARTY_A)
+        opened_at = time.monotonic()
+        await room.sfu.apply_audience(ROOM, joint())
+        await room.wait_until(functools.partial(_pictures_back, room, reopened, opened_at), 10)
+        picture_delays = sorted(_pictures_back_after(room, reopened, opened_at))
+
+    lines = [
+        f"\n{MEDIA_SECONDS:.0f} s, video {FPS} fps, links {LINK}, per hop, both ways",
+        f"{lag_report}; machine load average {os.getloadavg()[0]:.1f}",
+    ]
+    worst = {MediaKind.AUDIO: 1.0, MediaKind.VIDEO: 1.0}
+    freezes = []
+    for subscriber in SEATS:
+        for publisher in SEATS:
+            if publisher == subscriber:
+                continue
+            row = []
+            for kind in MediaKind:
+                on_time, sent = _delivery(room, publisher, subscriber, kind, start, judged_end)
+                ratio = on_time / sent
+                worst[kind] = min(worst[kind], ratio)
+                row.append(f"{kind.value} {on_time}/{sent} = {ratio:.1%}")
+            freeze = _longest_freeze(room, publisher, subscriber, start, end)
+            freezes.append(freeze)
+            lines.append(
+                f"{publisher:>9} -> {subscriber:<9} "
+                + ", ".join(row)
+                + f", longest freeze {freeze:.2f} s"
+            )
+    for seat, impairment in lost.items():
+        assert impairment is not None
+        up, down = impairment.outbound.stats, impairment.inbound.stats
+        lines.append(
+            f"{seat:>9} link: up {up.dropped}/{up.packets} dropped,"
+            f" down {down.dropped}/{down.packets}"
+        )
+    lines.append(
+        f"SFU forwarding delay p50 {stats['delay_p50_ms']} ms, p99 {stats['delay_p99_ms']} ms"
+    )
+    lines.append(
+        f"worst audio {worst[MediaKind.AUDIO]:.1%}, worst video {worst[MediaKind.VIDEO]:.1%},"
+        f" longest freeze {max(freezes):.2f} s"
+    )
+    lines.append(
+        f"caucus -> joint: re-opened pictures back after median"
+        f" {picture_delays[len(picture_delays) // 2]:.2f} s, max {picture_delays[-1]:.2f} s"
+        f" (n={len(picture_delays)}; PLI up, keyframe down: ~3 one-way trips)"
+    )
+    print("\n".join(lines))
+    assert worst[MediaKind.AUDIO] >= 0.97
+    assert worst[MediaKind.VIDEO] >= 0.95
+    assert max(freezes) <= 2.0
+    assert picture_delays[len(picture_delays) // 2] <= 1.0 and picture_delays[-1] <= 2.0
