@@ -9,6 +9,8 @@ import socketio
 from aiohttp import web
 
 from caucus.config import Config
+from caucus.media_bridge import SfuMedia
+from media.sfu import SfuConfig
 from recordings.annotations import AnnotationStore
 from recordings.catalogue import Catalogue
 from recordings.feedback import Feedback
@@ -67,9 +69,16 @@ def create_app(config: Config, media: MediaPort | None = None) -> web.Applicatio
     directory = RoomDirectory(catalogue, scenarios)
     recordings = Recordings(catalogue, config.recordings_dir, directory.session_ms)
     directory.observers.append(recordings.room_changed)
+    bridge: SfuMedia | None = None
+    if media is None and config.media:
+        addresses = [a.strip() for a in config.ice_addresses.split(",") if a.strip()]
+        sfu_config = SfuConfig(ice_host_addresses=addresses or None)
+        media = bridge = SfuMedia(sfu_config, recordings)
     namespace = SimulationNamespace(
         directory, config.secret, media or NoMedia(), config.grace_s, feedback
     )
+    if bridge is not None:
+        bridge.attach(namespace.send_to_seat)
     sio = socket_server(config)
     sio.register_namespace(namespace)
     sio.attach(app)

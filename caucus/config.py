@@ -35,6 +35,10 @@ class Config:
     ping_timeout_s: float = 30.0
     #: redis://… to fan Socket.IO messages out across processes; None runs in one process
     redis_url: str | None = None
+    #: run the media server (False: signalling, rooms and recordings API only)
+    media: bool = True
+    #: comma-separated interface addresses for ICE host candidates; "" = all but loopback
+    ice_addresses: str = ""
     secret: str = field(default="", repr=False)
     admin_token: str = field(default="", repr=False)
 
@@ -72,6 +76,8 @@ class Config:
             "ping_interval_s": float,
             "ping_timeout_s": float,
             "redis_url": str,
+            "media": lambda v: v.lower() not in ("0", "false", "no", "off"),
+            "ice_addresses": str,
             "secret": str,
             "admin_token": str,
         }

@@ -27,7 +27,7 @@ logger = logging.getLogger(__name__)
 #: media silent this long counts as a pause; the next frame starts a new segment
 PAUSE_MS = 1500
 #: at most one keyframe request per track this often while a video segment waits for one
-KEYFRAME_RETRY_MS = 500
+KEYFRAME_RETRY_MS = 250
 
 RequestKeyframe = Callable[[SeatId], None]
 

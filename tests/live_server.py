@@ -16,7 +16,6 @@ from caucus.config import Config
 from recordings.catalogue import Catalogue
 from sessions.ids import RoomId, ScenarioId, SeatId
 from signaling.admission import seat_token
-from signaling.media_port import MediaPort
 from web.keys import CATALOGUE
 
 WAIT_S = 10.0
@@ -47,9 +46,11 @@ class LiveServer:
         await self.runner.cleanup()
 
 
-async def start_server(data_dir: Path, media: MediaPort | None = None, **config: Any) -> LiveServer:
+async def start_server(data_dir: Path, **config: Any) -> LiveServer:
+    # Media only where a test asks for it (media=True, ice_addresses="127.0.0.1").
+    config.setdefault("media", False)
     cfg = Config(host="127.0.0.1", port=0, data_dir=data_dir, **config).with_secrets()
-    app = create_app(cfg, media)
+    app = create_app(cfg)
     runner = web.AppRunner(app, shutdown_timeout=1.0)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)

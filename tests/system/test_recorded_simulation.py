@@ -1,0 +1,141 @@
+"""The whole server: seats join over Socket.IO, media flows through the SFU as the
+phases allow, and the session is recorded in per-visibility segments."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from sessions.ids import SeatId
+from sessions.media_kinds import MediaKind
+from tests.encoded_media import decoded_frames
+from tests.live_server import LiveServer, Participant, start_server
+from tests.media.media_harness import ClientParticipant
+from tests.media.synthetic import SEATS, SentLog
+
+TRAINEES = ("mediator", "party_a", "party_b")
+
+
+class SocketSignal:
+    """What ClientParticipant calls on an Sfu, sent over the participant's socket instead."""
+
+    def __init__(self, participant: Participant) -> None:
+        self.participant = participant
+
+    async def answer(self, room: str, seat: str, description: dict[str, Any]) -> None:
+        reply = await self.participant.call("media_answer", description)
+        assert reply["ok"], reply
+
+    async def add_ice_candidate(self, room: str, seat: str, candidate: dict[str, Any]) -> None:
+        reply = await self.participant.call("media_ice", candidate or {"candidate": ""})
+        assert reply["ok"], reply
+
+
+class Seat:
+    def __init__(self, server: LiveServer, room: str, seat: SeatId, sent: SentLog) -> None:
+        self.socket = Participant(seat, server.token(room, seat), room)  # type: ignore[arg-type]
+        self.media = ClientParticipant(
+            seat,
+            SocketSignal(self.socket),
+            sent,
+            room=room,
+            decode=True,  # type: ignore[arg-type]
+        )
+        self.socket.client.on("media_offer", self.media.on_offer)
+
+    async def join(self, url: str) -> None:
+        await self.socket.connect(url)
+        assert (await self.socket.join())["ok"]
+
+    def receiving(self, since: float) -> set[SeatId]:
+        """Seats whose video this client decoded since `since`."""
+        return {
+            seat
+            for mid, frames in self.media.decoded.items()
+            if self.media.tracks.get(mid, (None, None))[1] is MediaKind.VIDEO
+            for t, seat in frames
+            if t > since and seat is not None
+        }
+
+
+@pytest.fixture
+async def seats(tmp_path: Path) -> AsyncIterator[tuple[LiveServer, str, dict[str, Seat]]]:
+    server = await start_server(tmp_path, media=True, ice_addresses="127.0.0.1")
+    room = server.simulation()
+    sent = SentLog()
+    people = {seat: Seat(server, room, seat, sent) for seat in SEATS}
+    for person in people.values():
+        await person.join(server.url)
+    yield server, room, people
+    for person in people.values():
+        await person.media.close()
+        await person.socket.close()
+    await server.stop()
+
+
+async def wait_receiving(
+    people: dict[str, Seat], expected: dict[str, set[str]], since: float
+) -> None:
+    await next(iter(people.values())).media.wait_until(
+        lambda: all(people[s].receiving(since) >= want for s, want in expected.items()),
+        timeout=20,
+    )
+
+
+async def test_a_simulation_is_forwarded_by_phase_and_recorded_by_visibility(
+    seats: tuple[LiveServer, str, dict[str, Seat]],
+) -> None:
+    server, room, people = seats
+    coach = people["coach"].socket
+    for seat in TRAINEES:
+        assert (await people[seat].socket.call("consent", {"recording": True}))["ok"]
+    assert (await coach.call("phase", {"to": "joint"}))["ok"]
+    since = time.monotonic()
+    await wait_receiving(
+        people,
+        {
+            "mediator": {"party_a", "party_b"},
+            "party_b": {"mediator", "party_a"},
+            "coach": set(TRAINEES),
+        },
+        since,
+    )
+
+    assert (await coach.call("phase", {"to": "caucus:party_a"}))["ok"]
+    switched = time.monotonic()
+    await wait_receiving(people, {"mediator": {"party_a"}, "coach": set(TRAINEES)}, switched + 0.3)
+    settled = time.monotonic()
+    await wait_receiving(people, {"party_a": {"mediator"}}, settled)
+    assert people["party_b"].receiving(settled) == set()  # caucus privacy, on the wire
+    assert "coach" not in people["party_a"].receiving(settled)
+    # The recorder opened caucus segments and asked the publishers for keyframes.
+    await people["coach"].media.wait_until(
+        lambda: (
+            {("party_a", "caucus:party_a"), ("mediator", "caucus:party_a")}
+            <= {
+                (s.seat, s.visibility)
+                for s in server.catalogue.segments(room)  # type: ignore
+                if s.kind == "video"
+            }
+        ),
+        timeout=10,
+    )
+
+    assert (await coach.call("phase", {"to": "joint"}))["ok"]
+    back = time.monotonic()
+    await wait_receiving(people, {"party_b": {"mediator", "party_a"}}, back)
+    assert (await coach.call("phase", {"to": "ended"}))["ok"]
+
+    segments = server.catalogue.segments(room)  # type: ignore[arg-type]
+    assert {s.status for s in segments} == {"complete"}
+    kinds = {(s.seat, s.kind, s.visibility) for s in segments}
+    for seat in (*TRAINEES, "coach"):
+        assert (seat, "audio", "public") in kinds and (seat, "video", "public") in kinds
+    assert ("party_a", "video", "caucus:party_a") in kinds
+    for segment in segments:
+        assert segment.frames > 0
+        assert len(decoded_frames(segment.path, segment.kind)) >= segment.frames - 2
