@@ -13,6 +13,7 @@ from sessions.audience import Route
 from sessions.ids import RoomId, SeatId
 from sessions.media_kinds import MediaKind
 from signaling.media_port import SendToSeat
+from signaling.protocol import ServerEvent
 
 logger = logging.getLogger(__name__)
 
@@ -46,7 +47,7 @@ class SfuMedia:
         for producer in participant.producers.values():
             producer.sinks.append(self._sink_for(room_id))
         assert self._send is not None
-        await self._send(room_id, seat, "media_offer", offer)
+        await self._send(room_id, seat, ServerEvent.MEDIA_OFFER, offer)
 
     async def seat_disconnected(self, room_id: RoomId, seat: SeatId) -> None:
         await self.sfu.leave(room_id, seat)

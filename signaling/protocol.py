@@ -41,7 +41,6 @@ class ServerEvent(StrEnum):
     REPLACED = "replaced"
     ANNOTATION = "annotation"
     MEDIA_OFFER = "media_offer"
-    MEDIA_ICE = "media_ice"
 
 
 class ErrorCode(StrEnum):
