@@ -78,7 +78,6 @@ logger = logging.getLogger(__name__)
 
 PINNED_AIORTC_VERSION = "1.16.0"
 RTP_HISTORY_SIZE = 1024
-AUDIO_RTX_PAYLOAD_TYPE = 103  # aiortc's video codecs use 97-102
 
 _original_decoder_worker = rtcrtpreceiver.decoder_worker
 _original_get_host_addresses = aioice.ice.get_host_addresses
@@ -123,20 +122,17 @@ async def _connect_then_respect_close(self: aioice.ice.Connection) -> None:
 
 
 def _enable_audio_nack() -> None:
+    """Opus with NACK, retransmitted on the original stream (no audio/rtx).
+
+    An audio m-section with RTX carries two SSRCs (an ``ssrc-group:FID``), and
+    Chromium's audio receiver accepts only one: it refuses the whole offer
+    ("Failed to add remote stream ssrc"). Without RTX, a NACKed Opus packet is
+    resent as it was, on the same SSRC, which every browser accepts.
+    """
     audio = CODECS["audio"]
     opus = next(c for c in audio if c.mimeType.lower() == "audio/opus")
     if RTCRtcpFeedback(type="nack") not in opus.rtcpFeedback:
         opus.rtcpFeedback.append(RTCRtcpFeedback(type="nack"))
-    if not any(c.mimeType.lower() == "audio/rtx" for c in audio):
-        audio.insert(
-            audio.index(opus) + 1,
-            RTCRtpCodecParameters(
-                mimeType="audio/rtx",
-                clockRate=opus.clockRate,
-                payloadType=AUDIO_RTX_PAYLOAD_TYPE,
-                parameters={"apt": opus.payloadType},
-            ),
-        )
 
 
 def _dispatching_decoder_worker(

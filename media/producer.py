@@ -124,6 +124,10 @@ class Producer:
     def on_frame(self, frame: AssembledFrame, clock_rate: int) -> None:
         self.frames += 1
         self.keyframes += frame.keyframe
+        if frame.keyframe:
+            # A keyframe answers every request made before it: the next request (a
+            # recorder starting a segment, a new subscriber) must not be throttled.
+            self._last_pli = -1e9
         self._stats.frames_in += 1
         if self.sinks:
             packet = av.Packet(frame.data)

@@ -171,11 +171,19 @@ class Catalogue:
         return int(cursor.lastrowid or 0)
 
     def close_segment(
-        self, segment_id: int, duration_ms: int, frames: int, size: int, status: str = "complete"
+        self,
+        segment_id: int,
+        duration_ms: int,
+        frames: int,
+        size: int,
+        status: str = "complete",
+        start_ms: int | None = None,
     ) -> None:
+        """Record how a segment ended; `start_ms` re-anchors it when known better."""
         self._db.execute(
-            "UPDATE segments SET duration_ms = ?, frames = ?, bytes = ?, status = ? WHERE id = ?",
-            (duration_ms, frames, size, status, segment_id),
+            "UPDATE segments SET duration_ms = ?, frames = ?, bytes = ?, status = ?,"
+            " start_ms = COALESCE(?, start_ms) WHERE id = ?",
+            (duration_ms, frames, size, status, start_ms, segment_id),
         )
 
     def segments(self, room_id: RoomId | None = None, status: str | None = None) -> list[Segment]:

@@ -18,6 +18,7 @@ from recordings.catalogue import Catalogue
 from recordings.track_writer import TrackWriter
 from sessions.ids import RoomId, SeatId
 from sessions.media_kinds import MediaKind
+from sessions.phases import LOBBY
 from sessions.recording_rules import recorded_seats, visibility_of
 from sessions.rooms import Room
 from sessions.timeline import Event, EventKind
@@ -39,6 +40,9 @@ class _OpenSegment:
     start_ms: int
     last_arrival_ms: int
     last_keyframe_request_ms: int = -KEYFRAME_RETRY_MS
+    #: where the segment's media time 0 lies on the session clock: the earliest
+    #: (arrival − media time) of its frames, so one late first frame does not shift it
+    anchor_ms: int | None = None
 
 
 class SessionRecorder:
@@ -54,7 +58,7 @@ class SessionRecorder:
         self._catalogue = catalogue
         self._request_keyframe = request_keyframe
         self._recorded: frozenset[SeatId] = frozenset()
-        self._visibility = "public"
+        self._phase = LOBBY
         self._open: dict[tuple[SeatId, MediaKind], _OpenSegment] = {}
         self._count = len(catalogue.segments(room_id))
 
@@ -65,11 +69,11 @@ class SessionRecorder:
     def update(self, room: Room, now_ms: int) -> None:
         """Follow the room: who is recorded now, and under which visibility."""
         recorded = recorded_seats(room)
-        visibility = visibility_of(room.phase)
+        changed = visibility_of(room.phase) != visibility_of(self._phase)
         for key in list(self._open):
-            if visibility != self._visibility or key[0] not in recorded:
+            if changed or key[0] not in recorded:
                 self._close(key, now_ms)
-        self._recorded, self._visibility = recorded, visibility
+        self._recorded, self._phase = recorded, room.phase
 
     def on_frame(
         self,
@@ -98,14 +102,18 @@ class SessionRecorder:
                 self._request_keyframe(seat)
             return
         segment.last_arrival_ms = now_ms
+        offset = now_ms - segment.writer.last_ms
+        if segment.anchor_ms is None or offset < segment.anchor_ms:
+            segment.anchor_ms = offset
         if segment.segment_id is None:
+            visibility = visibility_of(self._phase, seat)
             segment.start_ms = now_ms
             segment.segment_id = self._catalogue.open_segment(
                 self.room_id,
                 seat,
                 kind.value,
                 codec,
-                self._visibility,
+                visibility,
                 str(segment.writer.path),
                 now_ms,
             )
@@ -115,7 +123,7 @@ class SessionRecorder:
                 seat,
                 kind,
                 segment.segment_id,
-                visibility=self._visibility,
+                visibility=visibility,
             )
 
     def close(self, now_ms: int) -> None:
@@ -149,7 +157,11 @@ class SessionRecorder:
         if segment.segment_id is None:
             return  # never got a frame it could write
         self._catalogue.close_segment(
-            segment.segment_id, summary.duration_ms, summary.frames, summary.bytes
+            segment.segment_id,
+            summary.duration_ms,
+            summary.frames,
+            summary.bytes,
+            start_ms=segment.anchor_ms,
         )
         self._event(EventKind.TRACK_STOP, now_ms, key[0], key[1], segment.segment_id)
 

@@ -80,6 +80,11 @@ class TrackWriter:
         self._first_ms: int | None = None
 
     @property
+    def last_ms(self) -> int:
+        """Media time of the last frame written, ms from the file's start."""
+        return self._last_ms
+
+    @property
     def started(self) -> bool:
         return self._container is not None
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sessions.ids import SeatId
 from sessions.phases import Phase, PhaseKind
-from sessions.roles import TRAINEE_ROLES, Capability, Role, can, role_of
+from sessions.roles import MEDIATOR_SEAT, TRAINEE_ROLES, Capability, Role, can, role_of
 from sessions.rooms import Consent, Room
 from sessions.scenarios import ObserverView
 
@@ -41,11 +41,18 @@ def recorded_seats(room: Room) -> frozenset[SeatId]:
 PUBLIC = "public"
 
 
-def visibility_of(phase: Phase) -> str:
-    """Who may later watch what is recorded in `phase`: everyone, or one caucus's members."""
-    if phase.kind is PhaseKind.CAUCUS:
+def visibility_of(phase: Phase, seat: SeatId | None = None) -> str:
+    """Who may later watch what `seat` publishes in `phase` (seat None: the phase itself).
+
+    Everyone, outside caucuses. In a caucus, its two members' media belongs to the
+    caucus; anyone else's (a party waiting outside, the silent coach) was seen by
+    nobody live, so only that seat itself and the staff may watch it.
+    """
+    if phase.kind is not PhaseKind.CAUCUS:
+        return PUBLIC
+    if seat is None or seat in (MEDIATOR_SEAT, phase.caucus_seat):
         return str(phase)
-    return PUBLIC
+    return f"seat:{seat}"
 
 
 def may_watch(viewer: SeatId, visibility: str, observer_view: ObserverView) -> bool:
@@ -56,7 +63,11 @@ def may_watch(viewer: SeatId, visibility: str, observer_view: ObserverView) -> b
     if visibility == PUBLIC:
         return True
     role = role_of(viewer)
-    if role in (Role.COACH, Role.ADMIN, Role.MEDIATOR):
+    if role in (Role.COACH, Role.ADMIN):
+        return True
+    if visibility.startswith("seat:"):
+        return visibility == f"seat:{viewer}"
+    if role is Role.MEDIATOR:
         return True
     if role is Role.OBSERVER:
         return observer_view is ObserverView.ALL

@@ -31,6 +31,9 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
     "--disable-gpu",
+    # The media server offers only 127.0.0.1 host candidates in tests; Chromium
+    # gathers no loopback candidates without this flag (harmless for signalling-only tests).
+    "--allow-loopback-in-peer-connection",
 ]
 #: engine.io heartbeat for tests: a silent link is noticed in ~3 s instead of ~55 s
 PING_INTERVAL_S, PING_TIMEOUT_S = 1.0, 2.0

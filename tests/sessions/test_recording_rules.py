@@ -46,3 +46,21 @@ def test_a_newcomer_pauses_recording_until_they_answer_and_a_resumer_keeps_their
     room, _ = room.drop(SeatId("party_a"), at_ms=6)
     room, _, _ = room.join(room.participants[SeatId("party_a")].identity, "A", SeatId("party_a"), 7)
     assert room.participants[SeatId("party_a")].consent is Consent.GIVEN
+
+
+def test_in_a_caucus_only_its_members_media_belongs_to_it() -> None:
+    from sessions.phases import Phase, PhaseKind
+    from sessions.recording_rules import may_watch, visibility_of
+    from sessions.scenarios import ObserverView
+
+    caucus = Phase(PhaseKind.CAUCUS, SeatId("party_a"))
+    assert visibility_of(caucus, SeatId("mediator")) == "caucus:party_a"
+    assert visibility_of(caucus, SeatId("party_a")) == "caucus:party_a"
+    waiting = visibility_of(caucus, SeatId("party_b"))
+    assert waiting == "seat:party_b"  # party_b waited alone: nobody saw it live
+    views = ObserverView.JOINT_ONLY
+    assert may_watch(SeatId("party_b"), waiting, views)
+    assert not may_watch(SeatId("party_a"), waiting, views)
+    assert not may_watch(SeatId("mediator"), waiting, views)
+    assert may_watch(SeatId("coach"), waiting, views)
+    assert not may_watch(SeatId("party_b"), "caucus:party_a", views)
