@@ -105,6 +105,13 @@ async def test_a_simulation_is_forwarded_by_phase_and_recorded_by_visibility(
         since,
     )
 
+    # Every seat's public segments have begun (video waits for a keyframe).
+    await people["coach"].media.wait_until(
+        lambda: {(seat, kind) for seat in SEATS for kind in ("audio", "video")}
+        <= {(s.seat, s.kind) for s in server.catalogue.segments(room)  # type: ignore
+            if s.visibility == "public"},
+        timeout=10,
+    )
     assert (await coach.call("phase", {"to": "caucus:party_a"}))["ok"]
     switched = time.monotonic()
     await wait_receiving(people, {"mediator": {"party_a"}, "coach": set(TRAINEES)}, switched + 0.3)
