@@ -6,7 +6,6 @@ from __future__ import annotations
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -16,23 +15,9 @@ from tests.encoded_media import decoded_frames
 from tests.live_server import LiveServer, Participant, start_server
 from tests.media.media_harness import ClientParticipant
 from tests.media.synthetic import SEATS, SentLog
+from tests.system.socket_signal import SocketSignal
 
 TRAINEES = ("mediator", "party_a", "party_b")
-
-
-class SocketSignal:
-    """What ClientParticipant calls on an Sfu, sent over the participant's socket instead."""
-
-    def __init__(self, participant: Participant) -> None:
-        self.participant = participant
-
-    async def answer(self, room: str, seat: str, description: dict[str, Any]) -> None:
-        reply = await self.participant.call("media_answer", description)
-        assert reply["ok"], reply
-
-    async def add_ice_candidate(self, room: str, seat: str, candidate: dict[str, Any]) -> None:
-        reply = await self.participant.call("media_ice", candidate or {"candidate": ""})
-        assert reply["ok"], reply
 
 
 class Seat:

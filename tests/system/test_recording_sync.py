@@ -60,6 +60,7 @@ from tests.system.marked_media import (
     marked_tracks,
     video_marks,
 )
+from tests.system.socket_signal import SocketSignal
 
 TRAINEES = (SeatId("mediator"), SeatId("party_a"), SeatId("party_b"))
 #: marks each publisher captures after a phase change before the next one (≥ 3 recorded)
@@ -71,21 +72,6 @@ SYNC_TOLERANCE_MS = 80
 EDGE_MS = 60
 #: a detected mark belongs to the logged mark captured nearest to it, if this near
 IDENTIFY_WITHIN_MS = 0.45 * MARK_EVERY_FRAMES * 1000 / FPS
-
-
-class SocketSignal:
-    """What ClientParticipant calls on an Sfu, sent over the participant's socket instead."""
-
-    def __init__(self, participant: Participant) -> None:
-        self.participant = participant
-
-    async def answer(self, room: str, seat: str, description: dict[str, Any]) -> None:
-        reply = await self.participant.call("media_answer", description)
-        assert reply["ok"], reply
-
-    async def add_ice_candidate(self, room: str, seat: str, candidate: dict[str, Any]) -> None:
-        reply = await self.participant.call("media_ice", candidate or {"candidate": ""})
-        assert reply["ok"], reply
 
 
 class Seat:
