@@ -11,8 +11,9 @@ from recordings.feedback import Author, draft_from
 from sessions.errors import NotPermitted
 from sessions.ids import RoomId
 from web.api import body
+from web.errors import NotFound
 from web.keys import CATALOGUE, FEEDBACK, SCENARIOS
-from web.viewers import NotFound, viewer_of
+from web.viewers import viewer_of
 
 routes = web.RouteTableDef()
 NOTE_FIELDS = {"t_ms", "text", "skill", "rating", "target", "visibility", "reply_to"}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hmac
 from collections.abc import Mapping
 from typing import Any
 
@@ -15,31 +14,17 @@ from sessions.rooms import Room
 from sessions.scenarios import Scenario
 from signaling.admission import DEFAULT_TTL_S, default_name, join_link, seat_links, seat_token
 from signaling.directory import UnknownRoom
-from web.keys import ADMIN_TOKEN, CATALOGUE, DIRECTORY, PUBLIC_URL, SCENARIOS, SECRET
+from web.errors import BadRequest
+from web.keys import CATALOGUE, DIRECTORY, PUBLIC_URL, SCENARIOS, SECRET
+from web.viewers import require_admin
 
 routes = web.RouteTableDef()
 
 MAX_TTL_S = 90 * 24 * 3600
 
 
-class Unauthorized(DomainError):
-    code = "unauthorized"
-
-
 class UnknownScenario(DomainError):
     code = "unknown_scenario"
-
-
-class BadRequest(DomainError):
-    code = "bad_request"
-
-
-def require_admin(request: web.Request) -> None:
-    header = request.headers.get("Authorization", "")
-    scheme, _, token = header.partition(" ")
-    expected = request.app[ADMIN_TOKEN]
-    if scheme.lower() != "bearer" or not hmac.compare_digest(token.encode(), expected.encode()):
-        raise Unauthorized("an admin token is required (Authorization: Bearer …)")
 
 
 async def body(request: web.Request, allowed: set[str]) -> Mapping[str, Any]:

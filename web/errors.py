@@ -9,6 +9,19 @@ from aiohttp import web
 
 from sessions.errors import DomainError
 
+
+class Unauthorized(DomainError):
+    code = "unauthorized"
+
+
+class NotFound(DomainError):
+    code = "not_found"
+
+
+class BadRequest(DomainError):
+    code = "bad_request"
+
+
 _STATUS_OF_CODE = {
     "unauthorized": 401,
     "forbidden": 403,

@@ -14,8 +14,9 @@ from sessions.errors import NotPermitted
 from sessions.ids import RoomId, SeatId
 from sessions.recording_rules import may_watch
 from sessions.review import band_visible, event_visible, phase_bands
+from web.errors import NotFound
 from web.keys import CATALOGUE, RECORDINGS_DIR, SCENARIOS, SECRET
-from web.viewers import NotFound, Viewer, check_signed, signed_query, viewer_of
+from web.viewers import Viewer, check_signed, signed_query, viewer_of
 
 logger = logging.getLogger(__name__)
 routes = web.RouteTableDef()

@@ -9,21 +9,13 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
-from sessions.errors import DomainError
 from sessions.ids import RoomId, SeatId
 from signaling.tokens import TokenError, verify
+from web.errors import NotFound, Unauthorized
 from web.keys import ADMIN_TOKEN, CATALOGUE, SECRET
 
 #: how long a signed media URL handed to the playback page stays valid
 MEDIA_URL_TTL_S = 6 * 3600
-
-
-class Unauthorized(DomainError):
-    code = "unauthorized"
-
-
-class NotFound(DomainError):
-    code = "not_found"
 
 
 @dataclass(frozen=True)
@@ -82,3 +74,9 @@ def check_signed(request: web.Request, segment_id: int) -> None:
     expected = _signature(request.app[SECRET], segment_id, expires)
     if expires < time.time() or not hmac.compare_digest(expected, request.query.get("sig", "")):
         raise NotFound("there is no such segment")
+
+
+def require_admin(request: web.Request) -> None:
+    """Only the admin token passes; a seat token, however valid, does not."""
+    if not viewer_of(request).is_admin:
+        raise Unauthorized("an admin token is required (Authorization: Bearer …)")

@@ -5,30 +5,14 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
 
-from tests.live_server import start_server
-from tests.recorded_session import Recorded, record_session
+from tests.recorded_session import Recorded
 
 # record_session: joint 0-1000 ms, caucus:party_a 1000-2000 ms, joint 2000-3000 ms
-
-
-@pytest.fixture
-async def recorded(tmp_path: Path) -> AsyncIterator[Recorded]:
-    server = await start_server(tmp_path)
-    yield Recorded(server, record_session(server, "coach-ana"), record_session(server, "coach-ben"))
-    await server.stop()
-
-
-@pytest.fixture
-async def http() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as session:
-        yield session
 
 
 class Api:

@@ -2,28 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
 
 from signaling.tokens import verify
-from tests.live_server import LiveServer, Participant, start_server
-
-
-@pytest.fixture
-async def server(tmp_path: Path) -> AsyncIterator[LiveServer]:
-    live = await start_server(tmp_path)
-    yield live
-    await live.stop()
-
-
-@pytest.fixture
-async def http() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as session:
-        yield session
+from tests.live_server import LiveServer, Participant
 
 
 def admin(server: LiveServer) -> dict[str, str]:

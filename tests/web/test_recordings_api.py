@@ -2,28 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import aiohttp
 import pytest
 
 from tests.encoded_media import decoded_frames
-from tests.live_server import start_server
-from tests.recorded_session import Recorded, record_session
-
-
-@pytest.fixture
-async def recorded(tmp_path: Path) -> AsyncIterator[Recorded]:
-    server = await start_server(tmp_path)
-    yield Recorded(server, record_session(server, "coach-ana"), record_session(server, "coach-ben"))
-    await server.stop()
-
-
-@pytest.fixture
-async def http() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as session:
-        yield session
+from tests.recorded_session import Recorded
 
 
 async def get(http: aiohttp.ClientSession, url: str, token: str) -> tuple[int, object]:
