@@ -72,9 +72,17 @@ def join_link(base_url: str, room: str, token: str) -> str:
 
 
 async def open_page(
-    browser: Browser, seat: str, url: str, viewport: ViewportSize | None = None
+    browser: Browser,
+    seat: str,
+    url: str,
+    viewport: ViewportSize | None = None,
+    *,
+    init_script: str | None = None,
 ) -> SeatPage:
+    """A fresh context on `url`; `init_script` runs in the page before its own scripts."""
     context = await browser.new_context(viewport=viewport or DESKTOP)
+    if init_script is not None:
+        await context.add_init_script(init_script)
     page = await context.new_page()
     page.set_default_timeout(WAIT_MS)
     opened = SeatPage(seat, context, page)

@@ -23,6 +23,21 @@ async def server(tmp_path: Path) -> AsyncIterator[LiveServer]:
 
 
 @pytest.fixture
+async def media_server(tmp_path: Path) -> AsyncIterator[LiveServer]:
+    """The server with its SFU, offering 127.0.0.1 host candidates only."""
+    live = await start_server(
+        tmp_path,
+        media=True,
+        ice_addresses="127.0.0.1",
+        grace_s=60.0,
+        ping_interval_s=PING_INTERVAL_S,
+        ping_timeout_s=PING_TIMEOUT_S,
+    )
+    yield live
+    await live.stop()
+
+
+@pytest.fixture
 async def browser() -> AsyncIterator[Browser]:
     if not Path(CHROMIUM).exists():
         pytest.skip(f"no Chromium at {CHROMIUM} (apt install chromium)")

@@ -17,26 +17,21 @@ poll of getStats(); nothing sleeps.
 from __future__ import annotations
 
 import asyncio
-import os
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
-import pytest
 from playwright.async_api import Browser, Error, expect
 
+from caucus.app import NAMESPACE
 from sessions.audience import audience, sources_of
-from sessions.ids import SeatId
+from sessions.ids import RoomId, SeatId
 from tests.e2e.browser import (
-    PING_INTERVAL_S,
-    PING_TIMEOUT_S,
     SeatPage,
     expect_tiles,
     phase_button,
     screenshot,
     seat_all,
 )
-from tests.live_server import LiveServer, start_server
+from tests.live_server import LiveServer
 from web.keys import DIRECTORY
 
 PUBLISHERS = ["mediator", "party_a", "party_b", "coach"]
@@ -150,27 +145,6 @@ VIDEO_PLAYING = """
 """
 
 
-# Opt-in until a flaky ICE start is fixed: in about one run in three, one Chromium
-# page's connection never reaches "connected" within 30 s. CAUCUS_MEDIA_E2E=1 runs it.
-pytestmark = pytest.mark.skipif(
-    os.environ.get("CAUCUS_MEDIA_E2E") != "1", reason="opt-in: set CAUCUS_MEDIA_E2E=1"
-)
-
-
-@pytest.fixture
-async def media_server(tmp_path: Path) -> AsyncIterator[LiveServer]:
-    live = await start_server(
-        tmp_path,
-        media=True,
-        ice_addresses="127.0.0.1",
-        grace_s=60.0,
-        ping_interval_s=PING_INTERVAL_S,
-        ping_timeout_s=PING_TIMEOUT_S,
-    )
-    yield live
-    await live.stop()
-
-
 async def expect_media(
     pages: dict[str, SeatPage], phase: str, key: str, timeout_ms: float = FLOW_MS
 ) -> dict[str, Any]:
@@ -216,6 +190,15 @@ async def expect_playing_tiles(pages: dict[str, SeatPage], phase: str) -> None:
             raise AssertionError(f"{phase}: {seat}'s tiles for {received} do not play") from exc
 
 
+def published(server: LiveServer, room: str) -> dict[str, list[str]]:
+    """What the SFU receives from each seat."""
+    sfu = server.app[NAMESPACE].media.sfu  # type: ignore[attr-defined]
+    return {
+        seat: sorted(kind.value for kind in participant.published)
+        for seat, participant in sfu.router(RoomId(room)).participants.items()
+    }
+
+
 def check_audience(server: LiveServer, room: str, phase: str) -> None:
     """The table above is what the server's audience function says for this phase."""
     live = server.app[DIRECTORY].get(room)
@@ -257,15 +240,22 @@ async def test_each_page_receives_exactly_its_audience_through_joint_caucus_and_
         )
         # every other seat's audio and video has its m-section (so "still" is never vacuous)
         others = [s for s in PUBLISHERS if s != p.seat]
-        await p.page.wait_for_function(
-            """(seats) => {
-                 const entries = Object.values(window.__caucusTracks || {});
-                 return seats.every((seat) => ["audio", "video"].every((kind) =>
-                   entries.some((e) => e.seat === seat && e.kind === kind && e.active)));
-               }""",
-            arg=others,
-            timeout=CONNECT_MS,
-        )
+        try:
+            await p.page.wait_for_function(
+                """(seats) => {
+                     const entries = Object.values(window.__caucusTracks || {});
+                     return seats.every((seat) => ["audio", "video"].every((kind) =>
+                       entries.some((e) => e.seat === seat && e.kind === kind && e.active)));
+                   }""",
+                arg=others,
+                timeout=CONNECT_MS,
+            )
+        except Error as exc:
+            tracks = await p.page.evaluate("window.__caucusTracks")
+            raise AssertionError(
+                f"{p.seat} is offered {tracks}, not every other seat; "
+                f"the server has them publishing {published(server, room)}"
+            ) from exc
         await p.page.evaluate(PROBE)
 
     # Joint session: trainees receive each other, the coach everyone, nobody the coach

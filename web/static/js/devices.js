@@ -25,6 +25,7 @@ export function createDeviceCheck(ui) {
   let stream = null;
   let stopMeter = () => {};
   let generation = 0; // a later acquire() wins over an earlier one still pending
+  let settled = Promise.resolve(); // the latest acquire(), done (well or not)
 
   function stopTracks() {
     stopMeter();
@@ -40,7 +41,12 @@ export function createDeviceCheck(ui) {
     return navigator.mediaDevices.getUserMedia({ audio, video });
   }
 
-  async function acquire() {
+  function acquire() {
+    settled = pick().catch(() => {});
+    return settled;
+  }
+
+  async function pick() {
     const mine = ++generation;
     stopTracks();
     ui.error.hidden = true;
@@ -109,8 +115,17 @@ export function createDeviceCheck(ui) {
     start,
     stream: () => stream,
     audioOnly: () => ui.audioOnly.checked,
-    /** Stop the preview's meter and hand over the live tracks (the room now owns them). */
-    release() {
+    /**
+     * Once the camera and microphone have answered (a click on "join" can come
+     * before they do), stop the preview's meter and hand over the live tracks:
+     * the room now owns them.
+     */
+    async release() {
+      let waited;
+      do {
+        waited = settled;
+        await waited;
+      } while (waited !== settled); // a device changed meanwhile: wait for that one too
       generation++;
       stopMeter();
       ui.preview.srcObject = null;

@@ -67,9 +67,7 @@ function linkStatus(kind, outcome) {
   }
 }
 
-function enter(check, role) {
-  audioContext(); // inside the click: browsers start audio only after a gesture
-  const local = publishes(role) ? check.release() : (check.discard(), null);
+function enter(check, role, local) {
   const audioOnly = check.audioOnly();
   const consent = needsConsent(role) ? { recording: $("consent").checked } : null;
   $("setup").hidden = true;
@@ -164,8 +162,15 @@ function setup() {
     $("device-check").hidden = true;
     $("watch-note").hidden = false;
   }
-  joinButton.addEventListener("click", () => {
-    if (!joinButton.disabled) enter(check, role);
+  joinButton.addEventListener("click", async () => {
+    if (joinButton.disabled) return;
+    audioContext(); // inside the click: browsers start audio only after a gesture
+    joinButton.disabled = true;
+    consentBox.removeEventListener("change", gate);
+    $("join-hint").textContent = "Waiting for your camera and microphone…";
+    // publish whatever the device check ends with, not the nothing it may hold mid-start
+    const local = publishes(role) ? await check.release() : (check.discard(), null);
+    enter(check, role, local);
   }, { once: true });
 }
 
