@@ -1,4 +1,5 @@
-"""A loopback TCP relay that can black-hole its link for a while, like a dropped uplink."""
+"""A loopback TCP relay that can black-hole its link for a while, like a dropped uplink,
+and can hold every byte for a one-way delay, like a long international path."""
 
 from __future__ import annotations
 
@@ -7,10 +8,17 @@ import contextlib
 
 
 class OutageRelay:
-    """Forwards 127.0.0.1:<port> to a target; `outage(s)` silently drops all traffic for s."""
+    """Forwards 127.0.0.1:<port> to a target; `outage(s)` silently drops all traffic for s.
 
-    def __init__(self, target_port: int) -> None:
+    With `delay_s`, each direction delivers what it read `delay_s` later, in order
+    (a round trip through the relay then takes at least twice that).
+    """
+
+    def __init__(self, target_port: int, *, delay_s: float = 0.0) -> None:
+        if delay_s < 0:
+            raise ValueError("delay_s must be >= 0")
         self._target_port = target_port
+        self._delay_s = delay_s
         self._server: asyncio.Server | None = None
         self._links: set[tuple[asyncio.StreamWriter, asyncio.StreamWriter]] = set()
         self._up = asyncio.Event()
@@ -55,9 +63,39 @@ class OutageRelay:
         self._links.discard(link)
 
     async def _pump(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        if self._delay_s:
+            await self._pump_delayed(reader, writer)
+            return
         with contextlib.suppress(OSError, asyncio.CancelledError):
             while data := await reader.read(65536):
                 if self._up.is_set():
                     writer.write(data)
                     await writer.drain()
+        writer.transport.abort()
+
+    async def _pump_delayed(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> None:
+        loop = asyncio.get_running_loop()
+        # (due time, bytes), FIFO; b"" marks the end of the stream
+        held: asyncio.Queue[tuple[float, bytes]] = asyncio.Queue()
+
+        async def deliver() -> None:
+            while True:
+                due, data = await held.get()
+                # the emulated path's latency itself, not a wait for some event
+                await asyncio.sleep(max(0.0, due - loop.time()))
+                if not data:
+                    return
+                if self._up.is_set():
+                    writer.write(data)
+                    await writer.drain()
+
+        delivering = asyncio.ensure_future(deliver())
+        with contextlib.suppress(OSError, asyncio.CancelledError):
+            while data := await reader.read(65536):
+                held.put_nowait((loop.time() + self._delay_s, data))
+            held.put_nowait((loop.time() + self._delay_s, b""))
+            await delivering
+        delivering.cancel()
         writer.transport.abort()
