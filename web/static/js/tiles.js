@@ -114,8 +114,12 @@ export function createTiles(list) {
       tile.link.dataset.quality = level;
       tile.link.dataset.rttMs = String(stats.rttMs ?? "");
       tile.link.dataset.lossPct = String(stats.lossPct ?? "");
-      tile.link.textContent = `${rtt} · ${loss}`;
-      tile.link.setAttribute("aria-label", `Connection ${level}: round trip ${rtt}, ${loss}`);
+      // a picture that stopped arriving is dimmed and said so, not left looking live
+      tile.li.classList.toggle("stalled", level === "stalled");
+      tile.link.textContent = level === "stalled" ? "No media arriving" : `${rtt} · ${loss}`;
+      tile.link.setAttribute("aria-label", level === "stalled"
+        ? "Nothing has arrived from this person for a few seconds; their connection may have dropped"
+        : `Connection ${level}: round trip ${rtt}, ${loss}`);
       tile.link.title = tile.link.getAttribute("aria-label");
     },
     refresh(seat) {
