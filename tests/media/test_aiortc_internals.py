@@ -1,7 +1,7 @@
-"""Fails loudly when the aiortc/aioice internals that media/aiortc_internals.py uses change.
+"""Fails loudly when the aiortc/aioice internals that media/aiortc_internals/ uses change.
 
 If one of these fails after an upgrade, re-read the named aiortc source, adapt
-media/aiortc_internals.py, then update the pin and the fingerprints here.
+media/aiortc_internals/, then update the pin and the fingerprints here.
 """
 
 from __future__ import annotations
@@ -22,13 +22,14 @@ from aiortc.rtcrtpsender import RTCEncodedFrame
 from aiortc.rtp import RtpPacket
 
 from media import aiortc_internals
+from media.aiortc_internals import ice, receivers
 from media.nack import NackScheduler
 
 # sha256[:16] of inspect.getsource() of everything whose *behaviour* we rely on
 FINGERPRINTS: dict[str, tuple[Callable[..., Any], str]] = {
     # decoder thread entry point; we dispatch around it (signature changed in 1.16)
     "rtcrtpreceiver.decoder_worker": (
-        aiortc_internals._original_decoder_worker,
+        receivers._original_decoder_worker,
         "d500d4e567d6846c",
     ),
     # creates __decoder_queue, __nack_generator, __jitter_buffer, __timestamp_mapper
@@ -56,7 +57,7 @@ FINGERPRINTS: dict[str, tuple[Callable[..., Any], str]] = {
     # creates the consent task when the check list completes, even after close();
     # close() cancels only a task that already exists; query_consent never ends
     # once close() emptied the nominated pairs
-    "aioice.Connection.connect": (aiortc_internals._original_ice_connect, "da51be46190141ee"),
+    "aioice.Connection.connect": (ice._original_ice_connect, "da51be46190141ee"),
     "aioice.Connection.close": (aioice.ice.Connection.close, "25dcfac536f5f37c"),
     "aioice.Connection.query_consent": (aioice.ice.Connection.query_consent, "fe49173a650a378a"),
     # looks up the module-level get_host_addresses at call time
@@ -65,7 +66,7 @@ FINGERPRINTS: dict[str, tuple[Callable[..., Any], str]] = {
         "d33db28d4d1e49ff",
     ),
     "aioice.get_host_addresses": (
-        aiortc_internals._original_get_host_addresses,
+        ice._original_get_host_addresses,
         "d4a54f9a68c39ff1",
     ),
 }
@@ -89,14 +90,14 @@ def _params(function: Callable[..., Any]) -> list[str]:
 
 
 def test_the_signatures_we_call_or_replace_are_unchanged() -> None:
-    assert _params(aiortc_internals._original_decoder_worker) == [
+    assert _params(receivers._original_decoder_worker) == [
         "loop",
         "input_q",
         "output_q",
         "decode_error",
     ]
-    assert _params(aiortc_internals._dispatching_decoder_worker) == _params(
-        aiortc_internals._original_decoder_worker
+    assert _params(receivers._dispatching_decoder_worker) == _params(
+        receivers._original_decoder_worker
     )
     assert _params(RTCRtpSender._next_encoded_frame) == ["self", "codec"]
     assert _params(RTCRtpSender._send_keyframe) == ["self"]
@@ -137,8 +138,8 @@ async def test_the_private_attributes_we_touch_exist() -> None:
 
 def test_install_patches_history_codecs_and_the_decoder_worker() -> None:
     aiortc_internals.install()
-    assert rtcrtpreceiver.decoder_worker is aiortc_internals._dispatching_decoder_worker
-    assert aioice.ice.Connection.connect is aiortc_internals._connect_then_respect_close
+    assert rtcrtpreceiver.decoder_worker is receivers._dispatching_decoder_worker
+    assert aioice.ice.Connection.connect is ice._connect_then_respect_close
     assert rtcrtpsender.RTP_HISTORY_SIZE >= 1024
     assert "% RTP_HISTORY_SIZE" in inspect.getsource(RTCRtpSender._retransmit)
     audio = {c.mimeType.lower(): c for c in CODECS["audio"]}

@@ -11,6 +11,7 @@ spies must see, proving they work) are the control group.
 
 from __future__ import annotations
 
+import os
 import sys
 import threading
 from collections.abc import Callable, Iterator
@@ -37,7 +38,7 @@ from tests.media.synthetic import COACH, MEDIATOR, PARTY_A, ROOM, caucus, joint
 
 MEDIA_DIR = str(Path(media.__file__).parent)
 # per-object hooks the synthetic clients use too: attributed by their objects
-SHARED_HOOKS = str(Path(media.__file__).parent / "aiortc_internals.py")
+SHARED_HOOKS = str(Path(media.__file__).parent / "aiortc_internals") + os.sep
 
 
 @dataclass
@@ -58,7 +59,7 @@ class CodecSpy:
         frame: FrameType | None = sys._getframe(2)
         while frame is not None:
             filename = frame.f_code.co_filename
-            if filename.startswith(MEDIA_DIR) and filename != SHARED_HOOKS:
+            if filename.startswith(MEDIA_DIR) and not filename.startswith(SHARED_HOOKS):
                 media_frames.append(f"{frame.f_code.co_filename}:{frame.f_lineno}")
             for name in ("self", "input_q", "sender", "receiver"):
                 if name in frame.f_locals:

@@ -1,0 +1,137 @@
+"""Everything that reaches into aiortc's (and aioice's) private parts, in one place.
+
+Pinned to aiortc 1.16.0 (aioice 0.13): ``tests/media/test_aiortc_internals.py``
+fails loudly if a signature, attribute or source body used here changes.
+Nothing is patched at import time; the SFU calls :func:`install` (process-wide,
+idempotent) and the per-object functions below.
+
+Process-wide (:func:`install`):
+
+* ``rtcrtpreceiver.decoder_worker`` becomes a dispatcher: receivers whose
+  decoder queue is a :class:`PassThroughQueue` get no decoding at all (the
+  thread returns at once; frames are handed over on the event loop by the
+  queue's ``put``, which saves two thread hops per frame); every other receiver
+  keeps aiortc's decoder.
+* ``rtcrtpsender.RTP_HISTORY_SIZE`` (128 packets, ~0.6 s of 2 Mbit/s video) is
+  raised to 1024 so a NACK can be answered for at least one second.
+* Opus is offered with ``nack`` feedback but without an audio/rtx payload type
+  (Chromium refuses an audio m-section with an ``ssrc-group:FID``): lost audio
+  is retransmitted on its original SSRC (DESIGN decision 5: audio protected
+  first).
+* aioice's ``Connection.connect`` no longer leaves a consent-check task running
+  forever when the connection was closed while ICE completed.
+
+Per object:
+
+* :func:`forward_receiver` – a receiver that hands over each RTP packet on
+  arrival and each encoded frame once complete (no decoder), with
+  :class:`~media.nack.NackScheduler` and :class:`~media.assembler.FrameAssembler`
+  replacing aiortc's NACK generator and jitter buffer; RTX is routed by SSRC.
+* :class:`RtpWriter` – sends RTP packets the SFU rewrote through a sender, which
+  keeps answering NACKs from its history and sending reports.
+* :func:`relay_feedback` – a sender's PLI/FIR and REMB go to the SFU, not to an
+  encoder it does not have.
+* :func:`forward_sender` – a sender that packs frames encoded elsewhere (test
+  clients, benchmark) without constructing an encoder (stock aiortc calls
+  ``get_encoder`` even for packets, and ``OpusEncoder()`` opens libopus).
+
+Where it lives: :mod:`.receivers` (decoder dispatch, NACK/recovery, RTX
+routing), :mod:`.senders` (feedback relay, packet writing, stream id) and
+:mod:`.ice` (host addresses, consent timing, UDP endpoints, the connect fix).
+This module holds the pin and :func:`install`, and re-exports the public names.
+"""
+
+from __future__ import annotations
+
+import aioice.ice
+import aiortc
+from aiortc import rtcrtpreceiver, rtcrtpsender
+from aiortc.codecs import CODECS
+from aiortc.rtcrtpparameters import RTCRtcpFeedback
+
+from media.aiortc_internals import ice, receivers, senders
+from media.aiortc_internals.ice import (
+    ice_datagram_protocols,
+    limit_ice_host_addresses,
+    set_consent_timing,
+)
+from media.aiortc_internals.receivers import (
+    PacketHook,
+    PassThroughQueue,
+    ReceiverControl,
+    forward_receiver,
+)
+from media.aiortc_internals.senders import (
+    Pack,
+    RtpWriter,
+    forward_sender,
+    relay_feedback,
+    set_stream_id,
+)
+
+__all__ = [
+    "PINNED_AIORTC_VERSION",
+    "RTP_HISTORY_SIZE",
+    "AiortcVersionError",
+    "Pack",
+    "PacketHook",
+    "PassThroughQueue",
+    "ReceiverControl",
+    "RtpWriter",
+    "check_version",
+    "forward_receiver",
+    "forward_sender",
+    "ice",
+    "ice_datagram_protocols",
+    "install",
+    "limit_ice_host_addresses",
+    "receivers",
+    "relay_feedback",
+    "senders",
+    "set_consent_timing",
+    "set_stream_id",
+]
+
+PINNED_AIORTC_VERSION = "1.16.0"
+RTP_HISTORY_SIZE = 1024
+
+
+class AiortcVersionError(RuntimeError):
+    pass
+
+
+def check_version() -> None:
+    if aiortc.__version__ != PINNED_AIORTC_VERSION:
+        raise AiortcVersionError(
+            f"media/aiortc_internals/ is written against aiortc {PINNED_AIORTC_VERSION}"
+            f" but aiortc {aiortc.__version__} is installed: re-check every patch"
+            " (tests/media/test_aiortc_internals.py) before changing the pin"
+        )
+
+
+def install(*, rtp_history_size: int = RTP_HISTORY_SIZE, audio_nack: bool = True) -> None:
+    """Apply the process-wide patches (idempotent)."""
+    check_version()
+    if rtp_history_size & (rtp_history_size - 1) or not 128 <= rtp_history_size <= 32768:
+        raise ValueError("rtp_history_size must be a power of two in [128, 32768]")
+    rtcrtpreceiver.decoder_worker = receivers._dispatching_decoder_worker
+    # only ever grown: a sender files packets under seq % size, so shrinking
+    # while senders run would lose history
+    rtcrtpsender.RTP_HISTORY_SIZE = max(rtcrtpsender.RTP_HISTORY_SIZE, rtp_history_size)
+    if audio_nack:
+        _enable_audio_nack()
+    aioice.ice.Connection.connect = ice._connect_then_respect_close  # type: ignore[method-assign]
+
+
+def _enable_audio_nack() -> None:
+    """Opus with NACK, retransmitted on the original stream (no audio/rtx).
+
+    An audio m-section with RTX carries two SSRCs (an ``ssrc-group:FID``), and
+    Chromium's audio receiver accepts only one: it refuses the whole offer
+    ("Failed to add remote stream ssrc"). Without RTX, a NACKed Opus packet is
+    resent as it was, on the same SSRC, which every browser accepts.
+    """
+    audio = CODECS["audio"]
+    opus = next(c for c in audio if c.mimeType.lower() == "audio/opus")
+    if RTCRtcpFeedback(type="nack") not in opus.rtcpFeedback:
+        opus.rtcpFeedback.append(RTCRtcpFeedback(type="nack"))

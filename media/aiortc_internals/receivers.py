@@ -1,0 +1,223 @@
+"""Receivers that forward instead of decoding: each RTP packet on arrival, each
+encoded frame once complete.
+
+aiortc's decoder thread is bypassed (:func:`_dispatching_decoder_worker`, put in
+place by :func:`~media.aiortc_internals.install`), its NACK generator and
+jitter buffer are replaced by :class:`~media.nack.NackScheduler` and
+:class:`~media.assembler.FrameAssembler`, and RTX is routed by SSRC.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import queue
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiortc import RTCRtpReceiver, rtcrtpreceiver
+from aiortc.rtcrtpparameters import RTCRtpReceiveParameters
+from aiortc.rtp import (
+    RTCP_PSFB_APP,
+    AnyRtcpPacket,
+    RtcpPsfbPacket,
+    RtpPacket,
+    pack_remb_fci,
+    unpack_remb_fci,
+)
+
+from media.assembler import AssembledFrame, FrameAssembler
+from media.nack import NackScheduler
+from media.packetizer import vp8_is_keyframe, vp8_starts_frame
+
+_original_decoder_worker = rtcrtpreceiver.decoder_worker
+
+
+def _dispatching_decoder_worker(
+    loop: asyncio.AbstractEventLoop,
+    input_q: queue.Queue[Any],
+    output_q: asyncio.Queue[Any],
+    decode_error: Any,
+) -> None:
+    if isinstance(input_q, PassThroughQueue):
+        return  # nothing to decode: PassThroughQueue.put hands frames over
+    _original_decoder_worker(loop, input_q, output_q, decode_error)
+
+
+class PassThroughQueue(queue.Queue[Any]):
+    """Stands in for a receiver's decoder queue: hands each encoded frame to
+    ``on_frame`` on the event loop, and the frames the assembler released
+    beyond the first (a retransmission can complete several)."""
+
+    def __init__(
+        self,
+        receiver: RTCRtpReceiver,
+        assembler: FrameAssembler,
+        on_frame: Callable[[AssembledFrame, int], None],
+        on_end: Callable[[], None],
+    ) -> None:
+        super().__init__()
+        self._mapper = receiver._RTCRtpReceiver__timestamp_mapper  # type: ignore[attr-defined]
+        self._assembler = assembler
+        self._on_frame = on_frame
+        self._on_end = on_end
+
+    def put(self, item: Any, block: bool = True, timeout: float | None = None) -> None:
+        if item is None:  # the receiver stopped
+            self._on_end()
+            return
+        codec, frame = item  # frame.timestamp already mapped by the receiver
+        self._on_frame(frame, codec.clockRate)
+        for extra in self._assembler.drain():
+            extra.timestamp = self._mapper.map(extra.timestamp)
+            self._on_frame(extra, codec.clockRate)
+
+
+class ReceiverControl:
+    """What the forwarding path may ask of a receiver: PLI, REMB, RTT."""
+
+    def __init__(self, receiver: RTCRtpReceiver, nack: NackScheduler) -> None:
+        self._receiver = receiver
+        self._nack = nack
+        self._send_rtcp: Callable[[AnyRtcpPacket], Awaitable[None]] = receiver._send_rtcp
+        self._tasks: set[asyncio.Task[None]] = set()
+        self.remb_filter: Callable[[int], int] | None = None
+        # REMB the receiver computes itself passes through remb_filter
+        receiver._send_rtcp = self._filtered_send_rtcp  # type: ignore[method-assign]
+
+    @property
+    def srtt(self) -> float:
+        return self._nack.srtt
+
+    @property
+    def media_ssrc(self) -> int | None:
+        return self._nack.media_ssrc
+
+    def request_keyframe(self) -> bool:
+        """Send a PLI to the publisher (twice, 20 ms apart: a PLI lost on a 3 %
+        lossy link would cost a whole throttle period); False before any media."""
+        ssrc = self._nack.media_ssrc
+        if ssrc is None:
+            return False
+        self._spawn(self._send_pli_twice(ssrc))
+        return True
+
+    async def _send_pli_twice(self, ssrc: int) -> None:
+        await self._receiver._send_rtcp_pli(ssrc)
+        await asyncio.sleep(0.02)  # spacing between the copies
+        await self._receiver._send_rtcp_pli(ssrc)
+
+    def send_remb(self, bitrate: int) -> bool:
+        rtcp_ssrc = self._receiver._RTCRtpReceiver__rtcp_ssrc  # type: ignore[attr-defined]
+        ssrc = self._nack.media_ssrc
+        if rtcp_ssrc is None or ssrc is None:
+            return False
+        packet = RtcpPsfbPacket(
+            fmt=RTCP_PSFB_APP, ssrc=rtcp_ssrc, media_ssrc=0, fci=pack_remb_fci(bitrate, [ssrc])
+        )
+        self._spawn(self._send_rtcp(packet))
+        return True
+
+    async def _filtered_send_rtcp(self, packet: AnyRtcpPacket) -> None:
+        if (
+            self.remb_filter is not None
+            and isinstance(packet, RtcpPsfbPacket)
+            and packet.fmt == RTCP_PSFB_APP
+        ):
+            try:
+                bitrate, ssrcs = unpack_remb_fci(packet.fci)
+            except ValueError:
+                pass
+            else:
+                packet = RtcpPsfbPacket(
+                    fmt=RTCP_PSFB_APP,
+                    ssrc=packet.ssrc,
+                    media_ssrc=0,
+                    fci=pack_remb_fci(self.remb_filter(bitrate), ssrcs),
+                )
+        await self._send_rtcp(packet)
+
+    def _spawn(self, coro: Awaitable[None]) -> None:
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+
+def _install_recovery(
+    receiver: RTCRtpReceiver, kind: str, clock: Callable[[], float]
+) -> tuple[NackScheduler, FrameAssembler]:
+    if receiver._RTCRtpReceiver__decoder_thread is not None:  # type: ignore[attr-defined]
+        raise RuntimeError("patch the receiver before it starts receiving")
+    nack = NackScheduler(clock)
+    if kind == "video":
+        assembler = FrameAssembler(
+            ordered=True,
+            clock=clock,
+            is_pending=nack.is_pending,
+            is_frame_start=vp8_starts_frame,
+            is_keyframe=vp8_is_keyframe,
+            pli_interval=lambda: max(0.2, min(1.0, 1.5 * nack.srtt)),
+        )
+    else:
+        assembler = FrameAssembler(ordered=False, clock=clock)
+    receiver._RTCRtpReceiver__nack_generator = nack  # type: ignore[attr-defined]
+    receiver._RTCRtpReceiver__jitter_buffer = assembler  # type: ignore[attr-defined]
+    _route_rtx_by_ssrc(receiver)
+    return nack, assembler
+
+
+def _route_rtx_by_ssrc(receiver: RTCRtpReceiver) -> None:
+    """Register the receiver's RTX SSRC with the transport's RTP router.
+
+    aiortc registers only the media SSRC; a retransmission (RTX SSRC unknown) is
+    then routed by payload type alone, which works only while a single receiver
+    on the bundle uses that RTX payload type.  A subscriber receiving several
+    seats' video would silently drop every retransmission.
+    """
+    original_receive = receiver.receive
+
+    async def receive(parameters: RTCRtpReceiveParameters) -> None:
+        await original_receive(parameters)
+        router = receiver.transport._rtp_router
+        for encoding in parameters.encodings:
+            if encoding.rtx is not None:
+                router.ssrc_table[encoding.rtx.ssrc] = receiver
+
+    receiver.receive = receive  # type: ignore[method-assign]
+
+
+PacketHook = Callable[[RtpPacket, float], Awaitable[None]]
+
+
+def forward_receiver(
+    receiver: RTCRtpReceiver,
+    kind: str,
+    *,
+    on_frame: Callable[[AssembledFrame, int], None],
+    on_end: Callable[[], None],
+    on_packet: PacketHook | None = None,
+    clock: Callable[[], float] = time.monotonic,
+) -> ReceiverControl:
+    """Make ``receiver`` hand over what it receives, without a decoder.
+
+    ``on_frame(frame, clock_rate)``: each complete encoded frame, in order.
+    ``on_packet(packet, arrival)``: each RTP packet as soon as it arrived (after
+    SRTP, RTX unwrapping and depayloading; retransmissions included, so a
+    packet may come twice), awaited in the receive task itself.
+    """
+    nack, assembler = _install_recovery(receiver, kind, clock)
+    receiver._RTCRtpReceiver__decoder_queue = PassThroughQueue(  # type: ignore[attr-defined]
+        receiver, assembler, on_frame, on_end
+    )
+    if on_packet is not None:
+        arrived: list[tuple[RtpPacket, float]] = []
+        assembler.on_packet = lambda packet, now: arrived.append((packet, now))
+        original = receiver._handle_rtp_packet
+
+        async def handle_rtp_packet(packet: RtpPacket, arrival_time_ms: int) -> None:
+            await original(packet, arrival_time_ms)
+            while arrived:
+                await on_packet(*arrived.pop(0))
+
+        receiver._handle_rtp_packet = handle_rtp_packet  # type: ignore[method-assign]
+    return ReceiverControl(receiver, nack)
