@@ -170,6 +170,10 @@ class Catalogue:
         )
         return int(cursor.lastrowid or 0)
 
+    def move_segment(self, segment_id: int, start_ms: int) -> None:
+        """Place a segment that is still being written at a better-known start."""
+        self._db.execute("UPDATE segments SET start_ms = ? WHERE id = ?", (start_ms, segment_id))
+
     def close_segment(
         self,
         segment_id: int,

@@ -29,6 +29,9 @@ logger = logging.getLogger(__name__)
 PAUSE_MS = 1500
 #: at most one keyframe request per track this often while a video segment waits for one
 KEYFRAME_RETRY_MS = 250
+#: an open segment's better anchor is saved once it moved this much, so a segment
+#: a crash leaves open sits where its media belongs (not where its first frame landed)
+ANCHOR_SAVE_MS = 20
 
 RequestKeyframe = Callable[[SeatId], None]
 
@@ -43,6 +46,8 @@ class _OpenSegment:
     #: where the segment's media time 0 lies on the session clock: the earliest
     #: (arrival − media time) of its frames, so one late first frame does not shift it
     anchor_ms: int | None = None
+    #: the start the catalogue has for it
+    saved_start_ms: int | None = None
 
 
 class SessionRecorder:
@@ -60,7 +65,11 @@ class SessionRecorder:
         self._recorded: frozenset[SeatId] = frozenset()
         self._phase = LOBBY
         self._open: dict[tuple[SeatId, MediaKind], _OpenSegment] = {}
-        self._count = len(catalogue.segments(room_id))
+        # files of an earlier run of this session (a restart) are never written over
+        self._count = max(
+            [len(catalogue.segments(room_id))]
+            + [int(p.name[:4]) for p in folder.glob("[0-9][0-9][0-9][0-9]-*.webm")]
+        )
 
     @property
     def recorded(self) -> frozenset[SeatId]:
@@ -105,9 +114,14 @@ class SessionRecorder:
         offset = now_ms - segment.writer.last_ms
         if segment.anchor_ms is None or offset < segment.anchor_ms:
             segment.anchor_ms = offset
+            saved = segment.saved_start_ms
+            if segment.segment_id is not None and saved is not None:
+                if saved - offset >= ANCHOR_SAVE_MS:
+                    self._catalogue.move_segment(segment.segment_id, offset)
+                    segment.saved_start_ms = offset
         if segment.segment_id is None:
             visibility = visibility_of(self._phase, seat)
-            segment.start_ms = now_ms
+            segment.start_ms = segment.saved_start_ms = now_ms
             segment.segment_id = self._catalogue.open_segment(
                 self.room_id,
                 seat,
@@ -133,9 +147,12 @@ class SessionRecorder:
     def _start(
         self, key: tuple[SeatId, MediaKind], codec: str, clock_rate: int, now_ms: int
     ) -> _OpenSegment:
-        self._count += 1
         seat, kind = key
+        self._count += 1
         path = self.folder / f"{self._count:04d}-{seat}-{kind.value}.webm"
+        while path.exists():
+            self._count += 1
+            path = self.folder / f"{self._count:04d}-{seat}-{kind.value}.webm"
         segment = _OpenSegment(TrackWriter(path, kind, codec, clock_rate), None, now_ms, now_ms)
         self._open[key] = segment
         return segment

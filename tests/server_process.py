@@ -50,7 +50,9 @@ class ServerProcess:
         async with aiohttp.ClientSession() as http:
             for _ in range(400):
                 if self.proc.poll() is not None:
-                    raise RuntimeError(f"server exited with {self.proc.returncode}")
+                    raise RuntimeError(
+                        f"server exited with {self.proc.returncode}:\n{self.log_tail()}"
+                    )
                 try:
                     async with http.get(f"{self.url}/healthz") as r:
                         if r.status == 200:
@@ -59,6 +61,13 @@ class ServerProcess:
                     pass
                 await asyncio.sleep(0.05)  # polling a starting process: nothing to await
         raise RuntimeError("server did not become healthy")
+
+    def log_tail(self, lines: int = 20) -> str:
+        """The end of the server's log: why it stopped."""
+        log = self.data_dir / "server.log"
+        if not log.exists():
+            return ""
+        return "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
 
     def kill(self) -> None:
         """SIGKILL: no shutdown handlers, no flushing, like a power cut of the process."""

@@ -139,3 +139,49 @@ def test_segments_left_open_by_a_crash_are_closed_as_interrupted(
     assert all(1000 <= s.duration_ms <= 3000 for s in segments)
     interrupted = [e for e in catalogue.events(room.id) if e["kind"] == "interrupted"]
     assert len(interrupted) == 1
+
+
+def test_a_restart_never_writes_over_the_files_of_the_run_before(
+    tmp_path: Path, catalogue: Catalogue
+) -> None:
+    room = in_phase(consenting_room(catalogue), "joint")
+    folder = tmp_path / "rec"
+    before = SessionRecorder(room.id, folder, catalogue, lambda seat: None)
+    before.update(room, 0)
+    mediator = SeatId("mediator")
+    # a video segment that never got its keyframe: a file number used, no file, no row
+    for t, (data, ts) in zip(range(0, 200, 40), VIDEO[1:6], strict=True):
+        before.on_frame(mediator, MediaKind.VIDEO, "vp8", 90_000, data, ts, t)
+    for t, (data, ts) in zip(range(0, 2000, 20), AUDIO[:100], strict=True):
+        before.on_frame(mediator, MediaKind.AUDIO, "opus", 48_000, data, ts, t)
+    # killed here; the restarted server recovers, then records the same session on
+    recover_interrupted(catalogue)
+    (kept,) = catalogue.segments(room.id)
+    kept_bytes = Path(kept.path).read_bytes()
+    after = SessionRecorder(room.id, folder, catalogue, lambda seat: None)
+    after.update(room, 5000)
+    Feed(after, "mediator").run(5000, 7000)
+    after.close(7000)
+
+    paths = [s.path for s in catalogue.segments(room.id)]
+    assert len(paths) == len(set(paths)) == 3, paths
+    assert Path(kept.path).read_bytes() == kept_bytes
+    assert len(decoded_frames(Path(kept.path), "audio")) == kept.frames > 0
+
+
+def test_an_open_segment_is_placed_by_its_best_anchor_before_any_close(
+    tmp_path: Path, catalogue: Catalogue
+) -> None:
+    room = in_phase(consenting_room(catalogue), "joint")
+    recorder = SessionRecorder(room.id, tmp_path / "rec", catalogue, lambda seat: None)
+    recorder.update(room, 0)
+    mediator = SeatId("mediator")
+    # the first frame (media time 0) lands 120 ms late; the rest on time
+    for i, (data, ts) in enumerate(AUDIO[:100]):
+        arrival = 1000 + 20 * i + (120 if i == 0 else 0)
+        recorder.on_frame(mediator, MediaKind.AUDIO, "opus", 48_000, data, ts, arrival)
+    (segment,) = catalogue.segments(room.id)
+    assert segment.start_ms == 1000  # saved while still open: a crash now loses nothing
+    recover_interrupted(catalogue)
+    (segment,) = catalogue.segments(room.id)
+    assert (segment.status, segment.start_ms) == ("interrupted", 1000)
