@@ -40,14 +40,13 @@ RequestKeyframe = Callable[[SeatId], None]
 class _OpenSegment:
     writer: TrackWriter
     segment_id: int | None  # catalogued once the first frame is written
+    #: the start the catalogue has: its first written frame's arrival, then better anchors
     start_ms: int
     last_arrival_ms: int
     last_keyframe_request_ms: int = -KEYFRAME_RETRY_MS
     #: where the segment's media time 0 lies on the session clock: the earliest
     #: (arrival − media time) of its frames, so one late first frame does not shift it
     anchor_ms: int | None = None
-    #: the start the catalogue has for it
-    saved_start_ms: int | None = None
 
 
 class SessionRecorder:
@@ -65,10 +64,9 @@ class SessionRecorder:
         self._recorded: frozenset[SeatId] = frozenset()
         self._phase = LOBBY
         self._open: dict[tuple[SeatId, MediaKind], _OpenSegment] = {}
-        # files of an earlier run of this session (a restart) are never written over
+        # numbered past the files already there: a restart never writes over a crashed run's
         self._count = max(
-            [len(catalogue.segments(room_id))]
-            + [int(p.name[:4]) for p in folder.glob("[0-9][0-9][0-9][0-9]-*.webm")]
+            (int(p.name[:4]) for p in folder.glob("[0-9][0-9][0-9][0-9]-*.webm")), default=0
         )
 
     @property
@@ -114,14 +112,13 @@ class SessionRecorder:
         offset = now_ms - segment.writer.last_ms
         if segment.anchor_ms is None or offset < segment.anchor_ms:
             segment.anchor_ms = offset
-            saved = segment.saved_start_ms
-            if segment.segment_id is not None and saved is not None:
-                if saved - offset >= ANCHOR_SAVE_MS:
-                    self._catalogue.move_segment(segment.segment_id, offset)
-                    segment.saved_start_ms = offset
-        if segment.segment_id is None:
+        if segment.segment_id is not None:
+            if segment.start_ms - segment.anchor_ms >= ANCHOR_SAVE_MS:
+                self._catalogue.move_segment(segment.segment_id, segment.anchor_ms)
+                segment.start_ms = segment.anchor_ms
+        else:
             visibility = visibility_of(self._phase, seat)
-            segment.start_ms = segment.saved_start_ms = now_ms
+            segment.start_ms = now_ms
             segment.segment_id = self._catalogue.open_segment(
                 self.room_id,
                 seat,
@@ -147,12 +144,9 @@ class SessionRecorder:
     def _start(
         self, key: tuple[SeatId, MediaKind], codec: str, clock_rate: int, now_ms: int
     ) -> _OpenSegment:
-        seat, kind = key
         self._count += 1
+        seat, kind = key
         path = self.folder / f"{self._count:04d}-{seat}-{kind.value}.webm"
-        while path.exists():
-            self._count += 1
-            path = self.folder / f"{self._count:04d}-{seat}-{kind.value}.webm"
         segment = _OpenSegment(TrackWriter(path, kind, codec, clock_rate), None, now_ms, now_ms)
         self._open[key] = segment
         return segment

@@ -11,8 +11,10 @@ from typing import Any
 import socketio
 from aiohttp import web
 
-from caucus.app import create_app
+from caucus.app import NAMESPACE, create_app
 from caucus.config import Config
+from caucus.media_bridge import SfuMedia
+from media.sfu import Sfu
 from recordings.catalogue import Catalogue
 from sessions.ids import RoomId, ScenarioId, SeatId
 from signaling.admission import seat_token
@@ -35,6 +37,13 @@ class LiveServer:
     @property
     def catalogue(self) -> Catalogue:
         return self.app[CATALOGUE]
+
+    @property
+    def sfu(self) -> Sfu:
+        """The media server (started with media=True)."""
+        media = self.app[NAMESPACE].media
+        assert isinstance(media, SfuMedia), "this server was started without media"
+        return media.sfu
 
     def simulation(self, scenario: str = "boundary-fence", observers: int = 1) -> RoomId:
         return self.catalogue.create_simulation(ScenarioId(scenario), observers).id

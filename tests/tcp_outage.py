@@ -63,19 +63,7 @@ class OutageRelay:
         self._links.discard(link)
 
     async def _pump(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        if self._delay_s:
-            await self._pump_delayed(reader, writer)
-            return
-        with contextlib.suppress(OSError, asyncio.CancelledError):
-            while data := await reader.read(65536):
-                if self._up.is_set():
-                    writer.write(data)
-                    await writer.drain()
-        writer.transport.abort()
-
-    async def _pump_delayed(
-        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
-    ) -> None:
+        """Deliver what `reader` gives to `writer`, each read `delay_s` after it came, in order."""
         loop = asyncio.get_running_loop()
         # (due time, bytes), FIFO; b"" marks the end of the stream
         held: asyncio.Queue[tuple[float, bytes]] = asyncio.Queue()
@@ -83,8 +71,8 @@ class OutageRelay:
         async def deliver() -> None:
             while True:
                 due, data = await held.get()
-                # the emulated path's latency itself, not a wait for some event
-                await asyncio.sleep(max(0.0, due - loop.time()))
+                if due > loop.time():
+                    await asyncio.sleep(due - loop.time())  # the path's latency itself
                 if not data:
                     return
                 if self._up.is_set():

@@ -45,6 +45,14 @@ SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screensh
 
 expect.set_options(timeout=WAIT_MS)
 
+#: for wait_for_function(arg=[seat, ...]): each of these seats' tiles plays its video
+VIDEO_PLAYING = """
+(seats) => seats.every((seat) => {
+  const v = document.querySelector(`#tiles > li[data-seat="${seat}"] video`);
+  return Boolean(v && v.srcObject && v.videoWidth > 0 && !v.paused && v.readyState >= 2);
+})
+"""
+
 
 @dataclass
 class SeatPage:

@@ -21,10 +21,10 @@ from typing import Any
 
 from playwright.async_api import Browser, Error, expect
 
-from caucus.app import NAMESPACE
 from sessions.audience import audience, sources_of
 from sessions.ids import RoomId, SeatId
 from tests.e2e.browser import (
+    VIDEO_PLAYING,
     SeatPage,
     expect_tiles,
     phase_button,
@@ -137,13 +137,6 @@ async () => {
 }
 """
 
-VIDEO_PLAYING = """
-(seats) => seats.every((seat) => {
-  const v = document.querySelector(`#tiles > li[data-seat="${seat}"] video`);
-  return Boolean(v && v.srcObject && v.videoWidth > 0 && !v.paused && v.readyState >= 2);
-})
-"""
-
 
 async def expect_media(
     pages: dict[str, SeatPage], phase: str, key: str, timeout_ms: float = FLOW_MS
@@ -192,7 +185,7 @@ async def expect_playing_tiles(pages: dict[str, SeatPage], phase: str) -> None:
 
 def published(server: LiveServer, room: str) -> dict[str, list[str]]:
     """What the SFU receives from each seat."""
-    sfu = server.app[NAMESPACE].media.sfu  # type: ignore[attr-defined]
+    sfu = server.sfu
     return {
         seat: sorted(kind.value for kind in participant.published)
         for seat, participant in sfu.router(RoomId(room)).participants.items()

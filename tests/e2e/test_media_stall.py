@@ -13,7 +13,6 @@ import re
 
 from playwright.async_api import Browser, expect
 
-from caucus.app import NAMESPACE
 from media.impairment import LinkProfile, impair
 from sessions.ids import SeatId
 from tests.e2e.browser import phase_button, seat
@@ -41,7 +40,7 @@ async def test_a_dead_media_link_shows_on_the_tile_and_recovers(
     await expect(link).to_have_attribute("data-quality", "good", timeout=STALL_MS)
     await expect(tile).not_to_have_class(re.compile(r"\bstalled\b"))
 
-    sfu = server.app[NAMESPACE].media.sfu  # type: ignore[attr-defined]
+    sfu = server.sfu
     dead = LinkProfile(loss=1.0)
     cut = impair(sfu.participant(room, SeatId("mediator")).pc, outbound=dead, inbound=dead, seed=1)
     await expect(link).to_have_attribute("data-quality", "stalled", timeout=STALL_MS)

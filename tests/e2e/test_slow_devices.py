@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from playwright.async_api import Browser, expect
 
-from caucus.app import NAMESPACE
 from sessions.ids import RoomId, SeatId
 from sessions.media_kinds import MediaKind
 from tests.e2e.browser import join_link, open_page
@@ -50,7 +49,7 @@ async def test_a_click_on_join_before_the_devices_answer_still_publishes_them(
 
     await page.evaluate("window.__devicesAnswer()")
     await expect(page.locator("#link")).to_have_attribute("data-state", "connected")
-    sfu = server.app[NAMESPACE].media.sfu  # type: ignore[attr-defined]
+    sfu = server.sfu
     await page.wait_for_function(
         "window.__caucusPc && window.__caucusPc.connectionState === 'connected'"
     )

@@ -43,7 +43,6 @@ import av
 import numpy as np
 import pytest
 
-from caucus.app import NAMESPACE
 from media.sfu import UnknownParticipant
 from recordings.catalogue import Catalogue, Segment
 from sessions.ids import RoomId, SeatId
@@ -200,7 +199,7 @@ async def test_a_recorded_session_is_whole_on_time_and_in_sync(tmp_path: Path) -
     try:
         for person in people.values():
             await person.join(server.url)
-        sfu = server.app[NAMESPACE].media.sfu  # type: ignore[attr-defined]
+        sfu = server.sfu
 
         def publishing(seat: SeatId) -> bool:
             try:
