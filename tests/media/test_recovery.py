@@ -39,24 +39,28 @@ def vp8_frame(first_seq: int, timestamp: int, *, key: bool, packets: int = 2) ->
     return out
 
 
-def test_a_hole_is_nacked_at_once_echoed_and_again_until_repaired() -> None:
+def test_a_hole_is_nacked_at_once_echoed_twice_and_again_until_repaired() -> None:
     clock = Clock()
-    nack = NackScheduler(clock, initial_rtt=0.1, redundancy=2, echo=0.015)
+    nack = NackScheduler(clock, initial_rtt=0.1, echo=0.015)  # default: three copies
     assert not nack.add(packet(1))
     clock.now = 0.01
     assert nack.add(packet(3)) and nack.missing == [2]
     clock.now = 0.02
     assert not nack.add(packet(4))  # the echo waits 15 ms
     clock.now = 0.03
-    assert nack.add(packet(5)) and nack.missing == [2]  # the echo
+    assert nack.add(packet(5)) and nack.missing == [2]  # the first echo
+    clock.now = 0.04
+    assert not nack.add(packet(6))
+    clock.now = 0.05
+    assert nack.add(packet(7)) and nack.missing == [2]  # the second echo
     clock.now = 0.1
-    assert not nack.add(packet(6))  # a retry waits about one round trip
-    clock.now = 0.2
-    assert nack.add(packet(7)) and nack.missing == [2]
+    assert not nack.add(packet(8))  # a retry waits about one round trip
+    clock.now = 0.22
+    assert nack.add(packet(9)) and nack.missing == [2]
     clock.now = 0.25
     nack.add(packet(2))  # repaired
     clock.now = 1.0
-    assert not nack.add(packet(8))
+    assert not nack.add(packet(10))
     assert nack.repaired == 1 and nack.srtt > 0.1
 
 
