@@ -39,6 +39,7 @@ from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from aiortc.rtp import RtpPacket
 
 from media.aiortc_internals import RtpWriter, relay_feedback, set_stream_id
+from media.keyframe_wait import KeyframeWait
 from media.latency import ForwardingStats
 from media.producer import PacketInfo, Producer
 from sessions.ids import SeatId
@@ -104,6 +105,7 @@ class Consumer:
         self._writer = RtpWriter(transceiver.sender)
         self._mapping: _Mapping | None = None
         self._restart = True
+        self._keyframe_wait = KeyframeWait()
         self._open_frame: int | None = None  # timestamp of a video frame in progress
         self._next_seq = random.randint(0, 0x7FFF)
         self._last: tuple[int, float] | None = None  # (out timestamp, wall clock)
@@ -150,14 +152,14 @@ class Consumer:
         self.detach()
         self.producer = producer
         producer.attach(self)
-        self._restart = True
+        self._begin_restart()
 
     def detach(self) -> None:
         if self.producer is not None:
             producer, self.producer = self.producer, None
             producer.detach(self)
         self._open_frame = None
-        self._restart = True
+        self._begin_restart()
 
     def set_allowed(self, allowed: bool) -> None:
         if allowed == self.allowed:
@@ -165,7 +167,7 @@ class Consumer:
         self.allowed = allowed
         if allowed:
             self.opened_at, self.open_latency = self._clock(), None
-            self._restart = True
+            self._begin_restart()
             if self.kind is MediaKind.VIDEO and self.producer is not None:
                 self.producer.request_keyframe()
 
@@ -177,20 +179,32 @@ class Consumer:
 
     async def forward(self, packet: RtpPacket, info: PacketInfo) -> None:
         if not self._writer.ready:
-            self._restart = True
+            self._begin_restart()
             return
         if not self.allowed:
             # video: finish the frame in progress, so the subscriber never holds
             # a truncated frame; audio stops at once
             if self._open_frame is None or packet.timestamp != self._open_frame:
-                self._restart = True
+                self._begin_restart()
                 return
         elif self._restart:
-            if not (info.frame_start and info.keyframe):
+            started = self._keyframe_wait.offer(packet, info)
+            if started is None:
                 if self.producer is not None:
                     self.producer.request_keyframe()  # throttled there
                 return
-            self._start(packet, info)
+            self._start(*started[0])
+            for held_packet, held_info in started:
+                await self._send(held_packet, held_info)
+            return
+        await self._send(packet, info)
+
+    def _begin_restart(self) -> None:
+        """Forward again only from a keyframe that arrives from now on."""
+        self._restart = True
+        self._keyframe_wait.reset()
+
+    async def _send(self, packet: RtpPacket, info: PacketInfo) -> None:
         mapping = self._mapping
         if mapping is None or info.ext < mapping.base_ext:
             return
