@@ -171,6 +171,7 @@ async def open_cue_mediator(browser: Browser, server: LiveServer, room: RoomId) 
     return page
 
 
+@pytest.mark.usefixtures("frozen_heap")
 @pytest.mark.timeout(120)
 async def test_a_live_note_lands_within_250_ms_of_the_cue_over_a_400_ms_rtt(
     media_server: LiveServer, browser: Browser, long_path: OutageRelay

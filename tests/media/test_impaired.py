@@ -15,6 +15,8 @@ import time
 from bisect import bisect_left
 from collections import defaultdict
 
+import pytest
+
 from media.impairment import LinkProfile
 from media.sfu import SfuConfig
 from sessions.audience import Route
@@ -116,6 +118,7 @@ def _longest_freeze(
     return max(b - a for a, b in zip(shown, shown[1:], strict=False))
 
 
+@pytest.mark.usefixtures("frozen_heap")
 async def test_on_long_lossy_links_frames_arrive_within_a_second() -> None:
     config = SfuConfig(ice_host_addresses=["127.0.0.1"], connect_timeout=30)
     # no decoding here (the routing test identifies seats by decoding): the

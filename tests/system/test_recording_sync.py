@@ -187,6 +187,7 @@ def session_ms(monotonic: float, t0_ms: int, wall_minus_monotonic: float) -> flo
 
 
 @pytest.mark.timeout(60)
+@pytest.mark.usefixtures("frozen_heap")
 async def test_a_recorded_session_is_whole_on_time_and_in_sync(tmp_path: Path) -> None:
     began = time.monotonic()
     server = await start_server(tmp_path, media=True, ice_addresses="127.0.0.1")
