@@ -13,7 +13,7 @@ from playwright.async_api import Browser, expect
 
 from sessions.ids import RoomId, SeatId
 from sessions.media_kinds import MediaKind
-from tests.e2e.browser import join_link, open_page
+from tests.e2e.browser import SeatPage, join_link, open_page
 from tests.live_server import LiveServer
 from web.keys import DIRECTORY
 
@@ -24,9 +24,27 @@ HELD_DEVICES = """
   let answer;
   const answered = new Promise((resolve) => { answer = resolve; });
   window.__devicesAnswer = () => answer();
-  devices.getUserMedia = async (constraints) => { await answered; return real(constraints); };
+  window.__devicesGiven = [];
+  devices.getUserMedia = async (constraints) => {
+    await answered;
+    const stream = await real(constraints);
+    window.__devicesGiven.push(stream);
+    return stream;
+  };
 })();
 """
+
+
+async def click_join_while_devices_are_held(
+    server: LiveServer, browser: Browser, room: str, seat: str, name: str
+) -> SeatPage:
+    token = server.token(room, seat, name=name)
+    opened = await open_page(
+        browser, seat, join_link(server.url, room, token), init_script=HELD_DEVICES
+    )
+    await opened.page.get_by_label("I agree to this session being recorded").check()
+    await opened.page.get_by_role("button", name="Join the session").click()
+    return opened
 
 
 async def test_a_click_on_join_before_the_devices_answer_still_publishes_them(
@@ -34,14 +52,9 @@ async def test_a_click_on_join_before_the_devices_answer_still_publishes_them(
 ) -> None:
     server = media_server
     room = server.simulation("boundary-fence")
-    token = server.token(room, "mediator", name="Li Wei")
-    opened = await open_page(
-        browser, "mediator", join_link(server.url, room, token), init_script=HELD_DEVICES
-    )
+    opened = await click_join_while_devices_are_held(server, browser, room, "mediator", "Li Wei")
     page = opened.page
-    await page.get_by_label("I agree to this session being recorded").check()
     join = page.get_by_role("button", name="Join the session")
-    await join.click()
     await expect(page.locator("#join-hint")).to_have_text("Waiting for your camera and microphone…")
     await expect(join).to_be_disabled()
     # not seated yet: the page waits for its devices before it joins
@@ -55,4 +68,35 @@ async def test_a_click_on_join_before_the_devices_answer_still_publishes_them(
     )
     participant = sfu.participant(RoomId(room), SeatId("mediator"))
     assert participant.published == {MediaKind.AUDIO, MediaKind.VIDEO}
+    assert opened.errors == []
+
+
+async def test_devices_that_never_answer_leave_a_way_in_without_them(
+    media_server: LiveServer, browser: Browser
+) -> None:
+    server = media_server
+    room = server.simulation("boundary-fence")
+    opened = await click_join_while_devices_are_held(server, browser, room, "party_a", "Sam Okafor")
+    page = opened.page
+    without = page.get_by_role("button", name="Join without camera and microphone")
+    await expect(without).to_be_hidden()  # offered only once the devices are overdue
+    await expect(without).to_be_visible(timeout=15_000)
+    await expect(page.locator("#join-hint")).to_contain_text("permission prompt")
+    await without.click()
+
+    await expect(page.locator("#link")).to_have_attribute("data-state", "connected")
+    await expect(without).to_be_hidden()
+    seated = server.app[DIRECTORY].get(room).room.participants
+    assert SeatId("party_a") in seated
+    # a late answer to the prompt is stopped, not published behind the person's back
+    await page.evaluate("window.__devicesAnswer()")
+    await page.wait_for_function(
+        "window.__caucusPc && window.__caucusPc.connectionState === 'connected'"
+    )
+    await page.wait_for_function(
+        """window.__devicesGiven.length > 0 && window.__devicesGiven.every(
+             (stream) => stream.getTracks().every((t) => t.readyState === 'ended'))"""
+    )
+    assert await page.evaluate("window.__caucusPc.getSenders().every((s) => !s.track)")
+    assert server.sfu.participant(RoomId(room), SeatId("party_a")).published == set()
     assert opened.errors == []

@@ -118,13 +118,21 @@ export function createDeviceCheck(ui) {
     /**
      * Once the camera and microphone have answered (a click on "join" can come
      * before they do), stop the preview's meter and hand over the live tracks:
-     * the room now owns them.
+     * the room now owns them. If `giveUp` settles first (the person chose to
+     * join without devices that never answered), hand over nothing; a late
+     * answer is then stopped, never published.
      */
-    async release() {
+    async release(giveUp = new Promise(() => {})) {
+      const gaveUp = giveUp.then(() => true);
       let waited;
       do {
         waited = settled;
-        await waited;
+        if (await Promise.race([waited.then(() => false), gaveUp])) {
+          generation++;
+          stopTracks();
+          ui.preview.srcObject = null;
+          return null;
+        }
       } while (waited !== settled); // a device changed meanwhile: wait for that one too
       generation++;
       stopMeter();

@@ -121,6 +121,34 @@ function enter(check, role, local) {
   $("leave").addEventListener("click", () => signal.leave());
 }
 
+// How long the devices may take before the page offers to join without them.
+const DEVICE_PATIENCE_MS = 5000;
+
+/**
+ * A permission prompt left unanswered (or a camera driver that hangs) must not
+ * keep someone out of the session: after a while, offer to join without
+ * devices. `chosen` settles when they take that offer.
+ */
+function offerToJoinWithout() {
+  const button = $("join-without");
+  let choose;
+  const chosen = new Promise((resolve) => { choose = resolve; });
+  const timer = setTimeout(() => {
+    $("join-hint").textContent = "Your camera and microphone have not answered yet. "
+      + "Answer your browser's permission prompt, or join without them to watch and listen.";
+    button.hidden = false;
+  }, DEVICE_PATIENCE_MS);
+  button.addEventListener("click", choose, { once: true });
+  return {
+    chosen,
+    withdraw() {
+      clearTimeout(timer);
+      button.removeEventListener("click", choose);
+      button.hidden = true;
+    },
+  };
+}
+
 function setup() {
   if (!token) {
     notice("This link has no seat", "Ask your coach or administrator for your personal join link.");
@@ -168,8 +196,15 @@ function setup() {
     joinButton.disabled = true;
     consentBox.removeEventListener("change", gate);
     $("join-hint").textContent = "Waiting for your camera and microphone…";
-    // publish whatever the device check ends with, not the nothing it may hold mid-start
-    const local = publishes(role) ? await check.release() : (check.discard(), null);
+    let local = null;
+    if (publishes(role)) {
+      // publish whatever the device check ends with, not the nothing it may hold mid-start
+      const without = offerToJoinWithout();
+      local = await check.release(without.chosen);
+      without.withdraw();
+    } else {
+      check.discard();
+    }
     enter(check, role, local);
   }, { once: true });
 }
