@@ -28,6 +28,11 @@ from tests.media.synthetic import PARTY_A, ROOM, SEATS, caucus, joint
 LINK = LinkProfile(delay=0.2, jitter=0.03, loss=0.03)
 MEDIA_SECONDS = float(os.environ.get("CAUCUS_IMPAIRED_SECONDS", "15"))
 DEADLINE = 1.0
+# Each re-opened picture waits for a keyframe from its publisher (~3 one-way
+# trips, 0.6 s here); one in ~30 of those keyframes is lost on the way up and
+# costs a repair round trip more (~1.1 s).  Several caucuses give the median
+# enough samples (8 routes each) to measure the rule, not that luck.
+CAUCUSES = 4
 FPS = 15  # halves the clients' VP8 encoding; the room runs in this one process
 
 
@@ -118,6 +123,17 @@ def _longest_freeze(
     return max(b - a for a, b in zip(shown, shown[1:], strict=False))
 
 
+async def _caucus_and_back(room: MediaRoom) -> list[float]:
+    """A short caucus with party A; then each re-opened picture's delay, seconds."""
+    await room.sfu.apply_audience(ROOM, caucus(PARTY_A))
+    await asyncio.sleep(0.5)  # the caucus lasts half a second
+    reopened = joint() - caucus(PARTY_A)
+    opened_at = time.monotonic()
+    await room.sfu.apply_audience(ROOM, joint())
+    await room.wait_until(functools.partial(_pictures_back, room, reopened, opened_at), 10)
+    return _pictures_back_after(room, reopened, opened_at)
+
+
 @pytest.mark.usefixtures("frozen_heap")
 async def test_on_long_lossy_links_frames_arrive_within_a_second() -> None:
     config = SfuConfig(ice_host_addresses=["127.0.0.1"], connect_timeout=30)
@@ -137,14 +153,10 @@ async def test_on_long_lossy_links_frames_arrive_within_a_second() -> None:
         judged_end = end - DEADLINE
         stats = room.sfu.stats.snapshot()
         lost = {seat: c.impairment for seat, c in room.clients.items()}
-        # a caucus, then joint again: how soon do the re-opened pictures appear?
-        await room.sfu.apply_audience(ROOM, caucus(PARTY_A))
-        await asyncio.sleep(0.5)  # a short caucus
-        reopened = joint() - caucus(PARTY_A)
-        opened_at = time.monotonic()
-        await room.sfu.apply_audience(ROOM, joint())
-        await room.wait_until(functools.partial(_pictures_back, room, reopened, opened_at), 10)
-        picture_delays = sorted(_pictures_back_after(room, reopened, opened_at))
+        # caucuses, then joint again: how soon do the re-opened pictures appear?
+        picture_delays = sorted(
+            [delay for _ in range(CAUCUSES) for delay in await _caucus_and_back(room)]
+        )
 
     lines = [
         f"\n{MEDIA_SECONDS:.0f} s, video {FPS} fps, links {LINK}, per hop, both ways",
@@ -185,8 +197,10 @@ async def test_on_long_lossy_links_frames_arrive_within_a_second() -> None:
     )
     lines.append(
         f"caucus -> joint: re-opened pictures back after median"
-        f" {picture_delays[len(picture_delays) // 2]:.2f} s, max {picture_delays[-1]:.2f} s"
-        f" (n={len(picture_delays)}; PLI up, keyframe down: ~3 one-way trips)"
+        f" {picture_delays[len(picture_delays) // 2]:.2f} s,"
+        f" 90th percentile {picture_delays[len(picture_delays) * 9 // 10]:.2f} s,"
+        f" max {picture_delays[-1]:.2f} s"
+        f" (n={len(picture_delays)}, {CAUCUSES} caucuses; PLI up, keyframe down: ~3 one-way trips)"
     )
     print("\n".join(lines))
     assert worst[MediaKind.AUDIO] >= 0.97
