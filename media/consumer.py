@@ -21,7 +21,9 @@ answering the subscriber's NACKs from its history.
 Gating follows the audience (``allowed``), never renegotiation.  Closing the
 gate stops audio at once and video at the end of the frame in progress;
 (re)opening video waits for a keyframe (asking the producer for one), so the
-picture appears after about one round trip to the publisher.
+picture appears after about one round trip to the publisher; a keyframe whose
+first packet the SFU repairs late still starts it, whole
+(:mod:`media.keyframe_wait`).
 """
 
 from __future__ import annotations
