@@ -108,6 +108,7 @@ class Consumer:
         self._mapping: _Mapping | None = None
         self._restart = True
         self._keyframe_wait = KeyframeWait()
+        self._newest_ext: int | None = None  # of every packet offered, gate open or not
         self._open_frame: int | None = None  # timestamp of a video frame in progress
         self._next_seq = random.randint(0, 0x7FFF)
         self._last: tuple[int, float] | None = None  # (out timestamp, wall clock)
@@ -161,6 +162,7 @@ class Consumer:
             producer, self.producer = self.producer, None
             producer.detach(self)
         self._open_frame = None
+        self._newest_ext = None  # numbers belong to one producer
         self._begin_restart()
 
     def set_allowed(self, allowed: bool) -> None:
@@ -180,6 +182,8 @@ class Consumer:
     # -- from the producer ---------------------------------------------------
 
     async def forward(self, packet: RtpPacket, info: PacketInfo) -> None:
+        if self._newest_ext is None or info.ext > self._newest_ext:
+            self._newest_ext = info.ext
         if not self._writer.ready:
             self._begin_restart()
             return
@@ -197,6 +201,8 @@ class Consumer:
                 return
             self._start(*started[0])
             for held_packet, held_info in started:
+                if self._restart or not self.allowed:
+                    return  # the gate closed or the producer changed meanwhile
                 await self._send(held_packet, held_info)
             return
         await self._send(packet, info)
@@ -204,7 +210,7 @@ class Consumer:
     def _begin_restart(self) -> None:
         """Forward again only from a keyframe that arrives from now on."""
         self._restart = True
-        self._keyframe_wait.reset()
+        self._keyframe_wait.reset(self._newest_ext)
 
     async def _send(self, packet: RtpPacket, info: PacketInfo) -> None:
         mapping = self._mapping

@@ -35,17 +35,30 @@ def test_a_keyframe_whose_first_packet_is_repaired_late_is_forwarded_whole() -> 
     assert wait.held == 0
 
 
-def test_only_packets_held_since_the_last_reset_are_released() -> None:
+def test_nothing_from_before_the_wait_began_is_forwarded_even_when_repaired_late() -> None:
     wait = KeyframeWait()
-    wait.offer(*arrival(31))  # held before the gate closed again
-    wait.reset()  # e.g. the gate re-opened: older packets must never be sent
+    wait.reset(floor=105)  # the gate opens: the SFU had seen up to 105 (inside the caucus)
+    # 100, a keyframe's first packet from inside the caucus, is repaired only now
+    assert wait.offer(*arrival(100, start=True, key=True)) is None
+    assert wait.offer(*arrival(104)) is None  # a late repair from the caucus, too
+    assert wait.held == 0
+    assert wait.offer(*arrival(106, start=True)) is None  # after the gate opened: held
+    assert exts(wait.offer(*arrival(108, start=True, key=True))) == [108]
+
+
+def test_a_reset_forgets_what_was_held() -> None:
+    wait = KeyframeWait()
+    wait.offer(*arrival(31))
+    wait.reset(floor=None)
     wait.offer(*arrival(32))
     assert exts(wait.offer(*arrival(30, start=True, key=True))) == [30, 32]
 
 
-def test_what_is_held_is_bounded() -> None:
+def test_what_is_held_is_bounded_and_never_released_with_a_hole() -> None:
     wait = KeyframeWait(limit=4)
     for ext in range(1, 11):
         wait.offer(*arrival(ext))
-    assert wait.held == 4
-    assert exts(wait.offer(*arrival(0, start=True, key=True))) == [0, 7, 8, 9, 10]
+    assert wait.held == 4  # 1..6 were dropped
+    # a keyframe at 0 would need 1..6: passed over, the wait goes on
+    assert wait.offer(*arrival(0, start=True, key=True)) is None
+    assert exts(wait.offer(*arrival(11, start=True, key=True))) == [11]
