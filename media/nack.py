@@ -20,7 +20,8 @@ Rules:
   over tens of milliseconds, which also helps against short loss bursts;
 * a still-missing packet is NACKed again every ``retry_interval`` – about one
   smoothed round trip, measured from NACK to repair;
-* a packet is abandoned after ``max_retries`` NACKs or once older than
+* a packet is abandoned after ``max_retries`` NACKs (the three copies, then
+  four retries) or once older than
   ``max_age`` seconds (the sender's history covers ~1 s or more), so that the
   frame assembler can skip it and ask for a keyframe instead.
 
@@ -57,7 +58,7 @@ class NackScheduler:
         self,
         clock: Callable[[], float] = time.monotonic,
         *,
-        max_retries: int = 6,
+        max_retries: int = 7,
         max_age: float = 1.2,
         initial_rtt: float = 0.3,
         redundancy: int = 3,

@@ -64,6 +64,20 @@ def test_a_hole_is_nacked_at_once_echoed_twice_and_again_until_repaired() -> Non
     assert nack.repaired == 1 and nack.srtt > 0.1
 
 
+def test_a_hole_is_given_up_after_three_copies_and_four_retries() -> None:
+    clock = Clock()
+    nack = NackScheduler(clock, initial_rtt=0.1, echo=0.015, max_age=10.0)
+    nack.add(packet(1))
+    seq, sent = 3, 0
+    while nack.abandoned == 0 and clock.now < 5.0:
+        clock.now += 0.005
+        if nack.add(packet(seq)):
+            assert nack.missing == [2]
+            sent += 1
+        seq += 1
+    assert sent == 7 and nack.abandoned == 1 and not nack.is_pending(2)
+
+
 def test_without_redundancy_a_hole_waits_a_round_trip_between_nacks() -> None:
     clock = Clock()
     nack = NackScheduler(clock, initial_rtt=0.1, redundancy=1)
