@@ -55,6 +55,7 @@ export function createDeviceCheck(ui) {
     try {
       next = await open(wantVideo);
     } catch (error) {
+      if (mine !== generation) return; // given up on, or superseded: ask for nothing more
       if (wantVideo) {
         // A missing or busy camera should not keep someone out: try the microphone alone.
         try { next = await open(false); } catch { /* reported below */ }

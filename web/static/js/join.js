@@ -137,6 +137,7 @@ function offerToJoinWithout() {
     $("join-hint").textContent = "Your camera and microphone have not answered yet. "
       + "Answer your browser's permission prompt, or join without them to watch and listen.";
     button.hidden = false;
+    button.focus(); // the join button is disabled: keyboard users land on the way in
   }, DEVICE_PATIENCE_MS);
   button.addEventListener("click", choose, { once: true });
   return {
