@@ -9,7 +9,6 @@ delivered when the subscriber's receiver releases them to its decoder within
 from __future__ import annotations
 
 import asyncio
-import functools
 import os
 import time
 from bisect import bisect_left
@@ -95,22 +94,44 @@ def _delivery(
     return on_time, len(sent)
 
 
-def _first_picture(room: MediaRoom, route: Route, since: float) -> float | None:
+def _first_picture(room: MediaRoom, route: Route, since: float, sent_after: float) -> float | None:
+    """Seconds from ``since`` to the first frame shown that was sent after
+    ``sent_after`` (not a frame from before the caucus, released late)."""
     client = room.clients[route.subscriber]
     mid = client.mid_of(route.publisher, MediaKind.VIDEO)
     assert mid is not None
-    return next((a.time - since for a in client.arrivals[mid] if a.time >= since), None)
-
-
-def _pictures_back(room: MediaRoom, routes: frozenset[Route], since: float) -> bool:
-    return all(
-        _first_picture(room, r, since) is not None for r in routes if r.kind is MediaKind.VIDEO
+    return next(
+        (
+            a.time - since
+            for a in client.arrivals[mid]
+            if a.time >= since and a.sent is not None and a.sent >= sent_after
+        ),
+        None,
     )
 
 
-def _pictures_back_after(room: MediaRoom, routes: frozenset[Route], since: float) -> list[float]:
-    delays = [_first_picture(room, r, since) for r in routes if r.kind is MediaKind.VIDEO]
-    return [d for d in delays if d is not None]
+def _pictures_back_after(
+    room: MediaRoom, routes: frozenset[Route], since: float, sent_after: float
+) -> list[float | None]:
+    return [_first_picture(room, r, since, sent_after) for r in routes if r.kind is MediaKind.VIDEO]
+
+
+def _sent_inside_and_shown(
+    room: MediaRoom, routes: frozenset[Route], start: float, end: float
+) -> list[str]:
+    """Video frames sent between ``start`` and ``end`` that reached a closed route
+    (video only: every video frame is unique, a looped tone's are not)."""
+    shown = []
+    for route in (r for r in routes if r.kind is MediaKind.VIDEO):
+        client = room.clients[route.subscriber]
+        mid = client.mid_of(route.publisher, route.kind)
+        assert mid is not None
+        shown += [
+            f"{route.publisher}->{route.subscriber} sent {a.sent - start:.2f} s"
+            for a in client.arrivals[mid]
+            if a.sent is not None and start <= a.sent <= end
+        ]
+    return shown
 
 
 def _longest_freeze(
@@ -124,14 +145,25 @@ def _longest_freeze(
 
 
 async def _caucus_and_back(room: MediaRoom) -> list[float]:
-    """A short caucus with party A; then each re-opened picture's delay, seconds."""
+    """A short caucus with party A; then each re-opened picture's delay, seconds.
+
+    Also checks the caucus stayed private: nothing its members sent well inside
+    it (past the frame in progress when it began, and early enough to reach the
+    SFU before it ended) reaches a seat outside it, late repairs included."""
+    caucus_at = time.monotonic()
     await room.sfu.apply_audience(ROOM, caucus(PARTY_A))
     await asyncio.sleep(0.5)  # the caucus lasts half a second
     reopened = joint() - caucus(PARTY_A)
     opened_at = time.monotonic()
     await room.sfu.apply_audience(ROOM, joint())
-    await room.wait_until(functools.partial(_pictures_back, room, reopened, opened_at), 10)
-    return _pictures_back_after(room, reopened, opened_at)
+
+    def back() -> bool:
+        return None not in _pictures_back_after(room, reopened, opened_at, caucus_at)
+
+    await room.wait_until(back, 10)
+    leaked = _sent_inside_and_shown(room, reopened, caucus_at + 0.1, opened_at - 0.3)
+    assert not leaked, leaked
+    return [d for d in _pictures_back_after(room, reopened, opened_at, caucus_at) if d is not None]
 
 
 @pytest.mark.usefixtures("frozen_heap")
