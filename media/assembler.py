@@ -26,11 +26,14 @@ Frames beyond the first released by one ``add`` are kept for ``drain()``.
 from __future__ import annotations
 
 import time
-from collections import deque
 from collections.abc import Callable
 
 from aiortc.jitterbuffer import JitterFrame
 from aiortc.rtp import RtpPacket
+
+from media.nack import NackScheduler
+from media.packetizer import vp8_is_keyframe, vp8_starts_frame
+from media.sequence import RecentNumbers, SequenceExtender
 
 MAX_PACKETS = 2048
 # Waiting for a hole that no NACK scheduler tracks (safety net only).
@@ -78,7 +81,7 @@ class FrameAssembler:
         self._is_keyframe = is_keyframe
         self._pli_interval = pli_interval
 
-        self._highest: int | None = None
+        self._numbers = SequenceExtender()
         self._head: int | None = None
         self._packets: dict[int, tuple[RtpPacket, float]] = {}
         self._synced = False
@@ -87,12 +90,11 @@ class FrameAssembler:
         self._last_pli = clock()
         self._pli_now = False
         self._ready: list[AssembledFrame] = []
-        self._seen: deque[int] = deque(maxlen=DEDUP_WINDOW)
-        self._seen_set: set[int] = set()
+        self._recent = RecentNumbers(DEDUP_WINDOW)
         self.skipped_holes = 0
         self.dropped_frames = 0
-        # sees every packet (duplicates too) before assembly
-        self.on_packet: Callable[[RtpPacket, float], None] | None = None
+        # sees every packet (duplicates too) before assembly, with its extended number
+        self.on_packet: Callable[[RtpPacket, int, float], None] | None = None
 
     @property
     def capacity(self) -> int:  # kept for parity with aiortc's JitterBuffer
@@ -105,9 +107,9 @@ class FrameAssembler:
 
     def add(self, packet: RtpPacket) -> tuple[bool, AssembledFrame | None]:
         now = self._clock()
+        ext = self._numbers.extend(packet.sequence_number)
         if self.on_packet is not None:
-            self.on_packet(packet, now)
-        ext = self._extend(packet.sequence_number)
+            self.on_packet(packet, ext, now)
         if not self._ordered:
             return False, self._add_unordered(packet, ext, now)
 
@@ -125,27 +127,9 @@ class FrameAssembler:
 
     # -- internals ---------------------------------------------------------
 
-    def _extend(self, seq: int) -> int:
-        """Map a 16-bit sequence number onto an ever-increasing integer."""
-        if self._highest is None:
-            self._highest = seq
-            return seq
-        diff = (seq - self._highest) & 0xFFFF
-        if diff < 0x8000:
-            ext = self._highest + diff
-            self._highest = ext
-        else:
-            ext = self._highest - (0x10000 - diff)
-        return ext
-
     def _add_unordered(self, packet: RtpPacket, ext: int, now: float) -> AssembledFrame | None:
-        assert self._highest is not None
-        if ext in self._seen_set or ext <= self._highest - DEDUP_WINDOW:
+        if not self._recent.first_time(ext):
             return None
-        if len(self._seen) == self._seen.maxlen:
-            self._seen_set.discard(self._seen[0])
-        self._seen.append(ext)
-        self._seen_set.add(ext)
         level = packet.extensions.audio_level
         return AssembledFrame(
             data=packet._data,  # type: ignore[attr-defined]
@@ -266,3 +250,19 @@ class FrameAssembler:
             self._awaiting_keyframe = True
         self._pli_now = True
         return True
+
+
+def vp8_assembler(
+    nack: NackScheduler, clock: Callable[[], float] = time.monotonic
+) -> FrameAssembler:
+    """Video as every receiver here assembles it: VP8 frame boundaries and
+    keyframes; a hole is waited for while ``nack`` still expects its repair; PLI
+    repeated about every 1.5 round trips until a keyframe comes."""
+    return FrameAssembler(
+        ordered=True,
+        clock=clock,
+        is_pending=nack.is_pending,
+        is_frame_start=vp8_starts_frame,
+        is_keyframe=vp8_is_keyframe,
+        pli_interval=lambda: max(0.2, min(1.0, 1.5 * nack.srtt)),
+    )

@@ -108,7 +108,6 @@ class Consumer:
         self._mapping: _Mapping | None = None
         self._restart = True
         self._keyframe_wait = KeyframeWait()
-        self._newest_ext: int | None = None  # of every packet offered, gate open or not
         self._open_frame: int | None = None  # timestamp of a video frame in progress
         self._next_seq = random.randint(0, 0x7FFF)
         self._last: tuple[int, float] | None = None  # (out timestamp, wall clock)
@@ -162,7 +161,6 @@ class Consumer:
             producer, self.producer = self.producer, None
             producer.detach(self)
         self._open_frame = None
-        self._newest_ext = None  # numbers belong to one producer
         self._begin_restart()
 
     def set_allowed(self, allowed: bool) -> None:
@@ -182,16 +180,15 @@ class Consumer:
     # -- from the producer ---------------------------------------------------
 
     async def forward(self, packet: RtpPacket, info: PacketInfo) -> None:
-        if self._newest_ext is None or info.ext > self._newest_ext:
-            self._newest_ext = info.ext
         if not self._writer.ready:
             self._begin_restart()
             return
         if not self.allowed:
             # video: finish the frame in progress, so the subscriber never holds
-            # a truncated frame; audio stops at once
+            # a truncated frame; audio stops at once (the wait begins when the
+            # gate re-opens)
             if self._open_frame is None or packet.timestamp != self._open_frame:
-                self._begin_restart()
+                self._restart = True
                 return
         elif self._restart:
             started = self._keyframe_wait.offer(packet, info)
@@ -210,7 +207,7 @@ class Consumer:
     def _begin_restart(self) -> None:
         """Forward again only from a keyframe that arrives from now on."""
         self._restart = True
-        self._keyframe_wait.reset(self._newest_ext)
+        self._keyframe_wait.reset(self.producer.newest_ext if self.producer else None)
 
     async def _send(self, packet: RtpPacket, info: PacketInfo) -> None:
         mapping = self._mapping

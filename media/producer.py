@@ -28,7 +28,6 @@ from __future__ import annotations
 import fractions
 import logging
 import time
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -40,6 +39,7 @@ from media.aiortc_internals import ReceiverControl
 from media.assembler import AssembledFrame
 from media.latency import ForwardingStats
 from media.packetizer import vp8_is_keyframe, vp8_starts_frame
+from media.sequence import RecentNumbers
 from sessions.ids import SeatId
 from sessions.media_kinds import MediaKind
 
@@ -91,9 +91,7 @@ class Producer:
         self._downstream: dict[Consumer, tuple[int, float]] = {}
         self._upstream: int | None = None
         self._last_relayed: int | None = None
-        self._highest: int | None = None
-        self._seen: deque[int] = deque(maxlen=DEDUP_WINDOW)
-        self._seen_set: set[int] = set()
+        self._recent = RecentNumbers(DEDUP_WINDOW)
 
     def bind(self, control: ReceiverControl) -> None:
         self._control = control
@@ -101,16 +99,14 @@ class Producer:
 
     # -- media ---------------------------------------------------------------
 
-    async def on_packet(self, packet: RtpPacket, arrival: float) -> None:
-        ext = self._extend(packet.sequence_number)
-        if ext in self._seen_set or (
-            self._highest is not None and ext <= self._highest - DEDUP_WINDOW
-        ):
+    @property
+    def newest_ext(self) -> int | None:
+        """The newest (extended) sequence number that reached the producer."""
+        return self._recent.highest
+
+    async def on_packet(self, packet: RtpPacket, ext: int, arrival: float) -> None:
+        if not self._recent.first_time(ext):
             return
-        if len(self._seen) == DEDUP_WINDOW:
-            self._seen_set.discard(self._seen[0])
-        self._seen.append(ext)
-        self._seen_set.add(ext)
         self._stats.packets_in += 1
         if self.kind is MediaKind.VIDEO:
             start = vp8_starts_frame(packet)
@@ -138,16 +134,6 @@ class Producer:
 
     def on_end(self) -> None:
         logger.debug("producer %s/%s: track ended", self.seat, self.kind.value)
-
-    def _extend(self, seq: int) -> int:
-        if self._highest is None:
-            self._highest = seq
-            return seq
-        diff = (seq - self._highest) & 0xFFFF
-        if diff < 0x8000:
-            self._highest += diff
-            return self._highest
-        return self._highest - (0x10000 - diff)
 
     # -- consumers -----------------------------------------------------------
 

@@ -26,9 +26,8 @@ from aiortc.rtp import (
     unpack_remb_fci,
 )
 
-from media.assembler import AssembledFrame, FrameAssembler
+from media.assembler import AssembledFrame, FrameAssembler, vp8_assembler
 from media.nack import NackScheduler
-from media.packetizer import vp8_is_keyframe, vp8_starts_frame
 
 _original_decoder_worker = rtcrtpreceiver.decoder_worker
 
@@ -150,14 +149,7 @@ def _install_recovery(
         raise RuntimeError("patch the receiver before it starts receiving")
     nack = NackScheduler(clock)
     if kind == "video":
-        assembler = FrameAssembler(
-            ordered=True,
-            clock=clock,
-            is_pending=nack.is_pending,
-            is_frame_start=vp8_starts_frame,
-            is_keyframe=vp8_is_keyframe,
-            pli_interval=lambda: max(0.2, min(1.0, 1.5 * nack.srtt)),
-        )
+        assembler = vp8_assembler(nack, clock)
     else:
         assembler = FrameAssembler(ordered=False, clock=clock)
     receiver._RTCRtpReceiver__nack_generator = nack  # type: ignore[attr-defined]
@@ -186,7 +178,7 @@ def _route_rtx_by_ssrc(receiver: RTCRtpReceiver) -> None:
     receiver.receive = receive  # type: ignore[method-assign]
 
 
-PacketHook = Callable[[RtpPacket, float], Awaitable[None]]
+PacketHook = Callable[[RtpPacket, int, float], Awaitable[None]]
 
 
 def forward_receiver(
@@ -201,17 +193,18 @@ def forward_receiver(
     """Make ``receiver`` hand over what it receives, without a decoder.
 
     ``on_frame(frame, clock_rate)``: each complete encoded frame, in order.
-    ``on_packet(packet, arrival)``: each RTP packet as soon as it arrived (after
-    SRTP, RTX unwrapping and depayloading; retransmissions included, so a
-    packet may come twice), awaited in the receive task itself.
+    ``on_packet(packet, ext, arrival)``: each RTP packet as soon as it arrived
+    (after SRTP, RTX unwrapping and depayloading; retransmissions included, so
+    a packet may come twice), with its sequence number extended past 16 bits,
+    awaited in the receive task itself.
     """
     nack, assembler = _install_recovery(receiver, kind, clock)
     receiver._RTCRtpReceiver__decoder_queue = PassThroughQueue(  # type: ignore[attr-defined]
         receiver, assembler, on_frame, on_end
     )
     if on_packet is not None:
-        arrived: list[tuple[RtpPacket, float]] = []
-        assembler.on_packet = lambda packet, now: arrived.append((packet, now))
+        arrived: list[tuple[RtpPacket, int, float]] = []
+        assembler.on_packet = lambda packet, ext, now: arrived.append((packet, ext, now))
         original = receiver._handle_rtp_packet
 
         async def handle_rtp_packet(packet: RtpPacket, arrival_time_ms: int) -> None:

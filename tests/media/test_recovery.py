@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiortc.rtp import RtpPacket
 
-from media.assembler import FrameAssembler
+from media.assembler import FrameAssembler, vp8_assembler
 from media.nack import NackScheduler
 from media.packetizer import Vp8Packer, vp8_is_keyframe, vp8_starts_frame
 
@@ -120,13 +120,7 @@ def test_a_video_frame_is_released_on_its_marker_packet() -> None:
 def test_a_retransmission_releases_every_frame_it_was_holding_back() -> None:
     clock = Clock()
     nack = NackScheduler(clock)
-    assembler = FrameAssembler(
-        ordered=True,
-        clock=clock,
-        is_pending=nack.is_pending,
-        is_frame_start=vp8_starts_frame,
-        is_keyframe=vp8_is_keyframe,
-    )
+    assembler = vp8_assembler(nack, clock)
     packets = (
         vp8_frame(0, 0, key=True) + vp8_frame(2, 3000, key=False) + vp8_frame(4, 6000, key=False)
     )
@@ -144,13 +138,7 @@ def test_a_retransmission_releases_every_frame_it_was_holding_back() -> None:
 def test_an_abandoned_hole_is_skipped_and_a_keyframe_requested() -> None:
     clock = Clock()
     nack = NackScheduler(clock, max_age=0.3)
-    assembler = FrameAssembler(
-        ordered=True,
-        clock=clock,
-        is_pending=nack.is_pending,
-        is_frame_start=vp8_starts_frame,
-        is_keyframe=vp8_is_keyframe,
-    )
+    assembler = vp8_assembler(nack, clock)
     packets = (
         vp8_frame(0, 0, key=True) + vp8_frame(2, 3000, key=False) + vp8_frame(4, 6000, key=False)
     )
