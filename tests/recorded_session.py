@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from recordings.recorder import SessionRecorder
-from sessions.ids import Identity, RoomId, SeatId
+from sessions.ids import Identity, RoomId, ScenarioId, SeatId
 from sessions.media_kinds import MediaKind
 from sessions.rooms import Room
 from sessions.timeline import Event, EventKind
@@ -29,21 +29,36 @@ class Recorded:
         return self.server.token(room, seat, identity=f"{room}:{seat}")
 
 
-def record_session(server: LiveServer, coach_identity: str) -> RoomId:
-    """A session with a joint stretch, a caucus with party_a and a whisper, recorded."""
-    room_id = server.simulation()
+def seated_and_recording(
+    server: LiveServer,
+    room_id: RoomId,
+    scenario: str,
+    names: dict[str, str],
+    coach_identity: str,
+) -> tuple[Room, SessionRecorder]:
+    """Every seat of ``names`` joined (trainees as ``{room}:{seat}``) and every
+    trainee consenting, each event catalogued; and a recorder for the room."""
     catalogue = server.catalogue
-    scenario = server.app[SCENARIOS]["boundary-fence"]
-    room = Room.create(room_id, scenario, 0)
-    for seat in SEATS:
+    room = Room.create(room_id, server.app[SCENARIOS][ScenarioId(scenario)], 0)
+    for seat, name in names.items():
         identity = Identity(coach_identity if seat == "coach" else f"{room_id}:{seat}")
-        room, _, event = room.join(identity, seat, SeatId(seat), 0)
+        room, _, event = room.join(identity, name, SeatId(seat), 0)
         catalogue.append_event(room_id, event)
         if seat != "coach":
             room, event = room.answer_consent(SeatId(seat), True, 0)
             catalogue.append_event(room_id, event)
     recorder = SessionRecorder(
         room_id, server.config.recordings_dir / room_id, catalogue, lambda seat: None
+    )
+    return room, recorder
+
+
+def record_session(server: LiveServer, coach_identity: str) -> RoomId:
+    """A session with a joint stretch, a caucus with party_a and a whisper, recorded."""
+    room_id = server.simulation()
+    catalogue = server.catalogue
+    room, recorder = seated_and_recording(
+        server, room_id, "boundary-fence", {seat: seat for seat in SEATS}, coach_identity
     )
     audio, video = iter(AUDIO), iter(VIDEO)
     t = 0

@@ -19,13 +19,12 @@ import av
 import numpy as np
 from playwright.async_api import Browser, Page, Route, expect
 
-from recordings.recorder import SessionRecorder
-from sessions.ids import Identity, RoomId, ScenarioId, SeatId
+from sessions.ids import RoomId, ScenarioId, SeatId
 from sessions.media_kinds import MediaKind
-from sessions.rooms import Room
 from tests.e2e.browser import DESKTOP, WAIT_MS, SeatPage
 from tests.encoded_media import opus_frames
 from tests.live_server import LiveServer
+from tests.recorded_session import seated_and_recording
 from web.keys import SCENARIOS
 
 SCENARIO = ScenarioId("boundary-fence")
@@ -101,16 +100,8 @@ def _senders(phase: str) -> tuple[str, ...]:
 def record_colour_session(server: LiveServer, coach_identity: str = "coach-ana") -> ColourSession:
     room_id = server.simulation(SCENARIO)
     catalogue = server.catalogue
-    room = Room.create(room_id, server.app[SCENARIOS][SCENARIO], 0)
-    for seat in SEATS:
-        identity = Identity(coach_identity if seat == "coach" else f"{room_id}:{seat}")
-        room, _, event = room.join(identity, NAMES[seat], SeatId(seat), 0)
-        catalogue.append_event(room_id, event)
-        if seat != "coach":
-            room, event = room.answer_consent(SeatId(seat), True, 0)
-            catalogue.append_event(room_id, event)
-    recorder = SessionRecorder(
-        room_id, server.config.recordings_dir / room_id, catalogue, lambda seat: None
+    room, recorder = seated_and_recording(
+        server, room_id, SCENARIO, {seat: NAMES[seat] for seat in SEATS}, coach_identity
     )
     for phase, start, end in PHASES:
         room, event = room.change_phase(SeatId("coach"), phase, start)
