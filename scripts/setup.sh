@@ -15,6 +15,11 @@ if [ "$dev" = 1 ]; then
   need chromium chromium
   need redis-server redis-server
   need ffprobe ffmpeg
+  # reach tests: TURN relay, firewalls and NAT in network namespaces, a second browser
+  need turnserver coturn
+  need nft nftables
+  need ip iproute2
+  need firefox-esr firefox-esr
 fi
 if [ "${#apt_packages[@]}" -gt 0 ]; then
   echo "installing ${apt_packages[*]} with apt-get" >&2
