@@ -43,7 +43,8 @@ from aiortc.rtp import RtpPacket
 from media.aiortc_internals import RtpWriter, relay_feedback, set_stream_id
 from media.keyframe_wait import KeyframeWait
 from media.latency import ForwardingStats
-from media.producer import PacketInfo, Producer
+from media.packet_info import PacketInfo
+from media.producer import Producer
 from sessions.ids import SeatId
 from sessions.media_kinds import MediaKind
 

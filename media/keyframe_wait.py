@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from aiortc.rtp import RtpPacket
 
-from media.producer import PacketInfo
+from media.packet_info import PacketInfo
 
 # ~5 s of 1 Mbit/s video: far longer than any repair worth waiting for
 HELD_LIMIT = 512

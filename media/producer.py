@@ -29,8 +29,7 @@ import fractions
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import av
 from aiortc.rtp import RtpPacket
@@ -38,13 +37,11 @@ from aiortc.rtp import RtpPacket
 from media.aiortc_internals import ReceiverControl
 from media.assembler import AssembledFrame
 from media.latency import ForwardingStats
+from media.packet_info import PacketInfo
 from media.packetizer import vp8_is_keyframe, vp8_starts_frame
 from media.sequence import RecentNumbers
 from sessions.ids import SeatId
 from sessions.media_kinds import MediaKind
-
-if TYPE_CHECKING:
-    from media.consumer import Consumer
 
 logger = logging.getLogger(__name__)
 
@@ -55,12 +52,19 @@ _time_bases: dict[int, fractions.Fraction] = {}
 PacketSink = Callable[[SeatId, MediaKind, av.Packet], None]
 
 
-@dataclass(slots=True)
-class PacketInfo:
-    ext: int  # sequence number extended past 16 bits
-    arrival: float
-    frame_start: bool
-    keyframe: bool
+class Consumer(Protocol):
+    """What a producer needs of a subscriber's copy (:class:`media.consumer.Consumer`).
+
+    A protocol rather than an import: consumers know their producer, and the
+    producer knows consumers only through this, so the two modules form no circle.
+    """
+
+    @property
+    def forwarding(self) -> bool: ...
+
+    async def forward(self, packet: RtpPacket, info: PacketInfo) -> None: ...
+
+    def detach(self) -> None: ...
 
 
 def aggregate_remb(upstream: int | None, downstream: list[int]) -> int | None:

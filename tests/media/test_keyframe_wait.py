@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiortc.rtp import RtpPacket
 
 from media.keyframe_wait import KeyframeWait
-from media.producer import PacketInfo
+from media.packet_info import PacketInfo
 
 
 def arrival(ext: int, *, start: bool = False, key: bool = False) -> tuple[RtpPacket, PacketInfo]:
