@@ -31,6 +31,7 @@ from collections.abc import Callable
 from aiortc.jitterbuffer import JitterFrame
 from aiortc.rtp import RtpPacket
 
+from media.aiortc_internals import depayloaded
 from media.nack import NackScheduler
 from media.packetizer import vp8_is_keyframe, vp8_starts_frame
 from media.sequence import RecentNumbers, SequenceExtender
@@ -96,10 +97,6 @@ class FrameAssembler:
         # sees every packet (duplicates too) before assembly, with its extended number
         self.on_packet: Callable[[RtpPacket, int, float], None] | None = None
 
-    @property
-    def capacity(self) -> int:  # kept for parity with aiortc's JitterBuffer
-        return MAX_PACKETS
-
     def drain(self) -> list[AssembledFrame]:
         """Frames completed by the last ``add`` beyond the one it returned."""
         ready, self._ready = self._ready, []
@@ -132,7 +129,7 @@ class FrameAssembler:
             return None
         level = packet.extensions.audio_level
         return AssembledFrame(
-            data=packet._data,  # type: ignore[attr-defined]
+            data=depayloaded(packet),
             timestamp=packet.timestamp,
             arrival=now,
             audio_level=level[1] if level is not None else None,
@@ -216,7 +213,7 @@ class FrameAssembler:
         arrival = 0.0
         for ext in range(self._head, end + 1):
             packet, arrived = self._packets.pop(ext)
-            chunks.append(packet._data)  # type: ignore[attr-defined]
+            chunks.append(depayloaded(packet))
             arrival = max(arrival, arrived)
         self._head = end + 1
         data = b"".join(chunks)

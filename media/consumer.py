@@ -40,7 +40,7 @@ from aiortc import RTCRtpTransceiver
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from aiortc.rtp import RtpPacket
 
-from media.aiortc_internals import RtpWriter, relay_feedback, set_stream_id
+from media.aiortc_internals import RtpWriter, relay_feedback, set_stream_id, set_track_id
 from media.keyframe_wait import KeyframeWait
 from media.latency import ForwardingStats
 from media.packet_info import PacketInfo
@@ -59,7 +59,7 @@ class SilentTrack(MediaStreamTrack):
     def __init__(self, kind: MediaKind, track_id: str) -> None:
         super().__init__()
         self.kind = kind.value
-        self._id = track_id
+        set_track_id(self, track_id)
         self._ended: asyncio.Future[None] = asyncio.get_running_loop().create_future()
 
     async def recv(self) -> av.Packet:
@@ -145,7 +145,7 @@ class Consumer:
         self.detach()
         self.publisher = publisher
         self.allowed = False
-        self.track._id = f"{publisher}-{self.kind.value}"
+        set_track_id(self.track, f"{publisher}-{self.kind.value}")
         self.transceiver.sender.replaceTrack(self.track)  # refreshes the msid track id
         set_stream_id(self.transceiver.sender, publisher)
 

@@ -34,10 +34,10 @@ from aiortc.rtcconfiguration import RTCBundlePolicy
 from aiortc.rtcrtpparameters import RTCRtpCodecCapability
 from aiortc.sdp import candidate_from_sdp
 
-from media.aiortc_internals import forward_receiver
 from media.consumer import Consumer, SilentTrack
 from media.latency import ForwardingStats
 from media.producer import Producer
+from media.receiving import forward_receiver
 from media.tasks import Worker
 from sessions.ids import RoomId, SeatId
 from sessions.media_kinds import MediaKind

@@ -34,7 +34,7 @@ from typing import Protocol
 import av
 from aiortc.rtp import RtpPacket
 
-from media.aiortc_internals import ReceiverControl
+from media.aiortc_internals import ReceiverControl, depayloaded
 from media.assembler import AssembledFrame
 from media.latency import ForwardingStats
 from media.packet_info import PacketInfo
@@ -114,7 +114,7 @@ class Producer:
         self._stats.packets_in += 1
         if self.kind is MediaKind.VIDEO:
             start = vp8_starts_frame(packet)
-            key = start and vp8_is_keyframe(packet._data)  # type: ignore[attr-defined]
+            key = start and vp8_is_keyframe(depayloaded(packet))
         else:
             start = key = True  # every Opus packet is a frame of its own
         info = PacketInfo(ext=ext, arrival=arrival, frame_start=start, keyframe=key)

@@ -23,10 +23,11 @@ Process-wide (:func:`install`):
 
 Per object:
 
-* :func:`forward_receiver` – a receiver that hands over each RTP packet on
-  arrival and each encoded frame once complete (no decoder), with
-  :class:`~media.nack.NackScheduler` and :class:`~media.assembler.FrameAssembler`
-  replacing aiortc's NACK generator and jitter buffer; RTX is routed by SSRC.
+* :func:`pass_through_receiver` – a receiver that hands over each RTP packet on
+  arrival and each encoded frame once complete (no decoder), with the caller's
+  NACK scheduler and frame assembler replacing aiortc's NACK generator and
+  jitter buffer (:mod:`media.receiving` builds them); RTX is routed by SSRC.
+  :func:`depayloaded` reads the codec payload aiortc stored on each packet.
 * :class:`RtpWriter` – sends RTP packets the SFU rewrote through a sender, which
   keeps answering NACKs from its history and sending reports.
 * :func:`relay_feedback` – a sender's PLI/FIR and REMB go to the SFU, not to an
@@ -59,7 +60,8 @@ from media.aiortc_internals.receivers import (
     PacketHook,
     PassThroughQueue,
     ReceiverControl,
-    forward_receiver,
+    depayloaded,
+    pass_through_receiver,
 )
 from media.aiortc_internals.senders import (
     Pack,
@@ -67,6 +69,7 @@ from media.aiortc_internals.senders import (
     forward_sender,
     relay_feedback,
     set_stream_id,
+    set_track_id,
 )
 
 __all__ = [
@@ -79,17 +82,19 @@ __all__ = [
     "ReceiverControl",
     "RtpWriter",
     "check_version",
-    "forward_receiver",
+    "depayloaded",
     "forward_sender",
     "ice",
     "ice_datagram_protocols",
     "install",
     "limit_ice_host_addresses",
+    "pass_through_receiver",
     "receivers",
     "relay_feedback",
     "senders",
     "set_consent_timing",
     "set_stream_id",
+    "set_track_id",
 ]
 
 PINNED_AIORTC_VERSION = "1.16.0"

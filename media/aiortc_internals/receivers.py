@@ -3,17 +3,18 @@ encoded frame once complete.
 
 aiortc's decoder thread is bypassed (:func:`_dispatching_decoder_worker`, put in
 place by :func:`~media.aiortc_internals.install`), its NACK generator and
-jitter buffer are replaced by :class:`~media.nack.NackScheduler` and
-:class:`~media.assembler.FrameAssembler`, and RTX is routed by SSRC.
+jitter buffer are replaced by the caller's (:mod:`media.receiving` passes a
+:class:`~media.nack.NackScheduler` and a :class:`~media.assembler.FrameAssembler`,
+known here only by the :class:`Nack` and :class:`Assembler` protocols, so this
+package imports nothing of the project), and RTX is routed by SSRC.
 """
 
 from __future__ import annotations
 
 import asyncio
 import queue
-import time
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, Protocol
 
 from aiortc import RTCRtpReceiver, rtcrtpreceiver
 from aiortc.rtcrtpparameters import RTCRtpReceiveParameters
@@ -26,10 +27,46 @@ from aiortc.rtp import (
     unpack_remb_fci,
 )
 
-from media.assembler import AssembledFrame, FrameAssembler, vp8_assembler
-from media.nack import NackScheduler
+
+class Frame(Protocol):
+    """An encoded frame as aiortc's jitter buffer hands it on (``JitterFrame``)."""
+
+    timestamp: int
+
+
+class Nack(Protocol):
+    """Stands in for aiortc's ``NackGenerator``: which lost packets to NACK, and when."""
+
+    media_ssrc: int | None
+    srtt: float
+
+    @property
+    def missing(self) -> list[int]: ...
+
+    def add(self, packet: RtpPacket) -> bool: ...
+
+
+class Assembler(Protocol):
+    """Stands in for aiortc's ``JitterBuffer``: complete frames out of packets."""
+
+    on_packet: Callable[[RtpPacket, int, float], None] | None
+
+    def add(self, packet: RtpPacket) -> tuple[bool, Any]: ...
+
+    def drain(self) -> list[Any]: ...
+
 
 _original_decoder_worker = rtcrtpreceiver.decoder_worker
+
+
+def depayloaded(packet: RtpPacket) -> bytes:
+    """The codec payload of a received packet, without its payload descriptor.
+
+    aiortc's receiver depayloads each packet once, into a private attribute, before
+    it reaches the jitter buffer (``RTCRtpReceiver._handle_rtp_packet``).
+    """
+    data: bytes = packet._data  # type: ignore[attr-defined]
+    return data
 
 
 def _dispatching_decoder_worker(
@@ -51,8 +88,8 @@ class PassThroughQueue(queue.Queue[Any]):
     def __init__(
         self,
         receiver: RTCRtpReceiver,
-        assembler: FrameAssembler,
-        on_frame: Callable[[AssembledFrame, int], None],
+        assembler: Assembler,
+        on_frame: Callable[[Any, int], None],
         on_end: Callable[[], None],
     ) -> None:
         super().__init__()
@@ -75,7 +112,7 @@ class PassThroughQueue(queue.Queue[Any]):
 class ReceiverControl:
     """What the forwarding path may ask of a receiver: PLI, REMB, RTT."""
 
-    def __init__(self, receiver: RTCRtpReceiver, nack: NackScheduler) -> None:
+    def __init__(self, receiver: RTCRtpReceiver, nack: Nack) -> None:
         self._receiver = receiver
         self._nack = nack
         self._send_rtcp: Callable[[AnyRtcpPacket], Awaitable[None]] = receiver._send_rtcp
@@ -142,20 +179,12 @@ class ReceiverControl:
         task.add_done_callback(self._tasks.discard)
 
 
-def _install_recovery(
-    receiver: RTCRtpReceiver, kind: str, clock: Callable[[], float]
-) -> tuple[NackScheduler, FrameAssembler]:
+def _install_recovery(receiver: RTCRtpReceiver, nack: Nack, assembler: Assembler) -> None:
     if receiver._RTCRtpReceiver__decoder_thread is not None:  # type: ignore[attr-defined]
         raise RuntimeError("patch the receiver before it starts receiving")
-    nack = NackScheduler(clock)
-    if kind == "video":
-        assembler = vp8_assembler(nack, clock)
-    else:
-        assembler = FrameAssembler(ordered=False, clock=clock)
     receiver._RTCRtpReceiver__nack_generator = nack  # type: ignore[attr-defined]
     receiver._RTCRtpReceiver__jitter_buffer = assembler  # type: ignore[attr-defined]
     _route_rtx_by_ssrc(receiver)
-    return nack, assembler
 
 
 def _route_rtx_by_ssrc(receiver: RTCRtpReceiver) -> None:
@@ -181,16 +210,17 @@ def _route_rtx_by_ssrc(receiver: RTCRtpReceiver) -> None:
 PacketHook = Callable[[RtpPacket, int, float], Awaitable[None]]
 
 
-def forward_receiver(
+def pass_through_receiver(
     receiver: RTCRtpReceiver,
-    kind: str,
     *,
-    on_frame: Callable[[AssembledFrame, int], None],
+    nack: Nack,
+    assembler: Assembler,
+    on_frame: Callable[[Any, int], None],
     on_end: Callable[[], None],
     on_packet: PacketHook | None = None,
-    clock: Callable[[], float] = time.monotonic,
 ) -> ReceiverControl:
-    """Make ``receiver`` hand over what it receives, without a decoder.
+    """Make ``receiver`` hand over what it receives, without a decoder, with
+    ``nack`` and ``assembler`` in place of aiortc's NACK generator and jitter buffer.
 
     ``on_frame(frame, clock_rate)``: each complete encoded frame, in order.
     ``on_packet(packet, ext, arrival)``: each RTP packet as soon as it arrived
@@ -198,7 +228,7 @@ def forward_receiver(
     a packet may come twice), with its sequence number extended past 16 bits,
     awaited in the receive task itself.
     """
-    nack, assembler = _install_recovery(receiver, kind, clock)
+    _install_recovery(receiver, nack, assembler)
     receiver._RTCRtpReceiver__decoder_queue = PassThroughQueue(  # type: ignore[attr-defined]
         receiver, assembler, on_frame, on_end
     )

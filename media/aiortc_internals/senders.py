@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from aiortc import RTCRtpSender, clock, rtcrtpsender
+from aiortc.mediastreams import MediaStreamTrack
 from aiortc.rtcrtpparameters import RTCRtpCodecParameters, RTCRtpSendParameters
 from aiortc.rtcrtpsender import RTCEncodedFrame
 from aiortc.rtp import (
@@ -141,6 +142,11 @@ class RtpWriter:
             await sender.transport._send_rtp(data)
         except ConnectionError:
             pass
+
+
+def set_track_id(track: MediaStreamTrack, track_id: str) -> None:
+    """Rename a track (its msid track id); aiortc gives a track's id no setter."""
+    track._id = track_id
 
 
 def set_stream_id(sender: RTCRtpSender, stream_id: str) -> None:

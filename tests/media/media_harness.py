@@ -41,6 +41,7 @@ from media import aiortc_internals
 from media.assembler import AssembledFrame
 from media.impairment import Impairment, LinkProfile, impair
 from media.packetizer import Packer, packer_for
+from media.receiving import forward_receiver
 from media.sfu import Sfu, SfuConfig
 from sessions.ids import RoomId, SeatId
 from sessions.media_kinds import MediaKind
@@ -174,7 +175,7 @@ class ClientParticipant:
             # prompt frame release, keyframe wait), decoded here on the event loop
             _, kind = self.tracks[mid]
             self._decoders[mid] = OpusDecoder() if kind is MediaKind.AUDIO else Vp8Decoder()
-            self.controls[mid] = aiortc_internals.forward_receiver(
+            self.controls[mid] = forward_receiver(
                 transceiver.receiver,
                 kind.value,
                 on_frame=functools.partial(self._on_frame, mid),

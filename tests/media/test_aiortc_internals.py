@@ -17,6 +17,7 @@ import aiortc
 import pytest
 from aiortc import RTCPeerConnection, RTCRtpReceiver, RTCRtpSender, rtcrtpreceiver, rtcrtpsender
 from aiortc.codecs import CODECS
+from aiortc.mediastreams import MediaStreamTrack
 from aiortc.rtcdtlstransport import RTCDtlsTransport, RtpRouter
 from aiortc.rtcrtpsender import RTCEncodedFrame
 from aiortc.rtp import RtpPacket
@@ -167,3 +168,20 @@ def test_aiortc_never_nacks_a_lost_retransmission_again_so_we_replace_it() -> No
             our_nacks += ours.missing
     assert stock_nacks == [3]
     assert our_nacks.count(3) >= 2
+
+
+def test_the_receiver_still_stores_each_depayloaded_payload_where_we_read_it() -> None:
+    assert "packet._data = depayload(" in inspect.getsource(RTCRtpReceiver._handle_rtp_packet)
+    packet = RtpPacket()
+    packet._data = b"vp8"  # type: ignore[attr-defined]
+    assert aiortc_internals.depayloaded(packet) == b"vp8"
+
+
+def test_a_track_id_is_still_the_private_attribute_we_rename() -> None:
+    class Track(MediaStreamTrack):
+        async def recv(self) -> None:
+            raise NotImplementedError
+
+    track = Track()
+    aiortc_internals.set_track_id(track, "party_a-video")
+    assert track.id == "party_a-video"

@@ -1,0 +1,51 @@
+"""A published track's receiver: aiortc's, with our loss recovery and no decoder.
+
+Video gets a :class:`~media.nack.NackScheduler` (NACKs repeated until repaired)
+and a VP8 :func:`~media.assembler.vp8_assembler` that waits for holes the
+scheduler still expects repaired; audio gets the NACK scheduler and an
+unordered assembler (each Opus packet is a frame).  Only the wiring into
+aiortc's receiver lives in :mod:`media.aiortc_internals`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from aiortc import RTCRtpReceiver
+
+from media.aiortc_internals import PacketHook, ReceiverControl, pass_through_receiver
+from media.assembler import AssembledFrame, FrameAssembler, vp8_assembler
+from media.nack import NackScheduler
+
+
+def forward_receiver(
+    receiver: RTCRtpReceiver,
+    kind: str,
+    *,
+    on_frame: Callable[[AssembledFrame, int], None],
+    on_end: Callable[[], None],
+    on_packet: PacketHook | None = None,
+    clock: Callable[[], float] = time.monotonic,
+) -> ReceiverControl:
+    """Make ``receiver`` hand over what it receives, without a decoder.
+
+    ``on_frame(frame, clock_rate)``: each complete encoded frame, in order.
+    ``on_packet(packet, ext, arrival)``: each RTP packet as soon as it arrived
+    (after SRTP, RTX unwrapping and depayloading; retransmissions included, so
+    a packet may come twice), with its sequence number extended past 16 bits,
+    awaited in the receive task itself.
+    """
+    nack = NackScheduler(clock)
+    if kind == "video":
+        assembler = vp8_assembler(nack, clock)
+    else:
+        assembler = FrameAssembler(ordered=False, clock=clock)
+    return pass_through_receiver(
+        receiver,
+        nack=nack,
+        assembler=assembler,
+        on_frame=on_frame,
+        on_end=on_end,
+        on_packet=on_packet,
+    )
