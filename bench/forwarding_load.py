@@ -30,6 +30,7 @@ from media import aiortc_internals  # noqa: E402
 from media.packetizer import Packer, packer_for  # noqa: E402
 from sessions.ids import RoomId, SeatId  # noqa: E402
 from sessions.media_kinds import MediaKind  # noqa: E402
+from tests.forward_sender import forward_sender  # noqa: E402
 
 VIDEO_FPS, VIDEO_BITRATE, WIDTH, HEIGHT = 30, 500_000, 640, 360
 LOOP_SECONDS = 3
@@ -196,7 +197,7 @@ class LoadParticipant:
                     transceiver.sender.replaceTrack(track)
                     transceiver.direction = "sendonly"
                     packer = packer_for("audio/opus" if kind is MediaKind.AUDIO else "video/vp8")
-                    aiortc_internals.forward_sender(
+                    forward_sender(
                         transceiver.sender,
                         pack=functools.partial(_pack, packer),
                         on_keyframe_request=track.restart_at_keyframe,

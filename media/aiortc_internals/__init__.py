@@ -32,9 +32,6 @@ Per object:
   keeps answering NACKs from its history and sending reports.
 * :func:`relay_feedback` – a sender's PLI/FIR and REMB go to the SFU, not to an
   encoder it does not have.
-* :func:`forward_sender` – a sender that packs frames encoded elsewhere (test
-  clients, benchmark) without constructing an encoder (stock aiortc calls
-  ``get_encoder`` even for packets, and ``OpusEncoder()`` opens libopus).
 
 Where it lives: :mod:`.receivers` (decoder dispatch, NACK/recovery, RTX
 routing), :mod:`.senders` (feedback relay, packet writing, stream id) and
@@ -64,9 +61,7 @@ from media.aiortc_internals.receivers import (
     pass_through_receiver,
 )
 from media.aiortc_internals.senders import (
-    Pack,
     RtpWriter,
-    forward_sender,
     relay_feedback,
     set_stream_id,
     set_track_id,
@@ -76,14 +71,12 @@ __all__ = [
     "PINNED_AIORTC_VERSION",
     "RTP_HISTORY_SIZE",
     "AiortcVersionError",
-    "Pack",
     "PacketHook",
     "PassThroughQueue",
     "ReceiverControl",
     "RtpWriter",
     "check_version",
     "depayloaded",
-    "forward_sender",
     "ice",
     "ice_datagram_protocols",
     "install",

@@ -1,5 +1,5 @@
-"""Senders without an encoder: they relay feedback to the SFU, send RTP packets
-the SFU rewrote, or pack frames encoded elsewhere.
+"""Senders without an encoder: they relay feedback to the SFU and send RTP
+packets the SFU rewrote.
 
 Each sender keeps what aiortc does well: its SSRC, RTX, NACK history and
 answers, sender reports and header extensions.
@@ -8,12 +8,10 @@ answers, sender reports and header extensions.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 from aiortc import RTCRtpSender, clock, rtcrtpsender
 from aiortc.mediastreams import MediaStreamTrack
-from aiortc.rtcrtpparameters import RTCRtpCodecParameters, RTCRtpSendParameters
-from aiortc.rtcrtpsender import RTCEncodedFrame
+from aiortc.rtcrtpparameters import RTCRtpSendParameters
 from aiortc.rtp import (
     RTCP_PSFB_APP,
     AnyRtcpPacket,
@@ -21,8 +19,6 @@ from aiortc.rtp import (
     RtpPacket,
     unpack_remb_fci,
 )
-
-Pack = Callable[[Any], tuple[list[bytes], int, "int | None"]]
 
 
 def relay_feedback(
@@ -53,32 +49,6 @@ def relay_feedback(
 
     sender._send_keyframe = on_keyframe_request  # type: ignore[method-assign]
     sender._handle_rtcp_packet = handle_rtcp_packet  # type: ignore[method-assign]
-
-
-def forward_sender(
-    sender: RTCRtpSender,
-    *,
-    pack: Pack,
-    on_keyframe_request: Callable[[], None],
-    on_remb: Callable[[int], None],
-) -> None:
-    """Make ``sender`` pack the encoded frames its track yields, without an encoder.
-
-    ``pack(item) -> (payloads, rtp_timestamp, audio_level)``.  Used by the
-    synthetic clients and the benchmark, which publish frames they encoded.
-    """
-
-    async def next_encoded_frame(codec: RTCRtpCodecParameters) -> RTCEncodedFrame | None:
-        item = await sender.track.recv()
-        if not sender._enabled:
-            return None
-        payloads, timestamp, audio_level = pack(item)
-        if not payloads:
-            return None
-        return RTCEncodedFrame(payloads, timestamp, audio_level)  # type: ignore[arg-type]
-
-    sender._next_encoded_frame = next_encoded_frame  # type: ignore[method-assign]
-    relay_feedback(sender, on_keyframe_request=on_keyframe_request, on_remb=on_remb)
 
 
 class RtpWriter:

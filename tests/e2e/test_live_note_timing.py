@@ -5,7 +5,7 @@ white when the test says so: the visual cue. The coach's link is long in both
 of its paths:
 
 - media: the server's side of the coach's peer connection holds every datagram
-  200 ms each way (media/impairment.py), so the media RTT is 400 ms;
+  200 ms each way (tests/impairment.py), so the media RTT is 400 ms;
 - signalling: the coach's page talks to the server through a TCP relay that
   holds every byte 200 ms each way (tests/tcp_outage.py).
 
@@ -28,7 +28,6 @@ import av
 import pytest
 from playwright.async_api import Browser, Error, expect
 
-from media.impairment import LinkProfile, impair
 from recordings.catalogue import Catalogue
 from sessions.ids import RoomId, SeatId
 from tests.e2e.browser import (
@@ -40,6 +39,7 @@ from tests.e2e.browser import (
     seat,
     take_seat,
 )
+from tests.impairment import LinkProfile, impair
 from tests.live_server import LiveServer
 from tests.tcp_outage import OutageRelay
 from web.keys import DIRECTORY, FEEDBACK

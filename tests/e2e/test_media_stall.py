@@ -13,9 +13,9 @@ import re
 
 from playwright.async_api import Browser, expect
 
-from media.impairment import LinkProfile, impair
 from sessions.ids import SeatId
 from tests.e2e.browser import phase_button, seat
+from tests.impairment import LinkProfile, impair
 from tests.live_server import LiveServer
 
 #: stats are sampled every 2 s; a stall needs one whole silent interval

@@ -39,12 +39,13 @@ from aiortc.rtcconfiguration import RTCBundlePolicy
 
 from media import aiortc_internals
 from media.assembler import AssembledFrame
-from media.impairment import Impairment, LinkProfile, impair
 from media.packetizer import Packer, packer_for
 from media.receiving import forward_receiver
 from media.sfu import Sfu, SfuConfig
 from sessions.ids import RoomId, SeatId
 from sessions.media_kinds import MediaKind
+from tests.forward_sender import forward_sender
+from tests.impairment import Impairment, LinkProfile, impair
 from tests.media.synthetic import (
     COLOUR,
     FPS,
@@ -187,7 +188,7 @@ class ClientParticipant:
             transceiver.sender.replaceTrack(track)
             transceiver.direction = "sendonly"
             packer = packer_for(track._codec)
-            aiortc_internals.forward_sender(
+            forward_sender(
                 transceiver.sender,
                 pack=functools.partial(_pack, packer),
                 on_keyframe_request=track.request_keyframe,

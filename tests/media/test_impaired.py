@@ -16,11 +16,11 @@ from collections import defaultdict
 
 import pytest
 
-from media.impairment import LinkProfile
 from media.sfu import SfuConfig
 from sessions.audience import Route
 from sessions.ids import SeatId
 from sessions.media_kinds import MediaKind
+from tests.impairment import LinkProfile
 from tests.media.media_harness import MediaRoom, media_room
 from tests.media.synthetic import PARTY_A, ROOM, SEATS, caucus, joint
 

@@ -1,4 +1,4 @@
-"""User-space link impairment for tests and benchmarks (the kernel has no netem).
+"""User-space link impairment for tests and benchmarks (the kernel has no netem); test-side only.
 
 :func:`impair` wraps the UDP endpoints (aioice ``StunProtocol``) under one
 peer connection – normally a client's – so everything that peer sends goes
