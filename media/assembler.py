@@ -92,8 +92,6 @@ class FrameAssembler:
         self._pli_now = False
         self._ready: list[AssembledFrame] = []
         self._recent = RecentNumbers(DEDUP_WINDOW)
-        self.skipped_holes = 0
-        self.dropped_frames = 0
         # sees every packet (duplicates too) before assembly, with its extended number
         self.on_packet: Callable[[RtpPacket, int, float], None] | None = None
 
@@ -160,7 +158,6 @@ class FrameAssembler:
             self._hole = None
             if self._awaiting_keyframe:
                 if not frame.keyframe:
-                    self.dropped_frames += 1
                     continue
                 self._awaiting_keyframe = False
                 frame.discontinuity = True
@@ -242,7 +239,6 @@ class FrameAssembler:
         self._head = hole + 1
         self._synced = False
         self._hole = None
-        self.skipped_holes += 1
         if self._is_keyframe is not None:
             self._awaiting_keyframe = True
         self._pli_now = True

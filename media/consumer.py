@@ -99,7 +99,6 @@ class Consumer:
         self.track = track
         self.producer: Producer | None = None
         self.allowed = False
-        self.packets_sent = 0
         # gate opened -> first packet out, seconds (measures phase switches)
         self.opened_at: float | None = None
         self.open_latency: float | None = None
@@ -229,7 +228,6 @@ class Consumer:
             audio_level=packet.extensions.audio_level,
         )
         now = self._clock()
-        self.packets_sent += 1
         self._stats.packets_out += 1
         self._stats.delay.add(now - info.arrival)
         if self.open_latency is None and self.opened_at is not None:

@@ -76,7 +76,6 @@ class NackScheduler:
         self.srtt = initial_rtt
         self.abandoned = 0
         self.repaired = 0
-        self.nacks_sent = 0
 
     @property
     def missing(self) -> list[int]:
@@ -150,7 +149,6 @@ class NackScheduler:
                 del self._holes[seq]
                 self.abandoned += 1
             due = [s for s in due if s in self._holes]
-        self.nacks_sent += len(due)
         for seq in due:
             hole = self._holes[seq]
             if hole.first_nack is None:

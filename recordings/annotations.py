@@ -87,13 +87,6 @@ class AnnotationStore:
         ).fetchall()
         return [dict(zip(_NAMES, row, strict=True)) for row in rows]
 
-    def by_target(self, target_identity_seats: dict[RoomId, str]) -> list[dict[str, Any]]:
-        """Notes addressed to the given (session, seat) pairs, across sessions."""
-        notes: list[dict[str, Any]] = []
-        for room_id, seat in target_identity_seats.items():
-            notes += [n for n in self.for_session(room_id) if n["target"] == seat]
-        return notes
-
     def update(self, room_id: RoomId, note_id: str, draft: Draft) -> dict[str, Any]:
         fields = asdict(draft)
         fields["visibility"] = str(fields["visibility"])

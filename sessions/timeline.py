@@ -35,9 +35,6 @@ class Event:
         if self.t_ms < 0:
             raise ValueError(f"an event cannot precede t0 ({self.t_ms} ms)")
 
-    def to_dict(self) -> dict[str, object]:
-        return {"t_ms": self.t_ms, "kind": self.kind.value, "seat": self.seat, **self.detail}
-
 
 def ms_since(t0_ms: int, now_ms: int) -> int:
     """Session time of the wall-clock instant `now_ms` (clamped at t0)."""
