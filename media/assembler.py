@@ -41,7 +41,8 @@ MAX_PACKETS = 2048
 UNTRACKED_HOLE_WAIT = 0.3
 # Never wait longer than this for one hole, whatever the NACK scheduler says.
 MAX_HOLE_WAIT = 1.5
-DEDUP_WINDOW = 1024
+# a retransmission races its original by up to ~1 s: 2048 packets is ~2 s of 8 Mbit/s video
+DEDUP_WINDOW = 2048
 
 
 class AssembledFrame(JitterFrame):
@@ -92,7 +93,7 @@ class FrameAssembler:
         self._pli_now = False
         self._ready: list[AssembledFrame] = []
         self._recent = RecentNumbers(DEDUP_WINDOW)
-        # sees every packet (duplicates too) before assembly, with its extended number
+        # sees each packet once (duplicates dropped) before assembly, with its extended number
         self.on_packet: Callable[[RtpPacket, int, float], None] | None = None
 
     def drain(self) -> list[AssembledFrame]:
@@ -103,10 +104,12 @@ class FrameAssembler:
     def add(self, packet: RtpPacket) -> tuple[bool, AssembledFrame | None]:
         now = self._clock()
         ext = self._numbers.extend(packet.sequence_number)
+        if not self._recent.first_time(ext):  # the one duplicate filter on the receive path
+            return (self._take_pli(now) if self._ordered else False), None
         if self.on_packet is not None:
             self.on_packet(packet, ext, now)
         if not self._ordered:
-            return False, self._add_unordered(packet, ext, now)
+            return False, self._add_unordered(packet, now)
 
         if self._head is None:
             self._head = ext
@@ -122,9 +125,7 @@ class FrameAssembler:
 
     # -- internals ---------------------------------------------------------
 
-    def _add_unordered(self, packet: RtpPacket, ext: int, now: float) -> AssembledFrame | None:
-        if not self._recent.first_time(ext):
-            return None
+    def _add_unordered(self, packet: RtpPacket, now: float) -> AssembledFrame | None:
         level = packet.extensions.audio_level
         return AssembledFrame(
             data=depayloaded(packet),

@@ -1,12 +1,13 @@
 """A Producer: one published track (a seat's audio or its video) on the server.
 
 The publisher's ``RTCRtpReceiver`` is made a pass-through by
-:func:`media.aiortc_internals.forward_receiver`, which hands over:
+:func:`media.receiving.forward_receiver`, which hands over:
 
-* every RTP packet on arrival (``on_packet``, awaited in the receive task): the
-  producer drops duplicates (a retransmission that raced its original), works
-  out once whether it starts a (key)frame, and forwards it through each
-  attached :class:`~media.consumer.Consumer` – no decoding, no waiting;
+* every RTP packet on arrival, once (``on_packet``, awaited in the receive task;
+  the assembler already dropped duplicates, a retransmission that raced its
+  original): the producer works out once whether it starts a (key)frame, and
+  forwards it through each attached :class:`~media.consumer.Consumer` – no
+  decoding, no waiting;
 * every complete encoded frame, in order (``on_frame``): as an ``av.Packet``
   (data = the frame, pts = RTP timestamp, time_base = 1/clock rate) for the
   packet sinks, e.g. a recorder muxing WebM without codec work.
@@ -39,14 +40,12 @@ from media.assembler import AssembledFrame
 from media.latency import ForwardingStats
 from media.packet_info import PacketInfo
 from media.packetizer import vp8_is_keyframe, vp8_starts_frame
-from media.sequence import RecentNumbers
 from sessions.ids import SeatId
 from sessions.media_kinds import MediaKind
 
 logger = logging.getLogger(__name__)
 
 REMB_FRESHNESS = 5.0
-DEDUP_WINDOW = 2048
 _time_bases: dict[int, fractions.Fraction] = {}
 
 PacketSink = Callable[[SeatId, MediaKind, av.Packet], None]
@@ -95,7 +94,7 @@ class Producer:
         self._downstream: dict[Consumer, tuple[int, float]] = {}
         self._upstream: int | None = None
         self._last_relayed: int | None = None
-        self._recent = RecentNumbers(DEDUP_WINDOW)
+        self._newest_ext: int | None = None
 
     def bind(self, control: ReceiverControl) -> None:
         self._control = control
@@ -106,11 +105,11 @@ class Producer:
     @property
     def newest_ext(self) -> int | None:
         """The newest (extended) sequence number that reached the producer."""
-        return self._recent.highest
+        return self._newest_ext
 
     async def on_packet(self, packet: RtpPacket, ext: int, arrival: float) -> None:
-        if not self._recent.first_time(ext):
-            return
+        if self._newest_ext is None or ext > self._newest_ext:
+            self._newest_ext = ext
         self._stats.packets_in += 1
         if self.kind is MediaKind.VIDEO:
             start = vp8_starts_frame(packet)

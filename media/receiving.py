@@ -31,10 +31,10 @@ def forward_receiver(
     """Make ``receiver`` hand over what it receives, without a decoder.
 
     ``on_frame(frame, clock_rate)``: each complete encoded frame, in order.
-    ``on_packet(packet, ext, arrival)``: each RTP packet as soon as it arrived
-    (after SRTP, RTX unwrapping and depayloading; retransmissions included, so
-    a packet may come twice), with its sequence number extended past 16 bits,
-    awaited in the receive task itself.
+    ``on_packet(packet, ext, arrival)``: each RTP packet once, as soon as it
+    arrived (after SRTP, RTX unwrapping and depayloading; a retransmission that
+    raced its original is dropped), with its sequence number extended past 16
+    bits, awaited in the receive task itself.
     """
     nack = NackScheduler(clock)
     if kind == "video":
