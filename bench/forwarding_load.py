@@ -134,7 +134,7 @@ class ReplayTrack(MediaStreamTrack):
     def restart_at_keyframe(self) -> None:
         self._index = 0
 
-    async def recv(self) -> av.Packet:
+    async def recv(self) -> av.Packet[Any]:
         if self.paused.is_set():
             await asyncio.Future()  # sends nothing more until the sender stops
         now = time.monotonic()
@@ -241,7 +241,7 @@ class LoadParticipant:
             protocol.datagram_received = datagram_received  # type: ignore[method-assign]
 
 
-def _pack(packer: Packer, packet: av.Packet) -> tuple[list[bytes], int, int | None]:
+def _pack(packer: Packer, packet: av.Packet[Any]) -> tuple[list[bytes], int, int | None]:
     return packer.pack(bytes(packet)), int(packet.pts or 0), None
 
 

@@ -70,7 +70,7 @@ class SfuMedia:
     def _sink_for(self, room_id: RoomId) -> Any:
         recordings = self._recordings
 
-        def sink(seat: SeatId, kind: MediaKind, packet: av.Packet) -> None:
+        def sink(seat: SeatId, kind: MediaKind, packet: av.Packet[Any]) -> None:
             time_base = packet.time_base
             clock_rate = int(1 / time_base) if time_base else 90_000
             recordings.on_frame(

@@ -34,6 +34,7 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import av
 from aiortc import RTCRtpTransceiver
@@ -62,7 +63,7 @@ class SilentTrack(MediaStreamTrack):
         set_track_id(self, track_id)
         self._ended: asyncio.Future[None] = asyncio.get_running_loop().create_future()
 
-    async def recv(self) -> av.Packet:
+    async def recv(self) -> av.Packet[Any]:
         await asyncio.shield(self._ended)
         raise MediaStreamError
 

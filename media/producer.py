@@ -30,7 +30,7 @@ import fractions
 import logging
 import time
 from collections.abc import Callable
-from typing import Protocol
+from typing import Any, Protocol
 
 import av
 from aiortc.rtp import RtpPacket
@@ -48,7 +48,7 @@ logger = logging.getLogger(__name__)
 REMB_FRESHNESS = 5.0
 _time_bases: dict[int, fractions.Fraction] = {}
 
-PacketSink = Callable[[SeatId, MediaKind, av.Packet], None]
+PacketSink = Callable[[SeatId, MediaKind, "av.Packet[Any]"], None]
 
 
 class Consumer(Protocol):

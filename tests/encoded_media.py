@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fractions
 from collections.abc import Iterator
+from pathlib import Path
 
 import av
 import numpy as np
@@ -32,6 +33,7 @@ def vp8_frames(
         frame = av.VideoFrame.from_ndarray(pixels, format="rgb24").reformat(format="yuv420p")
         frame.pts, frame.time_base = i * step, encoder.time_base
         for packet in encoder.encode(frame):
+            assert packet.pts is not None
             yield bytes(packet), int(packet.pts)
 
 
@@ -49,15 +51,18 @@ def opus_frames(count: int, tone_hz: float = 440.0) -> Iterator[tuple[bytes, int
         )
         frame.sample_rate, frame.pts, frame.time_base = AUDIO_RATE, i * samples, encoder.time_base
         for packet in encoder.encode(frame):
+            assert packet.pts is not None
             yield bytes(packet), int(packet.pts) % (1 << 32)
 
 
-def decoded_frames(path: str, kind: str) -> list[int]:
+def decoded_frames(path: str | Path, kind: str) -> list[int]:
     """Presentation times (ms) of every frame a decoder gets out of the file's `kind` track."""
     with av.open(path) as container:
         stream = container.streams.video[0] if kind == "video" else container.streams.audio[0]
         return [
             int(frame.pts * frame.time_base * 1000)
             for frame in container.decode(stream)
-            if frame.pts is not None
+            if isinstance(frame, av.VideoFrame | av.AudioFrame)
+            and frame.pts is not None
+            and frame.time_base is not None
         ]

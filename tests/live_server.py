@@ -129,9 +129,9 @@ class Participant:
         async def seen() -> dict[str, Any]:
             async with self._changed:
                 while True:
-                    for state in reversed(self.states):
-                        if predicate(state):
-                            return state
+                    for candidate in self.states[::-1]:
+                        if predicate(candidate):
+                            return candidate
                     await self._changed.wait()
 
         return await asyncio.wait_for(seen(), timeout)

@@ -115,7 +115,7 @@ def install(*, rtp_history_size: int = RTP_HISTORY_SIZE, audio_nack: bool = True
     rtcrtpreceiver.decoder_worker = receivers._dispatching_decoder_worker
     # only ever grown: a sender files packets under seq % size, so shrinking
     # while senders run would lose history
-    rtcrtpsender.RTP_HISTORY_SIZE = max(rtcrtpsender.RTP_HISTORY_SIZE, rtp_history_size)
+    vars(rtcrtpsender)["RTP_HISTORY_SIZE"] = max(senders.history_size(), rtp_history_size)
     if audio_nack:
         _enable_audio_nack()
     aioice.ice.Connection.connect = ice._connect_then_respect_close  # type: ignore[method-assign]

@@ -61,6 +61,7 @@ class RtpWriter:
 
     def __init__(self, sender: RTCRtpSender) -> None:
         self._sender = sender
+        self._history_size = history_size()
         self.payload_type: int | None = None
         self._mid: str | None = None
         original_send = sender.send
@@ -101,7 +102,7 @@ class RtpWriter:
         packet.extensions.mid = self._mid
         packet.extensions.audio_level = audio_level
         history = sender._RTCRtpSender__rtp_history  # type: ignore[attr-defined]
-        history[sequence_number % rtcrtpsender.RTP_HISTORY_SIZE] = packet
+        history[sequence_number % self._history_size] = packet
         data = packet.serialize(sender._RTCRtpSender__rtp_header_extensions_map)  # type: ignore[attr-defined]
         # what the sender's RTCP loop puts in its sender reports
         sender._RTCRtpSender__ntp_timestamp = ntp  # type: ignore[attr-defined]
@@ -112,6 +113,16 @@ class RtpWriter:
             await sender.transport._send_rtp(data)
         except ConnectionError:
             pass
+
+
+def history_size() -> int:
+    """How many packets a sender keeps for NACKs (it files each under ``seq % size``).
+
+    ``rtcrtpsender`` imports the name from ``aiortc.rtp``, so it is read and
+    raised (:func:`~media.aiortc_internals.install`) in that module's namespace.
+    """
+    size: int = vars(rtcrtpsender)["RTP_HISTORY_SIZE"]
+    return size
 
 
 def set_track_id(track: MediaStreamTrack, track_id: str) -> None:

@@ -36,7 +36,7 @@ HELD_DEVICES = """
 
 
 async def click_join_while_devices_are_held(
-    server: LiveServer, browser: Browser, room: str, seat: str, name: str
+    server: LiveServer, browser: Browser, room: RoomId, seat: str, name: str
 ) -> SeatPage:
     token = server.token(room, seat, name=name)
     opened = await open_page(

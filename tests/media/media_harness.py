@@ -23,7 +23,7 @@ import functools
 import time
 from collections import defaultdict
 from collections.abc import AsyncIterator, Callable, Iterable
-from typing import Any
+from typing import Any, Protocol
 
 import av
 from aiortc import (
@@ -63,18 +63,28 @@ from tests.media.synthetic import (
 )
 
 
-def _pack(packer: Packer, packet: av.Packet) -> tuple[list[bytes], int, int | None]:
+def _pack(packer: Packer, packet: av.Packet[Any]) -> tuple[list[bytes], int, int | None]:
     return packer.pack(bytes(packet)), int(packet.pts or 0), None
 
 
 # -- the participant ---------------------------------------------------------------
 
 
+class MediaSignal(Protocol):
+    """The server side a client negotiates with: the Sfu in-process, or a socket to one."""
+
+    async def answer(self, room_id: RoomId, seat: SeatId, description: dict[str, Any]) -> None: ...
+
+    async def add_ice_candidate(
+        self, room_id: RoomId, seat: SeatId, candidate: dict[str, Any] | None
+    ) -> None: ...
+
+
 class ClientParticipant:
     def __init__(
         self,
         seat: SeatId,
-        sfu: Sfu,
+        sfu: MediaSignal,
         sent: SentLog,
         *,
         room: RoomId = ROOM,
@@ -127,6 +137,9 @@ class ClientParticipant:
             self.connected.set()
 
     async def join(self) -> None:
+        """Ask the in-process Sfu for an offer (over a socket, joining the seat does that)."""
+        if not isinstance(self.sfu, Sfu):
+            raise TypeError("join() needs the Sfu itself")
         offer = await self.sfu.join(self.room, self.seat)
         await self.on_offer(offer)
 

@@ -20,6 +20,7 @@ from array import array
 from collections import defaultdict, deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 import av
 from aiortc.codecs.opus import OpusEncoder
@@ -189,7 +190,7 @@ class EncodedTrack(MediaStreamTrack):
         self._force_keyframe = True
         self.keyframe_requests += 1
 
-    async def recv(self) -> av.Packet:
+    async def recv(self) -> av.Packet[Any]:
         while True:
             frame = await self._source.next()
             force, self._force_keyframe = self._force_keyframe, False

@@ -14,6 +14,7 @@ from typing import Any
 import aioice
 import aioice.ice
 import aiortc
+import av
 import pytest
 from aiortc import RTCPeerConnection, RTCRtpReceiver, RTCRtpSender, rtcrtpreceiver, rtcrtpsender
 from aiortc.codecs import CODECS
@@ -23,7 +24,7 @@ from aiortc.rtcrtpsender import RTCEncodedFrame
 from aiortc.rtp import RtpPacket
 
 from media import aiortc_internals
-from media.aiortc_internals import ice, receivers
+from media.aiortc_internals import ice, receivers, senders
 from media.nack import NackScheduler
 
 # sha256[:16] of inspect.getsource() of everything whose *behaviour* we rely on
@@ -141,7 +142,7 @@ def test_install_patches_history_codecs_and_the_decoder_worker() -> None:
     aiortc_internals.install()
     assert rtcrtpreceiver.decoder_worker is receivers._dispatching_decoder_worker
     assert aioice.ice.Connection.connect is ice._connect_then_respect_close
-    assert rtcrtpsender.RTP_HISTORY_SIZE >= 1024
+    assert vars(rtcrtpsender)["RTP_HISTORY_SIZE"] == senders.history_size() >= 1024
     assert "% RTP_HISTORY_SIZE" in inspect.getsource(RTCRtpSender._retransmit)
     audio = {c.mimeType.lower(): c for c in CODECS["audio"]}
     # Chromium refuses an audio m-section with two SSRCs: NACK without audio/rtx.
@@ -179,7 +180,7 @@ def test_the_receiver_still_stores_each_depayloaded_payload_where_we_read_it() -
 
 def test_a_track_id_is_still_the_private_attribute_we_rename() -> None:
     class Track(MediaStreamTrack):
-        async def recv(self) -> None:
+        async def recv(self) -> av.Packet[Any]:
             raise NotImplementedError
 
     track = Track()

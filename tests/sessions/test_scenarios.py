@@ -47,7 +47,7 @@ VALID = {
     "change",
     [
         {"id": "Bad Id"},
-        {"parties": VALID["parties"][:1]},
+        {"parties": list(VALID["parties"])[:1]},
         {"parties": [{"seat": "party_b", "name": "B", "label": "b"}] * 2},
         {"briefs": {"mediator": "m", "party_a": "a"}},
         {"rubric": [{"id": "Not Snake", "name": "x"}]},
@@ -59,7 +59,7 @@ VALID = {
         {"title": None} | {"summary": None},
     ],
 )
-def test_a_malformed_scenario_is_refused(change: dict) -> None:
+def test_a_malformed_scenario_is_refused(change: dict[str, object]) -> None:
     Scenario.from_dict(VALID)
     data = {**VALID, **change}
     if data.get("title") is None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from tests.live_server import Participant, seat_participants, start_server
 from tests.tcp_outage import OutageRelay
@@ -11,7 +12,7 @@ from tests.tcp_outage import OutageRelay
 FAST_HEARTBEAT = {"ping_interval_s": 1.0, "ping_timeout_s": 2.0}
 
 
-def seat_connected(state: dict, seat: str) -> bool | None:
+def seat_connected(state: dict[str, Any], seat: str) -> bool | None:
     for p in state["roster"]:
         if p["seat"] == seat:
             return bool(p["connected"])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 from pathlib import Path
+from typing import Any
 
 import redis.asyncio as aioredis
 
@@ -24,11 +25,11 @@ async def test_room_state_reaches_clients_through_redis_pub_sub(tmp_path: Path) 
         assert (await people["coach"].call("phase", {"to": "joint"}))["ok"]
         await people["mediator"].wait_for_state(lambda s: s["phase"]["name"] == "joint")
 
-        async def published_room_state() -> dict:
+        async def published_room_state() -> dict[str, Any]:
             while True:
                 message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=5)
                 if message and message["type"] == "message":
-                    data = json.loads(message["data"])
+                    data: dict[str, Any] = json.loads(message["data"])
                     if data.get("event") == "room_state":
                         return data
 
@@ -37,5 +38,5 @@ async def test_room_state_reaches_clients_through_redis_pub_sub(tmp_path: Path) 
         for person in people.values():
             await person.close()
         await server.stop()
-        await pubsub.aclose()
+        await pubsub.aclose()  # type: ignore[no-untyped-call]  # redis-py leaves it unannotated
         await spy.aclose()

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+from functools import partial
+from typing import Any
 
+from sessions.ids import ScenarioId
 from sessions.scenarios import builtin_scenarios
 from tests.live_server import LiveServer, seat_participants
 
@@ -16,7 +19,7 @@ async def test_four_seats_join_and_each_sees_only_what_its_role_allows(
 ) -> None:
     room = server.simulation("boundary-fence")
     people = await seat_participants(server, room, SEATS)
-    briefs = builtin_scenarios()["boundary-fence"].briefs
+    briefs = builtin_scenarios()[ScenarioId("boundary-fence")].briefs
     # In the lobby the coach speaks to everyone, so trainees see them listed.
     lobby = await people["party_a"].wait_for_state(lambda s: len(s["roster"]) == 4)
     assert {p["seat"] for p in lobby["roster"]} == {*TRAINEES, "coach"}
@@ -50,7 +53,7 @@ async def test_the_coach_walks_every_phase_and_everyone_follows(server: LiveServ
         ("debrief", "debrief"),
         ("ended", "ended"),
     ]
-    receiving = {
+    receiving: dict[str, dict[str, list[str]]] = {
         "joint": {
             "mediator": ["party_a", "party_b"],
             "party_a": ["mediator", "party_b"],
@@ -87,7 +90,7 @@ async def test_the_coach_walks_every_phase_and_everyone_follows(server: LiveServ
         reply = await coach.call("phase", {"to": request})
         assert reply == {"ok": True, "phase": phase, "t_ms": reply["t_ms"]}
         for seat, person in people.items():
-            state = await person.wait_for_state(lambda s, p=phase: s["phase"]["name"] == p)
+            state = await person.wait_for_state(partial(in_phase, phase))
             assert state["receiving"] == sorted(receiving[phase][seat]), (phase, seat)
             coach_listed = any(p["seat"] == "coach" for p in state["roster"])
             assert coach_listed == (seat == "coach" or "coach" in receiving[phase][seat])
@@ -154,3 +157,7 @@ async def test_consent_answers_reach_the_coach_and_recording_starts_when_all_ans
     assert mediator["recording"]["you"] is True
     for person in people.values():
         await person.close()
+
+
+def in_phase(phase: str, state: dict[str, Any]) -> bool:
+    return bool(state["phase"]["name"] == phase)

@@ -63,7 +63,7 @@ class Seat:
         self.socket.rejoin = False  # a lost server is the end of this process's work
         self.media = ClientParticipant(
             seat,
-            SocketSignal(self.socket),  # type: ignore[arg-type]
+            SocketSignal(self.socket),
             sent,
             room=room,  # type: ignore[arg-type]
             decode=False,  # nobody looks at received media here; spare the CPU

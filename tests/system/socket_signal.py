@@ -17,6 +17,8 @@ class SocketSignal:
         reply = await self.participant.call("media_answer", description)
         assert reply["ok"], reply
 
-    async def add_ice_candidate(self, room: str, seat: str, candidate: dict[str, Any]) -> None:
+    async def add_ice_candidate(
+        self, room: str, seat: str, candidate: dict[str, Any] | None
+    ) -> None:
         reply = await self.participant.call("media_ice", candidate or {"candidate": ""})
         assert reply["ok"], reply

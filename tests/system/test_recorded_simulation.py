@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from sessions.ids import SeatId
+from sessions.ids import RoomId, SeatId
 from sessions.media_kinds import MediaKind
 from tests.encoded_media import decoded_frames
 from tests.live_server import LiveServer, Participant, start_server
@@ -21,14 +21,10 @@ TRAINEES = ("mediator", "party_a", "party_b")
 
 
 class Seat:
-    def __init__(self, server: LiveServer, room: str, seat: SeatId, sent: SentLog) -> None:
-        self.socket = Participant(seat, server.token(room, seat), room)  # type: ignore[arg-type]
+    def __init__(self, server: LiveServer, room: RoomId, seat: SeatId, sent: SentLog) -> None:
+        self.socket = Participant(seat, server.token(room, seat), room)
         self.media = ClientParticipant(
-            seat,
-            SocketSignal(self.socket),
-            sent,
-            room=room,
-            decode=True,  # type: ignore[arg-type]
+            seat, SocketSignal(self.socket), sent, room=room, decode=True
         )
         self.socket.client.on("media_offer", self.media.on_offer)
 
@@ -48,7 +44,7 @@ class Seat:
 
 
 @pytest.fixture
-async def seats(tmp_path: Path) -> AsyncIterator[tuple[LiveServer, str, dict[str, Seat]]]:
+async def seats(tmp_path: Path) -> AsyncIterator[tuple[LiveServer, RoomId, dict[SeatId, Seat]]]:
     server = await start_server(tmp_path, media=True, ice_addresses="127.0.0.1")
     room = server.simulation()
     sent = SentLog()
@@ -92,9 +88,14 @@ async def test_a_simulation_is_forwarded_by_phase_and_recorded_by_visibility(
 
     # Every seat's public segments have begun (video waits for a keyframe).
     await people["coach"].media.wait_until(
-        lambda: {(seat, kind) for seat in SEATS for kind in ("audio", "video")}
-        <= {(s.seat, s.kind) for s in server.catalogue.segments(room)  # type: ignore
-            if s.visibility == "public"},
+        lambda: (
+            {(seat, kind) for seat in SEATS for kind in ("audio", "video")}
+            <= {
+                (s.seat, s.kind)
+                for s in server.catalogue.segments(room)  # type: ignore
+                if s.visibility == "public"
+            }
+        ),
         timeout=10,
     )
     assert (await coach.call("phase", {"to": "caucus:party_a"}))["ok"]

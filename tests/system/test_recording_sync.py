@@ -81,7 +81,7 @@ class Seat:
         self.socket = Participant(seat, server.token(room, seat), room)
         self.media = ClientParticipant(
             seat,
-            SocketSignal(self.socket),  # type: ignore[arg-type]
+            SocketSignal(self.socket),
             sent,
             room=room,
             decode=False,  # nothing here looks at received media; keep the loop free
@@ -148,7 +148,7 @@ def decode(segment: Segment) -> Decoded:
                 samples = frame.to_ndarray()
                 if samples.dtype == np.int16:
                     samples = samples / 32768
-                if samples.ndim == 2 and frame.format.is_planar:  # type: ignore[union-attr]
+                if samples.ndim == 2 and frame.format.is_planar:
                     channel = samples[0]
                 else:  # packed: interleaved channels in one row
                     channel = samples.reshape(-1)[:: len(frame.layout.channels)]
@@ -171,7 +171,7 @@ async def watch_the_loop(stalls: list[float], period: float = 0.01) -> None:
 def watch(clock: CaptureClock, sent: SentLog) -> Any:
     """A sink for a publisher's producers on the server: what has arrived there."""
 
-    def sink(seat: SeatId, kind: MediaKind, packet: av.Packet) -> None:
+    def sink(seat: SeatId, kind: MediaKind, packet: av.Packet[Any]) -> None:
         clock.arrived(kind, bytes(packet))
         sent.changed.set()  # wakes wait_until
 

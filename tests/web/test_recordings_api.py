@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import pytest
@@ -11,7 +12,7 @@ from tests.encoded_media import decoded_frames
 from tests.recorded_session import Recorded
 
 
-async def get(http: aiohttp.ClientSession, url: str, token: str) -> tuple[int, object]:
+async def get(http: aiohttp.ClientSession, url: str, token: str) -> tuple[int, Any]:
     async with http.get(url, headers={"Authorization": f"Bearer {token}"}) as r:
         return r.status, await r.json()
 
@@ -149,4 +150,4 @@ async def test_unknown_recordings_get_404(
     recorded: Recorded, http: aiohttp.ClientSession, path: str
 ) -> None:
     status, body = await get(http, recorded.server.url + path, recorded.server.config.admin_token)
-    assert status == 404 and body["code"] == "not_found"  # type: ignore[index]
+    assert status == 404 and body["code"] == "not_found"
