@@ -4,7 +4,7 @@ The router never decides who hears whom: it is handed a ``frozenset[Route]``
 (from ``sessions.audience``) and opens exactly the consumers those routes name.
 Every subscriber holds a consumer for every published (seat, kind) in the room,
 allowed or not, so a new audience is applied by flipping gates – no SDP round
-trip (DESIGN decision 2).  Offers are renegotiated only when a publisher's
+trip (docs/ARCHITECTURE.md §2).  Offers are renegotiated only when a publisher's
 track appears (its answer says it sends) or disappears (it leaves).
 """
 

@@ -16,7 +16,7 @@ Process-wide (:func:`install`):
   raised to 1024 so a NACK can be answered for at least one second.
 * Opus is offered with ``nack`` feedback but without an audio/rtx payload type
   (Chromium refuses an audio m-section with an ``ssrc-group:FID``): lost audio
-  is retransmitted on its original SSRC (DESIGN decision 5: audio protected
+  is retransmitted on its original SSRC (docs/ARCHITECTURE.md §5: audio protected
   first).
 * aioice's ``Connection.connect`` no longer leaves a consent-check task running
   forever when the connection was closed while ICE completed.
