@@ -11,7 +11,7 @@ from aiohttp import web
 from caucus.config import Config
 from caucus.media_bridge import SfuMedia
 from media.sfu import SfuConfig
-from recordings.annotations import AnnotationStore
+from recordings.annotation_store import AnnotationStore
 from recordings.catalogue import Catalogue
 from recordings.feedback import Feedback
 from recordings.recovery import recover_interrupted

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from recordings.annotations import AnnotationStore
+from recordings.annotation_store import AnnotationStore
 from recordings.catalogue import Catalogue
 from sessions.annotations import (
     Draft,
