@@ -121,6 +121,13 @@ class Sfu:
         aiortc_internals.install(rtp_history_size=self.config.rtp_history_size)
         if self.config.ice_host_addresses is not None:
             aiortc_internals.limit_ice_host_addresses(self.config.ice_host_addresses)
+        if self.config.gather_policy is not None:
+            ports = self.config.udp_ports
+            logger.info(
+                "media: UDP ports %s, announced address %s",
+                f"{ports[0]}-{ports[1]}" if ports else "any",
+                self.config.announced_address or "none",
+            )
         self.stats = ForwardingStats()
         self.rooms: dict[RoomId, Router] = {}
         # kept while a room is empty, so whoever joins next gets the current audience
@@ -153,19 +160,30 @@ class Sfu:
                 connect_timeout=self.config.connect_timeout,
             )
             router.apply(self._audiences.get(room_id, frozenset()))
+        offer = await self._gathering(room_id, seat, router.join(seat))
+        participant = router.participants[seat]
+        participant.pc.on("connectionstatechange", lambda: self._log_path(participant))
+        return offer
+
+    async def _gathering(
+        self, room_id: RoomId, seat: SeatId, first_offer: Awaitable[dict[str, Any]]
+    ) -> dict[str, Any]:
+        """Make a new connection's first offer under this SFU's gather policy.
+
+        The first offer gathers the ICE candidates (binds the sockets): every
+        path that starts a participant's peer connection goes through here, so
+        its ports stay in ``udp_ports`` and it announces ``announced_address``.
+        A full port range releases the seat's media and raises MediaUnavailable.
+        """
         try:
-            # candidates are gathered (sockets bound) while the first offer is made
             with aiortc_internals.gather_policy(self.config.gather_policy):
-                offer = await router.join(seat)
+                return await first_offer
         except aiortc_internals.UdpPortsExhausted as exc:
             logger.warning("seat %s/%s gets no media: %s", room_id, seat, exc)
             await self.leave(room_id, seat)
             raise MediaUnavailable(
                 f"the media server has no free port ({exc.strerror}); try again later"
             ) from None
-        participant = router.participants[seat]
-        participant.pc.on("connectionstatechange", lambda: self._log_path(participant))
-        return offer
 
     async def answer(self, room_id: RoomId, seat: SeatId, description: dict[str, Any]) -> None:
         """Apply a ``media_answer``; raises ValueError if it is malformed or unexpected."""
