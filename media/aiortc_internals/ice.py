@@ -97,7 +97,7 @@ class GatherPolicy:
 
 # A context variable, not a module setting: only the server's peer connections
 # follow the policy (in-process test clients gather as stock aioice does), and
-# gathering runs in tasks created inside Sfu.join, which copy the context.
+# gathering runs in tasks created inside Sfu._gathering, which copy the context.
 _gather_policy: ContextVar[GatherPolicy | None] = ContextVar("caucus_gather_policy", default=None)
 
 
