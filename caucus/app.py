@@ -10,6 +10,7 @@ from aiohttp import web
 
 from caucus.config import Config
 from caucus.media_bridge import SfuMedia
+from media.announce import announced_address, parse_port_range
 from media.sfu import SfuConfig
 from recordings.annotation_store import AnnotationStore
 from recordings.catalogue import Catalogue
@@ -72,7 +73,13 @@ def create_app(config: Config, media: MediaPort | None = None) -> web.Applicatio
     bridge: SfuMedia | None = None
     if media is None and config.media:
         addresses = [a.strip() for a in config.ice_addresses.split(",") if a.strip()]
-        sfu_config = SfuConfig(ice_host_addresses=addresses or None)
+        sfu_config = SfuConfig(
+            ice_host_addresses=addresses or None,
+            announced_address=announced_address(
+                config.announced_address, config.stun_url, addresses
+            ),
+            udp_ports=parse_port_range(config.udp_ports),
+        )
         media = bridge = SfuMedia(sfu_config, recordings)
     namespace = SimulationNamespace(
         directory, config.secret, media or NoMedia(), config.grace_s, feedback

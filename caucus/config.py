@@ -39,6 +39,12 @@ class Config:
     media: bool = True
     #: comma-separated interface addresses for ICE host candidates; "" = all but loopback
     ice_addresses: str = ""
+    #: the IP or hostname ICE candidates advertise (a 1:1 NAT's public side); "" = none
+    announced_address: str = ""
+    #: LOW-HIGH: every media (ICE) UDP socket binds in this range; "" = any port
+    udp_ports: str = ""
+    #: stun:host:port handed to seated clients (and usable for address discovery)
+    stun_url: str = ""
     secret: str = field(default="", repr=False)
     admin_token: str = field(default="", repr=False)
 
@@ -78,6 +84,9 @@ class Config:
             "redis_url": str,
             "media": lambda v: v.lower() not in ("0", "false", "no", "off"),
             "ice_addresses": str,
+            "announced_address": str,
+            "udp_ports": str,
+            "stun_url": str,
             "secret": str,
             "admin_token": str,
         }

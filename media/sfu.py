@@ -41,6 +41,13 @@ SFU as well; complete frames are also assembled, in order, as ``av.Packet``s
 for packet sinks (recording).  Audio and video are both protected by NACK/RTX
 (>= 1 s of history, NACKs repeated until repaired); keyframe requests and
 REMB are relayed/aggregated toward publishers.
+
+Reach (``SfuConfig``): host candidates are gathered on ``ice_host_addresses``
+with their sockets inside ``udp_ports``; ``announced_address`` is offered
+beside each host candidate (see media/announce.py, docs/design-notes.md).
+When a participant's connection comes up, the selected ICE pair is logged
+(``media path ROOM/SEAT: local host A:P <-> remote prflx B:Q``), which says
+whether the browser came directly, through a NAT (prflx/srflx) or via TURN.
 """
 
 from __future__ import annotations
@@ -52,10 +59,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from media import aiortc_internals
+from media.announce import check_announced_ip, check_port_range
 from media.latency import ForwardingStats
 from media.participant import Participant, SendToClient
 from media.router import Router
 from sessions.audience import Route
+from sessions.errors import DomainError
 from sessions.ids import RoomId, SeatId
 
 logger = logging.getLogger(__name__)
@@ -67,6 +76,12 @@ class UnknownParticipant(LookupError):
     pass
 
 
+class MediaUnavailable(DomainError):
+    """The server cannot give this seat media now (every media port is taken)."""
+
+    code = "media_unavailable"
+
+
 @dataclass(frozen=True)
 class SfuConfig:
     ice_host_addresses: Sequence[str] | None = None
@@ -74,10 +89,24 @@ class SfuConfig:
     connect_timeout: float = 30.0
     """A participant not connected this long after its first offer is released."""
     rtp_history_size: int = aiortc_internals.RTP_HISTORY_SIZE
+    announced_address: str | None = None
+    """An IP offered beside each host candidate (a 1:1 NAT's public side); None: none."""
+    udp_ports: tuple[int, int] | None = None
+    """Inclusive range every ICE socket binds in; None: any port."""
 
     def __post_init__(self) -> None:
         if self.connect_timeout <= 0:
             raise ValueError("connect_timeout must be positive")
+        if self.announced_address is not None:
+            check_announced_ip(self.announced_address)
+        if self.udp_ports is not None:
+            check_port_range(self.udp_ports)
+
+    @property
+    def gather_policy(self) -> aiortc_internals.GatherPolicy | None:
+        if self.announced_address is None and self.udp_ports is None:
+            return None
+        return aiortc_internals.GatherPolicy(self.announced_address, self.udp_ports)
 
 
 class Sfu:
@@ -92,6 +121,13 @@ class Sfu:
         aiortc_internals.install(rtp_history_size=self.config.rtp_history_size)
         if self.config.ice_host_addresses is not None:
             aiortc_internals.limit_ice_host_addresses(self.config.ice_host_addresses)
+        if self.config.gather_policy is not None:
+            ports = self.config.udp_ports
+            logger.info(
+                "media: UDP ports %s, announced address %s",
+                f"{ports[0]}-{ports[1]}" if ports else "any",
+                self.config.announced_address or "none",
+            )
         self.stats = ForwardingStats()
         self.rooms: dict[RoomId, Router] = {}
         # kept while a room is empty, so whoever joins next gets the current audience
@@ -124,7 +160,30 @@ class Sfu:
                 connect_timeout=self.config.connect_timeout,
             )
             router.apply(self._audiences.get(room_id, frozenset()))
-        return await router.join(seat)
+        offer = await self._gathering(room_id, seat, router.join(seat))
+        participant = router.participants[seat]
+        participant.pc.on("connectionstatechange", lambda: self._log_path(participant))
+        return offer
+
+    async def _gathering(
+        self, room_id: RoomId, seat: SeatId, first_offer: Awaitable[dict[str, Any]]
+    ) -> dict[str, Any]:
+        """Make a new connection's first offer under this SFU's gather policy.
+
+        The first offer gathers the ICE candidates (binds the sockets): every
+        path that starts a participant's peer connection goes through here, so
+        its ports stay in ``udp_ports`` and it announces ``announced_address``.
+        A full port range releases the seat's media and raises MediaUnavailable.
+        """
+        try:
+            with aiortc_internals.gather_policy(self.config.gather_policy):
+                return await first_offer
+        except aiortc_internals.UdpPortsExhausted as exc:
+            logger.warning("seat %s/%s gets no media: %s", room_id, seat, exc)
+            await self.leave(room_id, seat)
+            raise MediaUnavailable(
+                f"the media server has no free port ({exc.strerror}); try again later"
+            ) from None
 
     async def answer(self, room_id: RoomId, seat: SeatId, description: dict[str, Any]) -> None:
         """Apply a ``media_answer``; raises ValueError if it is malformed or unexpected."""
@@ -162,6 +221,25 @@ class Sfu:
         self._audiences.clear()
         while self._releases:
             await asyncio.gather(*self._releases, return_exceptions=True)
+
+    def _log_path(self, participant: Participant) -> None:
+        """Which way the participant's media came in: direct, through a NAT, or relayed."""
+        if participant.pc.connectionState != "connected":
+            return
+        pair = aiortc_internals.selected_pair(participant.pc)
+        if pair is not None:
+            local, remote = pair
+            logger.info(
+                "media path %s/%s: local %s %s:%d <-> remote %s %s:%d",
+                participant.room_id,
+                participant.seat,
+                local.type,
+                local.host,
+                local.port,
+                remote.type,
+                remote.host,
+                remote.port,
+            )
 
     def _on_lost(self, participant: Participant, reason: str) -> None:
         task = asyncio.get_running_loop().create_task(self._release(participant, reason))

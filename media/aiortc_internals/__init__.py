@@ -20,6 +20,10 @@ Process-wide (:func:`install`):
   first).
 * aioice's ``Connection.connect`` no longer leaves a consent-check task running
   forever when the connection was closed while ICE completed.
+* aioice's ``Connection.get_component_candidates`` follows the
+  :class:`~media.aiortc_internals.ice.GatherPolicy` of the context it runs in
+  (the SFU's: host sockets bound inside ``CAUCUS_UDP_PORTS``, the announced
+  address offered beside them); without one it is aioice's own.
 
 Per object:
 
@@ -35,7 +39,8 @@ Per object:
 
 Where it lives: :mod:`.receivers` (decoder dispatch, NACK/recovery, RTX
 routing), :mod:`.senders` (feedback relay, packet writing, stream id) and
-:mod:`.ice` (host addresses, consent timing, UDP endpoints, the connect fix).
+:mod:`.ice` (host addresses, port range and announced address, consent timing,
+UDP endpoints, the selected pair, the connect fix).
 This module holds the pin and :func:`install`, and re-exports the public names.
 """
 
@@ -49,8 +54,12 @@ from aiortc.rtcrtpparameters import RTCRtcpFeedback
 
 from media.aiortc_internals import ice, receivers, senders
 from media.aiortc_internals.ice import (
+    GatherPolicy,
+    UdpPortsExhausted,
+    gather_policy,
     ice_datagram_protocols,
     limit_ice_host_addresses,
+    selected_pair,
     set_consent_timing,
 )
 from media.aiortc_internals.receivers import (
@@ -71,12 +80,14 @@ __all__ = [
     "PINNED_AIORTC_VERSION",
     "RTP_HISTORY_SIZE",
     "AiortcVersionError",
+    "GatherPolicy",
     "PacketHook",
     "PassThroughQueue",
     "ReceiverControl",
     "RtpWriter",
     "check_version",
     "depayloaded",
+    "gather_policy",
     "ice",
     "ice_datagram_protocols",
     "install",
@@ -84,10 +95,12 @@ __all__ = [
     "pass_through_receiver",
     "receivers",
     "relay_feedback",
+    "selected_pair",
     "senders",
     "set_consent_timing",
     "set_stream_id",
     "set_track_id",
+    "UdpPortsExhausted",
 ]
 
 PINNED_AIORTC_VERSION = "1.16.0"
@@ -119,6 +132,7 @@ def install(*, rtp_history_size: int = RTP_HISTORY_SIZE, audio_nack: bool = True
     if audio_nack:
         _enable_audio_nack()
     aioice.ice.Connection.connect = ice._connect_then_respect_close  # type: ignore[method-assign]
+    aioice.ice.Connection.get_component_candidates = ice._gather_component  # type: ignore[method-assign]
 
 
 def _enable_audio_nack() -> None:

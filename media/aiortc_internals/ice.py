@@ -1,18 +1,32 @@
 """ICE (aioice) under the peer connections: which host addresses are gathered,
-how fast a silent peer fails, the UDP endpoints, and a connect() that respects
+which ports they bind and which address they announce, how fast a silent peer
+fails, the UDP endpoints, the selected pair, and a connect() that respects
 close().
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+import contextlib
+import errno
+import ipaddress
+import logging
+import random
+import socket
+from collections.abc import Iterator, Sequence
+from contextvars import ContextVar
+from dataclasses import dataclass
 
 import aioice.ice
+import aioice.turn
+from aioice.candidate import Candidate, candidate_foundation, candidate_priority
 from aiortc import RTCPeerConnection
+
+logger = logging.getLogger(__name__)
 
 _original_get_host_addresses = aioice.ice.get_host_addresses
 _original_ice_connect = aioice.ice.Connection.connect
+_original_get_component_candidates = aioice.ice.Connection.get_component_candidates
 
 
 async def _connect_then_respect_close(self: aioice.ice.Connection) -> None:
@@ -57,3 +71,169 @@ def ice_datagram_protocols(pc: RTCPeerConnection) -> list[asyncio.DatagramProtoc
             if protocol not in protocols:
                 protocols.append(protocol)
     return protocols
+
+
+# -- where the server's candidates bind and what they announce -----------------
+
+
+class UdpPortsExhausted(OSError):
+    """Every port of the configured range is taken on every host address."""
+
+
+@dataclass(frozen=True)
+class GatherPolicy:
+    """How a *server* peer connection gathers its host candidates.
+
+    ``udp_ports`` bounds the ports its sockets bind (inclusive), so a firewall
+    rule can be written; ``announced_address`` (an IP) is offered beside each
+    host candidate of the same family, as a server-reflexive candidate with the
+    same port (a 1:1 NAT keeps ports), while the socket stays on the local
+    interface.
+    """
+
+    announced_address: str | None = None
+    udp_ports: tuple[int, int] | None = None
+
+
+# A context variable, not a module setting: only the server's peer connections
+# follow the policy (in-process test clients gather as stock aioice does), and
+# gathering runs in tasks created inside Sfu._gathering, which copy the context.
+_gather_policy: ContextVar[GatherPolicy | None] = ContextVar("caucus_gather_policy", default=None)
+
+
+@contextlib.contextmanager
+def gather_policy(policy: GatherPolicy | None) -> Iterator[None]:
+    """Peer connections whose candidates are gathered inside follow ``policy``."""
+    token = _gather_policy.set(policy)
+    try:
+        yield
+    finally:
+        _gather_policy.reset(token)
+
+
+async def _gather_component(
+    self: aioice.ice.Connection,
+    component: int,
+    addresses: list[str],
+    timeout: int = 5,  # noqa: ASYNC109 - aioice's signature, handed on
+) -> list[Candidate]:
+    """aioice's ``get_component_candidates`` under the current :class:`GatherPolicy`."""
+    policy = _gather_policy.get()
+    if policy is None:
+        return await _original_get_component_candidates(self, component, addresses, timeout)
+    if policy.udp_ports is None:
+        candidates = await _original_get_component_candidates(self, component, addresses, timeout)
+    else:
+        # Host sockets are ours; aioice still connects to a TURN server if one
+        # is configured (server peer connections have none, nor a STUN server:
+        # the announced address replaces a server-reflexive one).
+        candidates = await _bind_host_candidates(self, component, addresses, policy.udp_ports)
+        candidates += await _original_get_component_candidates(self, component, [], timeout)
+    return candidates + announced_candidates(candidates, policy.announced_address)
+
+
+def announced_candidates(candidates: list[Candidate], announced: str | None) -> list[Candidate]:
+    """A server-reflexive twin, at ``announced``, of each host candidate of its family."""
+    if announced is None:
+        return []
+    version = ipaddress.ip_address(announced).version
+    return [
+        Candidate(
+            foundation=candidate_foundation("srflx", "udp", c.host),
+            component=c.component,
+            transport="udp",
+            priority=candidate_priority(c.component, "srflx"),
+            host=announced,
+            port=c.port,
+            type="srflx",
+            related_address=c.host,
+            related_port=c.port,
+        )
+        for c in candidates
+        if c.type == "host"
+        and c.host != announced
+        and ipaddress.ip_address(c.host).version == version
+    ]
+
+
+async def _bind_host_candidates(
+    connection: aioice.ice.Connection, component: int, addresses: list[str], ports: tuple[int, int]
+) -> list[Candidate]:
+    """What aioice's host gathering does, with each socket bound inside ``ports``."""
+    loop = asyncio.get_running_loop()
+    protocols: list[aioice.ice.StunProtocol] = []
+    exhausted: list[str] = []
+    for address in addresses:
+        try:
+            sock = bind_in_range(address, ports)
+        except UdpPortsExhausted:
+            exhausted.append(address)
+            continue
+        except OSError as exc:
+            logger.info("could not bind %s: %s", address, exc)
+            continue
+        _, protocol = await loop.create_datagram_endpoint(
+            lambda: aioice.ice.StunProtocol(connection), sock=sock
+        )
+        host, port = protocol.transport.get_extra_info("sockname")[:2]
+        protocol.local_candidate = Candidate(
+            foundation=candidate_foundation("host", "udp", host),
+            component=component,
+            transport="udp",
+            priority=candidate_priority(component, "host"),
+            host=host,
+            port=port,
+            type="host",
+        )
+        protocols.append(protocol)
+    if exhausted:
+        low, high = ports
+        message = f"no free UDP port in {low}-{high} on {', '.join(exhausted)}"
+        if not protocols:
+            raise UdpPortsExhausted(errno.EADDRINUSE, message)
+        logger.warning("%s; gathering on the other addresses only", message)
+    connection._protocols += protocols
+    return [p.local_candidate for p in protocols]
+
+
+def bind_in_range(address: str, ports: tuple[int, int]) -> socket.socket:
+    """A non-blocking UDP socket on ``address`` and a free port in ``ports`` (inclusive).
+
+    Probing starts at a random port so a port just released (whose old peer
+    may still be sending) is not handed straight to the next participant.
+    """
+    low, high = ports
+    family, _, _, _, sockaddr = socket.getaddrinfo(
+        address, None, type=socket.SOCK_DGRAM, flags=socket.AI_NUMERICHOST
+    )[0]
+    span = high - low + 1
+    start = random.randrange(span)
+    sock = socket.socket(family, socket.SOCK_DGRAM)
+    try:
+        for i in range(span):
+            port = low + (start + i) % span
+            try:
+                sock.bind((sockaddr[0], port, *sockaddr[2:]))
+            except OSError as exc:
+                if exc.errno == errno.EADDRINUSE:
+                    continue
+                raise
+            sock.setblocking(False)
+            # as aioice does for its own sockets: room for a burst of video
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, aioice.turn.UDP_SOCKET_BUFFER_SIZE)
+            return sock
+    except BaseException:
+        sock.close()
+        raise
+    sock.close()
+    raise UdpPortsExhausted(errno.EADDRINUSE, f"no free UDP port in {low}-{high} on {address}")
+
+
+def selected_pair(pc: RTCPeerConnection) -> tuple[Candidate, Candidate] | None:
+    """The nominated (local, remote) candidates of the peer connection's transport."""
+    for transceiver in pc.getTransceivers():
+        connection = transceiver.receiver.transport.transport._connection
+        pair = connection._nominated.get(1)
+        if pair is not None:
+            return pair.local_candidate, pair.remote_candidate
+    return None

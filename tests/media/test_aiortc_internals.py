@@ -13,6 +13,7 @@ from typing import Any
 
 import aioice
 import aioice.ice
+import aioice.turn
 import aiortc
 import av
 import pytest
@@ -20,6 +21,7 @@ from aiortc import RTCPeerConnection, RTCRtpReceiver, RTCRtpSender, rtcrtpreceiv
 from aiortc.codecs import CODECS
 from aiortc.mediastreams import MediaStreamTrack
 from aiortc.rtcdtlstransport import RTCDtlsTransport, RtpRouter
+from aiortc.rtcicetransport import RTCIceGatherer
 from aiortc.rtcrtpsender import RTCEncodedFrame
 from aiortc.rtp import RtpPacket
 
@@ -71,6 +73,15 @@ FINGERPRINTS: dict[str, tuple[Callable[..., Any], str]] = {
         ice._original_get_host_addresses,
         "d4a54f9a68c39ff1",
     ),
+    # replaced by ice._gather_component: its host gathering (StunProtocol(self),
+    # local_candidate, self._protocols) is mirrored with ports in a range; STUN
+    # only for host protocols, TURN independent of them
+    "aioice.Connection.get_component_candidates": (
+        ice._original_get_component_candidates,
+        "118597a9fcb703f9",
+    ),
+    # aiortc gathers inside setLocalDescription (tasks inherit the gather policy)
+    "RTCIceGatherer.gather": (RTCIceGatherer.gather, "147d15cd640f570e"),
 }
 
 
@@ -108,6 +119,14 @@ def test_the_signatures_we_call_or_replace_are_unchanged() -> None:
     assert _params(RTCRtpReceiver._send_rtcp) == ["self", "packet"]
     assert _params(RTCEncodedFrame.__init__) == ["self", "payloads", "timestamp", "audio_level"]
     assert _params(aioice.ice.get_host_addresses) == ["use_ipv4", "use_ipv6"]
+    assert _params(ice._original_get_component_candidates) == [
+        "self",
+        "component",
+        "addresses",
+        "timeout",
+    ]
+    assert _params(ice._gather_component) == _params(ice._original_get_component_candidates)
+    assert _params(aioice.ice.StunProtocol.__init__) == ["self", "receiver"]
 
 
 async def test_the_private_attributes_we_touch_exist() -> None:
@@ -134,6 +153,12 @@ async def test_the_private_attributes_we_touch_exist() -> None:
         assert "transport" in aioice.ice.StunProtocol.__annotations__
         assert isinstance(aioice.ice.CONSENT_INTERVAL, int | float)
         assert isinstance(aioice.ice.CONSENT_FAILURES, int)
+        assert isinstance(connection._nominated, dict)
+        assert isinstance(aioice.turn.UDP_SOCKET_BUFFER_SIZE, int)
+        assert isinstance(aioice.ice.CandidatePair.local_candidate, property)
+        remote = aioice.Candidate("f", 1, "udp", 1, "192.0.2.1", 9, "host")
+        pair = aioice.ice.CandidatePair(aioice.ice.StunProtocol(connection), remote)
+        assert pair.remote_candidate is remote
     finally:
         await pc.close()
 
@@ -142,6 +167,7 @@ def test_install_patches_history_codecs_and_the_decoder_worker() -> None:
     aiortc_internals.install()
     assert rtcrtpreceiver.decoder_worker is receivers._dispatching_decoder_worker
     assert aioice.ice.Connection.connect is ice._connect_then_respect_close
+    assert aioice.ice.Connection.get_component_candidates is ice._gather_component
     assert vars(rtcrtpsender)["RTP_HISTORY_SIZE"] == senders.history_size() >= 1024
     assert "% RTP_HISTORY_SIZE" in inspect.getsource(RTCRtpSender._retransmit)
     audio = {c.mimeType.lower(): c for c in CODECS["audio"]}
