@@ -138,9 +138,8 @@ async def seat(
     opened = await open_page(
         browser, seat_id, join_link(base_url or server.url, room, token), viewport
     )
-    await take_seat(
-        opened, consent=seat_id in {"mediator", "coach"} or seat_id.startswith("party_")
-    )
+    # Trainees answer the recording question; the coach is told, not asked.
+    await take_seat(opened, consent=seat_id == "mediator" or seat_id.startswith("party_"))
     return opened
 
 

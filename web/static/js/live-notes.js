@@ -196,7 +196,9 @@ export function createLiveNotes(section, { request, socket, media, now }) {
     if (event.key === "n" || event.key === "N") {
       event.preventDefault(); // the "n" is not typed into the note
       stamp(event.timeStamp); // the moment is the keystroke, not when the note is sent
-      box.focus();
+      // The panel must not jump under the coach's eyes: scroll only if the box is out of view.
+      const r = box.getBoundingClientRect();
+      box.focus({ preventScroll: r.top >= 0 && r.bottom <= innerHeight });
     } else if (/^[1-9]$/.test(event.key) && skills.list[Number(event.key) - 1]) {
       event.preventDefault();
       tag(skills.list[Number(event.key) - 1], event.timeStamp);
