@@ -231,6 +231,7 @@ function setup() {
   answers.forEach((a) => a.addEventListener("change", gate));
   gate();
   preview().then((info) => {
+    $("setup").dataset.preview = "done"; // tests wait for it; people never notice
     if (!info) return;
     if (info.title) {
       $("setup-scenario").textContent = info.title;
