@@ -82,5 +82,5 @@ def event_visible(
     t = int(event["t_ms"])
     for band in bands:
         if band["start_ms"] <= t < band["end_ms"] and not band_visible(band, viewer, observers):
-            return event["kind"] == "phase"  # the caucus began and ended, nothing more
+            return bool(event["kind"] == "phase")  # the caucus began and ended, nothing more
     return True

@@ -13,6 +13,7 @@ from recordings.catalogue import Catalogue, Segment
 from sessions.errors import NotPermitted
 from sessions.ids import RoomId, SeatId
 from sessions.recording_rules import may_watch
+from sessions.roles import Role, role_of
 from sessions.review import (
     band_visible,
     event_visible,
@@ -37,6 +38,13 @@ def _status(segments: list[Segment]) -> str:
     return "empty"
 
 
+def _may_name(viewer: SeatId | None, seat: SeatId) -> bool:
+    """Trainees were never shown who observed (nor the admin): their list does not either."""
+    if viewer is None or role_of(viewer) in (Role.COACH, Role.ADMIN, Role.OBSERVER):
+        return True
+    return role_of(seat) not in (Role.OBSERVER, Role.ADMIN)
+
+
 def _summary(
     catalogue: Catalogue, request: web.Request, room_id: RoomId, seat: SeatId | None
 ) -> dict[str, Any]:
@@ -55,7 +63,7 @@ def _summary(
         "t0_ms": record.t0_ms,
         # wall-clock ms when the role-play began (the review list's date); None: never ran
         "ran_ms": None if ran_from is None or record.t0_ms is None else record.t0_ms + ran_from,
-        "people": people_in(events),
+        "people": [p for p in people_in(events) if _may_name(seat, SeatId(p["seat"]))],
         "duration_ms": session_end_ms(events, (s.end_ms for s in segments)),
         "status": _status(segments),
         "your_seat": seat,
