@@ -13,7 +13,6 @@ from recordings.catalogue import Catalogue, Segment
 from sessions.errors import NotPermitted
 from sessions.ids import RoomId, SeatId
 from sessions.recording_rules import may_watch
-from sessions.roles import Role, role_of
 from sessions.review import (
     band_visible,
     event_visible,
@@ -22,6 +21,7 @@ from sessions.review import (
     ran_from_ms,
     session_end_ms,
 )
+from sessions.roles import Role, role_of
 from web.errors import NotFound
 from web.keys import CATALOGUE, RECORDINGS_DIR, SCENARIOS, SECRET
 from web.viewers import Viewer, check_signed, signed_query, viewer_of
