@@ -170,9 +170,6 @@ async def test_after_the_end_camera_and_microphone_stop_and_nothing_reaches_the_
     await coach.page.get_by_role("button", name="End session…").click()
     await coach.page.get_by_role("button", name="End now").click()
     await mediator.phase_is("Session ended")
-    await expect(mediator.page.locator("#away-text")).to_contain_text(
-        "camera and microphone are off"
-    )
     await mediator.page.wait_for_function(
         "window.__tracksGiven.every((t) => t.readyState === 'ended')"
     )
@@ -184,6 +181,9 @@ async def test_after_the_end_camera_and_microphone_stop_and_nothing_reaches_the_
     await asyncio.sleep(0.5)
     quiet = await asyncio.gather(*(still_for(p, 2.0) for p in producers))
     assert quiet == [0, 0], quiet
+    await expect(mediator.page.locator("#away-text")).to_contain_text(
+        "camera and microphone are off"
+    )
     await expect(mediator.page.locator("#mute")).to_be_hidden()
     assert mediator.errors == [] and coach.errors == []
 
