@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 from playwright.async_api import Browser, expect
 
-from tests.e2e.browser import DESKTOP, WAIT_MS
+from tests.e2e.browser import DESKTOP, SCREENSHOTS, WAIT_MS
 from tests.e2e.first_time import record_with_lobby
 from tests.live_server import LiveServer
 
@@ -54,6 +54,9 @@ async def test_the_review_list_shows_when_each_ran_who_was_in_it_and_filters(
     await expect(not_run.locator("summary")).to_have_text("Not run yet (1)")
     await not_run.locator("summary").click()
     await expect(not_run.locator(f'li[data-room="{never}"]')).to_contain_text("Created")
+
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    await page.screenshot(path=SCREENSHOTS / "review-list.png")
 
     await page.get_by_label("Scenario or person").fill("kofi")
     await expect(listed).to_have_count(1)

@@ -219,6 +219,7 @@ async def test_the_end_page_links_a_trainee_to_the_live_notes_shared_with_them(
     page = mediator.page
     link = page.get_by_role("link", name="See your recording and feedback")
     await expect(link).to_be_visible()
+    await screenshot(mediator, "end-page-trainee")
     href = await link.get_attribute("href")
     assert href is not None and href.startswith(f"/recordings/{room}#token="), href
     await link.click()
