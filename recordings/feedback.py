@@ -18,7 +18,7 @@ from sessions.annotations import (
 )
 from sessions.errors import DomainError, NotPermitted
 from sessions.ids import RoomId, ScenarioId, SeatId
-from sessions.review import phase_bands
+from sessions.review import phase_bands, session_end_ms
 from sessions.rooms import Room
 from sessions.scenarios import Scenario
 
@@ -53,8 +53,7 @@ class Feedback:
 
     def recorded_end_ms(self, room_id: RoomId) -> int:
         _, _, events = self._session(room_id)
-        ends = [s.end_ms for s in self._catalogue.segments(room_id)]
-        return max(ends + [int(e["t_ms"]) for e in events] + [0])
+        return session_end_ms(events, (s.end_ms for s in self._catalogue.segments(room_id)))
 
     def add(self, room_id: RoomId, author: Author, draft: Draft, end_ms: int) -> dict[str, Any]:
         """Validate and store; returns only once the note is committed."""

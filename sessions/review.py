@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from sessions.ids import SeatId
@@ -14,6 +14,35 @@ from sessions.scenarios import ObserverView
 TimelineEvent = Mapping[str, Any]
 
 _STAFF = (Role.COACH, Role.ADMIN)
+
+
+def session_end_ms(events: Sequence[TimelineEvent], segment_ends: Iterable[int]) -> int:
+    """Where a session ends on its clock: the moment it was ended, once it was (people
+    leaving afterwards, or their held seats expiring, do not lengthen it); until then
+    the latest recorded media or event."""
+    for event in events:
+        if event["kind"] == "phase" and event.get("phase") == "ended":
+            return int(event["t_ms"])
+    return max([*segment_ends, *(int(e["t_ms"]) for e in events), 0])
+
+
+def ran_from_ms(events: Sequence[TimelineEvent]) -> int | None:
+    """When the role-play began (the first phase past the lobby), or None if it never did."""
+    for event in events:
+        if event["kind"] == "phase" and event.get("phase") not in ("lobby", "ended"):
+            return int(event["t_ms"])
+    return None
+
+
+def people_in(events: Sequence[TimelineEvent]) -> list[dict[str, str]]:
+    """Who sat in the session, one entry per seat (the name it last joined under)."""
+    names: dict[str, str] = {}
+    for event in events:
+        if event["kind"] in ("join", "resume", "replace") and event.get("seat"):
+            name = event.get("name")
+            if isinstance(name, str) and name:
+                names[str(event["seat"])] = name
+    return [{"seat": seat, "name": name} for seat, name in names.items()]
 
 
 def phase_bands(events: Sequence[TimelineEvent], end_ms: int) -> list[dict[str, Any]]:

@@ -6,7 +6,10 @@ from pathlib import Path
 
 from aiohttp import web
 
-from web.keys import DIRECTORY
+from sessions.rooms import Consent
+from signaling.tokens import TokenError, verify
+from web.errors import NotFound, Unauthorized
+from web.keys import CATALOGUE, DIRECTORY, SCENARIOS, SECRET
 
 STATIC_DIR = Path(__file__).parent / "static"
 #: the Socket.IO browser client, installed from npm by the set-up command (not committed)
@@ -47,6 +50,36 @@ async def review_page(request: web.Request) -> web.FileResponse:
 async def playback_page(request: web.Request) -> web.FileResponse:
     # The viewer's token travels in the URL fragment, as on join links.
     return web.FileResponse(STATIC_DIR / "playback.html")
+
+
+@routes.get("/api/join/{room}")
+async def join_preview(request: web.Request) -> web.Response:
+    """What the join page shows before the seat is taken: the scenario's title, and the
+    seat's recording consent if its holder already answered (a reload mid-session is
+    not asked again). The seat token comes as `Authorization: Bearer`."""
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        raise Unauthorized("send the seat token (Authorization: Bearer …)")
+    try:
+        claims = verify(request.app[SECRET], token)
+    except TokenError as exc:
+        raise Unauthorized(exc.message) from None
+    record = request.app[CATALOGUE].simulation(request.match_info["room"])
+    if record is None or record.id != claims.room:
+        raise NotFound("there is no such simulation for this link")
+    consent = Consent.PENDING
+    live = request.app[DIRECTORY].peek(record.id)
+    held = live.room.participants.get(claims.seat) if live is not None else None
+    if held is not None and held.identity == claims.identity:
+        consent = held.consent
+    return web.json_response(
+        {
+            "room": record.id,
+            "seat": claims.seat,
+            "title": request.app[SCENARIOS][record.scenario_id].title,
+            "consent": consent.value,
+        }
+    )
 
 
 def add_static(app: web.Application) -> None:

@@ -13,7 +13,15 @@ from recordings.catalogue import Catalogue, Segment
 from sessions.errors import NotPermitted
 from sessions.ids import RoomId, SeatId
 from sessions.recording_rules import may_watch
-from sessions.review import band_visible, event_visible, phase_bands
+from sessions.review import (
+    band_visible,
+    event_visible,
+    people_in,
+    phase_bands,
+    ran_from_ms,
+    session_end_ms,
+)
+from sessions.roles import Role, role_of
 from web.errors import NotFound
 from web.keys import CATALOGUE, RECORDINGS_DIR, SCENARIOS, SECRET
 from web.viewers import Viewer, check_signed, signed_query, viewer_of
@@ -30,6 +38,13 @@ def _status(segments: list[Segment]) -> str:
     return "empty"
 
 
+def _may_name(viewer: SeatId | None, seat: SeatId) -> bool:
+    """Trainees were never shown who observed (nor the admin): their list does not either."""
+    if viewer is None or role_of(viewer) in (Role.COACH, Role.ADMIN, Role.OBSERVER):
+        return True
+    return role_of(seat) not in (Role.OBSERVER, Role.ADMIN)
+
+
 def _summary(
     catalogue: Catalogue, request: web.Request, room_id: RoomId, seat: SeatId | None
 ) -> dict[str, Any]:
@@ -39,14 +54,17 @@ def _summary(
     scenario = request.app[SCENARIOS][record.scenario_id]
     segments = catalogue.segments(room_id)
     events = catalogue.events(room_id)
-    end_ms = max([s.end_ms for s in segments] + [int(e["t_ms"]) for e in events] + [0])
+    ran_from = ran_from_ms(events)
     return {
         "id": room_id,
         "scenario": scenario.id,
         "title": scenario.title,
         "created_ms": record.created_ms,
         "t0_ms": record.t0_ms,
-        "duration_ms": end_ms,
+        # wall-clock ms when the role-play began (the review list's date); None: never ran
+        "ran_ms": None if ran_from is None or record.t0_ms is None else record.t0_ms + ran_from,
+        "people": [p for p in people_in(events) if _may_name(seat, SeatId(p["seat"]))],
+        "duration_ms": session_end_ms(events, (s.end_ms for s in segments)),
         "status": _status(segments),
         "your_seat": seat,
     }
@@ -72,7 +90,8 @@ async def get_recording(request: web.Request) -> web.Response:
     seat = viewer.seat_in(room_id)
     catalogue = request.app[CATALOGUE]
     summary = _summary(catalogue, request, room_id, seat)
-    observers = request.app[SCENARIOS][summary["scenario"]].observer_view
+    scenario = request.app[SCENARIOS][summary["scenario"]]
+    observers = scenario.observer_view
     events = catalogue.events(room_id)
     bands = phase_bands(events, summary["duration_ms"])
     for band in bands:
@@ -94,8 +113,19 @@ async def get_recording(request: web.Request) -> web.Response:
         if seat is None or may_watch(seat, s.visibility, observers)
     ]
     timeline = [e for e in events if event_visible(e, seat, observers, bands)]
+    # The characters name the tiles; the rubric lets staff tag skills while reviewing
+    # (and names the skills of tags for everyone).
+    parties = [{"seat": p.seat, "name": p.name, "label": p.label} for p in scenario.parties]
+    rubric = [{"id": s.id, "name": s.name} for s in scenario.rubric]
     return web.json_response(
-        {**summary, "phases": bands, "segments": segments, "timeline": timeline}
+        {
+            **summary,
+            "parties": parties,
+            "rubric": rubric,
+            "phases": bands,
+            "segments": segments,
+            "timeline": timeline,
+        }
     )
 
 

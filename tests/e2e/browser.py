@@ -113,7 +113,9 @@ async def take_seat(seat_page: SeatPage, *, consent: bool = True) -> None:
     page = seat_page.page
     await expect(page.get_by_role("heading", name="Before you join")).to_be_visible()
     join = page.get_by_role("button", name="Join the session")
-    if consent:
+    # The page first asks the server whether this seat already answered (a reload).
+    await expect(page.locator("#setup")).to_have_attribute("data-preview", "done")
+    if consent and not await page.locator("#consent-known").is_visible():
         box = page.get_by_label("I agree to this session being recorded")
         await expect(join).to_be_disabled()
         await box.check()
@@ -138,9 +140,8 @@ async def seat(
     opened = await open_page(
         browser, seat_id, join_link(base_url or server.url, room, token), viewport
     )
-    await take_seat(
-        opened, consent=seat_id in {"mediator", "coach"} or seat_id.startswith("party_")
-    )
+    # Trainees answer the recording question; the coach is told, not asked.
+    await take_seat(opened, consent=seat_id == "mediator" or seat_id.startswith("party_"))
     return opened
 
 

@@ -8,7 +8,7 @@ from tests.e2e.browser import join_link, open_page, screenshot, take_seat
 from tests.live_server import LiveServer
 
 
-async def test_a_trainee_checks_devices_and_must_consent_before_joining(
+async def test_a_trainee_checks_devices_and_must_answer_the_consent_question_before_joining(
     server: LiveServer, browser: Browser
 ) -> None:
     room = server.simulation("boundary-fence")
@@ -19,7 +19,7 @@ async def test_a_trainee_checks_devices_and_must_consent_before_joining(
     await expect(page.get_by_text("You are joining as Wanjiru Kamau, Party A.")).to_be_visible()
     join = page.get_by_role("button", name="Join the session")
     await expect(join).to_be_disabled()
-    await expect(join).to_have_accessible_description("Tick the recording consent to continue.")
+    await expect(join).to_have_accessible_description("Choose whether you agree to be recorded.")
     # Chromium's fake devices are listed by name once the browser grants access.
     await expect(page.get_by_label("Camera", exact=True).locator("option")).not_to_have_count(0)
     await expect(page.get_by_label("Camera", exact=True)).to_contain_text("fake_device_0")

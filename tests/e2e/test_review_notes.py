@@ -257,21 +257,23 @@ async def test_a_party_replies_to_feedback_addressed_to_them_and_sees_no_other(
     assert party_a.errors == [] and coach.errors == [] and party_b.errors == []
 
 
-async def test_with_todays_recording_payload_the_page_works_and_an_edit_keeps_the_skill(
+async def test_the_recording_payload_names_skills_and_characters_and_an_edit_keeps_the_skill(
     browser: Browser, session: ColourSession
 ) -> None:
-    """Before GET /api/recordings/{id} carries `rubric` and `parties`: no skill picker,
-    seat labels instead of characters, and editing a skill note does not drop its skill."""
+    """GET /api/recordings/{id} carries `rubric` and `parties` itself (nothing added in
+    flight): the skill picker, the characters' names, and editing a skill note keeps it."""
     note = await post_note(
         session, session.token("coach"), t_ms=2500, text="Tagged", skill="reframing", rating=2
     )
     coach = await open_playback(browser, session, "coach", extra_fields=False)
     page = coach.page
-    await expect(page.locator("#note-skill")).to_be_hidden()
-    await expect(page.locator('.band[data-kind="caucus"]')).to_have_text("Caucus with Party A")
-    await expect(page.locator('#players li[data-seat="party_a"]')).to_contain_text("Party A")
+    await expect(page.locator("#note-skill")).to_be_visible()
+    await expect(page.locator('.band[data-kind="caucus"]')).to_have_text("Caucus with Amara Okafor")
+    await expect(page.locator('#players li[data-seat="party_a"]')).to_contain_text(
+        "Party A · as Amara Okafor"
+    )
     item = page.locator("#notes > li.note")
-    await expect(item.locator(".skill-chip")).to_have_text("reframing · 2/5")
+    await expect(item.locator(".skill-chip")).to_have_text("Reframing · 2/5")
     await item.get_by_role("button", name="Edit").click()
     await expect(page.locator("#note-skill")).to_have_value("reframing")
     await page.locator("#note-text").fill("Tagged, and explained")

@@ -151,3 +151,41 @@ async def test_unknown_recordings_get_404(
 ) -> None:
     status, body = await get(http, recorded.server.url + path, recorded.server.config.admin_token)
     assert status == 404 and body["code"] == "not_found"
+
+
+async def test_a_recording_carries_its_rubric_characters_people_and_when_it_ran(
+    recorded: Recorded, http: aiohttp.ClientSession
+) -> None:
+    url = f"{recorded.server.url}/api/recordings/{recorded.room}"
+    status, data = await get(http, url, recorded.token("party_a"))
+    assert status == 200 and isinstance(data, dict)
+    assert {"id": "reframing", "name": "Reframing"} in data["rubric"]
+    assert {p["seat"]: p["name"] for p in data["parties"]}["party_a"] == "Amara Okafor"
+    assert [p["seat"] for p in data["people"]] == ["mediator", "party_a", "party_b", "coach"]
+    assert data["ran_ms"] is None  # this session's clock was never started (t0 unknown)
+    recorded.server.catalogue.start_clock(recorded.room, 1_700_000_000_000)
+    _, listed = await get(http, f"{recorded.server.url}/api/recordings", recorded.token("party_a"))
+    assert isinstance(listed, list)
+    assert listed[0]["ran_ms"] == 1_700_000_000_000  # the joint session began at t = 0
+
+
+async def test_the_join_preview_tells_the_title_and_the_seats_consent(
+    recorded: Recorded, http: aiohttp.ClientSession
+) -> None:
+    server = recorded.server
+    room = server.simulation("boundary-fence")
+    url = f"{server.url}/api/join/{room}"
+    token = server.token(room, "party_a", identity="wanjiru")
+    status, data = await get(http, url, token)
+    assert status == 200
+    assert data == {
+        "room": room,
+        "seat": "party_a",
+        "title": "The Fence on Alder Lane",
+        "consent": "pending",
+    }
+    status, refused = await get(http, url, "not-a-token")
+    assert status == 401 and isinstance(refused, dict) and refused["code"] == "unauthorized"
+    other = server.simulation("boundary-fence")
+    status, wrong = await get(http, f"{server.url}/api/join/{other}", token)
+    assert status == 404 and isinstance(wrong, dict) and wrong["code"] == "not_found"

@@ -5,7 +5,7 @@ import { createDeviceCheck } from "./devices.js";
 import { createMedia } from "./media.js";
 import { audioContext, resumeAudioOnGesture } from "./meter.js";
 import { createRoom } from "./room.js";
-import { needsConsent, peekToken, publishes, roleOfSeat, seatLabel } from "./seats.js";
+import { peekToken, publishes, roleOfSeat, seatLabel } from "./seats.js";
 import { connectSeat } from "./signal.js";
 
 const room = decodeURIComponent(location.pathname.split("/").pop());
@@ -31,11 +31,31 @@ function notice(title, text, action = null) {
 
 const reload = (label) => ({ label, run: () => location.reload() });
 
+/** Trainees answer the recording question; the coach is recorded while recording runs. */
+const trainee = (role) => role === "mediator" || role === "party";
+
+/**
+ * What the server tells about this link before joining: the scenario's title and
+ * whether this seat already answered the recording question (a reload). Null if it
+ * cannot say; the join itself reports a bad link.
+ */
+async function preview() {
+  try {
+    const response = await fetch(`/api/join/${encodeURIComponent(room)}`, {
+      headers: { Authorization: `Bearer ${token}` }, cache: "no-store",
+    });
+    return response.ok ? await response.json() : null;
+  } catch {
+    return null;
+  }
+}
+
 let bannerTimer = null;
 /** kind: see connectSeat(); detail: the join outcome, or why the link is down. */
 function linkStatus(kind, outcome) {
   const pill = $("link");
   const banner = $("conn-banner");
+  pill.hidden = false; // nothing to say about the link before the person joins
   pill.dataset.state = kind;
   $("room").dataset.link = kind; // dims what may be out of date while the link is down
   clearTimeout(bannerTimer);
@@ -67,15 +87,28 @@ function linkStatus(kind, outcome) {
   }
 }
 
-function enter(check, role, local) {
+/** The recording answer to send on joining: null for staff and observers, and when
+ * this seat already answered in this session (a reload: the server kept it). */
+function consentToSend(role, known) {
+  if (!trainee(role) || known) return null;
+  return { recording: $("consent").checked };
+}
+
+/** Where this person finds the recording and their feedback afterwards. */
+function feedbackUrl() {
+  return `/recordings/${encodeURIComponent(room)}#token=${encodeURIComponent(token)}`;
+}
+
+function enter(check, role, local, known) {
   const audioOnly = check.audioOnly();
-  const consent = needsConsent(role) ? { recording: $("consent").checked } : null;
+  const consent = consentToSend(role, known);
   $("setup").hidden = true;
   $("room").hidden = false;
   $("main").focus();
 
   let view = null;
   let media = null;
+  let ended = false;
   const signal = connectSeat({
     token,
     room,
@@ -91,7 +124,8 @@ function enter(check, role, local) {
         }
       },
       whisper: (message) => view.whisper(message),
-      offer: (payload) => media.handleOffer(payload),
+      // After the end nothing is sent or received: a late offer is not answered.
+      offer: (payload) => { if (!ended) media.handleOffer(payload); },
       ice: (payload) => media.handleIce(payload),
       linkDown: () => media.reset(),
       replaced: () => {
@@ -117,7 +151,15 @@ function enter(check, role, local) {
   });
   media.setLocalStream(local);
   media.setAudioOnly(audioOnly);
-  view = createRoom({ signal, media, local, audioOnly });
+  view = createRoom({
+    signal, media, local, audioOnly, feedbackUrl: feedbackUrl(),
+    onEnded: () => {
+      // The page says it may be closed: camera and microphone go off now, and the
+      // connection that carried them closes (the server receives nothing more).
+      ended = true;
+      media.close();
+    },
+  });
   $("leave").addEventListener("click", () => signal.leave());
 }
 
@@ -159,9 +201,10 @@ function setup() {
   const seat = typeof claims.seat === "string" ? claims.seat : "";
   const role = roleOfSeat(seat);
   const name = typeof claims.name === "string" ? claims.name : "";
-  $("setup-who").textContent = seat
-    ? `You are joining as ${name || "a participant"}, ${seatLabel(seat)}.`
-    : "You are joining a simulation.";
+  const label = seatLabel(seat);
+  // "Coach, Coach" says nothing twice: a name that is only the seat's label is said once.
+  const who = name && name !== label ? `${name}, ${label}` : label;
+  $("setup-who").textContent = seat ? `You are joining as ${who}.` : "You are joining a simulation.";
   $("setup").hidden = false;
   resumeAudioOnGesture();
 
@@ -174,16 +217,35 @@ function setup() {
     audioOnly: $("audio-only"),
     error: $("device-error"),
   });
-  const mustConsent = needsConsent(role);
   const joinButton = $("join-button");
-  const consentBox = $("consent");
-  $("consent-box").hidden = !mustConsent;
+  const answers = [$("consent"), $("consent-no")];
+  let known = false; // this seat already answered in this session (the server says so)
+  const mustAnswer = () => trainee(role) && !known;
+  $("consent-box").hidden = !trainee(role);
+  $("staff-recording").hidden = role !== "coach";
   function gate() {
-    joinButton.disabled = mustConsent && !consentBox.checked;
-    $("join-hint").textContent = joinButton.disabled ? "Tick the recording consent to continue." : "";
+    const answered = answers.some((a) => a.checked);
+    joinButton.disabled = mustAnswer() && !answered;
+    $("join-hint").textContent = joinButton.disabled ? "Choose whether you agree to be recorded." : "";
   }
-  consentBox.addEventListener("change", gate);
+  answers.forEach((a) => a.addEventListener("change", gate));
   gate();
+  preview().then((info) => {
+    $("setup").dataset.preview = "done"; // tests wait for it; people never notice
+    if (!info) return;
+    if (info.title) {
+      $("setup-scenario").textContent = info.title;
+      $("setup-scenario").hidden = false;
+      $("title").textContent = info.title;
+      document.title = `${info.title} — join — Caucus`;
+    }
+    if (trainee(role) && info.consent !== "pending" && !joinButton.dataset.clicked) {
+      known = true;
+      $("consent-box").hidden = true;
+      $("consent-known").hidden = false;
+      gate();
+    }
+  });
 
   if (publishes(role)) {
     check.start();
@@ -195,7 +257,8 @@ function setup() {
     if (joinButton.disabled) return;
     audioContext(); // inside the click: browsers start audio only after a gesture
     joinButton.disabled = true;
-    consentBox.removeEventListener("change", gate);
+    joinButton.dataset.clicked = "true";
+    answers.forEach((a) => a.removeEventListener("change", gate));
     $("join-hint").textContent = "Waiting for your camera and microphone…";
     let local = null;
     if (publishes(role)) {
@@ -206,7 +269,7 @@ function setup() {
     } else {
       check.discard();
     }
-    enter(check, role, local);
+    enter(check, role, local, known);
   }, { once: true });
 }
 

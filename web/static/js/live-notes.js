@@ -11,7 +11,12 @@ const MAX_CHARS = 2000;
 const MAX_LAG_MS = 60000; // the server's limit
 const PROBE_EVERY_MS = 15000;
 const RTT_SAMPLES = 5;
-const BUTTON_STYLE = "padding: .25rem .5rem; font-size: .85rem; line-height: 1.2; text-align: left";
+/**
+ * Who reads a live note. Shared by default: a live note is feedback the trainees
+ * should find with their recording (a caucus note still only reaches those who were
+ * in that caucus); a coach who wants a private aside picks "Coaches only".
+ */
+const SHARING = [["all", "Everyone in the session"], ["coach", "Coaches only"]];
 
 function typing(target) {
   return target instanceof Element && Boolean(target.closest("input, textarea, select, [contenteditable]"));
@@ -64,11 +69,14 @@ export function createLiveNotes(section, { request, socket, media, now }) {
   const heading = el("h2", { id: "live-notes-heading" }, "Live notes");
   const hint = el("p", { class: "hint", id: "live-notes-hint" },
     "Press N to note this moment; a skill button (or its number key) tags it at once. Notes land on the recording where you saw it.");
+  const sharing = el("select", { id: "live-note-sharing", "aria-describedby": "live-note-sharing-hint" },
+    ...SHARING.map(([value, label]) => el("option", { value }, label)));
+  const sharingRow = el("div", { class: "sharing-row" },
+    el("label", { for: "live-note-sharing" }, "Notes and tags are shared with"), sharing,
+    el("p", { class: "hint", id: "live-note-sharing-hint" },
+      "Trainees read shared notes with their recording after the session."));
   // The room's stylesheet is shared: reuse its rows, whisper log and form styles.
-  const buttons = el("div", {
-    class: "skill-buttons", role: "group", "aria-label": "Tag this moment with a skill",
-    style: "display: grid; grid-template-columns: repeat(2, minmax(0, 1fr)); gap: .4rem; margin-bottom: .25rem",
-  });
+  const buttons = el("div", { class: "skill-buttons", role: "group", "aria-label": "Tag this moment with a skill" });
   const when = el("span", { class: "hint", id: "live-note-when" }, "");
   const box = el("textarea", { id: "live-note-text", rows: 2, maxlength: MAX_CHARS, "aria-describedby": "live-notes-hint" });
   const save = el("button", { type: "submit", class: "primary" }, "Save note");
@@ -79,7 +87,7 @@ export function createLiveNotes(section, { request, socket, media, now }) {
     box, el("div", { class: "row" }, save, cancel), problem);
   // Polite, but not role="log": the whispers are the room's log, and a note is not a message.
   const log = el("ol", { class: "whisper-log live-log", "aria-live": "polite", "aria-label": "Live notes so far" });
-  section.replaceChildren(heading, hint, buttons, form, log);
+  section.replaceChildren(heading, hint, buttons, form, sharingRow, log);
   section.hidden = false;
 
   const rtt = createRttProbe(request, () => {
@@ -114,17 +122,19 @@ export function createLiveNotes(section, { request, socket, media, now }) {
     seen.add(note.id);
     const who = mine ? "You" : seatLabel(note.author_seat || "admin");
     const tag = note.skill ? `[${skills.name(note.skill)}] ` : "";
-    log.prepend(el("li", {
-      class: mine ? "mine" : "theirs", dataset: { note: note.id, tMs: String(note.t_ms) },
-      style: `border-left: 5px solid ${skills.colour(note.skill)}`,
+    const shared = note.visibility === "coach" ? "coaches only" : "shared";
+    const item = el("li", {
+      class: `live-note ${mine ? "mine" : "theirs"}`, dataset: { note: note.id, tMs: String(note.t_ms), visibility: note.visibility || "" },
     },
-      el("span", { class: "whisper-meta" }, `${who} · ${clock(note.t_ms)}`),
-      el("span", { class: "whisper-text" }, `${tag}${note.text || ""}`)));
+      el("span", { class: "whisper-meta" }, `${who} · ${clock(note.t_ms)} · ${shared}`),
+      el("span", { class: "whisper-text" }, `${tag}${note.text || ""}`));
+    item.style.borderLeftColor = skills.colour(note.skill); // CSSOM, not a style attribute (CSP)
+    log.prepend(item);
   }
 
   async function send(payload, at) {
     const lag_ms = await lagSince(at);
-    const reply = await request("annotate", { ...payload, lag_ms });
+    const reply = await request("annotate", { ...payload, visibility: sharing.value, lag_ms });
     if (reply && reply.ok) {
       show(reply.annotation, true);
       rtt.probe(); // keep the estimate fresh for the next note
@@ -144,14 +154,15 @@ export function createLiveNotes(section, { request, socket, media, now }) {
     const key = JSON.stringify(skills.list);
     if (key === rubricKey) return;
     rubricKey = key;
-    buttons.replaceChildren(...skills.list.map((skill, i) => el("button", {
-      type: "button", class: "skill-button", dataset: { skill: skill.id },
-      style: `border-left: 6px solid ${skills.colour(skill.id)}; ${BUTTON_STYLE}`,
-      "aria-keyshortcuts": i < 9 ? String(i + 1) : undefined,
-      onclick: (event) => tag(skill, event.timeStamp),
-    },
-    i < 9 ? el("kbd", { style: "font: inherit; color: #566170; margin-right: .4em" }, String(i + 1)) : null,
-    skill.name)));
+    buttons.replaceChildren(...skills.list.map((skill, i) => {
+      const button = el("button", {
+        type: "button", class: "skill-button", dataset: { skill: skill.id },
+        "aria-keyshortcuts": i < 9 ? String(i + 1) : undefined,
+        onclick: (event) => tag(skill, event.timeStamp),
+      }, i < 9 ? el("kbd", {}, String(i + 1)) : null, skill.name);
+      button.style.borderLeftColor = skills.colour(skill.id); // CSSOM, not a style attribute (CSP)
+      return button;
+    }));
     buttons.hidden = skills.list.length === 0;
   }
 
@@ -185,7 +196,9 @@ export function createLiveNotes(section, { request, socket, media, now }) {
     if (event.key === "n" || event.key === "N") {
       event.preventDefault(); // the "n" is not typed into the note
       stamp(event.timeStamp); // the moment is the keystroke, not when the note is sent
-      box.focus();
+      // The panel must not jump under the coach's eyes: scroll only if the box is out of view.
+      const r = box.getBoundingClientRect();
+      box.focus({ preventScroll: r.top >= 0 && r.bottom <= innerHeight });
     } else if (/^[1-9]$/.test(event.key) && skills.list[Number(event.key) - 1]) {
       event.preventDefault();
       tag(skills.list[Number(event.key) - 1], event.timeStamp);

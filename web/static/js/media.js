@@ -46,7 +46,7 @@ export function publishMids(offerPayload) {
 /**
  * socket: the Socket.IO socket (used for `media_answer` and `media_ice`).
  * onTrack(seat, kind, stream), onTrackEnded(seat, kind), onStats(seat, stats), onError(message).
- * Returns {setLocalStream, setAudioOnly, handleOffer, handleIce, setMuted, setCamera, reset, close,
+ * Returns {setLocalStream, setAudioOnly, handleOffer, handleIce, setMuted, setCamera, replaceVideo, reset, close,
  * playoutDelayMs, mediaRttMs}.
  */
 export function createMedia({ socket, onTrack, onTrackEnded = () => {}, onStats = () => {}, onError = () => {} }) {
@@ -216,6 +216,16 @@ export function createMedia({ socket, onTrack, onTrackEnded = () => {}, onStats 
     setCamera(on) {
       if (local) local.getVideoTracks().forEach((t) => { t.enabled = Boolean(on); });
     },
+    /**
+     * Send `track` (null: nothing) on our camera's m-section now, without a new offer
+     * (audio only mid-session, and back). The local stream should already hold it (or
+     * not), so later offers publish the same.
+     */
+    replaceVideo: (track) => serial(async () => {
+      const mid = pc && offer ? publishMids(offer).video : null;
+      const transceiver = mid ? pc.getTransceivers().find((t) => t.mid === mid) : null;
+      if (transceiver) await transceiver.sender.replaceTrack(track || null);
+    }),
     /**
      * How long received video waits in the jitter buffer before it is shown (ms,
      * averaged over the inbound video streams since the last call; 0 without video).

@@ -34,6 +34,28 @@ function forControl(event) {
   return (event.key === " " || event.key === "Enter") && Boolean(target.closest("button, a"));
 }
 
+/** Seats whose recording starts this close after the first one are waited for. */
+const TOGETHER_MS = 5000;
+
+/**
+ * Where the page opens: the first moment every seat recorded from the start shows
+ * media (the lobby is never recorded, and a video segment starts at its first
+ * keyframe). A seat that joined much later is not waited for. 0 if nothing was recorded.
+ */
+export function firstRecordedMoment(segments) {
+  const first = new Map(); // seat → start of its first video segment, else its first audio
+  for (const s of segments) {
+    const known = first.get(s.seat);
+    const better = !known || (s.kind === "video" && known.kind !== "video")
+      || (s.kind === known.kind && s.start_ms < known.start_ms);
+    if (better) first.set(s.seat, s);
+  }
+  const starts = [...first.values()].map((s) => s.start_ms);
+  if (!starts.length) return 0;
+  const earliest = Math.min(...starts);
+  return Math.max(...starts.filter((t) => t <= earliest + TOGETHER_MS));
+}
+
 function playersFor(recording, names, clock) {
   const bySeat = new Map();
   for (const segment of recording.segments) {
@@ -133,7 +155,7 @@ function show(recording, api, viewer, room) {
 
   $("notice").hidden = true;
   $("playback").hidden = false;
-  clock.seek(0);
+  clock.seek(firstRecordedMoment(recording.segments));
   notes.load().catch((error) => { $("notes-problem").textContent = error.message; });
   window.__caucusPlayback = { clock, players }; // for tests and the console; holds nothing secret
 }

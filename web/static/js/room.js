@@ -19,7 +19,14 @@ function roleLine(state, seat) {
 function awayNotice(state) {
   const { phase, you, receiving } = state;
   if (phase.kind === "ended") {
-    return { title: "The session has ended", text: "Thank you for taking part. You can close this page." };
+    const staff = you.capabilities.includes("annotate");
+    return {
+      title: "The session has ended",
+      text: staff
+        ? "Your camera and microphone are off. Review the recording and add feedback at the link below."
+        : "Thank you for taking part. Your camera and microphone are off. Your coach's feedback will be with the recording.",
+      link: staff ? "Review the recording" : "See your recording and feedback",
+    };
   }
   if (phase.kind === "caucus" && receiving.length === 0) {
     const party = characterName(state, phase.caucus_seat);
@@ -47,7 +54,7 @@ function stageNote(state) {
  * ui: element ids in join.html. signal: connectSeat()'s result; media: createMedia()'s.
  * local: the microphone/camera stream or null; audioOnly: the device-check choice.
  */
-export function createRoom({ signal, media, local, audioOnly }) {
+export function createRoom({ signal, media, local, audioOnly, feedbackUrl, onEnded = () => {} }) {
   const banner = createPhaseBanner({ banner: $("phase-banner"), name: $("phase-name"), timer: $("phase-timer") });
   const tiles = createTiles($("tiles"));
   const streams = new Map(); // seat → received MediaStream
@@ -60,6 +67,9 @@ export function createRoom({ signal, media, local, audioOnly }) {
   let recordingWasOn = false;
   let muted = false;
   let cameraOn = Boolean(local && local.getVideoTracks().length) && !audioOnly;
+  let videoDropped = false; // audio only, chosen in the room (the camera is stopped)
+  let endedHandled = false;
+  let consentBusy = false;
 
   const muteButton = $("mute");
   const cameraButton = $("camera");
@@ -77,6 +87,53 @@ export function createRoom({ signal, media, local, audioOnly }) {
     announce(muted ? "Microphone off." : "Microphone on.");
     if (state) render(state);
   });
+  // Audio only mid-session: stop the camera (its light goes off, nothing is sent), and back.
+  const videoOffButton = $("video-off");
+  videoOffButton.hidden = !cameraOn;
+  const cameraSettings = cameraOn ? local.getVideoTracks()[0].getSettings() : {};
+  videoOffButton.addEventListener("click", async () => {
+    videoOffButton.disabled = true;
+    try {
+      if (!videoDropped) {
+        for (const track of local.getVideoTracks()) { local.removeTrack(track); track.stop(); }
+        await media.replaceVideo(null);
+        videoDropped = true;
+        announce("Audio only: your camera is off and no video is sent.");
+      } else {
+        const constraints = cameraSettings.deviceId ? { deviceId: { exact: cameraSettings.deviceId } } : true;
+        const fresh = await navigator.mediaDevices.getUserMedia({ video: constraints });
+        const track = fresh.getVideoTracks()[0];
+        track.enabled = cameraOn;
+        local.addTrack(track);
+        await media.replaceVideo(track);
+        videoDropped = false;
+        announce("Your video is sent again.");
+      }
+    } catch {
+      announce("Your camera could not be started again.");
+    } finally {
+      videoOffButton.disabled = false;
+    }
+    videoOffButton.textContent = videoDropped ? "Send video again" : "Audio only";
+    videoOffButton.classList.toggle("off", videoDropped);
+    cameraButton.disabled = videoDropped;
+    if (state) tiles.attach(state.you.seat, local, true);
+  });
+
+  // A trainee may change their recording answer at any time: recorded from the moment
+  // they agree, not recorded from the moment they withdraw.
+  const consentButton = $("consent-change");
+  consentButton.addEventListener("click", async () => {
+    const me = state && state.roster.find((p) => p.seat === state.you.seat);
+    if (!me || consentBusy) return;
+    consentBusy = true;
+    consentButton.disabled = true;
+    const reply = await signal.request("consent", { recording: me.consent !== "given" });
+    consentBusy = false;
+    consentButton.disabled = false;
+    if (!reply || !reply.ok) announce(`Not changed: ${(reply && reply.message) || "try again."}`);
+  });
+
   cameraButton.addEventListener("click", () => {
     cameraOn = !cameraOn;
     media.setCamera(cameraOn);
@@ -115,6 +172,22 @@ export function createRoom({ signal, media, local, audioOnly }) {
     return "";
   }
 
+  function renderConsent() {
+    const me = state.roster.find((p) => p.seat === state.you.seat);
+    const answers = (state.you.role === "mediator" || state.you.role === "party") && state.phase.kind !== "ended";
+    consentButton.hidden = !answers || !me;
+    if (consentButton.hidden) return;
+    consentButton.dataset.consent = me.consent;
+    consentButton.textContent = me.consent === "given" ? "Stop recording me" : "Agree to be recorded";
+  }
+
+  function renderEnded() {
+    if (state.phase.kind !== "ended" || endedHandled) return;
+    endedHandled = true;
+    onEnded();
+    for (const b of [muteButton, cameraButton, videoOffButton]) b.hidden = true;
+  }
+
   function renderRecording() {
     const rec = state.recording;
     const pill = $("recording");
@@ -135,6 +208,12 @@ export function createRoom({ signal, media, local, audioOnly }) {
     if (notice) {
       $("away-title").textContent = notice.title;
       $("away-text").textContent = notice.text;
+    }
+    const link = $("away-link");
+    link.hidden = !(notice && notice.link && feedbackUrl);
+    if (!link.hidden) {
+      link.textContent = notice.link;
+      link.href = feedbackUrl;
     }
     const note = stageNote(state);
     $("stage-note").textContent = note;
@@ -174,7 +253,9 @@ export function createRoom({ signal, media, local, audioOnly }) {
     $("room").dataset.role = state.you.role;
     $("room").dataset.phase = state.phase.kind;
     banner.update(state);
+    renderEnded();
     renderRecording();
+    renderConsent();
     renderStage();
     renderBriefs();
     const caps = state.you.capabilities;
