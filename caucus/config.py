@@ -39,6 +39,17 @@ class Config:
     media: bool = True
     #: comma-separated interface addresses for ICE host candidates; "" = all but loopback
     ice_addresses: str = ""
+    #: PEM certificate chain and key: serve HTTPS and WSS directly (both or neither)
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
+    #: comma-separated IPs/CIDRs of reverse proxies whose X-Forwarded-* headers are believed
+    trusted_proxies: str = ""
+    #: stun:host:port handed to seated clients (and usable for address discovery)
+    stun_url: str = ""
+    #: coturn's static-auth-secret; unset = no TURN (TURN REST credentials, signaling/turn.py)
+    turn_secret: str = field(default="", repr=False)
+    #: comma-separated turn:/turns: URLs handed to seated clients with their credentials
+    turn_urls: str = ""
     secret: str = field(default="", repr=False)
     admin_token: str = field(default="", repr=False)
 
@@ -50,9 +61,18 @@ class Config:
     def recordings_dir(self) -> Path:
         return self.data_dir / "recordings"
 
+    def __post_init__(self) -> None:
+        if (self.tls_cert is None) != (self.tls_key is None):
+            raise ValueError("TLS needs both a certificate and a key (--tls-cert, --tls-key)")
+
+    @property
+    def tls(self) -> bool:
+        return self.tls_cert is not None
+
     @property
     def base_url(self) -> str:
-        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
+        scheme = "https" if self.tls else "http"
+        return (self.public_url or f"{scheme}://{self.host}:{self.port}").rstrip("/")
 
     def with_secrets(self) -> Config:
         """Fill in the signing secret and admin token from the data directory if unset."""
@@ -78,6 +98,12 @@ class Config:
             "redis_url": str,
             "media": lambda v: v.lower() not in ("0", "false", "no", "off"),
             "ice_addresses": str,
+            "tls_cert": Path,
+            "tls_key": Path,
+            "trusted_proxies": str,
+            "stun_url": str,
+            "turn_secret": str,
+            "turn_urls": str,
             "secret": str,
             "admin_token": str,
         }
