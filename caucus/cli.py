@@ -25,10 +25,11 @@ from signaling.admission import DEFAULT_TTL_S, default_name, join_link, seat_lin
 DEMO_SCENARIO = ScenarioId("boundary-fence")
 
 
-def _config(args: argparse.Namespace) -> Config:
+def _config(args: argparse.Namespace, load_secrets: bool = True) -> Config:
     tls_cert, tls_key = getattr(args, "tls_cert", None), getattr(args, "tls_key", None)
     try:
         return Config.from_env(
+            load_secrets=load_secrets,
             host=getattr(args, "host", None),
             port=getattr(args, "port", None),
             data_dir=Path(args.data_dir) if args.data_dir else None,
@@ -186,7 +187,7 @@ def cmd_render(args: argparse.Namespace) -> None:
 def cmd_turn_config(args: argparse.Namespace) -> None:
     from caucus.turn_config import TurnSettings, media_addresses, parse_ports, realm_of, render
 
-    config = _config(args)
+    config = _config(args, load_secrets=False)  # coturn needs no join-token secret
     announced = args.external_ip or os.environ.get("CAUCUS_ANNOUNCED_ADDRESS", "")
     try:
         settings = TurnSettings(

@@ -84,7 +84,10 @@ class Config:
         )
 
     @classmethod
-    def from_env(cls, env: dict[str, str] | None = None, **overrides: Any) -> Config:
+    def from_env(
+        cls, env: dict[str, str] | None = None, *, load_secrets: bool = True, **overrides: Any
+    ) -> Config:
+        """The configuration; ``load_secrets=False`` leaves the data directory untouched."""
         env = dict(os.environ if env is None else env)
         values: dict[str, Any] = {}
         casts: dict[str, Any] = {
@@ -112,4 +115,5 @@ class Config:
             if raw:
                 values[name] = cast(raw)
         values.update({k: v for k, v in overrides.items() if v is not None})
-        return cls(**values).with_secrets()
+        config = cls(**values)
+        return config.with_secrets() if load_secrets else config
