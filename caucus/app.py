@@ -60,7 +60,9 @@ def socket_server(config: Config) -> socketio.AsyncServer:
 
 def create_app(config: Config, media: MediaPort | None = None) -> web.Application:
     config = config.with_secrets()
+    # settings a person typed: refused (ValueError) before anything is opened
     proxies = parse_networks(config.trusted_proxies)
+    ice = IceServerPolicy.from_settings(config.stun_url, config.turn_urls, config.turn_secret)
     app = web.Application(
         client_max_size=MAX_BODY_BYTES,
         middlewares=[forwarded_headers(proxies), errors_as_json] if proxies else [errors_as_json],
@@ -80,7 +82,6 @@ def create_app(config: Config, media: MediaPort | None = None) -> web.Applicatio
         addresses = [a.strip() for a in config.ice_addresses.split(",") if a.strip()]
         sfu_config = SfuConfig(ice_host_addresses=addresses or None)
         media = bridge = SfuMedia(sfu_config, recordings)
-    ice = IceServerPolicy.from_settings(config.stun_url, config.turn_urls, config.turn_secret)
     namespace = SimulationNamespace(
         directory, config.secret, media or NoMedia(), config.grace_s, feedback, ice
     )

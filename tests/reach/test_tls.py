@@ -183,16 +183,19 @@ def test_no_warning_with_tls(tmp_path: Path, cert: tuple[Path, Path]) -> None:
 
 
 @pytest.mark.parametrize(
-    ("args", "says"),
+    ("args", "env", "says"),
     [
-        (("--tls-cert", "/nonexistent/cert.pem"), "both a certificate and a key"),
-        (("--tls-cert", "/nonexistent/c.pem", "--tls-key", "/nonexistent/k.pem"), "cannot load"),
+        (("--tls-cert", "/nonexistent/cert.pem"), {}, "both a certificate and a key"),
+        (("--tls-cert", "/no/c.pem", "--tls-key", "/no/k.pem"), {}, "cannot load TLS certificate"),
+        ((), {"CAUCUS_TRUSTED_PROXIES": "10.0.0.0/33"}, "is not an IP address or CIDR"),
+        ((), {"CAUCUS_TURN_URLS": "turns:t.example:5349"}, "needs CAUCUS_TURN_SECRET"),
+        ((), {"CAUCUS_STUN_URL": "t.example:3478"}, "is not a stun: URL"),
     ],
 )
-def test_a_bad_tls_setting_is_a_clear_error_not_a_traceback(
-    tmp_path: Path, args: tuple[str, ...], says: str
+def test_a_bad_setting_is_a_clear_error_not_a_traceback(
+    tmp_path: Path, args: tuple[str, ...], env: dict[str, str], says: str
 ) -> None:
-    serve = Serve(tmp_path / "data", *args)
+    serve = Serve(tmp_path / "data", *args, **env)
     try:
         assert serve.proc.wait(20) != 0
     finally:
