@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import argparse
 import gc
-import ipaddress
 import logging
 import os
-import ssl
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -16,6 +14,7 @@ from aiohttp import web
 
 from caucus.app import create_app
 from caucus.config import Config
+from caucus.https import insecure_origin_warning, is_ip, ssl_context
 from recordings.catalogue import Catalogue
 from sessions.ids import RoomId, ScenarioId, SeatId
 from sessions.rooms import Room
@@ -39,40 +38,6 @@ def _config(args: argparse.Namespace, load_secrets: bool = True) -> Config:
         )
     except ValueError as exc:
         raise SystemExit(f"caucus: {exc}") from None
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def insecure_origin_warning(config: Config) -> str | None:
-    """Why browsers elsewhere will get no camera or microphone from this server, if they won't."""
-    if config.tls or config.trusted_proxies or _is_loopback(config.host):
-        return None
-    return (
-        f"WARNING: serving plain http on {config.host}. Browsers give cameras and microphones"
-        " only to https pages (or http://localhost), so participants on other machines will"
-        " have no media. Serve HTTPS with --tls-cert/--tls-key (CAUCUS_TLS_CERT/CAUCUS_TLS_KEY),"
-        " or put a TLS proxy in front and name it in CAUCUS_TRUSTED_PROXIES (docs/DEPLOY.md)."
-    )
-
-
-def ssl_context(config: Config) -> ssl.SSLContext | None:
-    if config.tls_cert is None or config.tls_key is None:
-        return None
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    try:
-        context.load_cert_chain(config.tls_cert, config.tls_key)
-    except (OSError, ssl.SSLError) as exc:
-        raise SystemExit(
-            f"caucus: cannot load TLS certificate {config.tls_cert} / key {config.tls_key}: {exc}"
-        ) from None
-    return context
 
 
 def create_demo(config: Config, scenario_id: ScenarioId, observers: int) -> str:
@@ -189,6 +154,13 @@ def cmd_turn_config(args: argparse.Namespace) -> None:
 
     config = _config(args, load_secrets=False)  # coturn needs no join-token secret
     announced = args.external_ip or os.environ.get("CAUCUS_ANNOUNCED_ADDRESS", "")
+    if not args.external_ip and announced and not is_ip(announced):
+        print(
+            f"caucus turn-config: CAUCUS_ANNOUNCED_ADDRESS {announced!r} is a host name;"
+            " give coturn its IP with --external-ip",
+            file=sys.stderr,
+        )
+        announced = ""
     try:
         settings = TurnSettings(
             secret=config.turn_secret,

@@ -79,6 +79,14 @@ class TurnSettings:
             raise ValueError("TURN over TLS needs both a certificate and a key")
         for address in self.media_addresses:
             ipaddress.ip_address(address)  # a ValueError names a bad one
+        for part in filter(None, self.external_ip.split("/")):
+            try:
+                ipaddress.ip_address(part)
+            except ValueError:
+                raise ValueError(
+                    f"external IP {self.external_ip!r}: coturn wants PUBLIC or PUBLIC/PRIVATE"
+                    " IP addresses, not host names"
+                ) from None
 
 
 def parse_ports(spec: str) -> tuple[int, int]:

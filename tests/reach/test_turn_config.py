@@ -168,3 +168,10 @@ async def test_no_relay_toward_loopback_private_or_metadata_addresses(
     result = await probe(("127.0.0.1", coturn[0]), c.username, c.password, "tcp", inside)
     assert result.allocate == 0
     assert result.permissions == dict.fromkeys(inside, 403)
+
+
+def test_a_host_name_as_external_ip_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(subprocess.CalledProcessError) as failed:
+        turn_config(SECRET, "--data-dir", str(tmp_path), "--external-ip", "turn.example.org")
+    assert "coturn wants PUBLIC or PUBLIC/PRIVATE IP addresses" in failed.value.stderr
+    assert "Traceback" not in failed.value.stderr
