@@ -173,7 +173,8 @@ def cmd_turn_config(args: argparse.Namespace) -> None:
             tls_key=Path(args.turn_key) if args.turn_key else config.tls_key,
             relay_ports=parse_ports(args.relay_ports),
             media_addresses=tuple(args.media_address)
-            or media_addresses(config.ice_addresses, announced),
+            # the public half of PUBLIC/PRIVATE: media announces that one
+            or media_addresses(config.ice_addresses, announced.split("/")[0]),
         )
     except ValueError as exc:
         raise SystemExit(f"caucus turn-config: {exc}") from None

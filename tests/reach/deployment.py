@@ -20,9 +20,9 @@ from recordings.catalogue import Catalogue
 from sessions.ids import RoomId, ScenarioId, SeatId
 from signaling.admission import join_link, seat_token
 from tests.e2e.browser import CHROMIUM, CHROMIUM_ARGS, SeatPage
-from tests.netns import Lab, Namespace
+from tests.netns import Lab, Namespace, lab_available
 from tests.reach.certs import self_signed
-from tests.reach.coturn import Coturn, turn_config
+from tests.reach.coturn import Coturn, turn_config, turnserver_missing
 
 ROOT = Path(__file__).resolve().parents[2]
 HTTPS_PORT, TURN_PORT, TURNS_PORT = 8443, 3478, 5349
@@ -31,6 +31,14 @@ START_S = 30.0
 #: first media through TURN/TLS: ICE, the relay allocation, DTLS
 CONNECT_MS = 45_000
 MIN_AUDIO_PACKETS, MIN_VIDEO_FRAMES = 25, 10
+
+
+def lab_missing() -> str | None:
+    """Why the namespace tests cannot run here (they skip with it), or None."""
+    why = lab_available() or turnserver_missing()
+    if why is None and not Path(CHROMIUM).exists():
+        why = f"no Chromium at {CHROMIUM} (apt install chromium)"
+    return why
 
 
 def firewall_only_https_and_turns(server: str) -> str:

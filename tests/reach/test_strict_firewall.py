@@ -29,9 +29,8 @@ import pytest
 from playwright.async_api import Browser, Playwright, async_playwright
 
 from signaling.turn import credential
-from tests.e2e.browser import CHROMIUM, open_page, take_seat
-from tests.netns import Lab, Namespace, lab_available
-from tests.reach.coturn import turnserver_missing
+from tests.e2e.browser import open_page, take_seat
+from tests.netns import Lab, Namespace
 from tests.reach.deployment import (
     CONNECT_MS,
     MIN_AUDIO_PACKETS,
@@ -41,6 +40,7 @@ from tests.reach.deployment import (
     Deployment,
     deploy,
     firewall_only_https_and_turns,
+    lab_missing,
     launch,
     receives,
     stats,
@@ -50,13 +50,6 @@ SERVER, TRAINEE = "10.71.1.1", "10.71.1.2"
 SERVER_SIDE_B, OTHER = "10.71.2.1", "10.71.2.2"
 #: how long a seat with a dead credential is watched for media that must not come
 DEAD_CREDENTIAL_MS = 12_000
-
-
-def lab_missing() -> str | None:
-    why = lab_available() or turnserver_missing()
-    if why is None and not Path(CHROMIUM).exists():
-        why = f"no Chromium at {CHROMIUM} (apt install chromium)"
-    return why
 
 
 @dataclass

@@ -35,10 +35,10 @@ from tests.reach.deployment import (
     Deployment,
     deploy,
     firewall_only_https_and_turns,
+    lab_missing,
     launch,
     receives,
 )
-from tests.reach.test_strict_firewall import lab_missing
 
 TRAINEE, ROUTER_A, ROUTER_B, SERVER = "10.71.5.2", "10.71.5.1", "10.71.6.1", "10.71.6.2"
 SERVER_C, OTHER = "10.71.7.1", "10.71.7.2"
