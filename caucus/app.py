@@ -22,8 +22,10 @@ from signaling.directory import RoomDirectory
 from signaling.media_port import MediaPort, NoMedia
 from signaling.namespace import SimulationNamespace
 from signaling.protocol import MAX_PACKET_BYTES
+from signaling.turn import IceServerPolicy
 from web import annotations_api, api, pages, recordings_api
 from web.errors import errors_as_json
+from web.forwarded import forwarded_headers, parse_networks
 from web.keys import (
     ADMIN_TOKEN,
     CATALOGUE,
@@ -59,7 +61,13 @@ def socket_server(config: Config) -> socketio.AsyncServer:
 
 def create_app(config: Config, media: MediaPort | None = None) -> web.Application:
     config = config.with_secrets()
-    app = web.Application(client_max_size=MAX_BODY_BYTES, middlewares=[errors_as_json])
+    # settings a person typed: refused (ValueError) before anything is opened
+    proxies = parse_networks(config.trusted_proxies)
+    ice = IceServerPolicy.from_settings(config.stun_url, config.turn_urls, config.turn_secret)
+    app = web.Application(
+        client_max_size=MAX_BODY_BYTES,
+        middlewares=[forwarded_headers(proxies), errors_as_json] if proxies else [errors_as_json],
+    )
     catalogue = Catalogue(config.database_path)
     for room_id in recover_interrupted(catalogue):
         logger.warning(
@@ -82,7 +90,7 @@ def create_app(config: Config, media: MediaPort | None = None) -> web.Applicatio
         )
         media = bridge = SfuMedia(sfu_config, recordings)
     namespace = SimulationNamespace(
-        directory, config.secret, media or NoMedia(), config.grace_s, feedback
+        directory, config.secret, media or NoMedia(), config.grace_s, feedback, ice
     )
     if bridge is not None:
         bridge.attach(namespace.send_to_seat)

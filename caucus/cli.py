@@ -1,10 +1,11 @@
-"""The `caucus` command: serve, demo, token, render, scenarios."""
+"""The `caucus` command: serve, demo, token, render, scenarios, turn-config."""
 
 from __future__ import annotations
 
 import argparse
 import gc
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -13,6 +14,7 @@ from aiohttp import web
 
 from caucus.app import create_app
 from caucus.config import Config
+from caucus.https import insecure_origin_warning, is_ip, ssl_context
 from recordings.catalogue import Catalogue
 from sessions.ids import RoomId, ScenarioId, SeatId
 from sessions.rooms import Room
@@ -22,13 +24,20 @@ from signaling.admission import DEFAULT_TTL_S, default_name, join_link, seat_lin
 DEMO_SCENARIO = ScenarioId("boundary-fence")
 
 
-def _config(args: argparse.Namespace) -> Config:
-    return Config.from_env(
-        host=getattr(args, "host", None),
-        port=getattr(args, "port", None),
-        data_dir=Path(args.data_dir) if args.data_dir else None,
-        public_url=getattr(args, "public_url", None),
-    )
+def _config(args: argparse.Namespace, load_secrets: bool = True) -> Config:
+    tls_cert, tls_key = getattr(args, "tls_cert", None), getattr(args, "tls_key", None)
+    try:
+        return Config.from_env(
+            load_secrets=load_secrets,
+            host=getattr(args, "host", None),
+            port=getattr(args, "port", None),
+            data_dir=Path(args.data_dir) if args.data_dir else None,
+            public_url=getattr(args, "public_url", None),
+            tls_cert=Path(tls_cert) if tls_cert else None,
+            tls_key=Path(tls_key) if tls_key else None,
+        )
+    except ValueError as exc:
+        raise SystemExit(f"caucus: {exc}") from None
 
 
 def create_demo(config: Config, scenario_id: ScenarioId, observers: int) -> str:
@@ -53,13 +62,20 @@ def create_demo(config: Config, scenario_id: ScenarioId, observers: int) -> str:
 
 def cmd_serve(args: argparse.Namespace) -> None:
     config = _config(args)
+    context = ssl_context(config)
+    warning = insecure_origin_warning(config)
+    if warning:
+        print(warning, file=sys.stderr, flush=True)
     if args.demo:
         print(create_demo(config, ScenarioId(args.scenario), args.observers), flush=True)
     print(f"Admin token (Authorization: Bearer …): {config.admin_token}", flush=True)
     print(f"Caucus serving on {config.base_url} (data in {config.data_dir})", flush=True)
-    app = create_app(config)
+    try:
+        app = create_app(config)
+    except ValueError as exc:  # a malformed CAUCUS_TRUSTED_PROXIES / TURN / STUN setting
+        raise SystemExit(f"caucus: {exc}") from None
     app.on_startup.append(freeze_start_up_heap)
-    web.run_app(app, host=config.host, port=config.port, print=None)
+    web.run_app(app, host=config.host, port=config.port, ssl_context=context, print=None)
 
 
 async def freeze_start_up_heap(_app: web.Application) -> None:
@@ -133,6 +149,38 @@ def cmd_render(args: argparse.Namespace) -> None:
     )
 
 
+def cmd_turn_config(args: argparse.Namespace) -> None:
+    from caucus.turn_config import TurnSettings, media_addresses, parse_ports, realm_of, render
+
+    config = _config(args, load_secrets=False)  # coturn needs no join-token secret
+    announced = args.external_ip or os.environ.get("CAUCUS_ANNOUNCED_ADDRESS", "")
+    if not args.external_ip and announced and not is_ip(announced):
+        print(
+            f"caucus turn-config: CAUCUS_ANNOUNCED_ADDRESS {announced!r} is a host name;"
+            " give coturn its IP with --external-ip",
+            file=sys.stderr,
+        )
+        announced = ""
+    try:
+        settings = TurnSettings(
+            secret=config.turn_secret,
+            realm=args.realm or realm_of(config.public_url, "caucus"),
+            external_ip=announced,
+            listening_ip=args.listening_ip or "",
+            port=args.port,
+            tls_port=args.tls_port,
+            tls_cert=Path(args.turn_cert) if args.turn_cert else config.tls_cert,
+            tls_key=Path(args.turn_key) if args.turn_key else config.tls_key,
+            relay_ports=parse_ports(args.relay_ports),
+            media_addresses=tuple(args.media_address)
+            # the public half of PUBLIC/PRIVATE: media announces that one
+            or media_addresses(config.ice_addresses, announced.split("/")[0]),
+        )
+    except ValueError as exc:
+        raise SystemExit(f"caucus turn-config: {exc}") from None
+    print(render(settings), end="")
+
+
 def cmd_scenarios(args: argparse.Namespace) -> None:
     for scenario in builtin_scenarios().values():
         print(f"{scenario.id:<18} {scenario.title}")
@@ -151,6 +199,8 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--host")
     serve.add_argument("--port", type=int)
     serve.add_argument("--public-url", help="base of join links, e.g. https://caucus.example")
+    serve.add_argument("--tls-cert", help="PEM certificate chain: serve HTTPS/WSS itself")
+    serve.add_argument("--tls-key", help="PEM private key of --tls-cert")
     serve.add_argument("--demo", action="store_true", help="create a demo simulation first")
     serve.add_argument("--scenario", default=DEMO_SCENARIO)
     serve.add_argument("--observers", type=int, default=1)
@@ -177,6 +227,29 @@ def parser() -> argparse.ArgumentParser:
     render.add_argument("--out", help="output file (default SESSION.mp4)")
     render.add_argument("--format", choices=["mp4", "webm"], help="default: from --out, or mp4")
     render.set_defaults(run=cmd_render)
+
+    turn = command("turn-config", "print a coturn configuration matched to this server")
+    turn.add_argument("--realm", help="default: the host of CAUCUS_PUBLIC_URL")
+    turn.add_argument(
+        "--external-ip", help="public[/private] address (default CAUCUS_ANNOUNCED_ADDRESS)"
+    )
+    turn.add_argument("--listening-ip", help="bind coturn to this address only")
+    turn.add_argument("--port", type=int, default=3478, help="TURN over UDP and TCP")
+    turn.add_argument(
+        "--tls-port", type=int, default=5349, help="TURN over TLS (443 on its own IP)"
+    )
+    turn.add_argument("--turn-cert", help="PEM certificate for TLS (default CAUCUS_TLS_CERT)")
+    turn.add_argument("--turn-key", help="PEM key for TLS (default CAUCUS_TLS_KEY)")
+    turn.add_argument("--relay-ports", default="49152-49999", help="coturn's relay port range")
+    turn.add_argument(
+        "--media-address",
+        action="append",
+        default=[],
+        help="the media server's address, allowed as a peer although private (repeatable;"
+        " default: CAUCUS_ICE_ADDRESSES and the announced address)",
+    )
+    turn.add_argument("--public-url")
+    turn.set_defaults(run=cmd_turn_config)
 
     scenarios = command("scenarios", "list the shipped scenarios")
     scenarios.set_defaults(run=cmd_scenarios)

@@ -45,6 +45,15 @@ class Config:
     udp_ports: str = ""
     #: stun:host:port handed to seated clients (and usable for address discovery)
     stun_url: str = ""
+    #: PEM certificate chain and key: serve HTTPS and WSS directly (both or neither)
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
+    #: comma-separated IPs/CIDRs of reverse proxies whose X-Forwarded-* headers are believed
+    trusted_proxies: str = ""
+    #: coturn's static-auth-secret; unset = no TURN (TURN REST credentials, signaling/turn.py)
+    turn_secret: str = field(default="", repr=False)
+    #: comma-separated turn:/turns: URLs handed to seated clients with their credentials
+    turn_urls: str = ""
     secret: str = field(default="", repr=False)
     admin_token: str = field(default="", repr=False)
 
@@ -56,9 +65,18 @@ class Config:
     def recordings_dir(self) -> Path:
         return self.data_dir / "recordings"
 
+    def __post_init__(self) -> None:
+        if (self.tls_cert is None) != (self.tls_key is None):
+            raise ValueError("TLS needs both a certificate and a key (--tls-cert, --tls-key)")
+
+    @property
+    def tls(self) -> bool:
+        return self.tls_cert is not None
+
     @property
     def base_url(self) -> str:
-        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
+        scheme = "https" if self.tls else "http"
+        return (self.public_url or f"{scheme}://{self.host}:{self.port}").rstrip("/")
 
     def with_secrets(self) -> Config:
         """Fill in the signing secret and admin token from the data directory if unset."""
@@ -70,7 +88,10 @@ class Config:
         )
 
     @classmethod
-    def from_env(cls, env: dict[str, str] | None = None, **overrides: Any) -> Config:
+    def from_env(
+        cls, env: dict[str, str] | None = None, *, load_secrets: bool = True, **overrides: Any
+    ) -> Config:
+        """The configuration; ``load_secrets=False`` leaves the data directory untouched."""
         env = dict(os.environ if env is None else env)
         values: dict[str, Any] = {}
         casts: dict[str, Any] = {
@@ -87,6 +108,11 @@ class Config:
             "announced_address": str,
             "udp_ports": str,
             "stun_url": str,
+            "tls_cert": Path,
+            "tls_key": Path,
+            "trusted_proxies": str,
+            "turn_secret": str,
+            "turn_urls": str,
             "secret": str,
             "admin_token": str,
         }
@@ -95,4 +121,5 @@ class Config:
             if raw:
                 values[name] = cast(raw)
         values.update({k: v for k, v in overrides.items() if v is not None})
-        return cls(**values).with_secrets()
+        config = cls(**values)
+        return config.with_secrets() if load_secrets else config

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -40,6 +41,7 @@ from signaling.protocol import (
     text,
 )
 from signaling.tokens import TokenError, verify
+from signaling.turn import IceServerPolicy
 
 logger = logging.getLogger(__name__)
 
@@ -54,6 +56,7 @@ class SimulationNamespace(socketio.AsyncNamespace):
         media: MediaPort,
         grace_s: float,
         feedback: Feedback | None = None,
+        ice: IceServerPolicy | None = None,
     ) -> None:
         super().__init__(NAMESPACE)
         self.directory = directory
@@ -61,6 +64,9 @@ class SimulationNamespace(socketio.AsyncNamespace):
         self.feedback = feedback
         self._secret = secret
         self._grace_s = grace_s
+        self._ice = ice or IceServerPolicy()
+        #: (room, seat) → (identity, token expiry): whom each seat's TURN credential names
+        self._seat_tokens: dict[tuple[RoomId, SeatId], tuple[str, int]] = {}
         self._handlers: dict[str, Handler] = {
             ClientEvent.JOIN: self._join,
             ClientEvent.LEAVE: self._leave,
@@ -124,6 +130,7 @@ class SimulationNamespace(socketio.AsyncNamespace):
             release = live.releases.pop(claims.seat, None)
         if release is not None:
             release.cancel()
+        self._seat_tokens[(live.id, claims.seat)] = (claims.identity, claims.expires_at)
         await self.enter_room(sid, socket_room(live.id))
         if displaced is not None:
             await self._displace(live, claims.seat, displaced)
@@ -134,6 +141,7 @@ class SimulationNamespace(socketio.AsyncNamespace):
         return ok(
             outcome=outcome.value,
             state=view_for(live.room, claims.seat, self.directory.now_ms(live)),
+            iceServers=self.ice_servers(live.id, claims.seat),
         )
 
     async def _displace(self, live: LiveRoom, seat: SeatId, old_sid: str) -> None:
@@ -152,6 +160,7 @@ class SimulationNamespace(socketio.AsyncNamespace):
             room, event = live.room.leave(seat, self.directory.now_ms(live))
             self.directory.commit(live, room, event)
             self.directory.unbind(sid)
+        self._seat_tokens.pop((live.id, seat), None)
         await self.leave_room(sid, socket_room(live.id))
         await self.media.seat_disconnected(live.id, seat)
         await self._broadcast(live)
@@ -180,6 +189,7 @@ class SimulationNamespace(socketio.AsyncNamespace):
                 return
             room, event = live.room.leave(seat, self.directory.now_ms(live), "grace_expired")
             self.directory.commit(live, room, event)
+            self._seat_tokens.pop((live.id, seat), None)
         logger.info("released seat %s in %s after the grace period", seat, live.id)
         await self._broadcast(live)
 
@@ -299,11 +309,27 @@ class SimulationNamespace(socketio.AsyncNamespace):
     async def send_to_seat(
         self, room_id: RoomId, seat: SeatId, event: str, data: dict[str, Any]
     ) -> None:
-        """Media's way to reach a participant (offers, ICE candidates)."""
+        """Media's way to reach a participant (offers, ICE candidates).
+
+        Every offer carries the seat's ``iceServers`` (fresh TURN credentials), so
+        a page that builds a new peer connection from any offer, first or after a
+        media failure, gets them without media/ knowing about TURN.
+        """
         live = self.directory.get(room_id)
         sid = live.sockets.get(seat)
-        if sid is not None:
-            await self.emit(event, data, to=sid)
+        if sid is None:
+            return
+        if event == ServerEvent.MEDIA_OFFER:
+            data = {**data, "iceServers": self.ice_servers(room_id, seat)}
+        await self.emit(event, data, to=sid)
+
+    def ice_servers(self, room_id: RoomId, seat: SeatId) -> list[dict[str, Any]]:
+        """STUN and TURN (with this seat's own credential) for a seated client; else []."""
+        held = self._seat_tokens.get((room_id, seat))
+        if held is None:
+            return []  # nobody without a seat gets a relay
+        identity, token_expires_at = held
+        return self._ice.for_seat(identity, token_expires_at, time.time())
 
     async def close(self) -> None:
         for live in self.directory.rooms():
