@@ -56,10 +56,12 @@ class FirefoxPage:
 
     def __init__(self, seat: str, process: asyncio.subprocess.Process) -> None:
         self.seat = seat
-        self.errors: list[str] = []
+        self.errors: list[str] = []  # console errors and uncaught exceptions
+        self.warnings: list[str] = []  # console warnings (media.js reports failed SDP/ICE so)
         self.version = ""
         self._process = process
         self._firefox_pid: int | None = None
+        self._profile: str | None = None
         self._stderr: deque[str] = deque(maxlen=STDERR_LINES)
         self._next_id = 0
         self._waiting: dict[int, asyncio.Future[Any]] = {}
@@ -137,6 +139,9 @@ class FirefoxPage:
                     os.killpg(pid, signal.SIGKILL)
         with contextlib.suppress(asyncio.TimeoutError):
             await asyncio.wait_for(self._process.wait(), CLOSE_S)
+        if self._profile and Path(self._profile).name.startswith("puppeteer_"):
+            # Left behind when Firefox was killed rather than closed (a clean close removes it).
+            shutil.rmtree(self._profile, ignore_errors=True)
         for reader in self._readers:
             reader.cancel()
         await asyncio.gather(*self._readers, return_exceptions=True)
@@ -186,10 +191,13 @@ class FirefoxPage:
             if message.get("event") == "ready":
                 self.version = str(message.get("version"))
                 self._firefox_pid = message.get("pid")
+                self._profile = message.get("profile")
                 if not self._ready.done():
                     self._ready.set_result(None)
             elif message.get("event") == "error":
                 self.errors.append(str(message.get("text")))
+            elif message.get("event") == "warn":
+                self.warnings.append(str(message.get("text")))
             elif (answer := self._waiting.get(message.get("id"))) and not answer.done():
                 if message.get("ok"):
                     answer.set_result(message.get("value"))

@@ -8,7 +8,7 @@
 //   {"id": 6, "op": "close"}
 // One JSON line per answer on stdout: {"id": 1, "ok": true, "value": ...} or
 // {"id": 1, "ok": false, "error": "..."}; page errors arrive unasked as
-// {"event": "error", "text": "..."}. Diagnostics go to stderr.
+// {"event": "error" | "warn", "text": "..."}. Diagnostics go to stderr.
 // Usage: node driver.mjs FIREFOX_EXECUTABLE
 import { createInterface } from "node:readline";
 import puppeteer from "puppeteer-core";
@@ -16,23 +16,16 @@ import puppeteer from "puppeteer-core";
 const executablePath = process.argv[2] || "/usr/bin/firefox-esr";
 
 // Fake camera and microphone without a prompt, and ICE that works on loopback:
-// the test media server offers only 127.0.0.1 host candidates.
+// the test media server offers only 127.0.0.1 host candidates. (puppeteer's own
+// profile already turns off updates, telemetry and first-run pages.)
 const PREFS = {
   "media.navigator.streams.fake": true,
   "media.navigator.permission.disabled": true,
-  "media.autoplay.default": 0, // allowed: remote tiles play without a gesture
-  "media.autoplay.blocking_policy": 0,
-  "media.peerconnection.ice.loopback": true, // gather 127.0.0.1 candidates
-  "media.peerconnection.ice.obfuscate_host_addresses": false, // no mDNS names
-  "media.peerconnection.ice.default_address_only": false,
-  "media.peerconnection.ice.no_host": false,
-  "media.peerconnection.ice.link_local": true,
-  "network.proxy.type": 0,
-  // A headless test profile: no first-run pages, updates or telemetry traffic.
-  "browser.shell.checkDefaultBrowser": false,
-  "app.update.enabled": false,
-  "datareporting.policy.dataSubmissionEnabled": false,
-  "toolkit.telemetry.enabled": false,
+  // Without it Firefox gathers no 127.0.0.1 candidate and ICE never connects.
+  "media.peerconnection.ice.loopback": true,
+  // Real addresses, not mDNS names the server cannot resolve. Firefox already
+  // skips the obfuscation once the page holds a camera; this covers a page without one.
+  "media.peerconnection.ice.obfuscate_host_addresses": false,
 };
 
 function send(message) {
@@ -57,7 +50,8 @@ const browser = await puppeteer.launch({
 browser.on("disconnected", () => { if (!closing) { console.error("Firefox disconnected"); process.exit(1); } });
 const page = (await browser.pages())[0] || (await browser.newPage());
 page.on("console", (message) => {
-  if (message.type() === "error") send({ event: "error", text: message.text() });
+  const type = message.type();
+  if (type === "error" || type === "warn") send({ event: type, text: message.text() });
 });
 page.on("pageerror", (error) => send({ event: "error", text: String(error && error.message ? error.message : error) }));
 
@@ -91,7 +85,10 @@ async function run(command) {
 }
 
 // Firefox runs in its own process group: Python kills that group if we cannot close it.
-send({ event: "ready", version: await browser.version(), pid: browser.process()?.pid ?? null });
+// So does its temporary profile, which only a clean close removes.
+const args = browser.process()?.spawnargs ?? [];
+const profile = args.includes("--profile") ? args[args.indexOf("--profile") + 1] : null;
+send({ event: "ready", version: await browser.version(), pid: browser.process()?.pid ?? null, profile });
 const lines = createInterface({ input: process.stdin });
 // Commands run one at a time, in order, like the awaits of the Python side.
 let queue = Promise.resolve();
@@ -114,7 +111,7 @@ lines.on("line", (line) => {
       const value = await run(command);
       send({ id: command.id, ok: true, value: value ?? null });
     } catch (error) {
-      send({ id: command.id, ok: false, error: String(error && error.stack ? error.stack : error) });
+      send({ id: command.id, ok: false, error: String(error) }); // "TimeoutError: ...", no stack
     }
     if (command.op === "close") await shutdown();
   });
