@@ -5,7 +5,8 @@ small Node process runs puppeteer-core and takes JSON commands on stdin. This
 wrapper gives it the shape of a Playwright page (`goto`, `evaluate`,
 `wait_for_function`, `screenshot`), bounds every call in time, keeps the page's
 JavaScript errors and the driver's stderr for failure messages, and always
-kills Firefox on close.
+kills Firefox on close. Should this process die first, the driver sees its
+stdin close and shuts Firefox down itself.
 """
 
 from __future__ import annotations

@@ -12,6 +12,7 @@ the server send everyone new offers, and Firefox receives party B again.
 from __future__ import annotations
 
 import asyncio
+import re
 from typing import Any
 
 import pytest
@@ -52,6 +53,11 @@ MEDIATOR = "mediator"
 CHROMIUM_SEATS = {"party_a": "Wanjiru Kamau", "party_b": "Diego Ramos", "coach": "Dr Helen Brandt"}
 JOINT, CAUCUS = "Joint session", "Private caucus with Amara Okafor"
 
+#: VIDEO_PLAYING, and each of those tiles shows its video rather than the initials
+VIDEO_SHOWN = f"""
+(seats) => ({VIDEO_PLAYING.strip()})(seats) && seats.every((seat) =>
+  document.querySelector(`#tiles > li[data-seat="${{seat}}"]`).classList.contains("has-video"))
+"""
 #: every other seat's audio and video has an active m-section in the page's latest offer
 OFFERED = """
 (seats) => {
@@ -182,9 +188,14 @@ async def everyone_receives(
     await expect_playing_tiles(chromium, phase)
     received = sorted(EXPECTED[phase][MEDIATOR])
     try:
-        await firefox.wait_for_function(VIDEO_PLAYING, received, timeout=FLOW_MS)
+        await firefox.wait_for_function(VIDEO_SHOWN, received, timeout=FLOW_MS)
     except FirefoxError as exc:
-        raise AssertionError(f"{phase}: Firefox's tiles for {received} do not play") from exc
+        tiles = await firefox.evaluate(
+            "() => [...document.querySelectorAll('#tiles > li')].map((li) => li.className)"
+        )
+        raise AssertionError(
+            f"{phase}: Firefox's tiles for {received} do not play or show video: {tiles}"
+        ) from exc
 
 
 async def audio_arrives(page: SeatPage | FirefoxPage, seat: str) -> None:
@@ -249,6 +260,7 @@ async def test_firefox_mediator_publishes_receives_follows_phases_and_renegotiat
     room = server.simulation("boundary-fence")
     url = join_link(server.url, room, server.token(room, MEDIATOR, name="Li Wei"))
     async with await FirefoxPage.launch(MEDIATOR) as firefox:
+        assert firefox.version.startswith("firefox/"), firefox.version
         pages, _ = await asyncio.gather(
             seat_all(browser, server, room, dict(CHROMIUM_SEATS)), firefox_takes_seat(firefox, url)
         )
@@ -267,6 +279,11 @@ async def test_firefox_mediator_publishes_receives_follows_phases_and_renegotiat
         await party_b_leaves_and_rejoins(pages, firefox)
         await chromium_connected(pages["party_b"])  # a fresh load: PROBE again
         await everyone_receives(pages, firefox, "joint", "joint-3", CONNECT_MS)
+        # The rejoined seat's tile shows its picture again, not the initials (same
+        # receiver track, new tile: tiles.js must follow the track's unmute).
+        for p in (pages["party_a"], pages["coach"]):
+            tile = p.page.locator('#tiles > li[data-seat="party_b"]')
+            await expect(tile).to_have_class(re.compile(r"\bhas-video\b"), timeout=FLOW_MS)
 
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         shot = await firefox.screenshot(SCREENSHOTS / "firefox-mediator-1280x720.png")
