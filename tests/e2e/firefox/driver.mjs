@@ -44,11 +44,12 @@ const browser = await puppeteer.launch({
   headless: true,
   protocol: "webDriverBiDi",
   extraPrefsFirefox: PREFS,
-  defaultViewport: { width: 1280, height: 720 },
 });
 // Firefox gone (crashed, or closed by a signal to us): stop, so Python sees EOF.
 browser.on("disconnected", () => { if (!closing) { console.error("Firefox disconnected"); process.exit(1); } });
 const page = (await browser.pages())[0] || (await browser.newPage());
+// The first tab keeps Firefox's window size; size it like the Chromium pages (DESKTOP).
+await page.setViewport({ width: 1280, height: 720 });
 page.on("console", (message) => {
   const type = message.type();
   if (type === "error" || type === "warn") send({ event: type, text: message.text() });
