@@ -61,7 +61,12 @@ export function createTiles(list) {
     for (const track of stream ? stream.getTracks() : []) {
       if (listened.has(track)) continue;
       listened.add(track);
-      for (const type of ["mute", "unmute", "ended"]) track.addEventListener(type, () => refreshVideo(tile));
+      // Whichever tile shows the track now: a seat that leaves and rejoins gets a new
+      // tile but the same receiver track back (muted until its packets flow again).
+      const refresh = () => {
+        for (const t of tiles.values()) if (t.stream && t.stream.getTracks().includes(track)) refreshVideo(t);
+      };
+      for (const type of ["mute", "unmute", "ended"]) track.addEventListener(type, refresh);
     }
     refreshVideo(tile);
     watch(tile);
