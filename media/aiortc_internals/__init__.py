@@ -20,6 +20,9 @@ Process-wide (:func:`install`):
   first).
 * aioice's ``Connection.connect`` no longer leaves a consent-check task running
   forever when the connection was closed while ICE completed.
+* Media ports accept only what belongs (:mod:`.port_guard`): non-STUN datagrams
+  only from the selected ICE pair, STUN requests only with valid credentials,
+  a bounded queue; every drop counted.
 
 Per object:
 
@@ -49,7 +52,7 @@ from aiortc import rtcrtpreceiver, rtcrtpsender
 from aiortc.codecs import CODECS
 from aiortc.rtcrtpparameters import RTCRtcpFeedback
 
-from media.aiortc_internals import ice, receivers, senders
+from media.aiortc_internals import ice, port_guard, receivers, senders
 from media.aiortc_internals.ice import (
     ice_datagram_protocols,
     limit_ice_host_addresses,
@@ -85,6 +88,7 @@ __all__ = [
     "ice_datagram_protocols",
     "install",
     "limit_ice_host_addresses",
+    "port_guard",
     "receivers",
     "relay_feedback",
     "senders",
@@ -121,6 +125,7 @@ def install(*, rtp_history_size: int = RTP_HISTORY_SIZE, audio_nack: bool = True
     if audio_nack:
         _enable_audio_nack()
     aioice.ice.Connection.connect = ice._connect_then_respect_close  # type: ignore[method-assign]
+    port_guard.install()
 
 
 def _enable_audio_nack() -> None:
