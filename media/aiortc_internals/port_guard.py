@@ -97,11 +97,10 @@ def _drop(connection: aioice.ice.Connection, reason: str, source: object) -> Non
     setattr(counts, reason, getattr(counts, reason) + 1)
     setattr(_process, reason, getattr(_process, reason) + 1)
     if first:
-        # once per connection and reason, so a flood cannot flood the log; the
-        # peer's own early DTLS (before its pair is selected) is normal set-up
-        setting_up = reason == "not_selected" and not connection._nominated
+        # once per connection and reason, so a flood cannot flood the log; a
+        # late duplicate STUN response (a retransmitted check answered twice) is normal
         logger.log(
-            logging.DEBUG if setting_up else logging.INFO,
+            logging.DEBUG if reason == "stun_unexpected" else logging.INFO,
             "%s: dropping datagrams (%s), the first from %s; counting from now on",
             connection,
             reason,
