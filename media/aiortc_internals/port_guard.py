@@ -13,12 +13,20 @@ With :func:`install`, ``StunProtocol.datagram_received`` becomes
 :func:`_guarded_datagram_received`:
 
 * non-STUN datagrams (DTLS, SRTP/SRTCP, anything else; RFC 7983 demultiplexes
-  by the first byte) are queued only when they come from the remote address of
-  the connection's *selected* (nominated) pair on that protocol.  Before a pair
-  is selected they are dropped: the peer's DTLS retransmits.  On the hot path
-  this costs one tuple comparison (the selected address is cached on the
-  protocol; a mismatch re-reads the nominated pair, so a re-nomination is
-  picked up by the first datagram from the new address);
+  by the first byte) are queued only once the connection has a *selected*
+  (nominated) pair, and only from the peer: the remote address of that pair,
+  or one from which this port received an authenticated check.  The second
+  case is not a loophole but a browser's right: aioice, controlling with
+  aggressive nomination, selects the first nominated pair to succeed, while a
+  controlled Chromium with two candidates (say a LAN and a VPN address) uses
+  the highest-priority nominated pair (RFC 8445 8.1.1), so its media may come
+  from another of its addresses; only the peer knows the password that such
+  a check is signed with (libwebrtc and pion likewise accept data from any
+  validated remote address, never from an unknown one).  Before a pair is
+  selected everything non-STUN is dropped: the peer's DTLS retransmits.  On the
+  hot path this costs one tuple comparison (the address last accepted is
+  cached on the protocol; a mismatch re-checks, so a re-nomination is picked up
+  by the first datagram from the new address);
 * STUN requests reach aioice only with a valid USERNAME and MESSAGE-INTEGRITY
   for the connection's local credentials; aioice then answers them from any
   address, which is how peer-reflexive candidates (trainees behind NAT) work.
@@ -56,6 +64,10 @@ MAX_QUEUED_DATAGRAMS = 1024
 _original_datagram_received = aioice.ice.StunProtocol.datagram_received
 _original_data_received = aioice.ice.Connection.data_received
 
+#: addresses per port remembered as the peer's after an authenticated check
+#: (a browser has a handful of candidates; only the peer can add more)
+MAX_PEER_ADDRESSES = 16
+
 # RFC 7983: a first byte 0..3 is STUN; 20..63 DTLS, 128..191 RTP/RTCP.
 _LAST_STUN_BYTE = 3
 
@@ -65,7 +77,7 @@ class GuardCounts:
     """Datagrams dropped at a media port, by reason."""
 
     not_selected: int = 0
-    """Non-STUN datagrams from an address other than the selected pair's (or none yet)."""
+    """Non-STUN datagrams before a pair is selected, or from an address not the peer's."""
     stun_unauthenticated: int = 0
     """STUN requests with a wrong or missing USERNAME / MESSAGE-INTEGRITY."""
     stun_unexpected: int = 0
@@ -108,13 +120,26 @@ def _drop(connection: aioice.ice.Connection, reason: str, source: object) -> Non
         )
 
 
-def _selected(protocol: aioice.ice.StunProtocol, addr: tuple[Any, ...]) -> bool:
-    """Whether ``addr`` is the remote end of the selected pair on ``protocol``; caches it."""
+def _from_peer(protocol: aioice.ice.StunProtocol, addr: tuple[Any, ...]) -> bool:
+    """Whether non-STUN data from ``addr`` is the peer's (see the module docstring);
+    if so, ``addr`` is cached for the hot path."""
     pair = protocol.receiver._nominated.get(protocol.local_candidate.component)
-    if pair is None or pair.protocol is not protocol or (addr[0], addr[1]) != pair.remote_addr:
+    if pair is None:
+        return False
+    source = (addr[0], addr[1])
+    selected = pair.protocol is protocol and source == pair.remote_addr
+    if not selected and source not in (protocol._port_guard_peers or ()):  # type: ignore[attr-defined]
         return False
     protocol._port_guard_peer = addr  # type: ignore[attr-defined]
     return True
+
+
+def _remember_peer(protocol: aioice.ice.StunProtocol, addr: tuple[Any, ...]) -> None:
+    peers: set[tuple[str, int]] | None = protocol._port_guard_peers  # type: ignore[attr-defined]
+    if peers is None:
+        peers = protocol._port_guard_peers = set()  # type: ignore[attr-defined]
+    if len(peers) < MAX_PEER_ADDRESSES:
+        peers.add((addr[0], addr[1]))
 
 
 def _guarded_datagram_received(
@@ -123,7 +148,7 @@ def _guarded_datagram_received(
     data = cast(bytes, data)
     if data and data[0] > _LAST_STUN_BYTE:
         # the hot path: one comparison for every DTLS/SRTP datagram of the peer
-        if addr == self._port_guard_peer or _selected(self, addr):  # type: ignore[attr-defined]
+        if addr == self._port_guard_peer or _from_peer(self, addr):  # type: ignore[attr-defined]
             self.receiver.data_received(data, self.local_candidate.component)
         else:
             _drop(self.receiver, "not_selected", addr)
@@ -138,6 +163,7 @@ def _guarded_datagram_received(
         if not _authenticated(connection, message):
             _drop(connection, "stun_unauthenticated", addr)
             return
+        _remember_peer(self, addr)
     elif message.message_class == stun.Class.INDICATION or (
         message.transaction_id not in self.transactions
     ):
@@ -169,6 +195,7 @@ def _bounded_data_received(self: aioice.ice.Connection, data: bytes, component: 
 def install() -> None:
     """Guard every aioice UDP endpoint in the process (idempotent)."""
     aioice.ice.StunProtocol._port_guard_peer = None  # type: ignore[attr-defined]
+    aioice.ice.StunProtocol._port_guard_peers = None  # type: ignore[attr-defined]
     aioice.ice.StunProtocol.datagram_received = _guarded_datagram_received  # type: ignore[method-assign]
     aioice.ice.Connection.data_received = _bounded_data_received  # type: ignore[method-assign]
 

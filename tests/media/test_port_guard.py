@@ -185,6 +185,21 @@ async def test_stun_with_bad_integrity_gets_no_answer_and_a_good_peer_reflexive_
         assert learned == [spy.address]
 
 
+async def test_another_address_of_the_peer_is_accepted_once_it_passed_a_check() -> None:
+    """A controlled browser may send media on another nominated pair than the one aioice
+    selected (Chromium with a LAN and a VPN address did, in tests/e2e): an address that
+    proved it knows the password is the peer's."""
+    async with ice_pair() as (server, _client), stranger() as other_address:
+        other_address.send(b"\x80 before any check", address_of(server))
+        genuine = binding_request(server, key=server.local_password.encode())
+        other_address.send(bytes(genuine), address_of(server))
+        data, _ = await asyncio.wait_for(other_address.received.get(), 5)
+        assert stun.parse_message(data).transaction_id == genuine.transaction_id
+        other_address.send(b"\x80 after a check", address_of(server))
+        assert await asyncio.wait_for(server.recv(), 5) == b"\x80 after a check"
+        assert port_guard.connection_counts(server).not_selected == 1
+
+
 async def test_the_queue_before_aiortc_is_bounded() -> None:
     cap = port_guard.MAX_QUEUED_DATAGRAMS
     async with ice_pair() as (server, client):
