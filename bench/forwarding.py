@@ -37,7 +37,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from forwarding_load import (  # noqa: E402
+from bench.forwarding_load import (  # noqa: E402
     LOOP_SECONDS,
     Control,
     LoadParticipant,
@@ -45,7 +45,6 @@ from forwarding_load import (  # noqa: E402
     encode_audio,
     encode_video,
 )
-
 from media import aiortc_internals  # noqa: E402
 from media.sfu import Sfu, SfuConfig  # noqa: E402
 from sessions.audience import Route  # noqa: E402

@@ -24,6 +24,9 @@ Process-wide (:func:`install`):
   :class:`~media.aiortc_internals.ice.GatherPolicy` of the context it runs in
   (the SFU's: host sockets bound inside ``CAUCUS_UDP_PORTS``, the announced
   address offered beside them); without one it is aioice's own.
+* Media ports accept only what belongs (:mod:`.port_guard`): non-STUN datagrams
+  only from the selected ICE pair, STUN requests only with valid credentials,
+  a bounded queue; every drop counted.
 
 Per object:
 
@@ -52,7 +55,7 @@ from aiortc import rtcrtpreceiver, rtcrtpsender
 from aiortc.codecs import CODECS
 from aiortc.rtcrtpparameters import RTCRtcpFeedback
 
-from media.aiortc_internals import ice, receivers, senders
+from media.aiortc_internals import ice, port_guard, receivers, senders
 from media.aiortc_internals.ice import (
     GatherPolicy,
     UdpPortsExhausted,
@@ -93,6 +96,7 @@ __all__ = [
     "install",
     "limit_ice_host_addresses",
     "pass_through_receiver",
+    "port_guard",
     "receivers",
     "relay_feedback",
     "selected_pair",
@@ -133,6 +137,7 @@ def install(*, rtp_history_size: int = RTP_HISTORY_SIZE, audio_nack: bool = True
         _enable_audio_nack()
     aioice.ice.Connection.connect = ice._connect_then_respect_close  # type: ignore[method-assign]
     aioice.ice.Connection.get_component_candidates = ice._gather_component  # type: ignore[method-assign]
+    port_guard.install()
 
 
 def _enable_audio_nack() -> None:
