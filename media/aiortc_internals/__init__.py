@@ -31,13 +31,16 @@ Per object:
   keeps answering NACKs from its history and sending reports.
 * :func:`relay_feedback` – a sender's PLI/FIR and REMB go to the SFU, not to an
   encoder it does not have.
+* :func:`count_arrivals` – counts decrypted RTP/RTCP and authenticated ICE
+  checks from the peer (the SFU's silence watchdog).
 * :func:`forward_sender` – a sender that packs frames encoded elsewhere (test
   clients, benchmark) without constructing an encoder (stock aiortc calls
   ``get_encoder`` even for packets, and ``OpusEncoder()`` opens libopus).
 
 Where it lives: :mod:`.receivers` (decoder dispatch, NACK/recovery, RTX
 routing), :mod:`.senders` (feedback relay, packet writing, stream id) and
-:mod:`.ice` (host addresses, consent timing, UDP endpoints, the connect fix).
+:mod:`.ice` (host addresses, consent timing, UDP endpoints, the connect fix) and
+:mod:`.arrivals` (what reached a peer connection from its peer).
 This module holds the pin and :func:`install`, and re-exports the public names.
 """
 
@@ -49,7 +52,8 @@ from aiortc import rtcrtpreceiver, rtcrtpsender
 from aiortc.codecs import CODECS
 from aiortc.rtcrtpparameters import RTCRtcpFeedback
 
-from media.aiortc_internals import ice, receivers, senders
+from media.aiortc_internals import arrivals, ice, receivers, senders
+from media.aiortc_internals.arrivals import Arrivals, count_arrivals
 from media.aiortc_internals.ice import (
     ice_datagram_protocols,
     limit_ice_host_addresses,
@@ -73,12 +77,15 @@ __all__ = [
     "PINNED_AIORTC_VERSION",
     "RTP_HISTORY_SIZE",
     "AiortcVersionError",
+    "Arrivals",
     "Pack",
     "PacketHook",
     "PassThroughQueue",
     "ReceiverControl",
     "RtpWriter",
+    "arrivals",
     "check_version",
+    "count_arrivals",
     "forward_receiver",
     "forward_sender",
     "ice",
