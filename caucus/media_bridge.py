@@ -31,9 +31,6 @@ logger = logging.getLogger(__name__)
 
 _CODECS = {MediaKind.AUDIO: "opus", MediaKind.VIDEO: "vp8"}  # the only codecs offered
 _RTP_MASK = 0xFFFFFFFF
-#: why a seat's media stopped when its socket dropped (the connection went with it)
-SIGNALLING_LOST = "signalling lost"
-
 SeatKey = tuple[RoomId, SeatId]
 
 
@@ -104,11 +101,13 @@ class SfuMedia:
         assert self._send is not None
         await self._send(room_id, seat, ServerEvent.MEDIA_OFFER, offer)
 
-    async def seat_disconnected(self, room_id: RoomId, seat: SeatId, dropped: bool = False) -> None:
+    async def seat_disconnected(
+        self, room_id: RoomId, seat: SeatId, gap: str | None = None
+    ) -> None:
         key = (room_id, seat)
         was = self._status.pop(key, None)
         await self.sfu.leave(room_id, seat)
-        if not dropped:  # left, replaced or released: no gap to close
+        if gap is None:  # left or released: no gap to close
             self._lost.pop(key, None)
             for kind in MediaKind:
                 self._timelines.pop((room_id, seat, kind), None)
@@ -116,7 +115,7 @@ class SfuMedia:
         if was in ("connected", "reconnecting"):
             self._status[key] = "reconnecting"
         if was == "connected":
-            await self._media_lost(key, SIGNALLING_LOST, silent_s=0.0)
+            await self._media_lost(key, gap, silent_s=0.0)
 
     async def audience_changed(self, room_id: RoomId, routes: frozenset[Route]) -> None:
         await self.sfu.apply_audience(room_id, routes)

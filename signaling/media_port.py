@@ -29,10 +29,14 @@ class MediaPort(Protocol):
     async def seat_connected(self, room_id: RoomId, seat: SeatId) -> None:
         """A participant's socket is in its seat: set up its media (the server offers)."""
 
-    async def seat_disconnected(self, room_id: RoomId, seat: SeatId, dropped: bool = False) -> None:
+    async def seat_disconnected(
+        self, room_id: RoomId, seat: SeatId, gap: str | None = None
+    ) -> None:
         """Release the participant's peer connection; the seat may come back later.
 
-        ``dropped``: the socket was lost (not a leave): the gap counts on the timeline.
+        ``gap``: why its media stops while the seat carries on (its socket dropped, or
+        another connection of the same person took over): the gap goes on the
+        timeline until media flows again. None: the seat was left or released.
         """
 
     async def audience_changed(self, room_id: RoomId, routes: frozenset[Route]) -> None:
@@ -67,7 +71,9 @@ class NoMedia:
     async def seat_connected(self, room_id: RoomId, seat: SeatId) -> None:
         return None
 
-    async def seat_disconnected(self, room_id: RoomId, seat: SeatId, dropped: bool = False) -> None:
+    async def seat_disconnected(
+        self, room_id: RoomId, seat: SeatId, gap: str | None = None
+    ) -> None:
         return None
 
     async def audience_changed(self, room_id: RoomId, routes: frozenset[Route]) -> None:

@@ -146,7 +146,7 @@ class SimulationNamespace(socketio.AsyncNamespace):
 
     async def _displace(self, live: LiveRoom, seat: SeatId, old_sid: str) -> None:
         """A second connection with the same identity replaces the first."""
-        await self.media.seat_disconnected(live.id, seat)
+        await self.media.seat_disconnected(live.id, seat, gap="replaced by a new connection")
         await self.emit(
             ServerEvent.REPLACED, {"reason": "joined from another connection"}, to=old_sid
         )
@@ -176,7 +176,7 @@ class SimulationNamespace(socketio.AsyncNamespace):
             room, event = live.room.drop(seat, self.directory.now_ms(live))
             self.directory.commit(live, room, event)
             live.releases[seat] = asyncio.create_task(self._release_after_grace(live, seat))
-        await self.media.seat_disconnected(live.id, seat, dropped=True)
+        await self.media.seat_disconnected(live.id, seat, gap="signalling lost")
         await self._broadcast(live)
 
     async def _release_after_grace(self, live: LiveRoom, seat: SeatId) -> None:

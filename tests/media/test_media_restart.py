@@ -20,6 +20,7 @@ from typing import Any
 import aioice.ice
 import pytest
 
+from caucus.media_bridge import RtpContinuity
 from media import aiortc_internals
 from media.impairment import LinkProfile, impair
 from media.participant import Participant
@@ -27,6 +28,8 @@ from media.recovery import RecoveryConfig
 from media.sfu import RestartRefused, Sfu, SfuConfig
 from sessions.ids import RoomId, SeatId
 from sessions.media_kinds import MediaKind
+from sessions.views import view_for
+from tests.builders import room_with
 from tests.encoded_media import decoded_frames
 from tests.live_server import LiveServer, start_server
 from tests.live_server import Participant as SocketParticipant
@@ -342,3 +345,88 @@ async def test_the_recording_and_the_seat_carry_on_and_the_gap_is_on_the_timelin
         for person in people.values():
             await person.close()
             await person.socket.close()
+
+
+# -- the media_restart event: validated, rate-limited, never "internal" ------------
+
+
+async def test_media_restart_refuses_bad_input_and_early_asks_with_clear_codes(
+    server: LiveServer, tmp_path: Path
+) -> None:
+    room = server.simulation()
+    stranger = SocketParticipant("party_b", server.token(room, "party_b"), room)
+    person = SocketParticipant("party_a", server.token(room, "party_a"), room)
+    try:
+        await stranger.connect(server.url)
+        reply = await stranger.call("media_restart", {"reason": "failed"})
+        assert reply["code"] == "not_joined"
+        await person.connect(server.url)
+        assert (await person.join())["ok"]
+        for payload, code in [
+            ({"reason": "bored"}, "bad_request"),
+            ({"reason": 7}, "bad_request"),
+            ({}, "bad_request"),
+            ({"reason": "failed", "sdp": "x"}, "bad_request"),
+            ("failed", "bad_request"),
+            ({"reason": "x" * 100}, "too_large"),
+        ]:
+            reply = await person.call("media_restart", payload)
+            assert not reply["ok"] and reply["code"] == code, (payload, reply)
+        # the seat's first connection is still starting: asking again is too soon
+        before = server.sfu.participant(room, SeatId("party_a"))
+        reply = await person.call("media_restart", {"reason": "disconnected"})
+        assert reply["code"] == "rate_limited", reply
+        assert server.sfu.participant(room, SeatId("party_a")) is before
+        # an answer or candidate for another connection is stale: acknowledged, ignored
+        for event, payload in [
+            ("media_answer", {"type": "answer", "sdp": "v=0", "connection": 999}),
+            ("media_ice", {"candidate": "", "connection": 999}),
+        ]:
+            assert await person.call(event, payload) == {"ok": True, "stale": True}
+        reply = await person.call("media_ice", {"candidate": "", "connection": -1})
+        assert reply["code"] == "bad_request"
+        assert server.sfu.participant(room, SeatId("party_a")) is before
+        events = [e["kind"] for e in server.catalogue.events(room)]
+        assert "media_lost" not in events
+    finally:
+        await stranger.close()
+        await person.close()
+    # without a media server the event exists but has nothing to restart
+    plain = await start_server(tmp_path / "plain")
+    try:
+        other = plain.simulation()
+        person = SocketParticipant("party_a", plain.token(other, "party_a"), other)
+        await person.connect(plain.url)
+        assert (await person.join())["ok"]
+        reply = await person.call("media_restart", {"reason": "failed"})
+        assert reply["code"] == "unknown_event"
+        assert person.state["roster"][0]["media"] == "none"
+        await person.close()
+    finally:
+        await plain.stop()
+
+
+# -- pure parts ------------------------------------------------------------------------
+
+
+def test_the_roster_shows_each_seats_media_status_and_none_without_one() -> None:
+    statuses = {SeatId("mediator"): "reconnecting", SeatId("party_a"): "connected"}
+    view = view_for(room_with(), SeatId("party_a"), 0, statuses)
+    media = {p["seat"]: p["media"] for p in view["roster"]}
+    assert media["mediator"] == "reconnecting" and media["party_a"] == "connected"
+    assert media["party_b"] == "none"
+    assert {p["media"] for p in view_for(room_with(), SeatId("party_a"), 0)["roster"]} == {"none"}
+
+
+def test_a_seats_recorded_rtp_timeline_runs_on_across_its_connections() -> None:
+    timeline = RtpContinuity()
+    first, second = object(), object()
+    assert timeline.map(first, 1000, 90_000, now=10.0) == 1000
+    assert timeline.map(first, 4000, 90_000, now=10.033) == 4000
+    # a new connection starts again from 0, 0.5 s later: it continues 45 000 ticks on
+    assert timeline.map(second, 0, 90_000, now=10.533) == 4000 + 45_000
+    assert timeline.map(second, 3000, 90_000, now=10.566) == 4000 + 45_000 + 3000
+    # and wraps like RTP does
+    wrapping = RtpContinuity()
+    wrapping.map(first, 0xFFFFFF00, 48_000, now=0.0)
+    assert wrapping.map(second, 0, 48_000, now=0.02) == (0xFFFFFF00 + 960) & 0xFFFFFFFF

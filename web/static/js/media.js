@@ -18,6 +18,13 @@ const ACK_TIMEOUT_MS = 15000;
 const DISCONNECTED_GRACE_MS = 3000;
 /** a restart asked for (or refused as too soon) is asked again after this, while still down */
 const RESTART_RETRY_MS = 5000;
+/**
+ * No answer to `media_restart` this soon while our media is down too: the socket is
+ * most likely dead as well (an address change leaves it looking open until the
+ * heartbeat gives up, up to a minute later), so reconnect it now; the re-join
+ * brings a new offer.
+ */
+const RESTART_ACK_MS = 3000;
 
 /** Shown instead of tiles that can never play: this browser has no WebRTC at all. */
 export const NO_WEBRTC_MESSAGE = "This browser cannot take part in live audio and video (it has no WebRTC). "
@@ -87,10 +94,10 @@ export function createMedia({ socket, onTrack, onTrackEnded = () => {}, onStats 
   const midSeat = new Map(); // mid → seat, for stats
   const jitterBefore = new Map(); // inbound video stream id → {delay, emitted} at the last look
 
-  async function emit(event, payload) {
+  async function emit(event, payload, timeoutMs = ACK_TIMEOUT_MS) {
     if (!socket.connected) return { ok: false, code: "offline" };
     try {
-      return await socket.timeout(ACK_TIMEOUT_MS).emitWithAck(event, payload);
+      return await socket.timeout(timeoutMs).emitWithAck(event, payload);
     } catch {
       return { ok: false, code: "timeout" };
     }
@@ -120,7 +127,12 @@ export function createMedia({ socket, onTrack, onTrackEnded = () => {}, onStats 
     const now = Date.now();
     if (now - restartAsked < RESTART_RETRY_MS) return;
     restartAsked = now;
-    const reply = await emit("media_restart", { reason });
+    const reply = await emit("media_restart", { reason }, RESTART_ACK_MS);
+    if (reply && reply.code === "timeout" && peer === pc && socket.connected) {
+      socket.disconnect(); // the page re-joins at once (signal.js) and gets a new offer
+      socket.connect();
+      return;
+    }
     if (reply && !reply.ok && reply.code !== "rate_limited") {
       console.warn("media restart refused", reply);
     }
