@@ -211,7 +211,7 @@ async def _joint_session(
     return trainee, coach
 
 
-async def _stalled(coach: SeatPage, quiet_s: float = 1.5, limit_s: float = 20.0) -> Any:
+async def _stalled(coach: SeatPage, quiet_s: float = 0.75, limit_s: float = 20.0) -> Any:
     """Wait until nothing of the trainee's has arrived at the coach for `quiet_s`;
     return the counters then."""
     deadline = time.monotonic() + limit_s
