@@ -212,7 +212,7 @@ class SfuMedia:
         recordings = self._recordings
         timelines = self._timelines
 
-        def sink(seat: SeatId, kind: MediaKind, packet: av.Packet) -> None:
+        def sink(seat: SeatId, kind: MediaKind, packet: av.Packet[Any]) -> None:
             time_base = packet.time_base
             clock_rate = int(1 / time_base) if time_base else 90_000
             timeline = timelines.get((room_id, seat, kind))
