@@ -93,7 +93,7 @@ def create_app(config: Config, media: MediaPort | None = None) -> web.Applicatio
         directory, config.secret, media or NoMedia(), config.grace_s, feedback, ice
     )
     if bridge is not None:
-        bridge.attach(namespace.send_to_seat)
+        bridge.attach(namespace.send_to_seat, namespace.media_changed)
     sio = socket_server(config)
     sio.register_namespace(namespace)
     sio.attach(app)

@@ -12,14 +12,24 @@ answered (no glare, no overlapping negotiations); requests made meanwhile are
 merged into one.
 
 The participant watches its own connection: if it is not connected within
-``connect_timeout`` after the offer (ICE never finishes), or it fails or is
-closed by the peer, ``on_lost(reason)`` is called once and the room releases it.
+``connect_timeout`` after the offer (ICE never finishes), or it fails (ICE
+consent expiry included) or is closed by the peer, or – with ``silence_s`` –
+nothing at all (RTP, RTCP, ICE checks) arrives from the peer for that long
+while connected, ``on_lost(reason)`` is called once; the room then releases it
+or replaces it with a new one (:mod:`media.recovery`).  ``on_flowing`` is called
+once when the connection is up and its media arrives (at once for a client that
+publishes nothing).
+
+Every peer connection of a seat has its own ``connection`` number, carried by
+its offers; a client's answer or candidate that names another one is stale
+(meant for a connection that was replaced) and is ignored.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -34,6 +44,7 @@ from aiortc.rtcconfiguration import RTCBundlePolicy
 from aiortc.rtcrtpparameters import RTCRtpCodecCapability
 from aiortc.sdp import candidate_from_sdp
 
+from media.aiortc_internals import count_arrivals
 from media.consumer import Consumer, SilentTrack
 from media.latency import ForwardingStats
 from media.producer import Producer
@@ -67,9 +78,14 @@ class Participant:
         on_lost: Callable[[Participant, str], None],
         stats: ForwardingStats,
         connect_timeout: float,
+        connection: int = 0,
+        silence_s: float | None = None,
+        on_flowing: Callable[[Participant], None] | None = None,
     ) -> None:
         self.room_id = room_id
         self.seat = seat
+        self.connection = connection
+        self.opened_at = time.monotonic()
         self.pc = RTCPeerConnection(
             RTCConfiguration(iceServers=[], bundlePolicy=RTCBundlePolicy.MAX_BUNDLE)
         )
@@ -87,11 +103,17 @@ class Participant:
         self._connected = asyncio.Event()
         self._lost = False
         self._closing = False
+        self._silence_s = silence_s
+        self._on_flowing = on_flowing
+        self._answered_once = False
+        self.flowing = False
         self._negotiator = Worker(f"negotiator[{room_id}/{seat}]", self._run_negotiator)
         self._watchdog = Worker(f"watchdog[{room_id}/{seat}]", self._run_watchdog)
         self.pc.on("connectionstatechange", self._on_connection_state)
         for kind in (MediaKind.AUDIO, MediaKind.VIDEO):
             self._add_publish_slot(kind)
+        self.arrivals = count_arrivals(self.pc)
+        self.arrivals.on_first_rtp = self._check_flowing
 
     @property
     def connected(self) -> bool:
@@ -99,9 +121,15 @@ class Participant:
 
     # -- negotiation ---------------------------------------------------------
 
-    async def start(self) -> dict[str, Any]:
-        """Create the first offer and start the background tasks."""
+    async def start(self, *, restart: bool = False) -> dict[str, Any]:
+        """Create the first offer and start the background tasks.
+
+        ``restart``: this connection replaces a dead one of the same seat; the
+        offer says so, and the client answers it from a new peer connection.
+        """
         payload = await self._create_offer()
+        if restart:
+            payload["restart"] = True
         self._negotiator.start()
         self._watchdog.start()
         return payload
@@ -117,11 +145,20 @@ class Participant:
         )
         self._answered.set()
         newly: set[MediaKind] = set()
+        sending_now: set[MediaKind] = set()
         for kind, transceiver in self._publish_slots.items():
             sending = transceiver.currentDirection in ("recvonly", "sendrecv")
+            if sending:
+                sending_now.add(kind)
             if sending and kind not in self.published:
                 self.published.add(kind)
                 newly.add(kind)
+        if not self._answered_once:
+            self._answered_once = True
+            # A restarted seat carries its old kinds over (its subscribers keep
+            # their m-sections); what its first answer does not send is gone.
+            self.published &= sending_now
+        self._check_flowing()
         return newly
 
     async def add_ice_candidate(self, candidate: dict[str, Any] | None) -> None:
@@ -150,6 +187,7 @@ class Participant:
         return {
             "type": description.type,
             "sdp": description.sdp,
+            "connection": self.connection,
             "tracks": {
                 c.mid: {"seat": c.publisher, "kind": c.kind.value, "active": c.producer is not None}
                 for c in self.consumers.values()
@@ -238,14 +276,39 @@ class Participant:
         state = self.pc.connectionState
         if state == "connected":
             self._connected.set()
+            self._check_flowing()
         elif state in ("failed", "closed") and not self._closing:
             self._report_lost(f"connection {state}")
+
+    def _check_flowing(self) -> None:
+        """Media flows once connected and the first RTP arrived (or nothing is published)."""
+        if self.flowing or self._lost or self._closing or not self._connected.is_set():
+            return
+        if self.arrivals.rtp == 0 and not (self._answered_once and not self.published):
+            return
+        self.flowing = True
+        if self._on_flowing is not None:
+            self._on_flowing(self)
 
     async def _run_watchdog(self) -> None:
         try:
             await asyncio.wait_for(self._connected.wait(), self._connect_timeout)
         except TimeoutError:
             self._report_lost("not connected in time")
+            return
+        if self._silence_s is not None:
+            await self._watch_silence(self._silence_s)
+
+    async def _watch_silence(self, limit: float) -> None:
+        """Report the connection lost after ``limit`` seconds with nothing from the peer."""
+        while not self._lost:
+            await asyncio.sleep(min(0.5, limit / 4))  # the check interval is the behaviour
+            if time.monotonic() - self.arrivals.last_at >= limit:
+                self._report_lost(f"nothing received for {limit:g} s")
+
+    def report_lost(self, reason: str) -> None:
+        """Declare this connection dead (a client asked for a new one)."""
+        self._report_lost(reason)
 
     def _report_lost(self, reason: str) -> None:
         if not self._lost:

@@ -6,10 +6,16 @@ Every subscriber holds a consumer for every published (seat, kind) in the room,
 allowed or not, so a new audience is applied by flipping gates – no SDP round
 trip (docs/ARCHITECTURE.md §2).  Offers are renegotiated only when a publisher's
 track appears (its answer says it sends) or disappears (it leaves).
+
+A seat whose connection died is *restarted* (:meth:`Router.restart`): a new
+participant takes the seat and every subscriber's consumer of that seat moves
+to the new producers at once, keeping its m-section, so nobody else
+renegotiates and forwarding resumes with the new connection's first keyframe.
 """
 
 from __future__ import annotations
 
+import itertools
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -32,6 +38,8 @@ class Router:
         on_lost: Callable[[Participant, str], None],
         stats: ForwardingStats,
         connect_timeout: float,
+        silence_s: float | None = None,
+        on_flowing: Callable[[Participant], None] | None = None,
     ) -> None:
         self.room_id = room_id
         self.participants: dict[SeatId, Participant] = {}
@@ -40,33 +48,78 @@ class Router:
         self._on_lost = on_lost
         self._stats = stats
         self._connect_timeout = connect_timeout
+        self._silence_s = silence_s
+        self._on_flowing = on_flowing
+        self._connections = itertools.count(1)
 
-    async def join(self, seat: SeatId) -> dict[str, Any]:
-        """Add a participant (replacing one in the same seat); return its offer."""
-        old = self.participants.get(seat)
-        if old is not None:
-            await self.leave(old)
-        participant = Participant(
+    def _new_participant(self, seat: SeatId) -> Participant:
+        return Participant(
             self.room_id,
             seat,
             signal=self._signal,
             on_lost=self._on_lost,
             stats=self._stats,
             connect_timeout=self._connect_timeout,
+            connection=next(self._connections),
+            silence_s=self._silence_s,
+            on_flowing=self._on_flowing,
         )
+
+    async def join(self, seat: SeatId) -> Participant:
+        """Add a participant (replacing one in the same seat); ``start()`` it next."""
+        old = self.participants.get(seat)
+        if old is not None:
+            await self.leave(old)
+        participant = self._new_participant(seat)
         self.participants[seat] = participant
+        self._subscribe_to_everyone(participant)
+        return participant
+
+    async def restart(self, old: Participant) -> Participant | None:
+        """Replace ``old`` by a new connection in its seat, keeping its subscribers.
+
+        Returns the new participant (``start(restart=True)`` it next), or None if
+        ``old`` no longer holds its seat.
+        """
+        if self.participants.get(old.seat) is not old:
+            return None
+        new = self._new_participant(old.seat)
+        self.participants[old.seat] = new
+        # The seat still publishes what it did until its new answer says otherwise.
+        new.published = set(old.published)
+        for subscriber in self.participants.values():
+            if subscriber is new:
+                continue
+            for kind in old.published:
+                if self._connect(new, kind, subscriber):
+                    subscriber.request_offer()
+        self._subscribe_to_everyone(new)
+        await old.close()
+        return new
+
+    def _subscribe_to_everyone(self, participant: Participant) -> None:
         for publisher in self.participants.values():
             for kind in publisher.published:
                 if publisher is not participant:
                     self._connect(publisher, kind, participant)
-        return await participant.start()
 
     async def answer(self, participant: Participant, description: dict[str, Any]) -> None:
-        for kind in await participant.apply_answer(description):
-            for subscriber in self.participants.values():
-                if subscriber is not participant:
-                    if self._connect(participant, kind, subscriber):
-                        subscriber.request_offer()
+        before = set(participant.published)
+        newly = await participant.apply_answer(description)
+        gone = before - participant.published
+        for subscriber in self.participants.values():
+            if subscriber is participant:
+                continue
+            changed = False
+            for kind in newly:
+                changed |= self._connect(participant, kind, subscriber)
+            for kind in gone:
+                consumer = subscriber.consumers.get((participant.seat, kind))
+                if consumer is not None:
+                    subscriber.deactivate(consumer)
+                    changed = True
+            if changed:
+                subscriber.request_offer()
 
     def apply(self, routes: frozenset[Route]) -> None:
         """Open exactly the consumers named by ``routes``, close the others."""

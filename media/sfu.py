@@ -7,6 +7,7 @@ Usage (all coroutines run on one asyncio loop)::
     await sfu.answer(room_id, seat, answer)          # on "media_answer"
     await sfu.add_ice_candidate(room_id, seat, c)    # on "media_ice"
     await sfu.apply_audience(room_id, audience(room))  # on every phase change
+    await sfu.restart(room_id, seat, "client: failed")   # on "media_restart"
     await sfu.leave(room_id, seat)
     await sfu.close()
 
@@ -48,12 +49,18 @@ beside each host candidate (see media/announce.py, docs/design-notes.md).
 When a participant's connection comes up, the selected ICE pair is logged
 (``media path ROOM/SEAT: local host A:P <-> remote prflx B:Q``), which says
 whether the browser came directly, through a NAT (prflx/srflx) or via TURN.
+
+Without ``recovery`` a connection that dies is released (``on_lost`` is told).
+With a :class:`~media.recovery.RecoveryConfig` it is replaced by a new one in
+the same seat, offered with ``"restart": true`` (:mod:`media.recovery`), and
+``observer`` hears of every connection opened, lost and flowing.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -62,6 +69,7 @@ from media import aiortc_internals
 from media.announce import check_announced_ip, check_port_range
 from media.latency import ForwardingStats
 from media.participant import Participant, SendToClient
+from media.recovery import MediaObserver, RecoveryConfig
 from media.router import Router
 from sessions.audience import Route
 from sessions.errors import DomainError
@@ -80,6 +88,10 @@ class MediaUnavailable(DomainError):
     """The server cannot give this seat media now (every media port is taken)."""
 
     code = "media_unavailable"
+
+
+class RestartRefused(Exception):
+    """A client asked for a restart too soon after the seat's last new connection."""
 
 
 @dataclass(frozen=True)
@@ -116,8 +128,14 @@ class Sfu:
         *,
         config: SfuConfig | None = None,
         on_lost: OnLost | None = None,
+        recovery: RecoveryConfig | None = None,
+        observer: MediaObserver | None = None,
     ) -> None:
         self.config = config or SfuConfig()
+        self.recovery = recovery
+        self._observer = observer
+        # restarts in a row that never got media flowing, per (room, seat)
+        self._failures: dict[tuple[RoomId, SeatId], int] = {}
         aiortc_internals.install(rtp_history_size=self.config.rtp_history_size)
         if self.config.ice_host_addresses is not None:
             aiortc_internals.limit_ice_host_addresses(self.config.ice_host_addresses)
@@ -158,12 +176,22 @@ class Sfu:
                 on_lost=self._on_lost,
                 stats=self.stats,
                 connect_timeout=self.config.connect_timeout,
+                silence_s=self.recovery.silence_s if self.recovery else None,
+                on_flowing=self._on_flowing,
             )
             router.apply(self._audiences.get(room_id, frozenset()))
-        offer = await self._gathering(room_id, seat, router.join(seat))
-        participant = router.participants[seat]
+        participant = await router.join(seat)
+        self._failures.pop((room_id, seat), None)
+        if self._observer is not None:
+            self._observer.connection_opened(participant, False)
+        return await self._first_offer(participant)
+
+    async def _first_offer(self, participant: Participant, restart: bool = False) -> dict[str, Any]:
+        """Start a new connection (a seat's first, or a replacement) and make its offer."""
         participant.pc.on("connectionstatechange", lambda: self._log_path(participant))
-        return offer
+        return await self._gathering(
+            participant.room_id, participant.seat, participant.start(restart=restart)
+        )
 
     async def _gathering(
         self, room_id: RoomId, seat: SeatId, first_offer: Awaitable[dict[str, Any]]
@@ -185,14 +213,49 @@ class Sfu:
                 f"the media server has no free port ({exc.strerror}); try again later"
             ) from None
 
-    async def answer(self, room_id: RoomId, seat: SeatId, description: dict[str, Any]) -> None:
-        """Apply a ``media_answer``; raises ValueError if it is malformed or unexpected."""
-        await self.router(room_id).answer(self.participant(room_id, seat), description)
+    async def restart(self, room_id: RoomId, seat: SeatId, reason: str) -> None:
+        """The client asks for a new connection (its own went disconnected or failed).
+
+        Raises UnknownParticipant (no media connection in that seat) or
+        RestartRefused (the seat's connection is younger than ``min_interval_s``).
+        """
+        participant = self.participant(room_id, seat)
+        if self.recovery is None:
+            raise RestartRefused("this media server does not restart connections")
+        if time.monotonic() - participant.opened_at < self.recovery.min_interval_s:
+            raise RestartRefused("the seat's media connection was just (re)started")
+        participant.report_lost(reason)
+
+    async def answer(
+        self,
+        room_id: RoomId,
+        seat: SeatId,
+        description: dict[str, Any],
+        connection: int | None = None,
+    ) -> bool:
+        """Apply a ``media_answer``; raises ValueError if it is malformed or unexpected.
+
+        False (and nothing done) if ``connection`` names a replaced connection.
+        """
+        participant = self.participant(room_id, seat)
+        if connection is not None and connection != participant.connection:
+            return False
+        await self.router(room_id).answer(participant, description)
+        return True
 
     async def add_ice_candidate(
-        self, room_id: RoomId, seat: SeatId, candidate: dict[str, Any] | None
-    ) -> None:
-        await self.participant(room_id, seat).add_ice_candidate(candidate)
+        self,
+        room_id: RoomId,
+        seat: SeatId,
+        candidate: dict[str, Any] | None,
+        connection: int | None = None,
+    ) -> bool:
+        """Add a client candidate; False if it belongs to a replaced connection."""
+        participant = self.participant(room_id, seat)
+        if connection is not None and connection != participant.connection:
+            return False
+        await participant.add_ice_candidate(candidate)
+        return True
 
     async def apply_audience(self, room_id: RoomId, routes: frozenset[Route]) -> None:
         """Forward exactly ``routes`` from now on (takes effect before returning)."""
@@ -202,6 +265,7 @@ class Sfu:
             router.apply(routes)
 
     async def leave(self, room_id: RoomId, seat: SeatId) -> None:
+        self._failures.pop((room_id, seat), None)
         router = self.rooms.get(room_id)
         if router is None or seat not in router.participants:
             return
@@ -242,9 +306,59 @@ class Sfu:
             )
 
     def _on_lost(self, participant: Participant, reason: str) -> None:
-        task = asyncio.get_running_loop().create_task(self._release(participant, reason))
+        if self.recovery is not None:
+            work = self._recover(participant, reason)
+        else:
+            work = self._release(participant, reason)
+        task = asyncio.get_running_loop().create_task(work)
         self._releases.add(task)
         task.add_done_callback(self._releases.discard)
+
+    def _on_flowing(self, participant: Participant) -> None:
+        self._failures.pop((participant.room_id, participant.seat), None)
+        if self._observer is not None:
+            task = asyncio.get_running_loop().create_task(
+                self._observer.media_flowing(participant.room_id, participant.seat)
+            )
+            self._releases.add(task)
+            task.add_done_callback(self._releases.discard)
+
+    async def _recover(self, participant: Participant, reason: str) -> None:
+        """Replace a lost connection by a new one in the same seat and offer it."""
+        assert self.recovery is not None
+        room_id, seat = participant.room_id, participant.seat
+        try:
+            router = self.rooms.get(room_id)
+            if router is None or router.participants.get(seat) is not participant:
+                return
+            if participant.flowing and self._observer is not None:
+                silent_s = time.monotonic() - participant.arrivals.last_at
+                await self._observer.media_lost(room_id, seat, reason, silent_s)
+            key = (room_id, seat)
+            failures = self._failures.get(key, 0)
+            self._failures[key] = failures + 1
+            if failures:
+                # a restart that never got going: do not hammer a dead link
+                await asyncio.sleep(min(2.0 ** (failures - 1), self.recovery.max_backoff_s))
+            if self.rooms.get(room_id) is not router:
+                return
+            new = await router.restart(participant)
+            if new is None:
+                return
+            logger.info(
+                "media of %s/%s restarted (connection %d): %s",
+                room_id,
+                seat,
+                new.connection,
+                reason,
+            )
+            if self._observer is not None:
+                self._observer.connection_opened(new, True)
+            offer = await self._first_offer(new, restart=True)
+            if router.participants.get(seat) is new:
+                await self._send_to_client(room_id, seat, "media_offer", offer)
+        except Exception:
+            logger.exception("restarting the media of %s/%s failed", room_id, seat)
 
     async def _release(self, participant: Participant, reason: str) -> None:
         try:

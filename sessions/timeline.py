@@ -22,6 +22,8 @@ class EventKind(StrEnum):
     TRACK_STOP = "track_stop"
     TRACK_PAUSE = "track_pause"  # no media arrived for a while
     INTERRUPTED = "interrupted"  # the server stopped without closing the recording
+    MEDIA_LOST = "media_lost"  # a seat's media path died (detail: reason)
+    MEDIA_RESTORED = "media_restored"  # its media flows again (detail: reason, gap_ms)
 
 
 @dataclass(frozen=True)

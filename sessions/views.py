@@ -7,6 +7,7 @@ receiving their media at that moment.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from sessions.audience import audience, sources_of
@@ -28,7 +29,12 @@ def visible_briefs(room: Room, viewer: SeatId) -> dict[str, str]:
     return {}
 
 
-def roster_for(room: Room, viewer: SeatId, hearing: frozenset[SeatId]) -> list[dict[str, Any]]:
+def roster_for(
+    room: Room,
+    viewer: SeatId,
+    hearing: frozenset[SeatId],
+    media: Mapping[SeatId, str] | None = None,
+) -> list[dict[str, Any]]:
     trainee = role_of(viewer) in TRAINEE_ROLES
     roster = []
     for seat in room.seats:
@@ -45,13 +51,20 @@ def roster_for(room: Room, viewer: SeatId, hearing: frozenset[SeatId]) -> list[d
                 "name": participant.name,
                 "connected": participant.connected,
                 "consent": participant.consent.value,
+                "media": (media or {}).get(seat, "none"),
             }
         )
     return roster
 
 
-def view_for(room: Room, viewer: SeatId, now_ms: int) -> dict[str, Any]:
-    """The room as seat `viewer` may see it at session time `now_ms` (JSON-ready)."""
+def view_for(
+    room: Room, viewer: SeatId, now_ms: int, media: Mapping[SeatId, str] | None = None
+) -> dict[str, Any]:
+    """The room as seat `viewer` may see it at session time `now_ms` (JSON-ready).
+
+    `media`: each seat's media connection status ("connecting", "connected",
+    "reconnecting"), as the media server knows it; absent seats show "none".
+    """
     routes = audience(room)
     hearing = sources_of(routes, viewer)
     scenario = room.scenario
@@ -87,7 +100,7 @@ def view_for(room: Room, viewer: SeatId, now_ms: int) -> dict[str, Any]:
             "started_ms": room.timer.started_ms,
             "planned_ms": room.timer.planned_ms,
         },
-        "roster": roster_for(room, viewer, hearing),
+        "roster": roster_for(room, viewer, hearing, media),
         "receiving": sorted(hearing),
         "recording": {
             "on": recording_allowed(room),

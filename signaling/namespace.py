@@ -21,6 +21,7 @@ from signaling.directory import LiveRoom, RoomDirectory
 from signaling.media_port import MediaPort
 from signaling.protocol import (
     MAX_CANDIDATE_CHARS,
+    MAX_CONNECTION,
     MAX_LAG_MS,
     MAX_PHASE_CHARS,
     MAX_PLANNED_S,
@@ -28,6 +29,7 @@ from signaling.protocol import (
     MAX_SDP_CHARS,
     MAX_TOKEN_CHARS,
     MAX_WHISPER_CHARS,
+    MEDIA_RESTART_REASONS,
     NAMESPACE,
     BadPayload,
     ClientEvent,
@@ -77,6 +79,7 @@ class SimulationNamespace(socketio.AsyncNamespace):
             ClientEvent.ANNOTATE: self._annotate,
             ClientEvent.MEDIA_ANSWER: self._media_answer,
             ClientEvent.MEDIA_ICE: self._media_ice,
+            ClientEvent.MEDIA_RESTART: self._media_restart,
         }
 
     # --- dispatch -------------------------------------------------------------------
@@ -140,13 +143,18 @@ class SimulationNamespace(socketio.AsyncNamespace):
         logger.info("%s %s seat %s in %s", claims.identity, outcome.value, claims.seat, live.id)
         return ok(
             outcome=outcome.value,
-            state=view_for(live.room, claims.seat, self.directory.now_ms(live)),
+            state=view_for(
+                live.room,
+                claims.seat,
+                self.directory.now_ms(live),
+                self.media.media_status(live.id),
+            ),
             iceServers=self.ice_servers(live.id, claims.seat),
         )
 
     async def _displace(self, live: LiveRoom, seat: SeatId, old_sid: str) -> None:
         """A second connection with the same identity replaces the first."""
-        await self.media.seat_disconnected(live.id, seat)
+        await self.media.seat_disconnected(live.id, seat, gap="replaced by a new connection")
         await self.emit(
             ServerEvent.REPLACED, {"reason": "joined from another connection"}, to=old_sid
         )
@@ -177,7 +185,7 @@ class SimulationNamespace(socketio.AsyncNamespace):
             room, event = live.room.drop(seat, self.directory.now_ms(live))
             self.directory.commit(live, room, event)
             live.releases[seat] = asyncio.create_task(self._release_after_grace(live, seat))
-        await self.media.seat_disconnected(live.id, seat)
+        await self.media.seat_disconnected(live.id, seat, gap="signalling lost")
         await self._broadcast(live)
 
     async def _release_after_grace(self, live: LiveRoom, seat: SeatId) -> None:
@@ -191,6 +199,7 @@ class SimulationNamespace(socketio.AsyncNamespace):
             self.directory.commit(live, room, event)
             self._seat_tokens.pop((live.id, seat), None)
         logger.info("released seat %s in %s after the grace period", seat, live.id)
+        await self.media.seat_disconnected(live.id, seat)  # forgets its media gap
         await self._broadcast(live)
 
     # --- the simulation -------------------------------------------------------------
@@ -275,33 +284,77 @@ class SimulationNamespace(socketio.AsyncNamespace):
     # --- media signalling -----------------------------------------------------------
 
     async def _media_answer(self, sid: str, data: object) -> dict[str, Any]:
-        fields = payload(data, {"sdp", "type"})
+        fields = payload(data, {"sdp", "type", "connection"})
         sdp = text(fields, "sdp", MAX_SDP_CHARS) or ""
         if fields.get("type") != "answer":
             raise BadPayload(ErrorCode.BAD_REQUEST, "'type' must be 'answer': the server offers")
+        connection = integer(fields, "connection", 0, MAX_CONNECTION)
         live, seat = self._seated(sid)
-        await self.media.answer(live.id, seat, sdp, "answer")
-        return ok()
+        applied = await self.media.answer(live.id, seat, sdp, "answer", connection)
+        return ok() if applied else ok(stale=True)
 
     async def _media_ice(self, sid: str, data: object) -> dict[str, Any]:
-        fields = payload(data, {"candidate", "sdpMid", "sdpMLineIndex"})
+        fields = payload(data, {"candidate", "sdpMid", "sdpMLineIndex", "connection"})
         candidate = text(fields, "candidate", MAX_CANDIDATE_CHARS, required=False)
         mid = text(fields, "sdpMid", 64, required=False)
         index = integer(fields, "sdpMLineIndex", 0, 64)
+        connection = integer(fields, "connection", 0, MAX_CONNECTION)
         live, seat = self._seated(sid)
-        await self.media.ice_candidate(
-            live.id, seat, {"candidate": candidate or "", "sdpMid": mid, "sdpMLineIndex": index}
+        applied = await self.media.ice_candidate(
+            live.id,
+            seat,
+            {"candidate": candidate or "", "sdpMid": mid, "sdpMLineIndex": index},
+            connection,
         )
-        return ok()
+        return ok() if applied else ok(stale=True)
+
+    async def _media_restart(self, sid: str, data: object) -> dict[str, Any]:
+        """The client's peer connection went disconnected or failed: offer a new one."""
+        fields = payload(data, {"reason"})
+        reason = text(fields, "reason", MAX_PHASE_CHARS)
+        if reason not in MEDIA_RESTART_REASONS:
+            raise BadPayload(
+                ErrorCode.BAD_REQUEST,
+                f"'reason' must be one of {', '.join(sorted(MEDIA_RESTART_REASONS))}",
+            )
+        live, seat = self._seated(sid)
+        outcome = await self.media.restart(live.id, seat, reason)
+        if outcome == "too_soon":
+            raise BadPayload(
+                ErrorCode.RATE_LIMITED, "a new media connection was just offered; answer it first"
+            )
+        if outcome == "no_media":
+            raise BadPayload(ErrorCode.UNKNOWN_EVENT, "this server runs no media")
+        if outcome == "no_connection":
+            raise BadPayload(ErrorCode.NOT_JOINED, "this seat has no media connection yet")
+        return ok(restarting=True)
+
+    async def media_changed(
+        self,
+        room_id: RoomId,
+        seat: SeatId,
+        kind: EventKind | None,
+        detail: dict[str, str | int | None],
+    ) -> None:
+        """Media's report: a seat's media status changed; store the gap event if any."""
+        live = self.directory.peek(room_id)
+        if live is None:
+            return
+        if kind is not None:
+            async with live.lock:
+                event = Event(self.directory.now_ms(live), kind, seat, detail)
+                self.directory.commit(live, live.room, event)
+        await self._broadcast(live)
 
     # --- fan-out --------------------------------------------------------------------
 
     async def _broadcast(self, live: LiveRoom) -> None:
         """Send each connected seat the room as its role may see it."""
         room, now = live.room, self.directory.now_ms(live)
+        media = self.media.media_status(live.id)
         await asyncio.gather(
             *(
-                self.emit(ServerEvent.ROOM_STATE, view_for(room, seat, now), to=sid)
+                self.emit(ServerEvent.ROOM_STATE, view_for(room, seat, now, media), to=sid)
                 for seat, sid in list(live.sockets.items())
             )
         )

@@ -31,6 +31,7 @@ class ClientEvent(StrEnum):
     ANNOTATE = "annotate"
     MEDIA_ANSWER = "media_answer"
     MEDIA_ICE = "media_ice"
+    MEDIA_RESTART = "media_restart"
 
 
 class ServerEvent(StrEnum):
@@ -52,6 +53,7 @@ class ErrorCode(StrEnum):
     TOKEN_INVALID = "token_invalid"
     WRONG_ROOM = "wrong_room"
     UNKNOWN_ROOM = "unknown_room"
+    RATE_LIMITED = "rate_limited"
     INTERNAL = "internal"
 
 
@@ -64,6 +66,10 @@ MAX_SDP_CHARS = 64 * 1024
 #: a live note may be placed at most this far before it reached the server
 MAX_LAG_MS = 60_000
 MAX_CANDIDATE_CHARS = 1024
+#: a media connection number (offers carry it; answers and candidates may echo it)
+MAX_CONNECTION = 2**31 - 1
+#: why a client asks for a new media connection (its RTCPeerConnection's state)
+MEDIA_RESTART_REASONS = frozenset({"disconnected", "failed"})
 #: engine.io refuses (and disconnects) any single packet above this
 MAX_PACKET_BYTES = 128 * 1024
 

@@ -39,11 +39,15 @@ Per object:
   keeps answering NACKs from its history and sending reports.
 * :func:`relay_feedback` – a sender's PLI/FIR and REMB go to the SFU, not to an
   encoder it does not have.
+* :func:`count_arrivals` – counts decrypted RTP/RTCP and authenticated ICE
+  checks from the peer (the SFU's silence watchdog).
 
 Where it lives: :mod:`.receivers` (decoder dispatch, NACK/recovery, RTX
-routing), :mod:`.senders` (feedback relay, packet writing, stream id) and
+routing), :mod:`.senders` (feedback relay, packet writing, stream id),
 :mod:`.ice` (host addresses, port range and announced address, consent timing,
-UDP endpoints, the selected pair, the connect fix).
+UDP endpoints, the selected pair, the connect fix), :mod:`.port_guard` (what a
+media port accepts) and :mod:`.arrivals` (what reached a peer connection from
+its peer).
 This module holds the pin and :func:`install`, and re-exports the public names.
 """
 
@@ -55,7 +59,8 @@ from aiortc import rtcrtpreceiver, rtcrtpsender
 from aiortc.codecs import CODECS
 from aiortc.rtcrtpparameters import RTCRtcpFeedback
 
-from media.aiortc_internals import ice, port_guard, receivers, senders
+from media.aiortc_internals import arrivals, ice, port_guard, receivers, senders
+from media.aiortc_internals.arrivals import Arrivals, count_arrivals
 from media.aiortc_internals.ice import (
     GatherPolicy,
     UdpPortsExhausted,
@@ -83,12 +88,15 @@ __all__ = [
     "PINNED_AIORTC_VERSION",
     "RTP_HISTORY_SIZE",
     "AiortcVersionError",
+    "Arrivals",
     "GatherPolicy",
     "PacketHook",
     "PassThroughQueue",
     "ReceiverControl",
     "RtpWriter",
+    "arrivals",
     "check_version",
+    "count_arrivals",
     "depayloaded",
     "gather_policy",
     "ice",

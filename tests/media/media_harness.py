@@ -73,11 +73,13 @@ def _pack(packer: Packer, packet: av.Packet[Any]) -> tuple[list[bytes], int, int
 class MediaSignal(Protocol):
     """The server side a client negotiates with: the Sfu in-process, or a socket to one."""
 
-    async def answer(self, room_id: RoomId, seat: SeatId, description: dict[str, Any]) -> None: ...
+    async def answer(
+        self, room_id: RoomId, seat: SeatId, description: dict[str, Any]
+    ) -> object: ...
 
     async def add_ice_candidate(
         self, room_id: RoomId, seat: SeatId, candidate: dict[str, Any] | None
-    ) -> None: ...
+    ) -> object: ...
 
 
 class ClientParticipant:

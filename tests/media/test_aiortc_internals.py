@@ -84,6 +84,14 @@ FINGERPRINTS: dict[str, tuple[Callable[..., Any], str]] = {
     ),
     # aiortc gathers inside setLocalDescription (tasks inherit the gather policy)
     "RTCIceGatherer.gather": (RTCIceGatherer.gather, "147d15cd640f570e"),
+    # arrivals: calls self._handle_rtcp_data / self._handle_rtp_data only after
+    # SRTP unprotect succeeded (instance attributes, so per-object wrappers apply)
+    "RTCDtlsTransport._recv_next": (RTCDtlsTransport._recv_next, "998076720c05aa13"),
+    # arrivals: calls self.check_incoming only for an authenticated check
+    "aioice.Connection.request_received": (
+        aioice.ice.Connection.request_received,
+        "dcdc9a3862c1a0b4",
+    ),
 }
 
 
@@ -286,3 +294,19 @@ def test_install_guards_the_media_ports() -> None:
     assert port_guard.installed()
     assert aioice.ice.StunProtocol.datagram_received is port_guard._guarded_datagram_received
     assert aioice.ice.Connection.data_received is port_guard._bounded_data_received
+async def test_arrivals_count_what_the_peer_sends_and_nothing_before() -> None:
+    """count_arrivals wraps instance methods that aiortc/aioice look up at call time."""
+    pc = RTCPeerConnection()
+    try:
+        pc.addTransceiver("audio", direction="recvonly")
+        arrivals = aiortc_internals.count_arrivals(pc)
+        dtls = pc.getTransceivers()[0].receiver.transport
+        assert _params(dtls._handle_rtp_data) == ["data", "arrival_time_ms"]
+        assert _params(dtls._handle_rtcp_data) == ["data"]
+        connection = dtls.transport._connection
+        assert _params(connection.check_incoming) == ["message", "addr", "protocol"]
+        assert arrivals.total == 0
+        await dtls._handle_rtcp_data(b"")  # unparsable: counted as arrived, then dropped
+        assert (arrivals.rtp, arrivals.rtcp, arrivals.checks) == (0, 1, 0)
+    finally:
+        await pc.close()

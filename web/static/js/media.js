@@ -2,12 +2,38 @@
 // answers each `media_offer`, publishes its microphone and camera on the
 // m-sections the server set aside for them, trickles its ICE candidates and
 // hands every incoming track to the page by seat.
+//
+// Media that recovers: an offer marked `restart` (or naming another
+// `connection`) replaces the peer connection, publishing the same local tracks.
+// The page also watches its own connection: disconnected for a few seconds, or
+// failed, it asks the server for a new one (`media_restart`); the server stays
+// the only offerer.
 import { SELF, summarise } from "./linkstats.js";
 
 export { SELF };
 
 const STATS_INTERVAL_MS = 2000;
 const ACK_TIMEOUT_MS = 15000;
+/** "disconnected" often heals by itself within a second or two; longer, ask for a new connection */
+const DISCONNECTED_GRACE_MS = 3000;
+/** a restart asked for (or refused as too soon) is asked again after this, while still down */
+const RESTART_RETRY_MS = 5000;
+/**
+ * No answer to `media_restart` this soon while our media is down too: the socket is
+ * most likely dead as well (an address change leaves it looking open until the
+ * heartbeat gives up, up to a minute later), so reconnect it now; the re-join
+ * brings a new offer.
+ */
+const RESTART_ACK_MS = 3000;
+
+/** Shown instead of tiles that can never play: this browser has no WebRTC at all. */
+export const NO_WEBRTC_MESSAGE = "This browser cannot take part in live audio and video (it has no WebRTC). "
+  + "Open your link in a recent Chrome or Chromium, Microsoft Edge, Firefox or Safari.";
+
+/** Whether this browser can hold a media connection at all. */
+export function webrtcSupported() {
+  return typeof window.RTCPeerConnection === "function";
+}
 
 /**
  * The seat an incoming track belongs to. The offer names it per m-section
@@ -44,13 +70,19 @@ export function publishMids(offerPayload) {
 }
 
 /**
- * socket: the Socket.IO socket (used for `media_answer` and `media_ice`).
+ * socket: the Socket.IO socket (used for `media_answer`, `media_ice` and `media_restart`).
  * onTrack(seat, kind, stream), onTrackEnded(seat, kind), onStats(seat, stats), onError(message).
- * Returns {setLocalStream, setAudioOnly, handleOffer, handleIce, setMuted, setCamera, replaceVideo, reset, close,
- * playoutDelayMs, mediaRttMs}.
+ * Returns {supported, status, onStatus, setLocalStream, setAudioOnly, handleOffer, handleIce,
+ * setMuted, setCamera, replaceVideo, reset, close, playoutDelayMs, mediaRttMs}.
  */
 export function createMedia({ socket, onTrack, onTrackEnded = () => {}, onStats = () => {}, onError = () => {} }) {
+  const supported = webrtcSupported();
   let pc = null;
+  let connection = null; // the server's number for the current peer connection
+  let status = "none"; // "none" | "connecting" | "connected" | "reconnecting"
+  const statusListeners = [];
+  let downTimer = null;
+  let restartAsked = 0; // when we last asked for a new connection (ms)
   let local = null;
   let audioOnly = false;
   let offer = null; // the payload of the offer being (or last) answered
@@ -62,10 +94,10 @@ export function createMedia({ socket, onTrack, onTrackEnded = () => {}, onStats 
   const midSeat = new Map(); // mid → seat, for stats
   const jitterBefore = new Map(); // inbound video stream id → {delay, emitted} at the last look
 
-  async function emit(event, payload) {
+  async function emit(event, payload, timeoutMs = ACK_TIMEOUT_MS) {
     if (!socket.connected) return { ok: false, code: "offline" };
     try {
-      return await socket.timeout(ACK_TIMEOUT_MS).emitWithAck(event, payload);
+      return await socket.timeout(timeoutMs).emitWithAck(event, payload);
     } catch {
       return { ok: false, code: "timeout" };
     }
@@ -83,19 +115,82 @@ export function createMedia({ socket, onTrack, onTrackEnded = () => {}, onStats 
     onTrackEnded(seat, kind);
   }
 
+  function setStatus(next) {
+    if (next === status) return;
+    status = next;
+    for (const listener of statusListeners) listener(status);
+  }
+
+  /** Ask the server for a new connection while ours stays down (it may refuse: too soon). */
+  async function askRestart(peer, reason) {
+    if (peer !== pc || !socket.connected) return;
+    const now = Date.now();
+    if (now - restartAsked < RESTART_RETRY_MS) return;
+    restartAsked = now;
+    const reply = await emit("media_restart", { reason }, RESTART_ACK_MS);
+    if (reply && reply.code === "timeout" && peer === pc && socket.connected) {
+      socket.disconnect(); // the page re-joins at once (signal.js) and gets a new offer
+      socket.connect();
+      return;
+    }
+    if (reply && !reply.ok && reply.code !== "rate_limited") {
+      console.warn("media restart refused", reply);
+    }
+    // Still down after a while (refused, or the new offer never came): ask again.
+    clearTimeout(downTimer);
+    downTimer = setTimeout(() => {
+      if (peer === pc && isDown(peer)) askRestart(peer, peer.connectionState === "failed" ? "failed" : "disconnected");
+    }, RESTART_RETRY_MS);
+  }
+
+  function isDown(peer) {
+    return ["disconnected", "failed"].includes(peer.iceConnectionState)
+      || peer.connectionState === "failed";
+  }
+
+  function watch(peer) {
+    const changed = () => {
+      if (peer !== pc) return;
+      if (peer.connectionState === "connected"
+          && !["disconnected", "failed"].includes(peer.iceConnectionState)) {
+        clearTimeout(downTimer);
+        downTimer = null;
+        setStatus("connected");
+        return;
+      }
+      if (peer.connectionState === "failed" || peer.iceConnectionState === "failed") {
+        setStatus("reconnecting");
+        askRestart(peer, "failed");
+      } else if (peer.iceConnectionState === "disconnected" || peer.connectionState === "disconnected") {
+        setStatus("reconnecting");
+        if (!downTimer) {
+          downTimer = setTimeout(() => {
+            downTimer = null;
+            if (peer === pc && isDown(peer)) askRestart(peer, "disconnected");
+          }, DISCONNECTED_GRACE_MS);
+        }
+      }
+    };
+    peer.addEventListener("connectionstatechange", changed);
+    peer.addEventListener("iceconnectionstatechange", changed);
+  }
+
   function open(payload) {
     const peer = new RTCPeerConnection({
       iceServers: Array.isArray(payload.iceServers) ? payload.iceServers : [],
       bundlePolicy: "max-bundle",
     });
     window.__caucusPc = peer; // tests read its getStats() (like window.__caucusLog)
+    const number = typeof payload.connection === "number" ? payload.connection : undefined;
     peer.addEventListener("icecandidate", ({ candidate }) => {
       const c = candidate && candidate.candidate
         ? { candidate: candidate.candidate, sdpMid: candidate.sdpMid ?? undefined,
             sdpMLineIndex: candidate.sdpMLineIndex ?? undefined }
         : { candidate: "" }; // end of candidates
-      emit("media_ice", c);
+      // a late candidate of a replaced connection names it, so the server ignores it
+      emit("media_ice", number === undefined ? c : { ...c, connection: number });
     });
+    watch(peer);
     peer.addEventListener("track", (event) => {
       const seat = seatOfTrack(event, offer);
       if (!seat) return;
@@ -136,7 +231,17 @@ export function createMedia({ socket, onTrack, onTrackEnded = () => {}, onStats 
 
   async function negotiate(payload) {
     if (!payload || payload.type !== "offer" || typeof payload.sdp !== "string") return;
-    if (!pc || pc.signalingState === "closed") pc = open(payload);
+    const number = typeof payload.connection === "number" ? payload.connection : null;
+    if (pc && (payload.restart || (number !== null && connection !== null && number !== connection))) {
+      // The server rebuilt our media connection: answer from a new peer connection.
+      closePeer();
+      setStatus("reconnecting");
+    }
+    if (!pc || pc.signalingState === "closed") {
+      pc = open(payload);
+      if (status !== "reconnecting") setStatus("connecting");
+    }
+    connection = number;
     offer = payload;
     window.__caucusTracks = payload.tracks || {}; // tests: mid → {seat, kind, active}
     for (const [mid, entry] of Object.entries(payload.tracks || {})) {
@@ -150,7 +255,9 @@ export function createMedia({ socket, onTrack, onTrackEnded = () => {}, onStats 
     const waiting = pendingIce;
     pendingIce = [];
     for (const c of waiting) await addIce(c);
-    const reply = await emit("media_answer", { sdp: pc.localDescription.sdp, type: "answer" });
+    const description = { sdp: pc.localDescription.sdp, type: "answer" };
+    if (number !== null) description.connection = number;
+    const reply = await emit("media_answer", description);
     if (!reply || !reply.ok) onError(`The server did not take our media answer (${reply && reply.code}).`);
   }
 
@@ -179,8 +286,11 @@ export function createMedia({ socket, onTrack, onTrackEnded = () => {}, onStats 
   function closePeer() {
     clearInterval(statsTimer);
     statsTimer = null;
+    clearTimeout(downTimer);
+    downTimer = null;
     if (pc) pc.close();
     pc = null;
+    connection = null;
     offer = null;
     pendingIce = [];
     midSeat.clear();
@@ -200,11 +310,17 @@ export function createMedia({ socket, onTrack, onTrackEnded = () => {}, onStats 
   }
 
   return {
+    /** False in a browser without RTCPeerConnection: offers are ignored, the page says why. */
+    supported,
+    /** This page's own media connection: "none", "connecting", "connected", "reconnecting". */
+    get status() { return status; },
+    /** Call `listener(status)` on every change of `status`. */
+    onStatus(listener) { statusListeners.push(listener); },
     /** The microphone/camera stream to publish (null to publish nothing). */
     setLocalStream(stream) { local = stream; },
     /** Weak connection: publish no camera and receive no video, from the next offer on. */
     setAudioOnly(on) { audioOnly = Boolean(on); },
-    handleOffer: (payload) => serial(() => negotiate(payload)),
+    handleOffer: (payload) => (supported ? serial(() => negotiate(payload)) : Promise.resolve()),
     handleIce: (payload) => serial(async () => {
       if (!payload) return;
       if (!pc || !pc.remoteDescription) pendingIce.push(payload);
@@ -256,7 +372,11 @@ export function createMedia({ socket, onTrack, onTrackEnded = () => {}, onStats 
       return rtt;
     },
     /** The link to the server dropped: its peer connection is gone, our tracks stay. */
-    reset: () => serial(async () => closePeer()),
+    reset: () => serial(async () => {
+      const had = pc !== null;
+      closePeer();
+      if (had) setStatus("reconnecting"); // the re-join brings a new offer
+    }),
     close() {
       closePeer();
       if (local) local.getTracks().forEach((t) => t.stop());

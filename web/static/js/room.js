@@ -5,6 +5,7 @@ import { $, announce, el, paragraphs } from "./dom.js";
 import { SELF } from "./linkstats.js";
 import { createPhaseControls } from "./coach.js";
 import { createLiveNotes } from "./live-notes.js";
+import { NO_WEBRTC_MESSAGE } from "./media.js";
 import { createPhaseBanner } from "./phase.js";
 import { characterName, partyOf, publishes, seatLabel } from "./seats.js";
 import { createTiles } from "./tiles.js";
@@ -57,6 +58,8 @@ function stageNote(state) {
 export function createRoom({ signal, media, local, audioOnly, feedbackUrl, onEnded = () => {} }) {
   const banner = createPhaseBanner({ banner: $("phase-banner"), name: $("phase-name"), timer: $("phase-timer") });
   const tiles = createTiles($("tiles"));
+  if (!media.supported) tiles.showNotice(NO_WEBRTC_MESSAGE); // not blank tiles with no reason
+  media.onStatus(() => { if (state) renderStage(); });
   const streams = new Map(); // seat → received MediaStream
   let state = null;
   let controls = null;
@@ -228,6 +231,8 @@ export function createRoom({ signal, media, local, audioOnly, feedbackUrl, onEnd
       connected: p.connected,
       self: p.seat === you,
       note: tileNote(p),
+      // our own connection as this page sees it; the others' as the server does
+      media: p.seat === you ? media.status : p.media,
     })));
     for (const p of visible) {
       if (p.seat === you) tiles.attach(you, local, true);

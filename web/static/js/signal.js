@@ -115,6 +115,11 @@ export function connectSeat({ token, room, consent, on }) {
   socket.io.on("reconnect_attempt", (attempt) => {
     if (!stopped) on.status("reconnecting", `attempt ${attempt}`);
   });
+  // The network came back (an interface is up again): try at once rather than at the
+  // end of the back-off, which may be 5 s away; media follows the re-join.
+  window.addEventListener("online", () => {
+    if (!stopped && !socket.connected) { socket.disconnect(); socket.connect(); }
+  });
   socket.on("room_state", (state) => acceptState(state, null));
   socket.on("whisper", (message) => on.whisper(message));
   socket.on("media_offer", (payload) => on.offer(payload));

@@ -1,5 +1,6 @@
 // A tile per visible seat: video (or initials), name and role, a speaking
-// indicator from the seat's audio, and the quality of its connection.
+// indicator from the seat's audio, the quality of its connection, and
+// "Reconnecting media…" while the seat's media connection is being rebuilt.
 import { el } from "./dom.js";
 import { quality } from "./linkstats.js";
 import { watchSpeaking } from "./meter.js";
@@ -17,13 +18,16 @@ function createTile(seat) {
   const state = el("span", { class: "tile-state" });
   const link = el("span", { class: "tile-link", dataset: { quality: "unknown" } }, "—");
   const speaking = el("span", { class: "speaking-dot", "aria-hidden": "true" });
+  const mediaNote = el("span", { class: "tile-media-note", role: "status", hidden: true }, RECONNECTING_MEDIA);
   const li = el("li", { class: "tile", dataset: { seat } },
-    el("div", { class: "tile-media" }, video, avatar),
+    el("div", { class: "tile-media" }, video, avatar, mediaNote),
     el("div", { class: "tile-info" },
       el("div", { class: "tile-line" }, speaking, name, state),
       el("div", { class: "tile-line" }, role, link)));
-  return { li, video, avatar, name, role, state, link, stream: null, watched: null, stopSpeaking: () => {} };
+  return { li, video, avatar, name, role, state, link, mediaNote, stream: null, watched: null, stopSpeaking: () => {} };
 }
+
+export const RECONNECTING_MEDIA = "Reconnecting media…";
 
 function hasLiveVideo(stream) {
   return Boolean(stream && stream.getVideoTracks().some((t) => t.readyState === "live" && t.enabled && !t.muted));
@@ -32,6 +36,7 @@ function hasLiveVideo(stream) {
 export function createTiles(list) {
   const tiles = new Map();
   const listened = new WeakSet();
+  let notice = null;
 
   function refreshVideo(tile) {
     tile.li.classList.toggle("has-video", hasLiveVideo(tile.stream));
@@ -75,7 +80,8 @@ export function createTiles(list) {
   return {
     /**
      * Show exactly these seats, in this order. Each entry:
-     * {seat, name, role, connected, self, note}.
+     * {seat, name, role, connected, self, note, media}; media "reconnecting"
+     * shows "Reconnecting media…" over the picture until it changes.
      */
     render(entries) {
       const keep = new Set(entries.map((e) => e.seat));
@@ -97,6 +103,9 @@ export function createTiles(list) {
         tile.avatar.textContent = initials(entry.name);
         tile.state.textContent = entry.note || "";
         tile.li.classList.toggle("offline", !entry.connected);
+        const rebuilding = entry.media === "reconnecting";
+        tile.li.classList.toggle("media-reconnecting", rebuilding);
+        tile.mediaNote.hidden = !rebuilding;
         tile.li.setAttribute("aria-label", [entry.self ? `${entry.name}, you` : entry.name, entry.role, entry.note]
           .filter(Boolean).join(", "));
         if (list.children[index] !== tile.li) list.insertBefore(tile.li, list.children[index] || null);
@@ -109,6 +118,19 @@ export function createTiles(list) {
       if (tile) bind(tile, stream, self);
     },
     has: (seat) => tiles.has(seat),
+    /** A visible message above the tiles (e.g. no WebRTC in this browser); null removes it. */
+    showNotice(text) {
+      if (!text) {
+        if (notice) notice.remove();
+        notice = null;
+        return;
+      }
+      if (!notice) {
+        notice = el("p", { class: "media-unavailable", role: "alert" });
+        list.parentNode.insertBefore(notice, list);
+      }
+      notice.textContent = text;
+    },
     /** stats: {rttMs, lossPct, jitterMs} for the seat's link as this page sees it. */
     setStats(seat, stats) {
       const tile = tiles.get(seat);
