@@ -21,6 +21,7 @@ from signaling.directory import RoomDirectory
 from signaling.media_port import MediaPort, NoMedia
 from signaling.namespace import SimulationNamespace
 from signaling.protocol import MAX_PACKET_BYTES
+from signaling.wire import GuardedServer, LibraryLog
 from web import annotations_api, api, pages, recordings_api
 from web.errors import errors_as_json
 from web.keys import (
@@ -33,6 +34,7 @@ from web.keys import (
     SCENARIOS,
     SECRET,
 )
+from web.security import add_security_headers, origin_policy
 
 logger = logging.getLogger(__name__)
 
@@ -44,7 +46,8 @@ MAX_BODY_BYTES = 64 * 1024
 
 def socket_server(config: Config) -> socketio.AsyncServer:
     manager = socketio.AsyncRedisManager(config.redis_url) if config.redis_url else None
-    return socketio.AsyncServer(
+    origins = [config.base_url, *config.allowed_origins.split(",")]
+    return GuardedServer(
         async_mode="aiohttp",
         client_manager=manager,
         # Long, lossy international links: engine.io's defaults or longer, so a
@@ -52,13 +55,17 @@ def socket_server(config: Config) -> socketio.AsyncServer:
         ping_interval=config.ping_interval_s,
         ping_timeout=config.ping_timeout_s,
         max_http_buffer_size=MAX_PACKET_BYTES,
-        cors_allowed_origins=[],
+        cors_allowed_origins=origin_policy(origins),
+        logger=LibraryLog("signaling.wire.socketio"),
+        engineio_logger=LibraryLog("signaling.wire.engineio"),
     )
 
 
 def create_app(config: Config, media: MediaPort | None = None) -> web.Application:
     config = config.with_secrets()
-    app = web.Application(client_max_size=MAX_BODY_BYTES, middlewares=[errors_as_json])
+    app = web.Application(
+        client_max_size=MAX_BODY_BYTES, middlewares=[add_security_headers, errors_as_json]
+    )
     catalogue = Catalogue(config.database_path)
     for room_id in recover_interrupted(catalogue):
         logger.warning(

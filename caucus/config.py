@@ -39,6 +39,8 @@ class Config:
     media: bool = True
     #: comma-separated interface addresses for ICE host candidates; "" = all but loopback
     ice_addresses: str = ""
+    #: comma-separated extra browser origins allowed to open a socket (besides this server's)
+    allowed_origins: str = ""
     secret: str = field(default="", repr=False)
     admin_token: str = field(default="", repr=False)
 
@@ -78,6 +80,7 @@ class Config:
             "redis_url": str,
             "media": lambda v: v.lower() not in ("0", "false", "no", "off"),
             "ice_addresses": str,
+            "allowed_origins": str,
             "secret": str,
             "admin_token": str,
         }

@@ -56,12 +56,18 @@ class SfuMedia:
         await self.sfu.apply_audience(room_id, routes)
 
     async def answer(self, room_id: RoomId, seat: SeatId, sdp: str, type_: str) -> None:
-        await self.sfu.answer(room_id, seat, {"sdp": sdp, "type": type_})
+        try:
+            await self.sfu.answer(room_id, seat, {"sdp": sdp, "type": type_})
+        except UnknownParticipant as exc:  # an answer for a connection already released
+            raise ValueError(str(exc)) from None
 
     async def ice_candidate(self, room_id: RoomId, seat: SeatId, candidate: dict[str, Any]) -> None:
-        await self.sfu.add_ice_candidate(
-            room_id, seat, candidate if candidate["candidate"] else None
-        )
+        try:
+            await self.sfu.add_ice_candidate(
+                room_id, seat, candidate if candidate["candidate"] else None
+            )
+        except UnknownParticipant as exc:
+            raise ValueError(str(exc)) from None
 
     async def close(self) -> None:
         if self._sfu is not None:

@@ -22,11 +22,11 @@ class MediaPort(Protocol):
     async def audience_changed(self, room_id: RoomId, routes: frozenset[Route]) -> None:
         """Apply who-receives-whom at once, without renegotiation."""
 
-    async def answer(self, room_id: RoomId, seat: SeatId, sdp: str, type_: str) -> None: ...
+    async def answer(self, room_id: RoomId, seat: SeatId, sdp: str, type_: str) -> None:
+        """Apply the client's answer; ValueError if it is refused (the peer is unchanged)."""
 
-    async def ice_candidate(
-        self, room_id: RoomId, seat: SeatId, candidate: dict[str, Any]
-    ) -> None: ...
+    async def ice_candidate(self, room_id: RoomId, seat: SeatId, candidate: dict[str, Any]) -> None:
+        """Add a trickled candidate ("" ends them); ValueError if it is refused."""
 
     async def close(self) -> None: ...
 
