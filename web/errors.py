@@ -22,6 +22,10 @@ class BadRequest(DomainError):
     code = "bad_request"
 
 
+class UnsupportedMediaType(DomainError):
+    code = "unsupported_media_type"
+
+
 _STATUS_OF_CODE = {
     "unauthorized": 401,
     "forbidden": 403,
@@ -30,6 +34,7 @@ _STATUS_OF_CODE = {
     "unknown_scenario": 404,
     "unknown_seat": 400,
     "too_large": 413,
+    "unsupported_media_type": 415,
 }
 
 
