@@ -26,8 +26,10 @@ import re
 from aiortc import RTCIceCandidate
 from aiortc.sdp import MediaDescription, SessionDescription, candidate_from_sdp
 
-MAX_SDP_LINES = 1000
-MAX_LINE_CHARS = 2048
+from media.sdp_grammar import SdpRejected, check_lines, require
+
+__all__ = ["SdpRejected", "check_answer", "check_candidate"]
+
 MAX_CANDIDATE_CHARS = 512
 MAX_CANDIDATES_PER_MEDIA = 32
 #: what aiortc's DTLS transport can check a certificate with (rtcdtlstransport.py)
@@ -42,34 +44,14 @@ ANSWER_DIRECTIONS = {
 CANDIDATE_TYPES = {"host", "srflx", "prflx", "relay"}
 TCP_TYPES = {"active", "passive", "so"}
 
-_LINE = re.compile(r"^[a-z]=[\x20-\x7e\t]*$")
 _ICE_CHARS = re.compile(r"^[A-Za-z0-9+/]+$")
 _FINGERPRINT = re.compile(r"^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2})*$")
 _TOKEN = re.compile(r"^[\x21-\x7e]{1,64}$")
 _MDNS_NAME = re.compile(r"^[A-Za-z0-9-]{1,63}\.local$")
 
 
-class SdpRejected(ValueError):
-    """The client's description or candidate cannot be applied; the message says why."""
-
-
-def _require(condition: bool, reason: str) -> None:
-    if not condition:
-        raise SdpRejected(reason)
-
-
 def _parse(sdp: str) -> SessionDescription:
-    lines = sdp.splitlines()
-    _require(0 < len(lines) <= MAX_SDP_LINES, f"an SDP has 1 to {MAX_SDP_LINES} lines")
-    _require(lines[0] == "v=0", "an SDP starts with v=0")
-    for number, line in enumerate(lines, 1):
-        _require(len(line) <= MAX_LINE_CHARS, f"line {number} is too long")
-        _require(bool(_LINE.match(line)), f"line {number} is not an SDP line")
-        if line.startswith("m="):
-            _require(
-                bool(re.match(r"^m=[a-z]+ [0-9]{1,5} [A-Z/]+( [0-9A-Za-z]{1,32}){1,64}$", line)),
-                f"line {number} is not a valid m= line",
-            )
+    check_lines(sdp)
     try:
         return SessionDescription.parse(sdp)
     except Exception as exc:  # aiortc's parser asserts and indexes: any failure is bad input
@@ -80,20 +62,21 @@ def check_answer(offer_sdp: str, answer_sdp: str) -> None:
     """Raise SdpRejected unless `answer_sdp` is a well-formed answer to `offer_sdp`."""
     offer = SessionDescription.parse(offer_sdp)  # ours: aiortc wrote it
     answer = _parse(answer_sdp)
-    _require(
+    require(
         len(answer.media) == len(offer.media),
         f"the answer has {len(answer.media)} m-sections, the offer {len(offer.media)}",
     )
     for index, (offered, answered) in enumerate(zip(offer.media, answer.media, strict=True)):
         where = f"m-section {index}"
-        _require(answered.kind == offered.kind, f"{where} must be {offered.kind}")
+        require(answered.kind == offered.kind, f"{where} must be {offered.kind}")
         mid = offered.rtp.muxId
-        _require(answered.rtp.muxId == mid, f"{where} must have mid {mid}")
-        _require(answered.profile == offered.profile, f"{where} must use {offered.profile}")
-        _require(0 <= answered.port <= 65535, f"{where} has a bad port")
+        require(answered.rtp.muxId == mid, f"{where} must have mid {mid}")
+        require(answered.profile == offered.profile, f"{where} must use {offered.profile}")
+        # Port 0 rejects an m-section (RFC 3264 §6); every one offered here is needed.
+        require(0 < answered.port <= 65535, f"{where} has a bad port (rejected?)")
         _check_codecs(where, offered, answered)
         _check_transport(where, answered)
-        _require(
+        require(
             answered.direction in ANSWER_DIRECTIONS[offered.direction or "sendrecv"],
             f"{where} may not be {answered.direction or 'without a direction'} "
             f"when offered {offered.direction}",
@@ -103,15 +86,15 @@ def check_answer(offer_sdp: str, answer_sdp: str) -> None:
 
 def _check_codecs(where: str, offered: MediaDescription, answered: MediaDescription) -> None:
     by_type = {c.payloadType: c for c in offered.rtp.codecs}
-    _require(len(answered.fmt) == len(set(answered.fmt)), f"{where} repeats a payload type")
+    require(len(answered.fmt) == len(set(answered.fmt)), f"{where} repeats a payload type")
     for payload_type in answered.fmt:
-        _require(payload_type in by_type, f"{where}: payload type {payload_type} was not offered")
+        require(payload_type in by_type, f"{where}: payload type {payload_type} was not offered")
     mapped = set()
     for codec in answered.rtp.codecs:
         ours = by_type.get(codec.payloadType)
-        _require(ours is not None and codec.payloadType in answered.fmt, f"{where}: stray rtpmap")
+        require(ours is not None and codec.payloadType in answered.fmt, f"{where}: stray rtpmap")
         assert ours is not None
-        _require(
+        require(
             (codec.mimeType.lower(), codec.clockRate, codec.channels)
             == (ours.mimeType.lower(), ours.clockRate, ours.channels),
             f"{where} changes codec {codec.payloadType}",
@@ -119,47 +102,54 @@ def _check_codecs(where: str, offered: MediaDescription, answered: MediaDescript
         mapped.add(codec.payloadType)
         apt = codec.parameters.get("apt")
         if codec.mimeType.lower().endswith("/rtx"):
-            _require(apt in answered.fmt, f"{where}: RTX without its media codec")
-    _require(set(answered.fmt) <= mapped, f"{where} has a payload type without rtpmap")
+            require(apt in answered.fmt, f"{where}: RTX without its media codec")
+    require(set(answered.fmt) <= mapped, f"{where} has a payload type without rtpmap")
     media = [c for c in answered.rtp.codecs if not c.mimeType.lower().endswith("/rtx")]
-    _require(bool(media), f"{where} accepts none of the offered codecs")
+    require(bool(media), f"{where} accepts none of the offered codecs")
     offered_extensions = {e.uri: e.id for e in offered.rtp.headerExtensions}
     for extension in answered.rtp.headerExtensions:
-        _require(
+        require(
             offered_extensions.get(extension.uri) == extension.id,
             f"{where} answers header extension {extension.id}, not offered",
         )
     for ssrc in answered.ssrc:
-        _require(0 < ssrc.ssrc < 2**32, f"{where} has a bad SSRC")
+        require(0 < ssrc.ssrc < 2**32, f"{where} has a bad SSRC")
     for group in answered.ssrc_group:
-        _require(all(0 < int(i) < 2**32 for i in group.items), f"{where} has a bad SSRC group")
+        require(all(0 < int(i) < 2**32 for i in group.items), f"{where} has a bad SSRC group")
 
 
 def _check_transport(where: str, answered: MediaDescription) -> None:
-    _require(answered.rtcp_mux, f"{where} must use rtcp-mux")
+    require(answered.rtcp_mux, f"{where} must use rtcp-mux")
     if answered.rtcp_port is not None:
-        _require(0 <= answered.rtcp_port <= 65535, f"{where} has a bad rtcp port")
+        require(0 <= answered.rtcp_port <= 65535, f"{where} has a bad rtcp port")
     for host in (answered.host, answered.rtcp_host):
         if host is not None:
-            _require(_is_address(host), f"{where} has a bad connection address")
+            require(_is_address(host), f"{where} has a bad connection address")
     ice = answered.ice
+    require(ice is not None, f"{where} has no ICE parameters")
     assert ice is not None
     ufrag, pwd = ice.usernameFragment or "", ice.password or ""
-    _require(4 <= len(ufrag) <= 256 and bool(_ICE_CHARS.match(ufrag)), f"{where}: bad ice-ufrag")
-    _require(22 <= len(pwd) <= 256 and bool(_ICE_CHARS.match(pwd)), f"{where}: bad ice-pwd")
-    _require(not ice.iceLite, f"{where}: an ice-lite client cannot answer this server")
-    dtls = answered.dtls
+    require(4 <= len(ufrag) <= 256 and bool(_ICE_CHARS.match(ufrag)), f"{where}: bad ice-ufrag")
+    require(22 <= len(pwd) <= 256 and bool(_ICE_CHARS.match(pwd)), f"{where}: bad ice-pwd")
+    require(not ice.iceLite, f"{where}: an ice-lite client cannot answer this server")
+    dtls = answered.dtls  # None without a=setup
+    require(
+        dtls is not None and dtls.role in ("client", "server"),
+        f"{where}: a=setup must be active or passive",
+    )
     assert dtls is not None
-    _require(dtls.role in ("client", "server"), f"{where}: a=setup must be active or passive")
-    usable = 0
+    require(bool(dtls.fingerprints), f"{where} needs a DTLS fingerprint")
+    algorithms = [f.algorithm for f in dtls.fingerprints]
+    require(len(algorithms) == len(set(algorithms)), f"{where}: one fingerprint per algorithm")
     for fingerprint in dtls.fingerprints:
-        size = FINGERPRINT_BYTES.get(fingerprint.algorithm.lower())
-        _require(bool(_FINGERPRINT.match(fingerprint.value)), f"{where}: malformed fingerprint")
-        if size is not None:
-            _require(len(fingerprint.value) == 3 * size - 1, f"{where}: fingerprint length")
-            usable += 1
-    _require(usable > 0, f"{where} needs a sha-256, sha-384 or sha-512 fingerprint")
-    _require(
+        size = FINGERPRINT_BYTES.get(fingerprint.algorithm)
+        require(size is not None, f"{where}: fingerprint algorithm must be sha-256/384/512")
+        assert size is not None
+        require(
+            bool(_FINGERPRINT.match(fingerprint.value)) and len(fingerprint.value) == 3 * size - 1,
+            f"{where}: malformed {fingerprint.algorithm} fingerprint",
+        )
+    require(
         len(answered.ice_candidates) <= MAX_CANDIDATES_PER_MEDIA, f"{where}: too many candidates"
     )
     for candidate in answered.ice_candidates:
@@ -170,11 +160,11 @@ def _check_bundle(offer: SessionDescription, answer: SessionDescription) -> None
     offered = next((g.items for g in offer.group if g.semantic == "BUNDLE"), None)
     bundles = [g.items for g in answer.group if g.semantic == "BUNDLE"]
     if offered is None:
-        _require(not bundles, "the answer bundles what the offer did not")
+        require(not bundles, "the answer bundles what the offer did not")
         return
-    _require(len(bundles) == 1, "the answer must have one BUNDLE group")
+    require(len(bundles) == 1, "the answer must have one BUNDLE group")
     items = [str(i) for i in bundles[0]]
-    _require(
+    require(
         sorted(items) == sorted(map(str, offered)) and items[0] == str(offered[0]),
         "the answer must bundle every m-section, the first one first",
     )
@@ -192,37 +182,37 @@ def _is_address(host: str) -> bool:
 
 
 def _check_candidate_fields(candidate: RTCIceCandidate) -> None:
-    _require(1 <= len(candidate.foundation) <= 32, "bad candidate foundation")
-    _require(bool(_ICE_CHARS.match(candidate.foundation)), "bad candidate foundation")
-    _require(candidate.component == 1, "only component 1 (rtcp-mux)")
-    _require(candidate.protocol.lower() in ("udp", "tcp"), "candidate protocol must be udp or tcp")
-    _require(0 < candidate.priority < 2**32, "candidate priority out of range")
-    _require(_is_address(candidate.ip), "candidate address is not an IP or mDNS name")
-    _require(1 <= candidate.port <= 65535, "candidate port out of range")
-    _require(candidate.type in CANDIDATE_TYPES, "unknown candidate type")
+    require(1 <= len(candidate.foundation) <= 32, "bad candidate foundation")
+    require(bool(_ICE_CHARS.match(candidate.foundation)), "bad candidate foundation")
+    require(candidate.component == 1, "only component 1 (rtcp-mux)")
+    require(candidate.protocol.lower() in ("udp", "tcp"), "candidate protocol must be udp or tcp")
+    require(0 < candidate.priority < 2**32, "candidate priority out of range")
+    require(_is_address(candidate.ip), "candidate address is not an IP or mDNS name")
+    require(1 <= candidate.port <= 65535, "candidate port out of range")
+    require(candidate.type in CANDIDATE_TYPES, "unknown candidate type")
     if candidate.relatedAddress is not None:
-        _require(_is_address(candidate.relatedAddress), "bad candidate raddr")
+        require(_is_address(candidate.relatedAddress), "bad candidate raddr")
     if candidate.relatedPort is not None:
-        _require(0 <= candidate.relatedPort <= 65535, "bad candidate rport")
+        require(0 <= candidate.relatedPort <= 65535, "bad candidate rport")
     if candidate.tcpType is not None:
-        _require(candidate.tcpType in TCP_TYPES, "bad candidate tcptype")
+        require(candidate.tcpType in TCP_TYPES, "bad candidate tcptype")
 
 
 def check_candidate(line: str) -> RTCIceCandidate:
     """A trickled candidate line ("candidate:..." or without the prefix), parsed and checked."""
-    _require(len(line) <= MAX_CANDIDATE_CHARS, "the candidate is too long")
+    require(len(line) <= MAX_CANDIDATE_CHARS, "the candidate is too long")
     if line.startswith("candidate:"):
         line = line[len("candidate:") :]
     bits = line.split(" ")
-    _require(8 <= len(bits) <= 40 and all(map(_TOKEN.match, bits)), "malformed candidate")
-    _require(bits[6] == "typ", "malformed candidate: no 'typ'")
-    _require(
+    require(8 <= len(bits) <= 40 and all(map(_TOKEN.match, bits)), "malformed candidate")
+    require(bits[6] == "typ", "malformed candidate: no 'typ'")
+    require(
         all(bits[i].isdigit() for i in (1, 3, 5)), "candidate component, priority, port: digits"
     )
-    _require(len(bits) % 2 == 0, "malformed candidate: an attribute without a value")
+    require(len(bits) % 2 == 0, "malformed candidate: an attribute without a value")
     for key, value in zip(bits[8::2], bits[9::2], strict=True):
         if key == "rport":
-            _require(value.isdigit() and len(value) <= 5, "bad candidate rport")
+            require(value.isdigit() and len(value) <= 5, "bad candidate rport")
     try:
         candidate = candidate_from_sdp(line)
     except Exception as exc:  # aiortc asserts and int()s: any failure is bad input

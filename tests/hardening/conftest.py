@@ -25,7 +25,9 @@ async def media_server(tmp_path: Path) -> AsyncIterator[LiveServer]:
     aiortc_internals.install()
     aiortc_internals.limit_ice_host_addresses(["127.0.0.1"])
     logging.getLogger("aioice").setLevel(logging.WARNING)
-    live = await start_server(tmp_path, media=True, ice_addresses="127.0.0.1")
+    # A short heartbeat: engine.io's per-socket ping task ends at its next beat
+    # after a disconnect, so the task count settles within a second.
+    live = await start_server(tmp_path, media=True, ice_addresses="127.0.0.1", ping_interval_s=1.0)
     yield live
     await live.stop()
 
