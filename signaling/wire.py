@@ -17,12 +17,14 @@ behaviour changes.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import sys
 from typing import Any
 
 import engineio
 import socketio
+from aiohttp import web
 from engineio.async_drivers.aiohttp import WebSocket
 
 from signaling import safe_json
@@ -33,8 +35,9 @@ client_faults = ClientFaultLog(logger)
 
 #: Socket.IO packet types 5 and 6 (BINARY_EVENT, BINARY_ACK), as the first character
 _BINARY_TYPES = ("5", "6")
-#: engine.io packet types of a text frame: open .. noop, or "b" for base64 binary
-_ENGINEIO_TYPES = frozenset("0123456b")
+#: engine.io packet types of a text frame, open .. noop ("b", base64 binary, is not
+#: part of this protocol: its decoding fails loudly on bad padding)
+_ENGINEIO_TYPES = frozenset("0123456")
 #: what decoding a client's bytes raises (JSONDecodeError and UnicodeError are ValueErrors)
 CLIENT_DECODE_ERRORS = (ValueError, TypeError, KeyError, IndexError, RecursionError)
 
@@ -87,11 +90,38 @@ class _GuardedEngine(engineio.AsyncServer):  # type: ignore[misc]
         if drivers is not None and drivers.get("websocket") is WebSocket:
             self._async = {**drivers, "websocket": _GuardedWebSocket}
 
+    async def handle_request(self, request: web.Request) -> Any:
+        if request.method == "POST" and (request.content_length or 0) > self.max_http_buffer_size:
+            return await self._refuse_oversized_post(request)
+        try:
+            return await super().handle_request(request)
+        except KeyError as exc:
+            # A polling request for a session that is closing (engine.io looks it up
+            # after checking it exists): the client's race, answered like a bad sid.
+            if "Session is disconnected" not in str(exc):
+                raise
+            client_faults.refused("Socket.IO request", "a request for a closed session")
+            return web.Response(status=400, text="Session is disconnected")
+
+    async def _refuse_oversized_post(self, request: web.Request) -> web.Response:
+        """Close the session at once and answer 413.
+
+        engine.io would close it waiting for the client's next GET to collect the
+        CLOSE packet, inside this very POST: the client would hear nothing until
+        its session timed out.
+        """
+        client_faults.refused("Socket.IO request", "a polling POST over the size limit")
+        socket = self.sockets.pop(request.query.get("sid", ""), None)
+        if socket is not None:
+            await socket.close(wait=False, reason=self.reason.SERVER_DISCONNECT)
+        return web.Response(status=413, text="the packet is too large")
+
 
 class GuardedServer(socketio.AsyncServer):  # type: ignore[misc]
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("json", safe_json)
         super().__init__(**kwargs)
+        self._closing: set[asyncio.Future[None]] = set()
 
     def _engineio_server_class(self) -> type[engineio.AsyncServer]:
         return _GuardedEngine
@@ -104,7 +134,11 @@ class GuardedServer(socketio.AsyncServer):  # type: ignore[misc]
         except CLIENT_DECODE_ERRORS as exc:
             # Decoding and dispatch only: every event handler runs in its own task.
             client_faults.refused("Socket.IO frame", f"{type(exc).__name__}: {exc}")
-            await self.eio.disconnect(eio_sid)
+            # Not awaited: engine.io runs this handler inside the client's polling
+            # POST, and closing waits for the client's next GET to flush the queue.
+            closing = asyncio.ensure_future(self.eio.disconnect(eio_sid))
+            self._closing.add(closing)
+            closing.add_done_callback(self._closing.discard)
 
     async def _handle_event(self, eio_sid: str, namespace: str, id: Any, data: Any) -> None:
         if not (isinstance(data, list) and data and isinstance(data[0], str)):

@@ -15,7 +15,9 @@ from tests.live_server import LiveServer, start_server
 
 @pytest.fixture
 async def server(tmp_path: Path) -> AsyncIterator[LiveServer]:
-    live = await start_server(tmp_path)
+    # A short heartbeat: engine.io's per-socket ping task ends at its next beat
+    # after a disconnect, so the task count settles within a second.
+    live = await start_server(tmp_path, ping_interval_s=1.0)
     yield live
     await live.stop()
 
