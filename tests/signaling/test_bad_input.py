@@ -139,6 +139,8 @@ async def test_a_seat_held_by_someone_else_is_refused(
         ("party_a", "consent", {"recording": "yes"}, "bad_request"),
         ("party_a", "consent", {}, "bad_request"),
         ("coach", "self_destruct", {}, "unknown_event"),
+        ("party_a", "disconnect", {}, "bad_request"),
+        ("party_a", "connect", None, "bad_request"),
         ("coach", "leave", {"now": True}, "bad_request"),
     ],
 )
