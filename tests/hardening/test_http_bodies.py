@@ -73,7 +73,9 @@ def mutant_body(valid: dict[str, Any], rng: random.Random) -> bytes:
         return text[: rng.randrange(len(text))].encode()
     if kind == 4:  # a value of another type or shape
         key = rng.choice(list(valid))
-        other = rng.choice([None, 1e308, -1, 2**70, [], {}, "x" * 5000, True, [[[[]]]], "\u0000"])
+        other: object = rng.choice(
+            [None, 1e308, -1, 2**70, [], {}, "x" * 5000, True, [[[[]]]], "\u0000"]
+        )
         return json.dumps({**valid, key: other}).encode()
     if kind == 5:
         return json.dumps({**valid, rng.choice(["extra", "__proto__", ""]): 1}).encode()
