@@ -23,7 +23,7 @@ from signaling.namespace import SimulationNamespace
 from signaling.protocol import MAX_PACKET_BYTES
 from signaling.wire import GuardedServer, LibraryLog
 from web import annotations_api, api, pages, recordings_api
-from web.errors import errors_as_json
+from web.errors import errors_as_json, quiet_client_http_errors
 from web.keys import (
     ADMIN_TOKEN,
     CATALOGUE,
@@ -63,6 +63,7 @@ def socket_server(config: Config) -> socketio.AsyncServer:
 
 def create_app(config: Config, media: MediaPort | None = None) -> web.Application:
     config = config.with_secrets()
+    quiet_client_http_errors()
     app = web.Application(
         client_max_size=MAX_BODY_BYTES, middlewares=[add_security_headers, errors_as_json]
     )
