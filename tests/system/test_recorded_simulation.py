@@ -92,14 +92,9 @@ async def test_a_simulation_is_forwarded_by_phase_and_recorded_by_visibility(
 
     # Every seat's public segments have begun (video waits for a keyframe).
     await people["coach"].media.wait_until(
-        lambda: (
-            {(seat, kind) for seat in SEATS for kind in ("audio", "video")}
-            <= {
-                (s.seat, s.kind)
-                for s in server.catalogue.segments(room)  # type: ignore
-                if s.visibility == "public"
-            }
-        ),
+        lambda: {(seat, kind) for seat in SEATS for kind in ("audio", "video")}
+        <= {(s.seat, s.kind) for s in server.catalogue.segments(room)  # type: ignore
+            if s.visibility == "public"},
         timeout=10,
     )
     assert (await coach.call("phase", {"to": "caucus:party_a"}))["ok"]
