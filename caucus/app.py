@@ -23,8 +23,9 @@ from signaling.media_port import MediaPort, NoMedia
 from signaling.namespace import SimulationNamespace
 from signaling.protocol import MAX_PACKET_BYTES
 from signaling.turn import IceServerPolicy
+from signaling.wire import GuardedServer, LibraryLog
 from web import annotations_api, api, pages, recordings_api
-from web.errors import errors_as_json
+from web.errors import errors_as_json, quiet_client_http_errors
 from web.forwarded import forwarded_headers, parse_networks
 from web.keys import (
     ADMIN_TOKEN,
@@ -36,6 +37,7 @@ from web.keys import (
     SCENARIOS,
     SECRET,
 )
+from web.security import add_security_headers, origin_policy
 
 logger = logging.getLogger(__name__)
 
@@ -47,7 +49,8 @@ MAX_BODY_BYTES = 64 * 1024
 
 def socket_server(config: Config) -> socketio.AsyncServer:
     manager = socketio.AsyncRedisManager(config.redis_url) if config.redis_url else None
-    return socketio.AsyncServer(
+    origins = [config.base_url, *config.allowed_origins.split(",")]
+    return GuardedServer(
         async_mode="aiohttp",
         client_manager=manager,
         # Long, lossy international links: engine.io's defaults or longer, so a
@@ -55,7 +58,9 @@ def socket_server(config: Config) -> socketio.AsyncServer:
         ping_interval=config.ping_interval_s,
         ping_timeout=config.ping_timeout_s,
         max_http_buffer_size=MAX_PACKET_BYTES,
-        cors_allowed_origins=[],
+        cors_allowed_origins=origin_policy(origins),
+        logger=LibraryLog("signaling.wire.socketio"),
+        engineio_logger=LibraryLog("signaling.wire.engineio"),
     )
 
 
@@ -64,9 +69,12 @@ def create_app(config: Config, media: MediaPort | None = None) -> web.Applicatio
     # settings a person typed: refused (ValueError) before anything is opened
     proxies = parse_networks(config.trusted_proxies)
     ice = IceServerPolicy.from_settings(config.stun_url, config.turn_urls, config.turn_secret)
+    quiet_client_http_errors()
+    # the forwarded scheme first, so HSTS and the origin check see it
+    forwarded = [forwarded_headers(proxies)] if proxies else []
     app = web.Application(
         client_max_size=MAX_BODY_BYTES,
-        middlewares=[forwarded_headers(proxies), errors_as_json] if proxies else [errors_as_json],
+        middlewares=[*forwarded, add_security_headers, errors_as_json],
     )
     catalogue = Catalogue(config.database_path)
     for room_id in recover_interrupted(catalogue):

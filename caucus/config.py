@@ -54,6 +54,8 @@ class Config:
     turn_secret: str = field(default="", repr=False)
     #: comma-separated turn:/turns: URLs handed to seated clients with their credentials
     turn_urls: str = ""
+    #: comma-separated extra browser origins allowed to open a socket (besides this server's)
+    allowed_origins: str = ""
     secret: str = field(default="", repr=False)
     admin_token: str = field(default="", repr=False)
 
@@ -113,6 +115,7 @@ class Config:
             "trusted_proxies": str,
             "turn_secret": str,
             "turn_urls": str,
+            "allowed_origins": str,
             "secret": str,
             "admin_token": str,
         }

@@ -123,7 +123,10 @@ class SfuMedia:
     async def answer(
         self, room_id: RoomId, seat: SeatId, sdp: str, type_: str, connection: int | None = None
     ) -> bool:
-        return await self.sfu.answer(room_id, seat, {"sdp": sdp, "type": type_}, connection)
+        try:
+            return await self.sfu.answer(room_id, seat, {"sdp": sdp, "type": type_}, connection)
+        except UnknownParticipant as exc:  # an answer for a connection already released
+            raise ValueError(str(exc)) from None
 
     async def ice_candidate(
         self,
@@ -132,9 +135,12 @@ class SfuMedia:
         candidate: dict[str, Any],
         connection: int | None = None,
     ) -> bool:
-        return await self.sfu.add_ice_candidate(
-            room_id, seat, candidate if candidate["candidate"] else None, connection
-        )
+        try:
+            return await self.sfu.add_ice_candidate(
+                room_id, seat, candidate if candidate["candidate"] else None, connection
+            )
+        except UnknownParticipant as exc:
+            raise ValueError(str(exc)) from None
 
     async def restart(self, room_id: RoomId, seat: SeatId, reason: str) -> RestartOutcome:
         try:

@@ -42,13 +42,13 @@ from aiortc import (
 )
 from aiortc.rtcconfiguration import RTCBundlePolicy
 from aiortc.rtcrtpparameters import RTCRtpCodecCapability
-from aiortc.sdp import candidate_from_sdp
 
 from media.aiortc_internals import count_arrivals
 from media.consumer import Consumer, SilentTrack
 from media.latency import ForwardingStats
 from media.producer import Producer
 from media.receiving import forward_receiver
+from media.sdp_check import check_answer, check_candidate
 from media.tasks import Worker
 from sessions.ids import RoomId, SeatId
 from sessions.media_kinds import MediaKind
@@ -140,6 +140,7 @@ class Participant:
             raise ValueError("media_answer must be {type: 'answer', sdp: str}")
         if self._answered.is_set():
             raise ValueError("no offer is waiting for an answer")
+        check_answer(self.pc.localDescription.sdp, description["sdp"])  # before aiortc sees it
         await self.pc.setRemoteDescription(
             RTCSessionDescription(sdp=description["sdp"], type="answer")
         )
@@ -166,10 +167,7 @@ class Participant:
         if candidate is None or not candidate.get("candidate"):
             await self.pc.addIceCandidate(None)
             return
-        line = str(candidate["candidate"])
-        if line.startswith("candidate:"):
-            line = line[len("candidate:") :]
-        parsed = candidate_from_sdp(line)
+        parsed = check_candidate(str(candidate["candidate"]))
         # max-bundle: one transport, owned by the first m-section
         parsed.sdpMid = self._publish_slots[MediaKind.AUDIO].mid
         parsed.sdpMLineIndex = 0

@@ -45,7 +45,8 @@ class MediaPort(Protocol):
     async def answer(
         self, room_id: RoomId, seat: SeatId, sdp: str, type_: str, connection: int | None = None
     ) -> bool:
-        """Apply an answer; False if ``connection`` names a replaced connection (ignored)."""
+        """Apply an answer; False if ``connection`` names a replaced connection (ignored);
+        ValueError if it is refused (the peer is unchanged)."""
 
     async def ice_candidate(
         self,
@@ -54,7 +55,8 @@ class MediaPort(Protocol):
         candidate: dict[str, Any],
         connection: int | None = None,
     ) -> bool:
-        """Add a client candidate; False if it belongs to a replaced connection (ignored)."""
+        """Add a client candidate ("" ends them); False if it belongs to a replaced
+        connection (ignored); ValueError if it is refused."""
 
     async def restart(self, room_id: RoomId, seat: SeatId, reason: str) -> RestartOutcome:
         """The client's connection went disconnected or failed: offer a new one."""

@@ -17,6 +17,7 @@ from sessions.ids import RoomId, SeatId
 from sessions.roles import Role, role_of
 from sessions.timeline import Event, EventKind
 from sessions.views import view_for, visible_briefs
+from signaling.client_faults import ClientFaultLog
 from signaling.directory import LiveRoom, RoomDirectory
 from signaling.media_port import MediaPort
 from signaling.protocol import (
@@ -31,6 +32,7 @@ from signaling.protocol import (
     MAX_WHISPER_CHARS,
     MEDIA_RESTART_REASONS,
     NAMESPACE,
+    RESERVED_EVENTS,
     BadPayload,
     ClientEvent,
     ErrorCode,
@@ -46,8 +48,16 @@ from signaling.tokens import TokenError, verify
 from signaling.turn import IceServerPolicy
 
 logger = logging.getLogger(__name__)
+client_faults = ClientFaultLog(logger)
 
 Handler = Callable[[str, object], Awaitable[dict[str, Any]]]
+
+
+def _refused(what: str, exc: ValueError) -> BadPayload:
+    """Media refused a client's description or candidate: the client's mistake, one line."""
+    reason = str(exc)[:200] or type(exc).__name__
+    client_faults.refused(what, reason)
+    return BadPayload(ErrorCode.BAD_REQUEST, f"the {what} was refused: {reason}")
 
 
 class SimulationNamespace(socketio.AsyncNamespace):
@@ -86,12 +96,18 @@ class SimulationNamespace(socketio.AsyncNamespace):
 
     async def trigger_event(self, event: str, *args: Any) -> Any:
         """Route every event here so unknown ones and bad payloads get an error ack."""
+        sid, *rest = args
+        if not isinstance(event, str):  # the wire guard already refuses these
+            return error(ErrorCode.BAD_REQUEST, "an event name is a string")
+        if event in RESERVED_EVENTS and self._sent_by_client(sid):
+            # A client's event named like Socket.IO's own must not act as one.
+            client_faults.refused("event", f"reserved name {event!r}")
+            return error(ErrorCode.BAD_REQUEST, f"{event!r} is reserved by Socket.IO")
         if event == "connect":
             return None  # anyone may connect; joining a seat needs a token
         if event == "disconnect":
-            await self._disconnected(args[0])
+            await self._disconnected(sid)
             return None
-        sid, *rest = args
         handler = self._handlers.get(event)
         if handler is None:
             return error(ErrorCode.UNKNOWN_EVENT, f"there is no event {str(event)[:40]!r}")
@@ -106,6 +122,16 @@ class SimulationNamespace(socketio.AsyncNamespace):
         except Exception:
             logger.exception("event %s from %s failed", event, sid)
             return error(ErrorCode.INTERNAL, "the server could not handle this event")
+
+    def _sent_by_client(self, sid: str) -> bool:
+        """True for an event a client sent, False for the server's own connect/disconnect.
+
+        python-socketio dispatches a client's EVENT packet only while the socket
+        is fully connected, and calls the real `connect` and `disconnect`
+        handlers while the socket is pending (connecting or disconnecting), when
+        `is_connected` is False.
+        """
+        return bool(self.server.manager.is_connected(sid, self.namespace))
 
     def _seated(self, sid: str) -> tuple[LiveRoom, SeatId]:
         found = self.directory.locate(sid)
@@ -290,7 +316,10 @@ class SimulationNamespace(socketio.AsyncNamespace):
             raise BadPayload(ErrorCode.BAD_REQUEST, "'type' must be 'answer': the server offers")
         connection = integer(fields, "connection", 0, MAX_CONNECTION)
         live, seat = self._seated(sid)
-        applied = await self.media.answer(live.id, seat, sdp, "answer", connection)
+        try:
+            applied = await self.media.answer(live.id, seat, sdp, "answer", connection)
+        except ValueError as exc:
+            raise _refused("SDP answer", exc) from None
         return ok() if applied else ok(stale=True)
 
     async def _media_ice(self, sid: str, data: object) -> dict[str, Any]:
@@ -300,12 +329,15 @@ class SimulationNamespace(socketio.AsyncNamespace):
         index = integer(fields, "sdpMLineIndex", 0, 64)
         connection = integer(fields, "connection", 0, MAX_CONNECTION)
         live, seat = self._seated(sid)
-        applied = await self.media.ice_candidate(
-            live.id,
-            seat,
-            {"candidate": candidate or "", "sdpMid": mid, "sdpMLineIndex": index},
-            connection,
-        )
+        try:
+            applied = await self.media.ice_candidate(
+                live.id,
+                seat,
+                {"candidate": candidate or "", "sdpMid": mid, "sdpMLineIndex": index},
+                connection,
+            )
+        except ValueError as exc:
+            raise _refused("ICE candidate", exc) from None
         return ok() if applied else ok(stale=True)
 
     async def _media_restart(self, sid: str, data: object) -> dict[str, Any]:

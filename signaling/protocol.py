@@ -34,6 +34,12 @@ class ClientEvent(StrEnum):
     MEDIA_RESTART = "media_restart"
 
 
+#: names Socket.IO gives meaning to; a client event so named is refused, never dispatched
+RESERVED_EVENTS = frozenset(
+    {"connect", "connect_error", "disconnect", "disconnecting", "newListener", "removeListener"}
+)
+
+
 class ServerEvent(StrEnum):
     """Events the server sends without being asked."""
 

@@ -61,6 +61,8 @@ def claims_for(
 
 def verify(secret: str, token: str) -> SeatClaims:
     """The claims of a token this server signed, or a TokenError saying why not."""
+    if not token.isascii():  # a JWT is base64url and dots; PyJWT would fail to encode it
+        raise TokenError(ErrorCode.TOKEN_INVALID, "the join token is not valid: not ASCII")
     try:
         body = jwt.decode(
             token,

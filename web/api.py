@@ -12,9 +12,10 @@ from sessions.ids import RoomId, ScenarioId, SeatId
 from sessions.roles import MAX_OBSERVERS
 from sessions.rooms import Room
 from sessions.scenarios import Scenario
+from signaling import safe_json
 from signaling.admission import DEFAULT_TTL_S, default_name, join_link, seat_links, seat_token
 from signaling.directory import UnknownRoom
-from web.errors import BadRequest
+from web.errors import BadRequest, UnsupportedMediaType
 from web.keys import CATALOGUE, DIRECTORY, PUBLIC_URL, SCENARIOS, SECRET
 from web.viewers import require_admin
 
@@ -28,7 +29,20 @@ class UnknownScenario(DomainError):
 
 
 async def body(request: web.Request, allowed: set[str]) -> Mapping[str, Any]:
-    data = await request.json() if request.can_read_body else {}
+    """The request's JSON object, with no keys beyond `allowed`; {} without a body.
+
+    Anything else is the client's mistake, answered 400 (415 for another media
+    type, 413 past the size limit), never a 500.
+    """
+    if not request.can_read_body:
+        return {}
+    if request.content_type != "application/json":
+        raise UnsupportedMediaType("send the body as application/json")
+    raw = await request.read()
+    try:
+        data = safe_json.loads(raw.decode("utf-8"))
+    except ValueError as exc:  # UnicodeDecodeError and JSONDecodeError are ValueErrors
+        raise BadRequest(f"the body is not JSON: {str(exc)[:120]}") from None
     if not isinstance(data, dict):
         raise BadRequest("the body must be a JSON object")
     extra = set(data) - allowed

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 
 from sessions.errors import DomainError
+from signaling.client_faults import ClientFaultLog
+
+client_faults = ClientFaultLog(logging.getLogger(__name__))
 
 
 class Unauthorized(DomainError):
@@ -22,6 +27,10 @@ class BadRequest(DomainError):
     code = "bad_request"
 
 
+class UnsupportedMediaType(DomainError):
+    code = "unsupported_media_type"
+
+
 _STATUS_OF_CODE = {
     "unauthorized": 401,
     "forbidden": 403,
@@ -30,6 +39,7 @@ _STATUS_OF_CODE = {
     "unknown_scenario": 404,
     "unknown_seat": 400,
     "too_large": 413,
+    "unsupported_media_type": 415,
 }
 
 
@@ -59,3 +69,24 @@ async def errors_as_json(request: web.Request, handler: Handler) -> web.StreamRe
         return json_error(code.get(exc.status, "bad_request"), exc.reason, exc.status)
     except json.JSONDecodeError:
         return json_error("bad_request", "the body must be JSON")
+
+
+class ClientHttpErrors(logging.Filter):
+    """aiohttp.server logs a request it cannot parse (a bad request line, a header
+    too long, broken chunked encoding) or a client that hung up mid-request as an
+    ERROR with a traceback. Those are the client's: one rate-limited line instead.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        if isinstance(exc, HttpProcessingError | ConnectionResetError):
+            client_faults.refused("HTTP request", f"{type(exc).__name__}: {exc}".strip())
+            return False
+        return True
+
+
+def quiet_client_http_errors() -> None:
+    """Install :class:`ClientHttpErrors` on aiohttp's server logger (once)."""
+    server_log = logging.getLogger("aiohttp.server")
+    if not any(isinstance(f, ClientHttpErrors) for f in server_log.filters):
+        server_log.addFilter(ClientHttpErrors())

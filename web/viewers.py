@@ -10,9 +10,10 @@ from dataclasses import dataclass
 from aiohttp import web
 
 from sessions.ids import RoomId, SeatId
+from sessions.rooms import Room
 from signaling.tokens import TokenError, verify
 from web.errors import NotFound, Unauthorized
-from web.keys import ADMIN_TOKEN, CATALOGUE, SECRET
+from web.keys import ADMIN_TOKEN, CATALOGUE, SCENARIOS, SECRET
 
 #: how long a signed media URL handed to the playback page stays valid
 MEDIA_URL_TTL_S = 6 * 3600
@@ -44,15 +45,29 @@ def viewer_of(request: web.Request) -> Viewer:
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token:
         raise Unauthorized("send a seat token or the admin token (Authorization: Bearer …)")
-    if hmac.compare_digest(token.encode(), request.app[ADMIN_TOKEN].encode()):
+    presented = token.encode("utf-8", "surrogateescape")  # header bytes aiohttp could not decode
+    if hmac.compare_digest(presented, request.app[ADMIN_TOKEN].encode()):
         return Viewer(None, {})
     try:
         claims = verify(request.app[SECRET], token)
     except TokenError as exc:
         raise Unauthorized(exc.message) from None
+    if claims.seat not in seats_of_room(request, claims.room):
+        # Signed by us, but for a seat this simulation does not have (party_c in a
+        # two-party scenario) or a simulation that does not exist: admits nobody.
+        raise Unauthorized("the token names a seat this simulation does not have")
     # The token itself admits its holder to its own seat, joined or not.
     seats = {claims.room: claims.seat} | request.app[CATALOGUE].seats_of(claims.identity)
     return Viewer(claims.identity, seats)
+
+
+def seats_of_room(request: web.Request, room_id: RoomId) -> tuple[SeatId, ...]:
+    """The seats simulation `room_id` was created with; () if there is no such simulation."""
+    record = request.app[CATALOGUE].simulation(room_id)
+    scenario = None if record is None else request.app[SCENARIOS].get(record.scenario_id)
+    if record is None or scenario is None:
+        return ()
+    return Room.create(record.id, scenario, record.observers).seats
 
 
 def _signature(secret: str, segment_id: int, expires: int) -> str:

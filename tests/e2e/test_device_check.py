@@ -28,15 +28,15 @@ async def test_a_trainee_checks_devices_and_must_answer_the_consent_question_bef
         "() => { const v = document.getElementById('preview'); return v.videoWidth > 0; }"
     )
     # The fake microphone beeps: the level meter moves.
-    await page.wait_for_function("document.getElementById('mic-level').value > 0.2")
+    await page.wait_for_function("() => document.getElementById('mic-level').value > 0.2")
     await screenshot(trainee, "device-check")
 
     audio_only = page.get_by_label("Audio only (weak connection)")
     await audio_only.check()
     await expect(page.locator("#preview-note")).to_contain_text("Audio only")
     await expect(page.get_by_label("Camera", exact=True)).to_be_disabled()
-    await page.wait_for_function("document.getElementById('preview').srcObject === null")
-    await page.wait_for_function("document.getElementById('mic-level').value > 0.2")
+    await page.wait_for_function("() => document.getElementById('preview').srcObject === null")
+    await page.wait_for_function("() => document.getElementById('mic-level').value > 0.2")
 
     await page.get_by_label("I agree to this session being recorded").check()
     await expect(join).to_be_enabled()
@@ -44,7 +44,8 @@ async def test_a_trainee_checks_devices_and_must_answer_the_consent_question_bef
     await expect(page.locator("#link")).to_have_attribute("data-state", "connected")
     # The ticked consent reached the server with the `consent` event.
     await page.wait_for_function(
-        "window.__caucusLog.some(e => e.event === 'ack:consent' && e.data.consent === 'given')"
+        "() => window.__caucusLog.some("
+        "e => e.event === 'ack:consent' && e.data.consent === 'given')"
     )
     # Audio only: nothing goes out from the camera.
     camera = page.locator("#camera")

@@ -199,7 +199,7 @@ async def test_a_live_note_lands_within_250_ms_of_the_cue_over_a_400_ms_rtt(
     await coach.page.evaluate(WATCH_FOR_CUE, BRIGHT)
     await mediator.page.evaluate("window.__cue()")
     try:
-        await coach.page.wait_for_function("Boolean(window.__sawCue)", timeout=MEDIA_MS)
+        await coach.page.wait_for_function("() => Boolean(window.__sawCue)", timeout=MEDIA_MS)
     except Error as exc:
         raise AssertionError("the coach's page never showed the white cue") from exc
     mine = coach.page.locator("#live-notes li.mine")

@@ -90,11 +90,11 @@ async def test_the_page_answers_publishes_and_names_incoming_tracks_by_seat(
 ) -> None:
     page = (await open_page(browser, "party_a", f"{server.url}/join/harness")).page
     await page.evaluate(HARNESS, {"mapping": mapping, "audioOnly": False})
-    await page.wait_for_function("window.__media.server.connectionState === 'connected'")
+    await page.wait_for_function("() => window.__media.server.connectionState === 'connected'")
 
     # Our microphone and camera arrive on the m-sections the server set aside for them.
     for kind in ("audio", "video"):
-        await page.wait_for_function(f"({RECEIVED_BY_SERVER})('{kind}').then(n => n > 0)")
+        await page.wait_for_function(f"() => ({RECEIVED_BY_SERVER})('{kind}').then(n => n > 0)")
     t: dict[str, Any] = await page.evaluate(
         "({tracks: window.__media.tracks, sent: window.__media.sent,"
         " errors: window.__media.errors,"
@@ -107,7 +107,7 @@ async def test_the_page_answers_publishes_and_names_incoming_tracks_by_seat(
 
     # Connection figures per seat and for our own uplink, from getStats().
     await page.wait_for_function(
-        "window.__media.stats.party_b && window.__media.stats.self"
+        "() => window.__media.stats.party_b && window.__media.stats.self"
         " && typeof window.__media.stats.party_b.rttMs === 'number'"
     )
     stats: dict[str, Any] = await page.evaluate("window.__media.stats")
@@ -132,8 +132,8 @@ async def test_audio_only_publishes_no_camera_and_declines_incoming_video(
 ) -> None:
     page = (await open_page(browser, "party_a", f"{server.url}/join/harness")).page
     await page.evaluate(HARNESS, {"mapping": True, "audioOnly": True})
-    await page.wait_for_function("window.__media.server.connectionState === 'connected'")
-    await page.wait_for_function(f"({RECEIVED_BY_SERVER})('audio').then(n => n > 0)")
+    await page.wait_for_function("() => window.__media.server.connectionState === 'connected'")
+    await page.wait_for_function(f"() => ({RECEIVED_BY_SERVER})('audio').then(n => n > 0)")
     directions = await page.evaluate(
         "window.__media.server.getTransceivers().map(x => x.currentDirection)"
     )

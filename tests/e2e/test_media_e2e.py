@@ -228,7 +228,7 @@ async def test_each_page_receives_exactly_its_audience_through_joint_caucus_and_
         assert refused is None, f"Chromium refuses the server's offer to {seat}: {refused}"
     for p in pages.values():
         await p.page.wait_for_function(
-            "window.__caucusPc && window.__caucusPc.connectionState === 'connected'",
+            "() => window.__caucusPc && window.__caucusPc.connectionState === 'connected'",
             timeout=CONNECT_MS,
         )
         # every other seat's audio and video has its m-section (so "still" is never vacuous)

@@ -64,7 +64,7 @@ async def test_a_click_on_join_before_the_devices_answer_still_publishes_them(
     await expect(page.locator("#link")).to_have_attribute("data-state", "connected")
     sfu = server.sfu
     await page.wait_for_function(
-        "window.__caucusPc && window.__caucusPc.connectionState === 'connected'"
+        "() => window.__caucusPc && window.__caucusPc.connectionState === 'connected'"
     )
     participant = sfu.participant(RoomId(room), SeatId("mediator"))
     assert participant.published == {MediaKind.AUDIO, MediaKind.VIDEO}
@@ -91,10 +91,10 @@ async def test_devices_that_never_answer_leave_a_way_in_without_them(
     # a late answer to the prompt is stopped, not published behind the person's back
     await page.evaluate("window.__devicesAnswer()")
     await page.wait_for_function(
-        "window.__caucusPc && window.__caucusPc.connectionState === 'connected'"
+        "() => window.__caucusPc && window.__caucusPc.connectionState === 'connected'"
     )
     await page.wait_for_function(
-        """window.__devicesGiven.length > 0 && window.__devicesGiven.every(
+        """() => window.__devicesGiven.length > 0 && window.__devicesGiven.every(
              (stream) => stream.getTracks().every((t) => t.readyState === 'ended'))"""
     )
     assert await page.evaluate("window.__caucusPc.getSenders().every((s) => !s.track)")

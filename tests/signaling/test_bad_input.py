@@ -61,6 +61,7 @@ def forged_tokens(server: LiveServer, room: RoomId) -> dict[str, tuple[str, str]
         ),
         "alg_none": (unsigned(body), "token_invalid"),
         "garbage": ("not.a.token", "token_invalid"),
+        "not_ascii": ("\ud800.é.\u2028", "token_invalid"),
         "wrong_room": (server.token(other_room, "party_b"), "wrong_room"),
         "unknown_seat": (
             jwt.encode({**body, "seat": "judge"}, server.config.secret, algorithm="HS256"),
@@ -79,7 +80,16 @@ def forged_tokens(server: LiveServer, room: RoomId) -> dict[str, tuple[str, str]
 
 @pytest.mark.parametrize(
     "case",
-    ["expired", "forged", "alg_none", "garbage", "wrong_room", "unknown_seat", "missing_exp"],
+    [
+        "expired",
+        "forged",
+        "alg_none",
+        "garbage",
+        "not_ascii",
+        "wrong_room",
+        "unknown_seat",
+        "missing_exp",
+    ],
 )
 async def test_a_bad_token_is_refused_with_its_code_and_changes_nothing(
     server: LiveServer, joint_session: tuple[RoomId, dict[str, Participant]], case: str
@@ -139,6 +149,8 @@ async def test_a_seat_held_by_someone_else_is_refused(
         ("party_a", "consent", {"recording": "yes"}, "bad_request"),
         ("party_a", "consent", {}, "bad_request"),
         ("coach", "self_destruct", {}, "unknown_event"),
+        ("party_a", "disconnect", {}, "bad_request"),
+        ("party_a", "connect", None, "bad_request"),
         ("coach", "leave", {"now": True}, "bad_request"),
     ],
 )

@@ -1,0 +1,137 @@
+"""Every JSON route of the REST API fed broken bodies: 4xx with the JSON error shape, never 5xx."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import re
+from collections import Counter
+from collections.abc import AsyncIterator
+from typing import Any
+
+import aiohttp
+import pytest
+
+from tests.hardening.conftest import LogWatch
+from tests.hardening.mutations import nasty_json_text
+from tests.live_server import LiveServer
+
+SEED = 2026_11
+SCALE = float(os.environ.get("CAUCUS_FUZZ_SCALE", "1"))
+CASES_PER_ROUTE = int(150 * SCALE)
+#: a valid body per JSON route, the seed of its mutants
+VALID: dict[tuple[str, str], dict[str, Any]] = {
+    ("POST", "/api/simulations"): {"scenario": "boundary-fence", "observers": 1},
+    ("POST", "/api/simulations/{room}/tokens"): {"seat": "party_a", "name": "Amani"},
+    ("POST", "/api/recordings/{room}/annotations"): {"t_ms": 0, "text": "a note"},
+    ("PATCH", "/api/recordings/{room}/annotations/{note}"): {"text": "edited"},
+}
+CONTENT_TYPES = [
+    "application/json",
+    "application/json",
+    "application/json",
+    "application/json; charset=utf-8",
+    "text/plain",
+    "application/x-www-form-urlencoded",
+    "multipart/form-data; boundary=x",
+    "application/jsonx",
+    "",
+]
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[aiohttp.ClientSession]:
+    async with aiohttp.ClientSession() as session:
+        yield session
+
+
+def json_routes(server: LiveServer) -> list[tuple[str, str]]:
+    """(method, path template) of every route that takes a body."""
+    found = set()
+    for route in server.app.router.routes():
+        info = route.resource.get_info() if route.resource is not None else {}
+        template = str(info.get("formatter") or info.get("path") or "")
+        if route.method in ("POST", "PUT", "PATCH") and template.startswith("/api/"):
+            found.add((route.method, template))
+    return sorted(found)
+
+
+def mutant_body(valid: dict[str, Any], rng: random.Random) -> bytes:
+    text = json.dumps(valid)
+    kind = rng.randrange(8)
+    if kind == 0:
+        return nasty_json_text(rng).encode("utf-8", "surrogatepass")
+    if kind == 1:  # invalid UTF-8 somewhere
+        raw = text.encode()
+        k = rng.randrange(len(raw))
+        return raw[:k] + rng.choice([b"\xff", b"\xc3\x28", b"\xed\xa0\x80", b"\x80"]) + raw[k:]
+    if kind == 2:
+        k = rng.randrange(len(text))
+        return (text[:k] + rng.choice(['"', "{", "]", ",", ":", "\\", "\x00"]) + text[k:]).encode()
+    if kind == 3:
+        return text[: rng.randrange(len(text))].encode()
+    if kind == 4:  # a value of another type or shape
+        key = rng.choice(list(valid))
+        other: object = rng.choice(
+            [None, 1e308, -1, 2**70, [], {}, "x" * 5000, True, [[[[]]]], "\u0000"]
+        )
+        return json.dumps({**valid, key: other}).encode()
+    if kind == 5:
+        return json.dumps({**valid, rng.choice(["extra", "__proto__", ""]): 1}).encode()
+    if kind == 6:
+        return b"{" + b" " * (70_000 if rng.random() < 0.3 else 10) + b"}"
+    return text.encode()  # valid: with another content type, still refused
+
+
+async def test_broken_bodies_get_client_errors_on_every_json_route(
+    server: LiveServer, http: aiohttp.ClientSession, log: LogWatch
+) -> None:
+    room = server.simulation()
+    routes = json_routes(server)
+    assert set(VALID) <= set(routes), routes
+    admin = {"Authorization": f"Bearer {server.config.admin_token}"}
+    rng = random.Random(SEED)
+    statuses: Counter[int] = Counter()
+    for method, template in routes:
+        path = re.sub(r"\{(\w+)\}", lambda m: {"room": room, "note": "1"}[m.group(1)], template)
+        valid = VALID.get((method, template), {})
+        for _ in range(CASES_PER_ROUTE):
+            body = mutant_body(valid, rng)
+            content_type = rng.choice(CONTENT_TYPES)
+            headers = dict(admin)
+            if content_type:
+                headers["Content-Type"] = content_type
+            async with http.request(method, server.url + path, data=body, headers=headers) as r:
+                where = (method, path, content_type, body[:120])
+                assert r.status < 500, where
+                statuses[r.status] += 1
+                if r.status >= 400:
+                    reply = await r.json(content_type=None)
+                    assert reply["ok"] is False and reply["code"] and reply["message"], where
+                    assert reply["code"] != "internal", where
+                json_type = content_type.split(";")[0].strip() == "application/json"
+                if content_type and not json_type and 0 < len(body) < 65_536:
+                    assert r.status == 415, (where, r.status)
+    print(f"\nHTTP bodies ({len(routes)} routes x {CASES_PER_ROUTE}): {dict(statuses)}")
+    assert statuses[400] > 0 and statuses[415] > 0
+    log.assert_clean()
+
+
+async def test_a_json_route_refuses_text_plain_even_with_a_valid_body(
+    server: LiveServer, http: aiohttp.ClientSession
+) -> None:
+    admin = {"Authorization": f"Bearer {server.config.admin_token}"}
+    body = json.dumps(VALID[("POST", "/api/simulations")])
+    before = server.catalogue.simulations()
+    headers = {**admin, "Content-Type": "text/plain"}
+    async with http.post(f"{server.url}/api/simulations", data=body, headers=headers) as r:
+        assert r.status == 415
+        assert (await r.json())["code"] == "unsupported_media_type"
+    assert server.catalogue.simulations() == before
+    async with http.post(
+        f"{server.url}/api/simulations",
+        data=body,
+        headers={**admin, "Content-Type": "application/json"},
+    ) as r:
+        assert r.status == 201
