@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from sessions.actions import permitted_actions
 from sessions.audience import audience, sources_of
 from sessions.ids import SeatId
 from sessions.recording_rules import recorded_seats, recording_allowed
@@ -57,6 +58,7 @@ def view_for(room: Room, viewer: SeatId, now_ms: int) -> dict[str, Any]:
     scenario = room.scenario
     phase = room.phase
     role = role_of(viewer)
+    briefs = visible_briefs(room, viewer)
     return {
         "room": room.id,
         "now_ms": now_ms,
@@ -78,7 +80,7 @@ def view_for(room: Room, viewer: SeatId, now_ms: int) -> dict[str, Any]:
             if Capability.ANNOTATE in CAPABILITIES[role]
             else [],
         },
-        "briefs": visible_briefs(room, viewer),
+        "briefs": briefs,
         "phase": {
             "name": str(phase),
             "kind": phase.kind.value,
@@ -93,4 +95,6 @@ def view_for(room: Room, viewer: SeatId, now_ms: int) -> dict[str, Any]:
             "on": recording_allowed(room),
             "you": viewer in recorded_seats(room),
         },
+        # What this seat may do next: the page enables its controls from this alone.
+        "actions": permitted_actions(room, viewer, briefs),
     }
