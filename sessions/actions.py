@@ -94,11 +94,11 @@ def publishes(seat: SeatId) -> bool:
 
 
 def seat_facts(seat: SeatId) -> dict[str, Any]:
-    """What the join page needs before the seat is taken (JSON-ready)."""
+    """What the join page needs before the seat is taken (JSON-ready): the role, and
+    the two of its permitted actions that do not depend on the room."""
     return {
         "role": role_of(seat).value,
-        "publish": publishes(seat),
-        "consent": answers_consent(seat),
+        "actions": {"publish": publishes(seat), "consent": answers_consent(seat)},
     }
 
 
