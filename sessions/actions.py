@@ -15,7 +15,7 @@ from typing import Any
 
 from sessions.errors import DomainError
 from sessions.ids import SeatId
-from sessions.phases import LOBBY, RESUME, PhaseState, transition
+from sessions.phases import LOBBY, RESUME, PhaseKind, PhaseState, transition
 from sessions.roles import (
     ADMIN_SEAT,
     CAPABILITIES,
@@ -112,5 +112,6 @@ def permitted_actions(room: Room, seat: SeatId, briefs: Iterable[str]) -> dict[s
         "annotate": Capability.ANNOTATE in caps,
         "briefs": sorted(briefs),
         "publish": publishes(seat),
-        "consent": answers_consent(seat),
+        # After the end nothing more is recorded: there is no answer left to give.
+        "consent": answers_consent(seat) and room.phase.kind is not PhaseKind.ENDED,
     }

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sessions.actions import permitted_actions
+from sessions.actions import permitted_actions, seat_facts
 from sessions.audience import audience, sources_of
 from sessions.ids import SeatId
 from sessions.recording_rules import recorded_seats, recording_allowed
@@ -42,7 +42,8 @@ def roster_for(room: Room, viewer: SeatId, hearing: frozenset[SeatId]) -> list[d
         roster.append(
             {
                 "seat": seat,
-                "role": participant.role.value,
+                # role, and whether the seat publishes and answers the recording question
+                **seat_facts(seat),
                 "name": participant.name,
                 "connected": participant.connected,
                 "consent": participant.consent.value,

@@ -125,6 +125,20 @@ def test_a_trainee_may_read_only_their_own_brief_and_the_coach_every_brief() -> 
     assert coach["briefs"] == sorted(room.scenario.briefs)
 
 
+def test_nobody_is_asked_about_recording_after_the_end() -> None:
+    room = in_phase(room_with(), "joint", "ended")
+    for seat in SEATS:
+        assert permitted_actions(room, SeatId(seat), [])["consent"] is False
+
+
+def test_each_roster_entry_says_whether_that_seat_publishes_and_answers_consent() -> None:
+    view = view_for(room_with(), SeatId("coach"), now_ms=0)
+    facts = {p["seat"]: (p["role"], p["actions"]) for p in view["roster"]}
+    assert facts["party_a"] == ("party", {"publish": True, "consent": True})
+    assert facts["coach"] == ("coach", {"publish": True, "consent": False})
+    assert facts["observer_1"] == ("observer", {"publish": False, "consent": False})
+
+
 def test_every_seats_room_state_carries_its_actions() -> None:
     room = in_phase(room_with(), "joint")
     for seat in SEATS:
