@@ -10,8 +10,6 @@ import { connectSeat } from "./signal.js";
 
 const room = decodeURIComponent(location.pathname.split("/").pop());
 const token = new URLSearchParams(location.hash.slice(1)).get("token");
-// Set once per page load: a reconnect must never reload the page (tests check this).
-window.__caucusPage = window.__caucusPage || { loadedAt: Date.now() };
 
 function notice(title, text, action = null) {
   $("setup").hidden = true;

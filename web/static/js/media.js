@@ -88,7 +88,6 @@ export function createMedia({ socket, onTrack, onTrackEnded = () => {}, onStats 
       iceServers: Array.isArray(payload.iceServers) ? payload.iceServers : [],
       bundlePolicy: "max-bundle",
     });
-    window.__caucusPc = peer; // tests read its getStats() (like window.__caucusLog)
     peer.addEventListener("icecandidate", ({ candidate }) => {
       const c = candidate && candidate.candidate
         ? { candidate: candidate.candidate, sdpMid: candidate.sdpMid ?? undefined,
@@ -138,7 +137,6 @@ export function createMedia({ socket, onTrack, onTrackEnded = () => {}, onStats 
     if (!payload || payload.type !== "offer" || typeof payload.sdp !== "string") return;
     if (!pc || pc.signalingState === "closed") pc = open(payload);
     offer = payload;
-    window.__caucusTracks = payload.tracks || {}; // tests: mid → {seat, kind, active}
     for (const [mid, entry] of Object.entries(payload.tracks || {})) {
       if (entry && entry.seat) midSeat.set(mid, entry.seat);
       if (entry && entry.active === false && entry.seat) dropTrack(entry.seat, entry.kind);
