@@ -49,7 +49,7 @@ expect.set_options(timeout=WAIT_MS)
 #: modules carry no hooks. It keeps, under the names the tests read:
 #:   window.__caucusLog  every Socket.IO event the page receives, and the reply to
 #:                       each acknowledged request as "ack:<event>" ({event, data, at})
-#:   window.__caucusPc   the page's latest RTCPeerConnection (tests read getStats())
+#:   window.__caucusPc   the latest RTCPeerConnection the page's modules made (getStats())
 #:   window.__caucusTracks  the seat map of the latest media_offer: mid -> {seat, kind, active}
 #:   window.__caucusPage {loadedAt}: set once per document load, so a reload shows
 #: The Socket.IO frames are read off the WebSocket (engine.io "4", then socket.io
@@ -97,7 +97,8 @@ INSTRUMENT = r"""
   window.RTCPeerConnection = class extends Peer {
     constructor(...args) {
       super(...args);
-      window.__caucusPc = this;
+      // Only the page's own (media.js), not one a test script makes to try an offer.
+      if (String(new Error().stack).includes("/static/js/")) window.__caucusPc = this;
     }
   };
 })();
