@@ -91,7 +91,7 @@ function linkStatus(kind, outcome) {
  * this seat already answered in this session (a reload: the server kept it). */
 function consentToSend(asks) {
   if (!asks) return null;
-  return { recording: $("consent").checked };
+  return { recording: /** @type {HTMLInputElement} */ ($("consent")).checked };
 }
 
 /** Where this person finds the recording and their feedback afterwards. */

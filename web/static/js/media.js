@@ -48,6 +48,11 @@ export function publishMids(offerPayload) {
  * onTrack(seat, kind, stream), onTrackEnded(seat, kind), onStats(seat, stats), onError(message).
  * Returns {setLocalStream, setAudioOnly, handleOffer, handleIce, setMuted, setCamera, replaceVideo, reset, close,
  * playoutDelayMs, mediaRttMs}.
+ * @param {{socket: import("socket.io-client").Socket,
+ *   onTrack: (seat: string, kind: string, stream: MediaStream) => void,
+ *   onTrackEnded?: (seat: string, kind: string) => void,
+ *   onStats?: (seat: string, stats: object) => void,
+ *   onError?: (message: string) => void}} options
  */
 export function createMedia({ socket, onTrack, onTrackEnded = () => {}, onStats = () => {}, onError = () => {} }) {
   let pc = null;

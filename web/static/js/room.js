@@ -70,8 +70,8 @@ export function createRoom({ signal, media, local, audioOnly, feedbackUrl, onEnd
   let endedHandled = false;
   let consentBusy = false;
 
-  const muteButton = $("mute");
-  const cameraButton = $("camera");
+  const muteButton = /** @type {HTMLButtonElement} */ ($("mute"));
+  const cameraButton = /** @type {HTMLButtonElement} */ ($("camera"));
   const hasMic = Boolean(local && local.getAudioTracks().length);
   muteButton.disabled = !hasMic;
   cameraButton.disabled = !cameraOn;
@@ -87,7 +87,7 @@ export function createRoom({ signal, media, local, audioOnly, feedbackUrl, onEnd
     if (state) render(state);
   });
   // Audio only mid-session: stop the camera (its light goes off, nothing is sent), and back.
-  const videoOffButton = $("video-off");
+  const videoOffButton = /** @type {HTMLButtonElement} */ ($("video-off"));
   videoOffButton.hidden = !cameraOn;
   const cameraSettings = cameraOn ? local.getVideoTracks()[0].getSettings() : {};
   videoOffButton.addEventListener("click", async () => {
@@ -121,7 +121,7 @@ export function createRoom({ signal, media, local, audioOnly, feedbackUrl, onEnd
 
   // A trainee may change their recording answer at any time: recorded from the moment
   // they agree, not recorded from the moment they withdraw.
-  const consentButton = $("consent-change");
+  const consentButton = /** @type {HTMLButtonElement} */ ($("consent-change"));
   consentButton.addEventListener("click", async () => {
     const me = state && state.roster.find((p) => p.seat === state.you.seat);
     if (!me || consentBusy) return;
@@ -207,7 +207,7 @@ export function createRoom({ signal, media, local, audioOnly, feedbackUrl, onEnd
       $("away-title").textContent = notice.title;
       $("away-text").textContent = notice.text;
     }
-    const link = $("away-link");
+    const link = /** @type {HTMLAnchorElement} */ ($("away-link"));
     link.hidden = !(notice && notice.link && feedbackUrl);
     if (!link.hidden) {
       link.textContent = notice.link;
