@@ -56,6 +56,8 @@ READ_PAGE = """
   return {
     phase: state.phase.name,
     actions: state.actions,
+    other_briefs: [...document.querySelectorAll("#other-briefs details")]
+      .map((d) => d.dataset.seat),
     dom: {
       phase_controls: buttons.map((b) => b.dataset.to),
       phases: buttons.filter((b) => !b.disabled).map((b) => b.dataset.to),
@@ -86,6 +88,9 @@ async def check_every_page(
         # The page shows and enables exactly what the server says ...
         wanted = {key: actions[key] for key in dom}
         assert dom == wanted, (seat, phase, dom, wanted)
+        # Its own brief is shown apart (an observer's is the observers' brief); the rest as others.
+        own = [k for k in actions["briefs"] if k in (seat, "observer")]
+        assert sorted(own + reading["other_briefs"]) == actions["briefs"], (seat, reading)
     # ... and the server says: a party nothing, the mediator the caucus moves, the coach the rest.
     assert readings["mediator"]["actions"]["phase_controls"] == CAUCUS_MOVES
     assert readings["mediator"]["actions"]["phases"] == mediator
@@ -97,6 +102,9 @@ async def check_every_page(
     assert [readings[s]["actions"]["consent"] for s in SEATS] == [trainees_answer] * 3 + [False] * 2
     assert [readings[s]["actions"]["whisper"] for s in SEATS] == [True, False, False, True, False]
     assert [readings[s]["actions"]["annotate"] for s in SEATS] == [False] * 3 + [True, False]
+    # The coach reads every trainee's brief; a trainee none but their own.
+    assert readings["coach"]["other_briefs"] == ["mediator", "party_a", "party_b"]
+    assert readings["party_a"]["actions"]["briefs"] == ["party_a"]
 
 
 async def test_every_seat_in_every_phase_enables_exactly_its_permitted_actions(
