@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from sessions.actions import permitted_actions, seat_facts
 from sessions.audience import audience, sources_of
 from sessions.ids import SeatId
 from sessions.recording_rules import recorded_seats, recording_allowed
@@ -47,7 +48,8 @@ def roster_for(
         roster.append(
             {
                 "seat": seat,
-                "role": participant.role.value,
+                # role, and whether the seat publishes and answers the recording question
+                **seat_facts(seat),
                 "name": participant.name,
                 "connected": participant.connected,
                 "consent": participant.consent.value,
@@ -70,6 +72,7 @@ def view_for(
     scenario = room.scenario
     phase = room.phase
     role = role_of(viewer)
+    briefs = visible_briefs(room, viewer)
     return {
         "room": room.id,
         "now_ms": now_ms,
@@ -91,7 +94,7 @@ def view_for(
             if Capability.ANNOTATE in CAPABILITIES[role]
             else [],
         },
-        "briefs": visible_briefs(room, viewer),
+        "briefs": briefs,
         "phase": {
             "name": str(phase),
             "kind": phase.kind.value,
@@ -106,4 +109,6 @@ def view_for(
             "on": recording_allowed(room),
             "you": viewer in recorded_seats(room),
         },
+        # What this seat may do next: the page enables its controls from this alone.
+        "actions": permitted_actions(room, viewer, briefs),
     }

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from aiohttp import web
 
+from sessions.actions import seat_facts
 from sessions.rooms import Consent
 from signaling.tokens import TokenError, verify
 from web.errors import NotFound, Unauthorized
@@ -56,7 +57,9 @@ async def playback_page(request: web.Request) -> web.FileResponse:
 async def join_preview(request: web.Request) -> web.Response:
     """What the join page shows before the seat is taken: the scenario's title, and the
     seat's recording consent if its holder already answered (a reload mid-session is
-    not asked again). The seat token comes as `Authorization: Bearer`."""
+    not asked again), and the seat's role facts the page needs before joining (its
+    role, whether it publishes, whether it answers the recording question), so the
+    page derives nothing from the seat's name. The seat token comes as `Authorization: Bearer`."""
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token:
         raise Unauthorized("send the seat token (Authorization: Bearer …)")
@@ -78,6 +81,7 @@ async def join_preview(request: web.Request) -> web.Response:
             "seat": claims.seat,
             "title": request.app[SCENARIOS][record.scenario_id].title,
             "consent": consent.value,
+            **seat_facts(claims.seat),
         }
     )
 

@@ -45,6 +45,65 @@ SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screensh
 
 expect.set_options(timeout=WAIT_MS)
 
+#: Test-side instrumentation, run in every page before its own scripts; the page
+#: modules carry no hooks. It keeps, under the names the tests read:
+#:   window.__caucusLog  every Socket.IO event the page receives, and the reply to
+#:                       each acknowledged request as "ack:<event>" ({event, data, at})
+#:   window.__caucusPc   the latest RTCPeerConnection the page's modules made (getStats())
+#:   window.__caucusTracks  the seat map of the latest media_offer: mid -> {seat, kind, active}
+#:   window.__caucusPage {loadedAt}: set once per document load, so a reload shows
+#: The Socket.IO frames are read off the WebSocket (engine.io "4", then socket.io
+#: "2" EVENT or "3" ACK, an optional namespace and ack id, then a JSON array).
+INSTRUMENT = r"""
+(() => {
+  const LOG_LIMIT = 5000;
+  const log = (window.__caucusLog = []);
+  window.__caucusPage = { loadedAt: Date.now() };
+  const push = (event, data) => {
+    // The seat map travels with each offer; kept as the page receives it.
+    if (event === "media_offer") window.__caucusTracks = (data && data.tracks) || {};
+    log.push({ event, data, at: Date.now() });
+    if (log.length > LOG_LIMIT) log.splice(0, log.length - LOG_LIMIT);
+  };
+  const FRAME = /^4([23])(?:\/[^,]*,)?(\d*)(\[.*)$/s;
+  const parse = (data) => {
+    if (typeof data !== "string") return null;
+    const m = FRAME.exec(data);
+    if (!m) return null;
+    try { return { type: m[1], id: m[2], args: JSON.parse(m[3]) }; } catch { return null; }
+  };
+  const Socket = window.WebSocket;
+  window.WebSocket = class extends Socket {
+    constructor(...args) {
+      super(...args);
+      this.__asked = new Map(); // ack id -> the event it acknowledges
+      this.addEventListener("message", ({ data }) => {
+        const frame = parse(data);
+        if (!frame) return;
+        if (frame.type === "2") push(frame.args[0], frame.args[1]);
+        else if (this.__asked.has(frame.id)) {
+          push(`ack:${this.__asked.get(frame.id)}`, frame.args[0]);
+          this.__asked.delete(frame.id);
+        }
+      });
+    }
+    send(data) {
+      const frame = parse(data);
+      if (frame && frame.type === "2" && frame.id) this.__asked.set(frame.id, frame.args[0]);
+      super.send(data);
+    }
+  };
+  const Peer = window.RTCPeerConnection;
+  window.RTCPeerConnection = class extends Peer {
+    constructor(...args) {
+      super(...args);
+      // Only the page's own (media.js), not one a test script makes to try an offer.
+      if (String(new Error().stack).includes("/static/js/")) window.__caucusPc = this;
+    }
+  };
+})();
+"""
+
 #: for wait_for_function(arg=[seat, ...]): each of these seats' tiles plays its video
 VIDEO_PLAYING = """
 (seats) => seats.every((seat) => {
@@ -64,7 +123,7 @@ class SeatPage:
     errors: list[str] = field(default_factory=list)
 
     async def received(self, event: str | None = None) -> list[dict[str, Any]]:
-        """What the page's Socket.IO client received (window.__caucusLog), oldest first."""
+        """What the page's Socket.IO client received (see INSTRUMENT), oldest first."""
         log: list[dict[str, Any]] = await self.page.evaluate("window.__caucusLog || []")
         return [e for e in log if event is None or e["event"] == event]
 
@@ -89,6 +148,7 @@ async def open_page(
 ) -> SeatPage:
     """A fresh context on `url`; `init_script` runs in the page before its own scripts."""
     context = await browser.new_context(viewport=viewport or DESKTOP)
+    await context.add_init_script(INSTRUMENT)
     if init_script is not None:
         await context.add_init_script(init_script)
     page = await context.new_page()

@@ -101,6 +101,10 @@ class FirefoxPage:
     async def goto(self, url: str, timeout_ms: float = 10_000) -> None:
         await self._call({"op": "goto", "url": url, "timeout": timeout_ms}, timeout_ms)
 
+    async def add_init_script(self, script: str, timeout_ms: float = 10_000) -> None:
+        """Run ``script`` in every document before its own scripts (tests' instrumentation)."""
+        await self._call({"op": "initScript", "script": script}, timeout_ms)
+
     async def evaluate(self, script: str, arg: Any = None, timeout_ms: float = 10_000) -> Any:
         """`script` is a function (called with `arg`, awaited if async) or an expression."""
         return await self._call({"op": "evaluate", "script": script, "arg": arg}, timeout_ms)

@@ -20,6 +20,7 @@ from playwright.async_api import Browser, Error, expect
 
 from sessions.ids import RoomId
 from tests.e2e.browser import (
+    INSTRUMENT,
     SCREENSHOTS,
     VIDEO_PLAYING,
     WAIT_MS,
@@ -97,6 +98,7 @@ async ([seat, timeoutMs]) => {
 
 async def firefox_takes_seat(firefox: FirefoxPage, url: str) -> None:
     """Firefox's take_seat(): the device check, consent, join, seated."""
+    await firefox.add_init_script(INSTRUMENT)  # the test's window.__caucus* readers
     await firefox.goto(url)
     await firefox.wait_for_function("() => !document.getElementById('setup').hidden")
     await firefox.click("#consent")

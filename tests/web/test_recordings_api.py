@@ -183,6 +183,8 @@ async def test_the_join_preview_tells_the_title_and_the_seats_consent(
         "seat": "party_a",
         "title": "The Fence on Alder Lane",
         "consent": "pending",
+        "role": "party",
+        "actions": {"publish": True, "consent": True},
     }
     status, refused = await get(http, url, "not-a-token")
     assert status == 401 and isinstance(refused, dict) and refused["code"] == "unauthorized"

@@ -61,6 +61,9 @@ async function run(command) {
     case "goto":
       await page.goto(command.url, { waitUntil: "load", timeout: command.timeout ?? 10000 });
       return null;
+    case "initScript": // runs in every document before the page's own scripts
+      await page.evaluateOnNewDocument(command.script);
+      return null;
     case "evaluate":
       return await page.evaluate(call(command.script, command.arg));
     case "waitForFunction": {

@@ -1,27 +1,22 @@
-// Phase controls: every transition for the coach (and admin), joint ⇄ caucus
-// for the mediator. A control is enabled only when the move is valid now.
+// Phase controls: one button for each phase request this seat could ever make and
+// enabled only while the server says the request is valid now (state.actions).
 import { el } from "./dom.js";
-import { canRequest, mayEverRequest } from "./phase.js";
 import { characterName } from "./seats.js";
 
+/** A button's words for the request `to`. */
+function labelOf(state, to) {
+  if (to === "joint") {
+    // Opening the session from the lobby is a start; from anywhere else it is a return.
+    const starts = state.phase.kind === "lobby" && state.actions.phases.includes("joint");
+    return starts ? "Start joint session" : "Back to joint session";
+  }
+  if (to.startsWith("caucus:")) return `Caucus with ${characterName(state, to.slice("caucus:".length))}`;
+  return { timeout: "Time-out", resume: "Resume", debrief: "Debrief", ended: "End session…" }[to] || to;
+}
+
+/** The buttons this seat has, in the server's order. */
 function moves(state) {
-  const all = [
-    {
-      to: "joint",
-      // The mediator only ever returns to the joint session; the coach also opens it.
-      label: state.phase.kind === "caucus" || !state.you.capabilities.includes("drive_phases")
-        ? "Back to joint session" : "Start joint session",
-    },
-    ...state.scenario.parties.map((p) => ({
-      to: `caucus:${p.seat}`,
-      label: `Caucus with ${characterName(state, p.seat)}`,
-    })),
-    { to: "timeout", label: "Time-out" },
-    { to: "resume", label: "Resume" },
-    { to: "debrief", label: "Debrief" },
-    { to: "ended", label: "End session…", confirm: true },
-  ];
-  return all.filter((m) => mayEverRequest(m.to, state.you.capabilities));
+  return state.actions.phase_controls.map((to) => ({ to, label: labelOf(state, to), confirm: to === "ended" }));
 }
 
 /** section: the (initially hidden) element to fill; request(event, payload) → ack. */
@@ -86,7 +81,7 @@ export function createPhaseControls(section, request) {
     if (!state) return;
     const focused = [...buttons.values()].find((b) => b === document.activeElement);
     for (const [to, button] of buttons) {
-      button.disabled = !canRequest(state.phase, to, state.you.capabilities);
+      button.disabled = !state.actions.phases.includes(to);
       // A request in flight is shown, not blocked by disabling: disabling would drop focus.
       button.setAttribute("aria-busy", String(busy));
     }
@@ -105,7 +100,7 @@ export function createPhaseControls(section, request) {
       const sig = signatureOf(next);
       if (sig !== signature) {
         // The first button's wording follows the phase; keep focus where it was.
-        const focusedTo = document.activeElement?.dataset?.to;
+        const focusedTo = /** @type {HTMLElement | null} */ (document.activeElement)?.dataset?.to;
         signature = sig;
         build();
         if (focusedTo && buttons.has(focusedTo)) buttons.get(focusedTo).focus();

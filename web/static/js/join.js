@@ -5,13 +5,11 @@ import { createDeviceCheck } from "./devices.js";
 import { createMedia } from "./media.js";
 import { audioContext, resumeAudioOnGesture } from "./meter.js";
 import { createRoom } from "./room.js";
-import { peekToken, publishes, roleOfSeat, seatLabel } from "./seats.js";
+import { peekToken, seatLabel } from "./seats.js";
 import { connectSeat } from "./signal.js";
 
 const room = decodeURIComponent(location.pathname.split("/").pop());
 const token = new URLSearchParams(location.hash.slice(1)).get("token");
-// Set once per page load: a reconnect must never reload the page (tests check this).
-window.__caucusPage = window.__caucusPage || { loadedAt: Date.now() };
 
 function notice(title, text, action = null) {
   $("setup").hidden = true;
@@ -31,18 +29,20 @@ function notice(title, text, action = null) {
 
 const reload = (label) => ({ label, run: () => location.reload() });
 
-/** Trainees answer the recording question; the coach is recorded while recording runs. */
-const trainee = (role) => role === "mediator" || role === "party";
+// How long the page waits for the server's preview before asking as for a trainee.
+const PREVIEW_PATIENCE_MS = 8000;
 
 /**
- * What the server tells about this link before joining: the scenario's title and
- * whether this seat already answered the recording question (a reload). Null if it
- * cannot say; the join itself reports a bad link.
+ * What the server tells about this link before joining: the scenario's title,
+ * whether this seat already answered the recording question (a reload), and what
+ * the seat does (actions: publish, consent). Null if it cannot say; the join itself
+ * reports a bad link.
  */
 async function preview() {
   try {
     const response = await fetch(`/api/join/${encodeURIComponent(room)}`, {
       headers: { Authorization: `Bearer ${token}` }, cache: "no-store",
+      signal: AbortSignal.timeout(PREVIEW_PATIENCE_MS),
     });
     return response.ok ? await response.json() : null;
   } catch {
@@ -89,9 +89,9 @@ function linkStatus(kind, outcome) {
 
 /** The recording answer to send on joining: null for staff and observers, and when
  * this seat already answered in this session (a reload: the server kept it). */
-function consentToSend(role, known) {
-  if (!trainee(role) || known) return null;
-  return { recording: $("consent").checked };
+function consentToSend(asks) {
+  if (!asks) return null;
+  return { recording: /** @type {HTMLInputElement} */ ($("consent")).checked };
 }
 
 /** Where this person finds the recording and their feedback afterwards. */
@@ -99,9 +99,10 @@ function feedbackUrl() {
   return `/recordings/${encodeURIComponent(room)}#token=${encodeURIComponent(token)}`;
 }
 
-function enter(check, role, local, known) {
+/** asks: whether to send the recording answer chosen on this page (see consentToSend). */
+function enter(check, asks, local) {
   const audioOnly = check.audioOnly();
-  const consent = consentToSend(role, known);
+  const consent = consentToSend(asks);
   $("setup").hidden = true;
   $("room").hidden = false;
   $("main").focus();
@@ -192,24 +193,35 @@ function offerToJoinWithout() {
   };
 }
 
-function setup() {
+async function setup() {
   if (!token) {
     notice("This link has no seat", "Ask your coach or administrator for your personal join link.");
     return;
   }
   const claims = peekToken(token) || {};
   const seat = typeof claims.seat === "string" ? claims.seat : "";
-  const role = roleOfSeat(seat);
   const name = typeof claims.name === "string" ? claims.name : "";
   const label = seatLabel(seat);
   // "Coach, Coach" says nothing twice: a name that is only the seat's label is said once.
   const who = name && name !== label ? `${name}, ${label}` : label;
   $("setup-who").textContent = seat ? `You are joining as ${who}.` : "You are joining a simulation.";
+  const info = await preview();
+  // What this seat does comes from the server. Without its answer (a bad link, no
+  // network) the page asks as it would a trainee; the join itself reports a bad link.
+  const actions = (info && info.actions) || { publish: true, consent: true };
+  const known = Boolean(info) && actions.consent && info.consent !== "pending"; // a reload
+  $("setup").dataset.preview = "done"; // tests wait for it; people never notice
+  if (info && info.title) {
+    $("setup-scenario").textContent = info.title;
+    $("setup-scenario").hidden = false;
+    $("title").textContent = info.title;
+    document.title = `${info.title} — join — Caucus`;
+  }
   $("setup").hidden = false;
   resumeAudioOnGesture();
 
   const check = createDeviceCheck({
-    preview: $("preview"),
+    preview: /** @type {HTMLVideoElement} */ ($("preview")),
     previewNote: $("preview-note"),
     cameraSelect: $("camera-select"),
     micSelect: $("mic-select"),
@@ -217,37 +229,22 @@ function setup() {
     audioOnly: $("audio-only"),
     error: $("device-error"),
   });
-  const joinButton = $("join-button");
-  const answers = [$("consent"), $("consent-no")];
-  let known = false; // this seat already answered in this session (the server says so)
-  const mustAnswer = () => trainee(role) && !known;
-  $("consent-box").hidden = !trainee(role);
-  $("staff-recording").hidden = role !== "coach";
+  const joinButton = /** @type {HTMLButtonElement} */ ($("join-button"));
+  const answers = [$("consent"), $("consent-no")].map((a) => /** @type {HTMLInputElement} */ (a));
+  const mustAnswer = actions.consent && !known;
+  $("consent-box").hidden = !mustAnswer;
+  $("consent-known").hidden = !known;
+  // Seats that publish without being asked (the coach) are told they are recorded.
+  $("staff-recording").hidden = !(actions.publish && !actions.consent);
   function gate() {
     const answered = answers.some((a) => a.checked);
-    joinButton.disabled = mustAnswer() && !answered;
+    joinButton.disabled = mustAnswer && !answered;
     $("join-hint").textContent = joinButton.disabled ? "Choose whether you agree to be recorded." : "";
   }
   answers.forEach((a) => a.addEventListener("change", gate));
   gate();
-  preview().then((info) => {
-    $("setup").dataset.preview = "done"; // tests wait for it; people never notice
-    if (!info) return;
-    if (info.title) {
-      $("setup-scenario").textContent = info.title;
-      $("setup-scenario").hidden = false;
-      $("title").textContent = info.title;
-      document.title = `${info.title} — join — Caucus`;
-    }
-    if (trainee(role) && info.consent !== "pending" && !joinButton.dataset.clicked) {
-      known = true;
-      $("consent-box").hidden = true;
-      $("consent-known").hidden = false;
-      gate();
-    }
-  });
 
-  if (publishes(role)) {
+  if (actions.publish) {
     check.start();
   } else {
     $("device-check").hidden = true;
@@ -257,11 +254,10 @@ function setup() {
     if (joinButton.disabled) return;
     audioContext(); // inside the click: browsers start audio only after a gesture
     joinButton.disabled = true;
-    joinButton.dataset.clicked = "true";
     answers.forEach((a) => a.removeEventListener("change", gate));
     $("join-hint").textContent = "Waiting for your camera and microphone…";
     let local = null;
-    if (publishes(role)) {
+    if (actions.publish) {
       // publish whatever the device check ends with, not the nothing it may hold mid-start
       const without = offerToJoinWithout();
       local = await check.release(without.chosen);
@@ -269,7 +265,7 @@ function setup() {
     } else {
       check.discard();
     }
-    enter(check, role, local, known);
+    enter(check, actions.consent && !known, local);
   }, { once: true });
 }
 

@@ -74,6 +74,11 @@ export function publishMids(offerPayload) {
  * onTrack(seat, kind, stream), onTrackEnded(seat, kind), onStats(seat, stats), onError(message).
  * Returns {supported, status, onStatus, setLocalStream, setAudioOnly, handleOffer, handleIce,
  * setMuted, setCamera, replaceVideo, reset, close, playoutDelayMs, mediaRttMs}.
+ * @param {{socket: import("socket.io-client").Socket,
+ *   onTrack: (seat: string, kind: string, stream: MediaStream) => void,
+ *   onTrackEnded?: (seat: string, kind: string) => void,
+ *   onStats?: (seat: string, stats: object) => void,
+ *   onError?: (message: string) => void}} options
  */
 export function createMedia({ socket, onTrack, onTrackEnded = () => {}, onStats = () => {}, onError = () => {} }) {
   const supported = webrtcSupported();
@@ -180,7 +185,6 @@ export function createMedia({ socket, onTrack, onTrackEnded = () => {}, onStats 
       iceServers: Array.isArray(payload.iceServers) ? payload.iceServers : [],
       bundlePolicy: "max-bundle",
     });
-    window.__caucusPc = peer; // tests read its getStats() (like window.__caucusLog)
     const number = typeof payload.connection === "number" ? payload.connection : undefined;
     peer.addEventListener("icecandidate", ({ candidate }) => {
       const c = candidate && candidate.candidate
@@ -243,7 +247,6 @@ export function createMedia({ socket, onTrack, onTrackEnded = () => {}, onStats 
     }
     connection = number;
     offer = payload;
-    window.__caucusTracks = payload.tracks || {}; // tests: mid → {seat, kind, active}
     for (const [mid, entry] of Object.entries(payload.tracks || {})) {
       if (entry && entry.seat) midSeat.set(mid, entry.seat);
       if (entry && entry.active === false && entry.seat) dropTrack(entry.seat, entry.kind);

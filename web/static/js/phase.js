@@ -1,5 +1,5 @@
-// The phase: its name for people, the banner with its timer, and which moves
-// the current phase allows (mirroring docs/protocol.md and sessions/phases.py).
+// The phase: its name for people and the banner with its timer. Which moves the
+// phase allows is the server's answer (state.actions), never worked out here.
 import { announce, clock } from "./dom.js";
 import { characterName } from "./seats.js";
 
@@ -14,40 +14,6 @@ export function phaseTitle(state) {
     case "ended": return "Session ended";
     default: return phase.name;
   }
-}
-
-const ROLE_PLAY = new Set(["joint", "caucus"]);
-
-/** Whether the phase machine has the step `to` from `phase` at all. */
-function edgeAllowed(phase, to) {
-  const from = phase.kind;
-  if (from === "ended") return false;
-  if (to === "resume") return from === "timeout";
-  const target = to.split(":")[0];
-  switch (target) {
-    case "ended": return true;
-    case "joint": return from === "lobby" || from === "caucus";
-    case "caucus": return from === "joint" || (from === "caucus" && to !== phase.name);
-    case "timeout": return ROLE_PLAY.has(from);
-    case "debrief": return ROLE_PLAY.has(from) || from === "timeout";
-    default: return false;
-  }
-}
-
-/** Whether someone with `capabilities` may ever ask for `to` (any phase). */
-export function mayEverRequest(to, capabilities) {
-  if (capabilities.includes("drive_phases")) return true;
-  const target = to.split(":")[0];
-  return capabilities.includes("call_caucus") && ROLE_PLAY.has(target);
-}
-
-/** Whether the request `to` is valid now for someone with `capabilities`. */
-export function canRequest(phase, to, capabilities) {
-  if (!edgeAllowed(phase, to)) return false;
-  if (capabilities.includes("drive_phases")) return true;
-  // The mediator runs the process: moving between joint session and caucuses is theirs.
-  const target = to.split(":")[0];
-  return capabilities.includes("call_caucus") && ROLE_PLAY.has(phase.kind) && ROLE_PLAY.has(target);
 }
 
 /**

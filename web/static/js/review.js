@@ -59,7 +59,8 @@ function matches(recording, { text, from, to }) {
 }
 
 function render(recordings, token) {
-  const filter = { text: $("filter-text").value, from: $("filter-from").value, to: $("filter-to").value };
+  const value = (id) => /** @type {HTMLInputElement} */ ($(id)).value;
+  const filter = { text: value("filter-text"), from: value("filter-from"), to: value("filter-to") };
   const shown = recordings.filter((r) => ran(r) && matches(r, filter));
   $("recordings").replaceChildren(...shown.map((r) => item(r, token)));
   const ranCount = recordings.filter(ran).length;

@@ -7,7 +7,7 @@ import { createPhaseControls } from "./coach.js";
 import { createLiveNotes } from "./live-notes.js";
 import { NO_WEBRTC_MESSAGE } from "./media.js";
 import { createPhaseBanner } from "./phase.js";
-import { characterName, partyOf, publishes, seatLabel } from "./seats.js";
+import { characterName, partyOf, seatLabel } from "./seats.js";
 import { createTiles } from "./tiles.js";
 import { createWhisperPanel } from "./whisper.js";
 
@@ -20,7 +20,7 @@ function roleLine(state, seat) {
 function awayNotice(state) {
   const { phase, you, receiving } = state;
   if (phase.kind === "ended") {
-    const staff = you.capabilities.includes("annotate");
+    const staff = state.actions.annotate;
     return {
       title: "The session has ended",
       text: staff
@@ -40,9 +40,8 @@ function awayNotice(state) {
 }
 
 function stageNote(state) {
-  const drives = state.you.capabilities.includes("drive_phases");
   switch (state.phase.kind) {
-    case "lobby": return drives
+    case "lobby": return state.actions.phases.includes("joint")
       ? "Lobby: everyone can see and hear each other. Start the joint session when the trainees are ready."
       : "Waiting for the coach to start the joint session.";
     case "timeout": return "Time-out: the role-play is paused and the coach can speak to everyone.";
@@ -74,8 +73,8 @@ export function createRoom({ signal, media, local, audioOnly, feedbackUrl, onEnd
   let endedHandled = false;
   let consentBusy = false;
 
-  const muteButton = $("mute");
-  const cameraButton = $("camera");
+  const muteButton = /** @type {HTMLButtonElement} */ ($("mute"));
+  const cameraButton = /** @type {HTMLButtonElement} */ ($("camera"));
   const hasMic = Boolean(local && local.getAudioTracks().length);
   muteButton.disabled = !hasMic;
   cameraButton.disabled = !cameraOn;
@@ -91,7 +90,7 @@ export function createRoom({ signal, media, local, audioOnly, feedbackUrl, onEnd
     if (state) render(state);
   });
   // Audio only mid-session: stop the camera (its light goes off, nothing is sent), and back.
-  const videoOffButton = $("video-off");
+  const videoOffButton = /** @type {HTMLButtonElement} */ ($("video-off"));
   videoOffButton.hidden = !cameraOn;
   const cameraSettings = cameraOn ? local.getVideoTracks()[0].getSettings() : {};
   videoOffButton.addEventListener("click", async () => {
@@ -125,7 +124,7 @@ export function createRoom({ signal, media, local, audioOnly, feedbackUrl, onEnd
 
   // A trainee may change their recording answer at any time: recorded from the moment
   // they agree, not recorded from the moment they withdraw.
-  const consentButton = $("consent-change");
+  const consentButton = /** @type {HTMLButtonElement} */ ($("consent-change"));
   consentButton.addEventListener("click", async () => {
     const me = state && state.roster.find((p) => p.seat === state.you.seat);
     if (!me || consentBusy) return;
@@ -153,7 +152,7 @@ export function createRoom({ signal, media, local, audioOnly, feedbackUrl, onEnd
     const you = state.you.seat;
     const own = state.briefs[you] ?? (state.you.role === "observer" ? state.briefs.observer : undefined);
     paragraphs($("brief"), own || "There is no confidential brief for your seat.");
-    const others = Object.keys(state.briefs).filter((k) => k !== you && !(k === "observer" && own === state.briefs.observer));
+    const others = state.actions.briefs.filter((k) => k !== you && !(k === "observer" && own === state.briefs.observer));
     $("other-briefs").replaceChildren(...others.map((k) => {
       const body = el("div", { class: "prose" });
       paragraphs(body, state.briefs[k]);
@@ -168,7 +167,7 @@ export function createRoom({ signal, media, local, audioOnly, feedbackUrl, onEnd
     if (!p.connected) return "reconnecting…";
     if (p.seat === state.you.seat) return muted ? "muted" : "";
     // Staff see who has not (yet) agreed to be recorded.
-    if (state.you.capabilities.includes("drive_phases") && (p.role === "mediator" || p.role === "party")) {
+    if (state.actions.annotate && p.actions.consent) {
       if (p.consent === "pending") return "consent pending";
       if (p.consent === "declined") return "not recorded";
     }
@@ -177,8 +176,7 @@ export function createRoom({ signal, media, local, audioOnly, feedbackUrl, onEnd
 
   function renderConsent() {
     const me = state.roster.find((p) => p.seat === state.you.seat);
-    const answers = (state.you.role === "mediator" || state.you.role === "party") && state.phase.kind !== "ended";
-    consentButton.hidden = !answers || !me;
+    consentButton.hidden = !state.actions.consent || !me;
     if (consentButton.hidden) return;
     consentButton.dataset.consent = me.consent;
     consentButton.textContent = me.consent === "given" ? "Stop recording me" : "Agree to be recorded";
@@ -212,7 +210,7 @@ export function createRoom({ signal, media, local, audioOnly, feedbackUrl, onEnd
       $("away-title").textContent = notice.title;
       $("away-text").textContent = notice.text;
     }
-    const link = $("away-link");
+    const link = /** @type {HTMLAnchorElement} */ ($("away-link"));
     link.hidden = !(notice && notice.link && feedbackUrl);
     if (!link.hidden) {
       link.textContent = notice.link;
@@ -223,7 +221,7 @@ export function createRoom({ signal, media, local, audioOnly, feedbackUrl, onEnd
     $("stage-note").hidden = !note || Boolean(notice);
 
     const visible = notice ? [] : state.roster.filter((p) =>
-      receiving.has(p.seat) || (p.seat === you && publishes(p.role)));
+      receiving.has(p.seat) || (p.seat === you && state.actions.publish));
     tiles.render(visible.map((p) => ({
       seat: p.seat,
       name: p.name,
@@ -239,8 +237,8 @@ export function createRoom({ signal, media, local, audioOnly, feedbackUrl, onEnd
       else tiles.attach(p.seat, streams.get(p.seat) || null);
     }
     const outside = notice ? [] : state.roster.filter((p) =>
-      p.seat !== you && publishes(p.role) && !receiving.has(p.seat));
-    const watching = state.roster.filter((p) => p.seat !== you && !publishes(p.role));
+      p.seat !== you && p.actions.publish && !receiving.has(p.seat));
+    const watching = state.roster.filter((p) => p.seat !== you && !p.actions.publish);
     const who = (list) => list.map((p) => `${p.name} (${seatLabel(p.seat)})`).join(", ");
     const lines = [
       outside.length ? `Not in your audience right now: ${who(outside)}.` : "",
@@ -263,23 +261,24 @@ export function createRoom({ signal, media, local, audioOnly, feedbackUrl, onEnd
     renderConsent();
     renderStage();
     renderBriefs();
-    const caps = state.you.capabilities;
-    if (!controls && (caps.includes("drive_phases") || caps.includes("call_caucus"))) {
+    // Every control below exists and is enabled only as state.actions says.
+    const actions = state.actions;
+    if (!controls && actions.phase_controls.length > 0) {
       controls = createPhaseControls($("phase-controls"), signal.request.bind(signal));
     }
     if (controls) controls.update(state);
-    if (!liveNotes && caps.includes("annotate")) {
+    if (!liveNotes && actions.annotate) {
       liveNotes = createLiveNotes($("live-notes"), {
         request: signal.request.bind(signal), socket: signal.socket, media, now: banner.now,
       });
     }
     if (liveNotes) liveNotes.update(state);
-    if (!whispers && caps.includes("whisper")) {
+    if (!whispers && actions.whisper) {
       whispers = createWhisperPanel($("whispers"), state.you, signal.request.bind(signal));
       early.forEach((w) => whispers.received(w));
       early = [];
     }
-    $("self-controls").hidden = !publishes(state.you.role);
+    $("self-controls").hidden = !actions.publish;
   }
 
   return {

@@ -1,23 +1,17 @@
-// Seats, roles and how to name them. The server decides everything; these are
-// labels for people, plus the one reading of the token the page does before it
-// joins (to greet the person; the token is verified only by the server).
+// How to name seats for people. The server decides what a seat is and may do (the
+// join preview and state.actions); these are labels, plus the one reading of the
+// token the page does before it joins (to greet the person; the server verifies it).
 
-/** The role a seat name implies (mirrors sessions/roles.py:role_of). */
+/**
+ * The role a seat name implies (mirrors sessions/roles.py:role_of). Only the recording
+ * pages (playback*.js) still read it, for labels, order and the reply button; the join
+ * page and the live room take every role fact from the server. Left: issue 13.
+ */
 export function roleOfSeat(seat) {
   if (seat === "mediator" || seat === "coach" || seat === "admin") return seat;
   if (/^party_[a-d]$/.test(seat)) return "party";
   if (/^observer_[1-8]$/.test(seat)) return "observer";
   return "unknown";
-}
-
-/** Roles whose camera and microphone go out to others (and are recorded). */
-export function publishes(role) {
-  return role === "mediator" || role === "party" || role === "coach";
-}
-
-/** Trainees must consent to recording before they take their seat. */
-export function needsConsent(role) {
-  return publishes(role);
 }
 
 export function seatLabel(seat) {

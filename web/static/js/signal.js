@@ -3,19 +3,6 @@
 import { io } from "/vendor/socket.io/socket.io.esm.min.js";
 
 const ACK_TIMEOUT_MS = 15000; // generous: a 500 ms RTT link with loss needs a few tries
-const LOG_LIMIT = 2000;
-
-/**
- * Every event the page receives (and every join acknowledgement), in order.
- * Tests read it to check what reached the browser; it holds nothing the page
- * does not already show.
- */
-const received = (window.__caucusLog = window.__caucusLog || []);
-function log(event, data) {
-  received.push({ event, data, at: Date.now() });
-  if (received.length > LOG_LIMIT) received.splice(0, received.length - LOG_LIMIT);
-}
-
 /** Join errors that trying again cannot fix. */
 const FINAL = new Set([
   "token_expired", "token_invalid", "wrong_room", "unknown_room", "unknown_seat",
@@ -60,7 +47,6 @@ export function connectSeat({ token, room, consent, on }) {
       if (!stopped && socket.connected) { socket.disconnect(); socket.connect(); }
       return;
     }
-    log("ack:join", reply);
     if (stopped) return;
     if (!reply || !reply.ok) {
       if (reply && FINAL.has(reply.code)) {
@@ -84,13 +70,11 @@ export function connectSeat({ token, room, consent, on }) {
     const wanted = consent.recording ? "given" : "declined";
     const me = (state.roster || []).find((p) => p.seat === state.you.seat);
     if (me && me.consent === wanted) return; // already on record, e.g. after a resume
-    let reply;
     try {
-      reply = await socket.timeout(ACK_TIMEOUT_MS).emitWithAck("consent", { recording: consent.recording });
+      await socket.timeout(ACK_TIMEOUT_MS).emitWithAck("consent", { recording: consent.recording });
     } catch {
-      return; // the next (re)join asks again
+      // no answer in time: the next (re)join asks again
     }
-    log("ack:consent", reply);
   }
 
   function stop() {
@@ -99,7 +83,6 @@ export function connectSeat({ token, room, consent, on }) {
     socket.disconnect();
   }
 
-  socket.onAny((event, data) => log(event, data));
   socket.on("connect", join);
   socket.on("disconnect", (reason) => {
     on.linkDown();
