@@ -55,7 +55,7 @@ async def test_the_join_page_greets_once_names_the_scenario_and_tells_staff_thei
     await expect(tpage.locator("#setup-scenario")).to_have_text(TITLE)
     await expect(tpage.get_by_text(TRAINEE_WORDING)).to_be_visible()
     await expect(tpage.locator("#link")).to_be_hidden()
-    await tpage.wait_for_function("document.getElementById('preview').videoWidth > 0")
+    await tpage.wait_for_function("() => document.getElementById('preview').videoWidth > 0")
     await screenshot(trainee, "join-page")
     assert coach.errors == [] and trainee.errors == []
 

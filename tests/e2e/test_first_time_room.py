@@ -128,7 +128,7 @@ async def seat_keeping_devices(
     )
     await take_seat(opened, consent=seat_id != "coach")
     await opened.page.wait_for_function(
-        "window.__caucusPc && window.__caucusPc.connectionState === 'connected'"
+        "() => window.__caucusPc && window.__caucusPc.connectionState === 'connected'"
     )
     return opened
 
@@ -171,7 +171,7 @@ async def test_after_the_end_camera_and_microphone_stop_and_nothing_reaches_the_
     await coach.page.get_by_role("button", name="End now").click()
     await mediator.phase_is("Session ended")
     await mediator.page.wait_for_function(
-        "window.__tracksGiven.every((t) => t.readyState === 'ended')"
+        "() => window.__tracksGiven.every((t) => t.readyState === 'ended')"
     )
     tracks = await mediator.page.evaluate(TRACKS_JS)
     assert {t["kind"] for t in tracks} == {"audio", "video"}, tracks

@@ -171,7 +171,7 @@ async def expect_media_from(page: SeatPage, other: str) -> dict[str, Any]:
     """``page`` plays ``other``'s video and receives its audio; returns the page's path."""
     try:
         await page.page.wait_for_function(
-            "window.__caucusPc && window.__caucusPc.connectionState === 'connected'",
+            "() => window.__caucusPc && window.__caucusPc.connectionState === 'connected'",
             timeout=MEDIA_MS,
         )
         await page.page.wait_for_function(VIDEO_PLAYING, arg=[other], timeout=MEDIA_MS)

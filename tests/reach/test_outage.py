@@ -244,7 +244,7 @@ async def _media_back_after(
     assert arrived_ms is not None, "the trainee's media never came back to the coach"
     # the trainee's page is on a connected peer connection again, and says so
     await trainee.page.wait_for_function(
-        "window.__caucusPc && window.__caucusPc.connectionState === 'connected'"
+        "() => window.__caucusPc && window.__caucusPc.connectionState === 'connected'"
     )
     own_note = trainee.page.locator('#tiles > li[data-seat="party_a"] .tile-media-note')
     await expect(own_note).to_be_hidden()
