@@ -53,6 +53,8 @@ SESSION_ATTRIBUTES: dict[str, re.Pattern[str] | None] = {
     "group": re.compile(r"^[A-Z]{1,16}( [A-Za-z0-9_-]{1,32}){0,64}$"),
     "msid-semantic": re.compile(r"^ ?WMS( \S{1,64}){0,16}$"),
     "ice-lite": None,
+    # a direction for every section (RFC 8866 §6.7); Firefox writes a=sendrecv here
+    **{direction: None for direction in DIRECTIONS},
 }
 MEDIA_ATTRIBUTES: dict[str, re.Pattern[str] | None] = {
     **_SHARED,

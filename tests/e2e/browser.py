@@ -94,13 +94,18 @@ INSTRUMENT = r"""
     }
   };
   const Peer = window.RTCPeerConnection;
-  window.RTCPeerConnection = class extends Peer {
-    constructor(...args) {
-      super(...args);
-      // Only the page's own (media.js), not one a test script makes to try an offer.
-      if (String(new Error().stack).includes("/static/js/")) window.__caucusPc = this;
-    }
-  };
+  if (typeof Peer !== "function") return; // a test may take WebRTC away first
+  // A function, not a subclass: Firefox's RTCPeerConnection (implemented in JS
+  // behind WebIDL) never connects when subclassed.
+  function Instrumented(...args) {
+    const pc = new Peer(...args);
+    // Only the page's own (media.js), not one a test script makes to try an offer.
+    if (String(new Error().stack).includes("/static/js/")) window.__caucusPc = pc;
+    return pc;
+  }
+  Instrumented.prototype = Peer.prototype;
+  Object.setPrototypeOf(Instrumented, Peer); // statics (generateCertificate)
+  window.RTCPeerConnection = Instrumented;
 })();
 """
 

@@ -73,6 +73,13 @@ async def test_the_genuine_answer_passes(offer_and_answer: Pair) -> None:
     check_answer(*offer_and_answer)
 
 
+async def test_a_session_level_direction_passes_as_firefox_writes_it(
+    offer_and_answer: Pair,
+) -> None:
+    offer, answer = offer_and_answer
+    check_answer(offer, edit(answer, r"^(t=0 0)$", r"\1\na=sendrecv"))
+
+
 @pytest.mark.parametrize("case", sorted(REFUSED))
 async def test_a_broken_answer_is_refused_with_its_reason(
     offer_and_answer: Pair, case: str
