@@ -95,8 +95,7 @@ INSTRUMENT = r"""
   };
   const Peer = window.RTCPeerConnection;
   if (typeof Peer !== "function") return; // a test may take WebRTC away first
-  // A function, not a subclass: Firefox's RTCPeerConnection (implemented in JS
-  // behind WebIDL) never connects when subclassed.
+  // A wrapper, not a subclass: the page gets a plain RTCPeerConnection, in every browser.
   function Instrumented(...args) {
     const pc = new Peer(...args);
     // Only the page's own (media.js), not one a test script makes to try an offer.
