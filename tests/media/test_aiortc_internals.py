@@ -17,8 +17,14 @@ import aioice.turn
 import aiortc
 import av
 import pytest
-from aiortc import RTCPeerConnection, RTCRtpReceiver, RTCRtpSender, rtcrtpreceiver, rtcrtpsender
-from aiortc import rtcpeerconnection
+from aiortc import (
+    RTCPeerConnection,
+    RTCRtpReceiver,
+    RTCRtpSender,
+    rtcpeerconnection,
+    rtcrtpreceiver,
+    rtcrtpsender,
+)
 from aiortc.codecs import CODECS, get_capabilities
 from aiortc.mediastreams import MediaStreamTrack
 from aiortc.rtcdtlstransport import RTCDtlsTransport, RtpRouter
@@ -225,9 +231,7 @@ def _opus_fmtp(sdp: str) -> str:
     payload_type = next(
         line.split()[0].split(":")[1] for line in sdp.splitlines() if "opus/48000" in line
     )
-    return next(
-        line for line in sdp.splitlines() if line.startswith(f"a=fmtp:{payload_type} ")
-    )
+    return next(line for line in sdp.splitlines() if line.startswith(f"a=fmtp:{payload_type} "))
 
 
 async def test_the_sfus_opus_offer_asks_for_in_band_fec_and_an_answer_keeps_it() -> None:
