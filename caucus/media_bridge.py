@@ -7,6 +7,7 @@ from typing import Any
 
 import av
 
+from media.link_stats import LinkWatch
 from media.sfu import Sfu, SfuConfig, UnknownParticipant
 from recordings.service import Recordings
 from sessions.audience import Route
@@ -23,8 +24,11 @@ _CODECS = {MediaKind.AUDIO: "opus", MediaKind.VIDEO: "vp8"}  # the only codecs o
 class SfuMedia:
     """MediaPort over :class:`media.sfu.Sfu`; every publisher's frames also go to recording."""
 
-    def __init__(self, config: SfuConfig, recordings: Recordings) -> None:
+    def __init__(
+        self, config: SfuConfig, recordings: Recordings, links: LinkWatch | None = None
+    ) -> None:
         self._config = config
+        self._links = links
         self._recordings = recordings
         self._send: SendToSeat | None = None
         self._sfu: Sfu | None = None
@@ -46,10 +50,14 @@ class SfuMedia:
         participant = self.sfu.participant(room_id, seat)
         for producer in participant.producers.values():
             producer.sinks.append(self._sink_for(room_id))
+        if self._links is not None:
+            self._links.watch(room_id, seat, participant)
         assert self._send is not None
         await self._send(room_id, seat, ServerEvent.MEDIA_OFFER, offer)
 
     async def seat_disconnected(self, room_id: RoomId, seat: SeatId) -> None:
+        if self._links is not None:
+            self._links.forget(room_id, seat)
         await self.sfu.leave(room_id, seat)
 
     async def audience_changed(self, room_id: RoomId, routes: frozenset[Route]) -> None:
@@ -64,6 +72,8 @@ class SfuMedia:
         )
 
     async def close(self) -> None:
+        if self._links is not None:
+            await self._links.close()
         if self._sfu is not None:
             await self._sfu.close()
 

@@ -22,6 +22,7 @@ class EventKind(StrEnum):
     TRACK_STOP = "track_stop"
     TRACK_PAUSE = "track_pause"  # no media arrived for a while
     INTERRUPTED = "interrupted"  # the server stopped without closing the recording
+    TROUBLE = "trouble"  # a troubled stretch of a seat's link, t_ms to end_ms (link_trouble.py)
 
 
 @dataclass(frozen=True)
