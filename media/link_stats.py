@@ -146,6 +146,11 @@ class LinkWatch:
         if now_ms is None or now_ms <= watched.since_ms:
             return
         now = self._clock()
+        # read before awaiting: a frame arriving meanwhile would end a freeze after `now`
+        freezes = [
+            (now_ms - round(1000 * (now - a)), min(now_ms, now_ms - round(1000 * (now - b))))
+            for a, b in watched.gaps.take(now)
+        ]
         stats = await _stats(watched.participant.pc)
         expected = lost = 0
         rtt_fallback: float | None = None
@@ -160,10 +165,6 @@ class LinkWatch:
             kbps = round(8 * (bytes_in - watched.counts.bytes_in) / (now_ms - watched.since_ms))
         watched.counts.bytes_in = bytes_in
         rtt = _round_trip_s(stats) or rtt_fallback
-        freezes = tuple(
-            (max(0, now_ms - round(1000 * (now - a))), now_ms - round(1000 * (now - b)))
-            for a, b in watched.gaps.take(now)
-        )
         link = LinkSample(
             now_ms,
             now_ms - watched.since_ms,
@@ -172,7 +173,7 @@ class LinkWatch:
             rtt_ms=None if rtt is None else round(rtt * 1000),
             jitter_ms=_jitter_ms(stats),
             kbps=kbps,
-            freezes=tuple((a, b) for a, b in freezes if a < b),
+            freezes=tuple((max(0, a), b) for a, b in freezes if max(0, a) < b),
         )
         watched.since_ms = now_ms
         logger.debug("link %s/%s: %s", room_id, seat, link)
