@@ -6,7 +6,7 @@ What is read, all of it already counted for forwarding (nothing per packet is ad
   arrival (``ReceiverControl.lost``, before any repair: the link's own loss),
   over how far its highest sequence number advanced (``Producer.newest_ext``);
 * round trip: what the seat's RTCP receiver reports about the server's streams
-  to it (aiortc's ``remote-inbound-rtp``), else the NACK repair round trip;
+  to it (aiortc's ``remote-inbound-rtp``; none while the seat receives nothing);
 * jitter: aiortc's RFC 3550 arrival jitter of the seat's audio (else video);
 * bitrate: bytes the seat's transport received;
 * freezes: a sink on the video producer notes each frame's arrival; no frame
@@ -153,18 +153,16 @@ class LinkWatch:
         ]
         stats = await _stats(watched.participant.pc)
         expected = lost = 0
-        rtt_fallback: float | None = None
         for kind, producer in watched.participant.producers.items():
             e, lo = _advance(watched.counts, kind, producer)
             expected, lost = expected + e, lost + lo
-            if producer.control is not None and producer.control.lost:
-                rtt_fallback = producer.control.srtt
         bytes_in = _bytes_received(stats)
         kbps = None
         if bytes_in is not None and watched.counts.bytes_in is not None:
             kbps = round(8 * (bytes_in - watched.counts.bytes_in) / (now_ms - watched.since_ms))
         watched.counts.bytes_in = bytes_in
-        rtt = _round_trip_s(stats) or rtt_fallback
+        # not the NACK repair time: a lost NACK or repair inflates it to a second or more
+        rtt = _round_trip_s(stats)
         link = LinkSample(
             now_ms,
             now_ms - watched.since_ms,

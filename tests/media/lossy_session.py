@@ -25,7 +25,9 @@ from web.keys import DIRECTORY
 
 LOSSY_S = 6.0  # how long party_a's uplink drops 30 % of its packets
 LOSS = 0.3
+MIN_LOSS_PCT = 15  # what the stretch must show of the 30 % dropped
 SAMPLE_MS = 2000  # the server samples each link this often
+STORED_S = 15.0  # bound on the wait for the stretch to close and be stored
 LOSSY_SEAT = "party_a"
 SEATS = ("coach", "mediator", LOSSY_SEAT)
 
@@ -53,9 +55,13 @@ class LossySession:
     lossy_to_ms: int
 
 
-def stored_trouble(server: LiveServer, room: RoomId, seat: str) -> list[dict[str, Any]]:
+def lossy_stretches(server: LiveServer, room: RoomId) -> list[dict[str, Any]]:
+    """party_a's stored stretches with loss (any seat may also show a short freeze when
+    the machine is busy: the synthetic encoders share the server's process)."""
     return [
-        e for e in server.catalogue.events(room) if e["kind"] == "trouble" and e["seat"] == seat
+        e
+        for e in server.catalogue.events(room)
+        if e["kind"] == "trouble" and e["seat"] == LOSSY_SEAT and e["loss_pct"] >= MIN_LOSS_PCT
     ]
 
 
@@ -83,10 +89,9 @@ async def lossy_session(server: LiveServer) -> AsyncIterator[LossySession]:
         await asyncio.sleep(LOSSY_S)
         lossy.impairment.outbound.profile = LinkProfile()
         lossy_to = clock.session_ms(room)
-        # stored once two calm samples closed it
-        await lossy.wait_until(
-            lambda: bool(stored_trouble(server, room, LOSSY_SEAT)), timeout=3 * SAMPLE_MS / 1000 + 3
-        )
+        # stored once two calm samples closed it; video may stay frozen a while after the
+        # loss (a keyframe must get through), which lengthens the stretch
+        await lossy.wait_until(lambda: bool(lossy_stretches(server, room)), timeout=STORED_S)
         assert (await seats["coach"].socket.call("phase", {"to": "ended"}))["ok"]
         yield LossySession(room, lossy_from, lossy_to)
     finally:

@@ -34,10 +34,10 @@ export function troubleLabel(stretch, names) {
 }
 
 /** The viewer's `trouble` events grouped by seat, in the order seats first had trouble. */
-function troubleBySeat(events) {
+function troubleBySeat(events, duration) {
   const bySeat = new Map();
   for (const e of events || []) {
-    if (e.kind !== "trouble" || !e.seat || !(e.end_ms > e.t_ms)) continue;
+    if (e.kind !== "trouble" || !e.seat || !(e.end_ms > e.t_ms) || e.t_ms >= duration) continue;
     if (!bySeat.has(e.seat)) bySeat.set(e.seat, []);
     bySeat.get(e.seat).push(e);
   }
@@ -69,7 +69,7 @@ export function createTimeline({ container, bands, names, clock, events = [] }) 
       title: `${label}: ${stamp(band.start_ms)}–${stamp(band.end_ms)}`,
     }, el("span", { class: "band-label" }, label)));
   }
-  const trouble = troubleBySeat(events);
+  const trouble = troubleBySeat(events, duration);
   const rows = [];
   for (const [seat, stretches] of trouble) {
     const row = el("div", {
