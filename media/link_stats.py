@@ -141,6 +141,12 @@ class LinkWatch:
                 except Exception:  # one seat's closing connection must not stop the rest
                     logger.exception("link sample of %s/%s failed", room_id, seat)
 
+    async def sample_seat(self, room_id: RoomId, seat: SeatId) -> None:
+        """Sample one watched seat now (the loop does this every interval)."""
+        watched = self._seats.get((room_id, seat))
+        if watched is not None:
+            await self.sample(room_id, seat, watched)
+
     async def sample(self, room_id: RoomId, seat: SeatId, watched: _Watched) -> None:
         now_ms = self._now_ms(room_id)
         if now_ms is None or now_ms <= watched.since_ms:
