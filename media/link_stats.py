@@ -211,7 +211,11 @@ def _advance(counts: _Counts, kind: MediaKind, producer: Producer) -> tuple[int,
 async def _stats(pc: RTCPeerConnection) -> list[Any]:
     if pc.connectionState in ("closed", "failed"):
         return []
-    return list((await pc.getStats()).values())
+    try:
+        return list((await pc.getStats()).values())
+    except Exception as exc:  # a connection closing under us is normal, not an error
+        logger.debug("link stats unavailable: %r", exc)
+        return []
 
 
 def _bytes_received(stats: list[Any]) -> int | None:
