@@ -118,8 +118,12 @@ class LinkWatch:
     def forget(self, room_id: RoomId, seat: SeatId) -> None:
         """The seat left: store the stretch it was in, if any."""
         watched = self._seats.pop((room_id, seat), None)
-        if watched is not None:
-            self._keep(room_id, watched.tracker.flush())
+        if watched is None:
+            return
+        video = watched.participant.producers.get(MediaKind.VIDEO)
+        if video is not None and watched.gaps.sink in video.sinks:
+            video.sinks.remove(watched.gaps.sink)
+        self._keep(room_id, watched.tracker.flush())
 
     async def close(self) -> None:
         for room_id, seat in list(self._seats):
