@@ -152,9 +152,10 @@ class LinkWatch:
             await self.sample(room_id, seat, watched)
 
     async def sample(self, room_id: RoomId, seat: SeatId, watched: _Watched) -> None:
-        now_ms = self._now_ms(room_id)
-        if now_ms is None or now_ms <= watched.since_ms:
+        now_ms, since_ms = self._now_ms(room_id), watched.since_ms
+        if now_ms is None or now_ms <= since_ms:
             return
+        watched.since_ms = now_ms  # claimed before awaiting: intervals never overlap
         now = self._clock()
         # read before awaiting: a frame arriving meanwhile would end a freeze after `now`
         freezes = [
@@ -169,13 +170,13 @@ class LinkWatch:
         bytes_in = _bytes_received(stats)
         kbps = None
         if bytes_in is not None and watched.counts.bytes_in is not None:
-            kbps = round(8 * (bytes_in - watched.counts.bytes_in) / (now_ms - watched.since_ms))
+            kbps = round(8 * (bytes_in - watched.counts.bytes_in) / (now_ms - since_ms))
         watched.counts.bytes_in = bytes_in
         # not the NACK repair time: a lost NACK or repair inflates it to a second or more
         rtt = _round_trip_s(stats)
         link = LinkSample(
             now_ms,
-            now_ms - watched.since_ms,
+            now_ms - since_ms,
             expected=expected,
             lost=min(lost, expected),
             rtt_ms=None if rtt is None else round(rtt * 1000),
@@ -183,7 +184,6 @@ class LinkWatch:
             kbps=kbps,
             freezes=tuple((max(0, a), b) for a, b in freezes if max(0, a) < b),
         )
-        watched.since_ms = now_ms
         logger.debug("link %s/%s: %s", room_id, seat, link)
         self._keep(room_id, watched.tracker.add(link))
 
