@@ -1,11 +1,14 @@
-"""An impaired session's troubled stretch, shaded on the playback timeline in Chromium."""
+"""Troubled stretches shaded on the playback timeline in Chromium: an impaired session's
+lossy link, and a connection that dropped and came back."""
 
 from __future__ import annotations
 
 from playwright.async_api import Browser, expect
 
+from sessions.ids import SeatId
+from sessions.timeline import Event, EventKind
 from tests.e2e.browser import screenshot
-from tests.e2e.recorded import ColourSession, open_playback
+from tests.e2e.recorded import NAMES, ColourSession, open_playback, record_colour_session
 from tests.live_server import LiveServer
 from tests.media.lossy_session import LOSSY_SEAT, lossy_session, lossy_stretches
 
@@ -52,5 +55,30 @@ async def test_the_lossy_stretch_is_shaded_on_the_playback_timeline_with_its_lab
     await expect(track).to_have_attribute("aria-valuenow", str(stretch["t_ms"]))
     await shaded.hover()
     await screenshot(opened, "link-trouble-playback")
+    assert opened.errors == []
+    await opened.context.close()
+
+
+async def test_a_dropped_connection_is_shaded_from_the_drop_to_the_return(
+    browser: Browser, server: LiveServer
+) -> None:
+    session = record_colour_session(server)
+    # party_b's connection drops 1.0 s in and the seat is resumed at 3.5 s (what the
+    # namespace stores when a socket goes and the same identity comes back)
+    room = server.catalogue
+    room.append_event(session.room, Event(1000, EventKind.DROP, SeatId("party_b")))
+    room.append_event(
+        session.room,
+        Event(3500, EventKind.RESUME, SeatId("party_b"), {"name": NAMES["party_b"]}),
+    )
+    opened = await open_playback(browser, session, "mediator")
+    shaded = opened.page.locator('#timeline .trouble[data-seat="party_b"]')
+    await expect(shaded).to_have_count(1)
+    await expect(shaded).to_have_attribute(
+        "aria-label",
+        f"connection lost 2.5 s, back on {NAMES['party_b']}'s link, 00:01.0–00:03.5",
+    )
+    await expect(shaded).to_have_attribute("data-start", "1000")
+    await expect(shaded).to_have_attribute("data-end", "3500")
     assert opened.errors == []
     await opened.context.close()

@@ -33,11 +33,45 @@ export function troubleLabel(stretch, names) {
   return `${what} on ${names.name(stretch.seat)}'s link`;
 }
 
-/** The viewer's `trouble` events grouped by seat, in the order seats first had trouble. */
+/** What ends each kind of outage on the timeline: a dropped connection ends when the
+ * seat is back (or released); media lost ends when it is restored. */
+const OUTAGES = {
+  drop: { ends: ["resume", "join", "replace", "leave"], what: "connection lost" },
+  media_lost: { ends: ["media_restored", "drop", "leave"], what: "media lost" },
+};
+
+/** Outages as stretches: from a seat's `drop` (or `media_lost`) to what ended it, or to
+ * the end of the recording; the viewer only gets the events it may see. */
+function outages(events, duration) {
+  const open = new Map();
+  const found = [];
+  const close = (key, t, how) => {
+    const start = open.get(key);
+    open.delete(key);
+    const [kind, seat] = key.split("|");
+    const secs = ((t - start) / 1000).toFixed(1);
+    const end = how === "leave" ? ", seat released" : how ? ", back" : "";
+    found.push({ seat, t_ms: start, end_ms: t, what: `${OUTAGES[kind].what} ${secs} s${end}` });
+  };
+  const ordered = [...(events || [])].filter((e) => e.seat).sort((a, b) => a.t_ms - b.t_ms);
+  for (const e of ordered) {
+    for (const [kind, outage] of Object.entries(OUTAGES)) {
+      const key = `${kind}|${e.seat}`;
+      if (open.has(key) && outage.ends.includes(e.kind) && e.t_ms > open.get(key)) close(key, e.t_ms, e.kind);
+    }
+    if (OUTAGES[e.kind] && !open.has(`${e.kind}|${e.seat}`)) open.set(`${e.kind}|${e.seat}`, e.t_ms);
+  }
+  for (const key of [...open.keys()]) if (open.get(key) < duration) close(key, duration, null);
+  return found;
+}
+
+/** The viewer's troubled stretches (the server's `trouble` events and the outages) grouped
+ * by seat, in the order seats first had trouble. */
 function troubleBySeat(events, duration) {
   const bySeat = new Map();
-  for (const e of events || []) {
-    if (e.kind !== "trouble" || !e.seat || !(e.end_ms > e.t_ms) || e.t_ms >= duration) continue;
+  const stretches = [...(events || []).filter((e) => e.kind === "trouble"), ...outages(events, duration)];
+  for (const e of stretches.sort((a, b) => a.t_ms - b.t_ms)) {
+    if (!e.seat || !(e.end_ms > e.t_ms) || e.t_ms >= duration) continue;
     if (!bySeat.has(e.seat)) bySeat.set(e.seat, []);
     bySeat.get(e.seat).push(e);
   }
