@@ -11,6 +11,7 @@ from aiohttp import web
 from caucus.config import Config
 from caucus.media_bridge import SfuMedia
 from media.announce import announced_address, parse_port_range
+from media.link_stats import LinkWatch
 from media.sfu import SfuConfig
 from recordings.annotation_store import AnnotationStore
 from recordings.catalogue import Catalogue
@@ -96,7 +97,8 @@ def create_app(config: Config, media: MediaPort | None = None) -> web.Applicatio
             ),
             udp_ports=parse_port_range(config.udp_ports),
         )
-        media = bridge = SfuMedia(sfu_config, recordings)
+        links = LinkWatch(directory.session_ms, catalogue.append_event)
+        media = bridge = SfuMedia(sfu_config, recordings, links=links)
     namespace = SimulationNamespace(
         directory, config.secret, media or NoMedia(), config.grace_s, feedback, ice
     )

@@ -15,6 +15,7 @@ from typing import Any
 
 import av
 
+from media.link_stats import LinkWatch
 from media.participant import Participant
 from media.producer import PacketSink
 from media.recovery import RecoveryConfig
@@ -68,9 +69,11 @@ class SfuMedia:
         config: SfuConfig,
         recordings: Recordings,
         recovery: RecoveryConfig | None = None,
+        links: LinkWatch | None = None,
     ) -> None:
         self._config = config
         self._recovery = recovery or RecoveryConfig()
+        self._links = links
         self._recordings = recordings
         self._send: SendToSeat | None = None
         self._report: ReportMedia | None = None
@@ -104,6 +107,8 @@ class SfuMedia:
     async def seat_disconnected(
         self, room_id: RoomId, seat: SeatId, gap: str | None = None
     ) -> None:
+        if self._links is not None:
+            self._links.forget(room_id, seat)
         key = (room_id, seat)
         was = self._status.pop(key, None)
         await self.sfu.leave(room_id, seat)
@@ -155,6 +160,8 @@ class SfuMedia:
         return {seat: status for (room, seat), status in self._status.items() if room == room_id}
 
     async def close(self) -> None:
+        if self._links is not None:
+            await self._links.close()
         if self._sfu is not None:
             await self._sfu.close()
 
@@ -163,6 +170,8 @@ class SfuMedia:
     def connection_opened(self, participant: Participant, restart: bool) -> None:
         for producer in participant.producers.values():
             producer.sinks.append(self._sink_for(participant.room_id, producer))
+        if self._links is not None:  # a new connection is sampled afresh
+            self._links.watch(participant.room_id, participant.seat, participant)
 
     async def media_lost(self, room_id: RoomId, seat: SeatId, reason: str, silent_s: float) -> None:
         key = (room_id, seat)

@@ -76,6 +76,8 @@ class NackScheduler:
         self.srtt = initial_rtt
         self.abandoned = 0
         self.repaired = 0
+        #: packets found missing on arrival (repaired later or not): the link's own loss
+        self.lost = 0
 
     @property
     def missing(self) -> list[int]:
@@ -104,6 +106,7 @@ class NackScheduler:
             missing = uint16_add(self.max_seq, 1)
             while missing != seq:
                 self._holes[missing] = _Hole(first_seen=now)
+                self.lost += 1
                 missing = uint16_add(missing, 1)
             self.max_seq = seq
         else:

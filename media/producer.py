@@ -103,6 +103,11 @@ class Producer:
     # -- media ---------------------------------------------------------------
 
     @property
+    def control(self) -> ReceiverControl | None:
+        """The receiver's control, once bound (media.link_stats reads its loss count)."""
+        return self._control
+
+    @property
     def newest_ext(self) -> int | None:
         """The newest (extended) sequence number that reached the producer."""
         return self._newest_ext

@@ -83,7 +83,13 @@ def to_csv(notes: Sequence[Mapping[str, Any]]) -> str:
     return out.getvalue()
 
 
-def to_json(notes: Sequence[Mapping[str, Any]], scenario: Scenario, room_id: str) -> str:
+def to_json(
+    notes: Sequence[Mapping[str, Any]],
+    scenario: Scenario,
+    room_id: str,
+    trouble: Sequence[Mapping[str, Any]] = (),
+) -> str:
+    """Notes and the troubled stretches of the seats' links (``trouble`` timeline events)."""
     return json.dumps(
         {
             "session": room_id,
@@ -91,6 +97,16 @@ def to_json(notes: Sequence[Mapping[str, Any]], scenario: Scenario, room_id: str
             "title": scenario.title,
             "rubric": [{"id": s.id, "name": s.name} for s in scenario.rubric],
             "annotations": list(notes),
+            "link_trouble": [
+                {
+                    "seat": e["seat"],
+                    "start_ms": e["t_ms"],
+                    "end_ms": e["end_ms"],
+                    "what": e["what"],
+                    **{k: e.get(k) for k in ("loss_pct", "frozen_ms", "rtt_ms", "jitter_ms")},
+                }
+                for e in trouble
+            ],
         },
         indent=2,
     )

@@ -84,3 +84,52 @@ def event_visible(
         if band["start_ms"] <= t < band["end_ms"] and not band_visible(band, viewer, observers):
             return bool(event["kind"] == "phase")  # the caucus began and ended, nothing more
     return True
+
+
+def trouble_visible(
+    event: TimelineEvent,
+    viewer: SeatId | None,
+    observers: ObserverView,
+    bands: Sequence[TimelineEvent],
+) -> list[dict[str, Any]]:
+    """The parts of a seat's troubled stretch (a ``trouble`` event) `viewer` may see.
+
+    Staff see every seat's trouble, and a trainee all of their own link's. Anyone
+    else's shows only where the viewer may watch that seat's media: a party waiting
+    outside a caucus, or a caucus the viewer was not in, keeps its link to itself
+    (its trouble would tell when and how long the caucus ran). A stretch crossing
+    such a boundary is clipped to the visible parts.
+    """
+    seat = event.get("seat")
+    if viewer is None or seat == viewer or role_of(viewer) in _STAFF:
+        return [dict(event)]
+    start, end = int(event["t_ms"]), int(event.get("end_ms") or event["t_ms"])
+    parts: list[dict[str, Any]] = []
+    for band in bands:
+        lo, hi = max(start, int(band["start_ms"])), min(end, int(band["end_ms"]))
+        if lo >= hi:
+            continue
+        phase = Phase.parse(str(band["phase"]))
+        if not may_watch(viewer, visibility_of(phase, SeatId(str(seat))), observers):
+            continue
+        if parts and parts[-1]["end_ms"] == lo:
+            parts[-1]["end_ms"] = hi
+        else:
+            parts.append({**event, "t_ms": lo, "end_ms": hi})
+    return parts
+
+
+def review_timeline(
+    events: Sequence[TimelineEvent],
+    viewer: SeatId | None,
+    observers: ObserverView,
+    bands: Sequence[TimelineEvent],
+) -> list[dict[str, Any]]:
+    """The timeline as `viewer` may review it (troubled stretches clipped, see above)."""
+    shown: list[dict[str, Any]] = []
+    for event in events:
+        if event["kind"] == "trouble":
+            shown += trouble_visible(event, viewer, observers, bands)
+        elif event_visible(event, viewer, observers, bands):
+            shown.append(dict(event))
+    return shown

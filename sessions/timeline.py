@@ -24,6 +24,7 @@ class EventKind(StrEnum):
     INTERRUPTED = "interrupted"  # the server stopped without closing the recording
     MEDIA_LOST = "media_lost"  # a seat's media path died (detail: reason)
     MEDIA_RESTORED = "media_restored"  # its media flows again (detail: reason, gap_ms)
+    TROUBLE = "trouble"  # a troubled stretch of a seat's link, t_ms to end_ms (link_trouble.py)
 
 
 @dataclass(frozen=True)

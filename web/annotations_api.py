@@ -10,6 +10,7 @@ from recordings.exports import to_csv, to_json, to_webvtt, trainee_summary
 from recordings.feedback import Author, draft_from
 from sessions.errors import NotPermitted
 from sessions.ids import RoomId
+from sessions.review import phase_bands, review_timeline
 from web.api import body
 from web.errors import NotFound
 from web.keys import CATALOGUE, FEEDBACK, SCENARIOS
@@ -71,6 +72,13 @@ async def export_notes(request: web.Request) -> web.Response:
     assert record is not None
     scenario = request.app[SCENARIOS][record.scenario_id]
     fmt = request.match_info["fmt"]
+    events = request.app[CATALOGUE].events(room_id)
+    bands = phase_bands(events, request.app[FEEDBACK].recorded_end_ms(room_id))
+    trouble = [
+        e
+        for e in review_timeline(events, author.seat, scenario.observer_view, bands)
+        if e["kind"] == "trouble"
+    ]
     filename = f'attachment; filename="caucus-{room_id}-feedback.{fmt}"'
     if fmt == "vtt":
         return web.Response(
@@ -83,7 +91,7 @@ async def export_notes(request: web.Request) -> web.Response:
             text=to_csv(notes), content_type="text/csv", headers={"Content-Disposition": filename}
         )
     return web.Response(
-        text=to_json(notes, scenario, room_id),
+        text=to_json(notes, scenario, room_id, trouble),
         content_type="application/json",
         headers={"Content-Disposition": filename},
     )

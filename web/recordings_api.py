@@ -15,10 +15,10 @@ from sessions.ids import RoomId, SeatId
 from sessions.recording_rules import may_watch
 from sessions.review import (
     band_visible,
-    event_visible,
     people_in,
     phase_bands,
     ran_from_ms,
+    review_timeline,
     session_end_ms,
 )
 from sessions.roles import Role, role_of
@@ -112,7 +112,7 @@ async def get_recording(request: web.Request) -> web.Response:
         for s in catalogue.segments(room_id)
         if seat is None or may_watch(seat, s.visibility, observers)
     ]
-    timeline = [e for e in events if event_visible(e, seat, observers, bands)]
+    timeline = review_timeline(events, seat, observers, bands)
     # The characters name the tiles; the rubric lets staff tag skills while reviewing
     # (and names the skills of tags for everyone).
     parties = [{"seat": p.seat, "name": p.name, "label": p.label} for p in scenario.parties]

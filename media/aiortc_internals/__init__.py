@@ -18,6 +18,9 @@ Process-wide (:func:`install`):
   (Chromium refuses an audio m-section with an ``ssrc-group:FID``): lost audio
   is retransmitted on its original SSRC (docs/ARCHITECTURE.md §5: audio protected
   first).
+* Opus is offered with ``useinbandfec=1`` (:func:`_enable_opus_fec`): a browser
+  publisher then sends in-band FEC, so one lost audio packet is concealed from
+  the next one without waiting a round trip for the NACK.
 * aioice's ``Connection.connect`` no longer leaves a consent-check task running
   forever when the connection was closed while ICE completed.
 * aioice's ``Connection.get_component_candidates`` follows the
@@ -132,7 +135,9 @@ def check_version() -> None:
         )
 
 
-def install(*, rtp_history_size: int = RTP_HISTORY_SIZE, audio_nack: bool = True) -> None:
+def install(
+    *, rtp_history_size: int = RTP_HISTORY_SIZE, audio_nack: bool = True, opus_fec: bool = True
+) -> None:
     """Apply the process-wide patches (idempotent)."""
     check_version()
     if rtp_history_size & (rtp_history_size - 1) or not 128 <= rtp_history_size <= 32768:
@@ -143,6 +148,8 @@ def install(*, rtp_history_size: int = RTP_HISTORY_SIZE, audio_nack: bool = True
     vars(rtcrtpsender)["RTP_HISTORY_SIZE"] = max(senders.history_size(), rtp_history_size)
     if audio_nack:
         _enable_audio_nack()
+    if opus_fec:
+        _enable_opus_fec()
     aioice.ice.Connection.connect = ice._connect_then_respect_close  # type: ignore[method-assign]
     aioice.ice.Connection.get_component_candidates = ice._gather_component  # type: ignore[method-assign]
     port_guard.install()
@@ -160,3 +167,20 @@ def _enable_audio_nack() -> None:
     opus = next(c for c in audio if c.mimeType.lower() == "audio/opus")
     if RTCRtcpFeedback(type="nack") not in opus.rtcpFeedback:
         opus.rtcpFeedback.append(RTCRtcpFeedback(type="nack"))
+
+
+OPUS_FEC = {"useinbandfec": 1}
+
+
+def _enable_opus_fec() -> None:
+    """Offer Opus with ``a=fmtp:<pt> useinbandfec=1`` (RFC 7587).
+
+    aiortc's Opus entry has no parameters, so its offers carry no fmtp line and
+    Chromium encodes without in-band FEC. The offer is what the browser reads as
+    the receiver's wish, so this one parameter turns FEC on for every publisher;
+    the server forwards the FEC-carrying packets untouched. The capability list
+    (``RTCRtpSender.getCapabilities``) is built from the same entry, so codec
+    preferences still match it (``filter_preferred_codecs`` compares parameters).
+    """
+    opus = next(c for c in CODECS["audio"] if c.mimeType.lower() == "audio/opus")
+    opus.parameters.update(OPUS_FEC)

@@ -39,6 +39,7 @@ class Nack(Protocol):
 
     media_ssrc: int | None
     srtt: float
+    lost: int
 
     @property
     def missing(self) -> list[int]: ...
@@ -128,6 +129,11 @@ class ReceiverControl:
     @property
     def media_ssrc(self) -> int | None:
         return self._nack.media_ssrc
+
+    @property
+    def lost(self) -> int:
+        """Packets found missing on arrival so far (media.link_stats reads the link's loss)."""
+        return self._nack.lost
 
     def request_keyframe(self) -> bool:
         """Send a PLI to the publisher (twice, 20 ms apart: a PLI lost on a 3 %

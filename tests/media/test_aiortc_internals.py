@@ -19,8 +19,15 @@ import aioice.turn
 import aiortc
 import av
 import pytest
-from aiortc import RTCPeerConnection, RTCRtpReceiver, RTCRtpSender, rtcrtpreceiver, rtcrtpsender
-from aiortc.codecs import CODECS
+from aiortc import (
+    RTCPeerConnection,
+    RTCRtpReceiver,
+    RTCRtpSender,
+    rtcpeerconnection,
+    rtcrtpreceiver,
+    rtcrtpsender,
+)
+from aiortc.codecs import CODECS, get_capabilities
 from aiortc.mediastreams import MediaStreamTrack
 from aiortc.rtcdtlstransport import RTCDtlsTransport, RtpRouter
 from aiortc.rtcicetransport import RTCIceGatherer
@@ -81,6 +88,12 @@ FINGERPRINTS: dict[str, tuple[Callable[..., Any], str]] = {
     "aioice.Connection.get_component_candidates": (
         ice._original_get_component_candidates,
         "118597a9fcb703f9",
+    ),
+    # Opus FEC: capabilities copy CODECS' parameters, preferences must match them
+    "aiortc.codecs.get_capabilities": (get_capabilities, "32c40e75324c6be9"),
+    "rtcpeerconnection.filter_preferred_codecs": (
+        rtcpeerconnection.filter_preferred_codecs,
+        "599df15a0c5451d5",
     ),
     # aiortc gathers inside setLocalDescription (tasks inherit the gather policy)
     "RTCIceGatherer.gather": (RTCIceGatherer.gather, "147d15cd640f570e"),
@@ -310,3 +323,29 @@ async def test_arrivals_count_what_the_peer_sends_and_nothing_before() -> None:
         assert (arrivals.rtp, arrivals.rtcp, arrivals.checks) == (0, 1, 0)
     finally:
         await pc.close()
+def _opus_fmtp(sdp: str) -> str:
+    payload_type = next(
+        line.split()[0].split(":")[1] for line in sdp.splitlines() if "opus/48000" in line
+    )
+    return next(line for line in sdp.splitlines() if line.startswith(f"a=fmtp:{payload_type} "))
+
+
+async def test_the_sfus_opus_offer_asks_for_in_band_fec_and_an_answer_keeps_it() -> None:
+    aiortc_internals.install()
+    offerer, answerer = RTCPeerConnection(), RTCPeerConnection()
+    try:
+        transceiver = offerer.addTransceiver("audio", direction="recvonly")
+        # the SFU's own preferences (media.participant.codec_preferences)
+        transceiver.setCodecPreferences(
+            [c for c in RTCRtpSender.getCapabilities("audio").codecs if c.mimeType == "audio/opus"]
+        )
+        await offerer.setLocalDescription(await offerer.createOffer())
+        assert "useinbandfec=1" in _opus_fmtp(offerer.localDescription.sdp)
+        await answerer.setRemoteDescription(offerer.localDescription)
+        await answerer.setLocalDescription(await answerer.createAnswer())
+        assert "useinbandfec=1" in _opus_fmtp(answerer.localDescription.sdp)
+        await offerer.setRemoteDescription(answerer.localDescription)
+        assert transceiver.receiver is not None
+    finally:
+        await offerer.close()
+        await answerer.close()

@@ -126,7 +126,9 @@ function show(recording, api, viewer, room) {
   $("players").replaceChildren(...players.map((p) => p.element));
   $("players").dataset.count = String(players.length);
   if (!players.length) $("players").append(el("li", { class: "empty" }, "There is no recorded audio or video you may watch."));
-  timeline = createTimeline({ container: $("timeline"), bands: recording.phases, names, clock });
+  timeline = createTimeline({
+    container: $("timeline"), bands: recording.phases, names, clock, events: recording.timeline,
+  });
   playButton.addEventListener("click", () => clock.toggle());
 
   if (staff) {
