@@ -16,7 +16,7 @@ from sessions.errors import DomainError, NotPermitted
 from sessions.ids import SeatId
 from sessions.phases import Phase
 from sessions.recording_rules import PUBLIC, may_watch, visibility_of
-from sessions.roles import CAPABILITIES, TRAINEE_ROLES, Capability, Role, role_of
+from sessions.roles import CAPABILITIES, TRAINEE_ROLES, Capability, is_staff, role_of
 from sessions.scenarios import ObserverView, Scenario
 
 MAX_NOTE_CHARS = 2000
@@ -109,8 +109,7 @@ def may_see(
     """Whether the person in `viewer` (None: admin) sees `note` (a stored annotation)."""
     if viewer is None:
         return True
-    role = role_of(viewer)
-    if role in (Role.COACH, Role.ADMIN):
+    if is_staff(viewer):
         return True
     if note.get("author") == viewer_identity:
         return True

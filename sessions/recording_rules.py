@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sessions.ids import SeatId
 from sessions.phases import Phase, PhaseKind
-from sessions.roles import MEDIATOR_SEAT, TRAINEE_ROLES, Capability, Role, can, role_of
+from sessions.roles import MEDIATOR_SEAT, TRAINEE_ROLES, Capability, Role, can, is_staff, role_of
 from sessions.rooms import Consent, Room
 from sessions.scenarios import ObserverView
 
@@ -62,9 +62,9 @@ def may_watch(viewer: SeatId, visibility: str, observer_view: ObserverView) -> b
     """
     if visibility == PUBLIC:
         return True
-    role = role_of(viewer)
-    if role in (Role.COACH, Role.ADMIN):
+    if is_staff(viewer):
         return True
+    role = role_of(viewer)
     if visibility.startswith("seat:"):
         return visibility == f"seat:{viewer}"
     if role is Role.MEDIATOR:

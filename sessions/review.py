@@ -8,12 +8,11 @@ from typing import Any
 from sessions.ids import SeatId
 from sessions.phases import Phase
 from sessions.recording_rules import may_watch, visibility_of
-from sessions.roles import Role, role_of
+from sessions.roles import STAFF, Role, is_staff, role_of
 from sessions.scenarios import ObserverView
 
 TimelineEvent = Mapping[str, Any]
 
-_STAFF = (Role.COACH, Role.ADMIN)
 
 
 def session_end_ms(events: Sequence[TimelineEvent], segment_ends: Iterable[int]) -> int:
@@ -75,7 +74,7 @@ def event_visible(
     if viewer is None:
         return True
     role = role_of(viewer)
-    if event["kind"] == "whisper" and role not in (*_STAFF, Role.MEDIATOR):
+    if event["kind"] == "whisper" and role not in (*STAFF, Role.MEDIATOR):
         return False
     if event.get("visibility") and not may_watch(viewer, str(event["visibility"]), observers):
         return False
@@ -101,7 +100,7 @@ def trouble_visible(
     such a boundary is clipped to the visible parts.
     """
     seat = event.get("seat")
-    if viewer is None or seat == viewer or role_of(viewer) in _STAFF:
+    if viewer is None or seat == viewer or is_staff(viewer):
         return [dict(event)]
     start, end = int(event["t_ms"]), int(event.get("end_ms") or event["t_ms"])
     parts: list[dict[str, Any]] = []

@@ -93,6 +93,14 @@ def role_of(seat: SeatId) -> Role:
     raise UnknownSeat(f"no seat is called {seat!r}")
 
 
+STAFF = frozenset({Role.COACH, Role.ADMIN})
+
+
+def is_staff(seat: SeatId) -> bool:
+    """Whether `seat` runs the training (coach, admin): they see every caucus, note and reply."""
+    return role_of(seat) in STAFF
+
+
 def can(seat: SeatId, capability: Capability) -> bool:
     return capability in CAPABILITIES[role_of(seat)]
 

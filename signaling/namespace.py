@@ -14,7 +14,7 @@ from recordings.feedback import Author, Feedback, draft_from
 from sessions.audience import audience
 from sessions.errors import DomainError, NotPermitted, NotSeated
 from sessions.ids import RoomId, SeatId
-from sessions.roles import Role, role_of
+from sessions.roles import is_staff, role_of
 from sessions.timeline import Event, EventKind
 from sessions.views import view_for, visible_briefs
 from signaling.client_faults import ClientFaultLog
@@ -292,7 +292,7 @@ class SimulationNamespace(socketio.AsyncNamespace):
         staff = [
             other_sid
             for other, other_sid in live.sockets.items()
-            if other_sid != sid and role_of(other) in (Role.COACH, Role.ADMIN)
+            if other_sid != sid and is_staff(other)
         ]
         for other_sid in staff:
             await self.emit(ServerEvent.ANNOTATION, note, to=other_sid)

@@ -21,7 +21,7 @@ from sessions.review import (
     review_timeline,
     session_end_ms,
 )
-from sessions.roles import Role, role_of
+from sessions.roles import Role, is_staff, role_of
 from web.errors import NotFound
 from web.keys import CATALOGUE, RECORDINGS_DIR, SCENARIOS, SECRET
 from web.viewers import Viewer, check_signed, signed_query, viewer_of
@@ -40,7 +40,7 @@ def _status(segments: list[Segment]) -> str:
 
 def _may_name(viewer: SeatId | None, seat: SeatId) -> bool:
     """Trainees were never shown who observed (nor the admin): their list does not either."""
-    if viewer is None or role_of(viewer) in (Role.COACH, Role.ADMIN, Role.OBSERVER):
+    if viewer is None or is_staff(viewer) or role_of(viewer) is Role.OBSERVER:
         return True
     return role_of(seat) not in (Role.OBSERVER, Role.ADMIN)
 
