@@ -27,8 +27,8 @@ from typing import Any
 
 from aiortc import RTCPeerConnection
 
-from media.participant import Participant
 from media.producer import Producer
+from media.seat_connection import SeatConnection
 from sessions.ids import RoomId, SeatId
 from sessions.link_trouble import FREEZE_MS, LinkSample, Stretch, TroubleTracker
 from sessions.media_kinds import MediaKind
@@ -76,7 +76,7 @@ class _Counts:
 
 @dataclass
 class _Watched:
-    participant: Participant
+    participant: SeatConnection
     tracker: TroubleTracker
     gaps: FrameGaps
     since_ms: int
@@ -101,7 +101,7 @@ class LinkWatch:
         self._seats: dict[tuple[RoomId, SeatId], _Watched] = {}
         self._task: asyncio.Task[None] | None = None
 
-    def watch(self, room_id: RoomId, seat: SeatId, participant: Participant) -> None:
+    def watch(self, room_id: RoomId, seat: SeatId, participant: SeatConnection) -> None:
         """Start sampling a seat that just connected (a reconnect starts afresh)."""
         self.forget(room_id, seat)
         now_ms = self._now_ms(room_id)
@@ -124,6 +124,9 @@ class LinkWatch:
         if video is not None and watched.gaps.sink in video.sinks:
             video.sinks.remove(watched.gaps.sink)
         self._keep(room_id, watched.tracker.flush())
+        if not self._seats and self._task is not None:
+            self._task.cancel()  # nothing to sample: no task idles on an empty server
+            self._task = None
 
     async def close(self) -> None:
         for room_id, seat in list(self._seats):
