@@ -16,9 +16,9 @@ from typing import Any
 import av
 
 from media.link_stats import LinkWatch
-from media.participant import Participant
 from media.producer import PacketSink
 from media.recovery import RecoveryConfig
+from media.seat_connection import SeatConnection
 from media.sfu import RestartRefused, Sfu, SfuConfig, UnknownParticipant
 from recordings.service import Recordings
 from sessions.audience import Route
@@ -167,7 +167,7 @@ class SfuMedia:
 
     # -- MediaObserver (told by the Sfu) --------------------------------------------
 
-    def connection_opened(self, participant: Participant, restart: bool) -> None:
+    def connection_opened(self, participant: SeatConnection, restart: bool) -> None:
         for producer in participant.producers.values():
             producer.sinks.append(self._sink_for(participant.room_id, producer))
         if self._links is not None:  # a new connection is sampled afresh

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Protocol
 from sessions.ids import RoomId, SeatId
 
 if TYPE_CHECKING:
-    from media.participant import Participant
+    from media.seat_connection import SeatConnection
 
 
 @dataclass(frozen=True)
@@ -45,7 +45,7 @@ class RecoveryConfig:
 class MediaObserver(Protocol):
     """Told of each seat's media connection life (the bridge: recording, status, timeline)."""
 
-    def connection_opened(self, participant: Participant, restart: bool) -> None:
+    def connection_opened(self, participant: SeatConnection, restart: bool) -> None:
         """A new peer connection for a seat, before its offer goes out."""
 
     async def media_lost(self, room_id: RoomId, seat: SeatId, reason: str, silent_s: float) -> None:

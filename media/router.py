@@ -21,7 +21,7 @@ from collections.abc import Callable
 from typing import Any
 
 from media.latency import ForwardingStats
-from media.participant import Participant, SendToClient
+from media.seat_connection import SeatConnection, SendToClient
 from sessions.audience import Route
 from sessions.ids import RoomId, SeatId
 from sessions.media_kinds import MediaKind
@@ -35,14 +35,14 @@ class Router:
         room_id: RoomId,
         *,
         signal: SendToClient,
-        on_lost: Callable[[Participant, str], None],
+        on_lost: Callable[[SeatConnection, str], None],
         stats: ForwardingStats,
         connect_timeout: float,
         silence_s: float | None = None,
-        on_flowing: Callable[[Participant], None] | None = None,
+        on_flowing: Callable[[SeatConnection], None] | None = None,
     ) -> None:
         self.room_id = room_id
-        self.participants: dict[SeatId, Participant] = {}
+        self.participants: dict[SeatId, SeatConnection] = {}
         self.routes: frozenset[Route] = frozenset()
         self._signal = signal
         self._on_lost = on_lost
@@ -52,8 +52,8 @@ class Router:
         self._on_flowing = on_flowing
         self._connections = itertools.count(1)
 
-    def _new_participant(self, seat: SeatId) -> Participant:
-        return Participant(
+    def _new_participant(self, seat: SeatId) -> SeatConnection:
+        return SeatConnection(
             self.room_id,
             seat,
             signal=self._signal,
@@ -65,7 +65,7 @@ class Router:
             on_flowing=self._on_flowing,
         )
 
-    async def join(self, seat: SeatId) -> Participant:
+    async def join(self, seat: SeatId) -> SeatConnection:
         """Add a participant (replacing one in the same seat); ``start()`` it next."""
         old = self.participants.get(seat)
         if old is not None:
@@ -75,7 +75,7 @@ class Router:
         self._subscribe_to_everyone(participant)
         return participant
 
-    async def restart(self, old: Participant) -> Participant | None:
+    async def restart(self, old: SeatConnection) -> SeatConnection | None:
         """Replace ``old`` by a new connection in its seat, keeping its subscribers.
 
         Returns the new participant (``start(restart=True)`` it next), or None if
@@ -97,13 +97,13 @@ class Router:
         await old.close()
         return new
 
-    def _subscribe_to_everyone(self, participant: Participant) -> None:
+    def _subscribe_to_everyone(self, participant: SeatConnection) -> None:
         for publisher in self.participants.values():
             for kind in publisher.published:
                 if publisher is not participant:
                     self._connect(publisher, kind, participant)
 
-    async def answer(self, participant: Participant, description: dict[str, Any]) -> None:
+    async def answer(self, participant: SeatConnection, description: dict[str, Any]) -> None:
         before = set(participant.published)
         newly = await participant.apply_answer(description)
         gone = before - participant.published
@@ -128,7 +128,7 @@ class Router:
             for (publisher, kind), consumer in subscriber.consumers.items():
                 consumer.set_allowed(Route(publisher, subscriber.seat, kind) in routes)
 
-    async def leave(self, participant: Participant) -> None:
+    async def leave(self, participant: SeatConnection) -> None:
         if self.participants.get(participant.seat) is not participant:
             return
         del self.participants[participant.seat]
@@ -147,7 +147,9 @@ class Router:
         for participant in list(self.participants.values()):
             await self.leave(participant)
 
-    def _connect(self, publisher: Participant, kind: MediaKind, subscriber: Participant) -> bool:
+    def _connect(
+        self, publisher: SeatConnection, kind: MediaKind, subscriber: SeatConnection
+    ) -> bool:
         consumer = subscriber.consumer_for(publisher.seat, kind)
         changed = subscriber.activate(consumer, publisher.producers[kind])
         consumer.set_allowed(Route(publisher.seat, subscriber.seat, kind) in self.routes)

@@ -1,7 +1,7 @@
-"""A Participant: one seat's RTCPeerConnection on the server.
+"""A SeatConnection: one seat's RTCPeerConnection on the server.
 
 The server is the only offerer.  The first offer (returned by
-:meth:`Participant.start`) carries two ``recvonly`` m-sections, audio then
+:meth:`SeatConnection.start`) carries two ``recvonly`` m-sections, audio then
 video (mids "0" and "1"), on which the client publishes, plus one ``sendonly``
 m-section per (publisher seat, kind) already published in the room.  Later
 offers are pushed through ``signal`` whenever a publisher's track appears or
@@ -68,19 +68,19 @@ def codec_preferences(kind: MediaKind) -> list[RTCRtpCodecCapability]:
     ]
 
 
-class Participant:
+class SeatConnection:
     def __init__(
         self,
         room_id: RoomId,
         seat: SeatId,
         *,
         signal: SendToClient,
-        on_lost: Callable[[Participant, str], None],
+        on_lost: Callable[[SeatConnection, str], None],
         stats: ForwardingStats,
         connect_timeout: float,
         connection: int = 0,
         silence_s: float | None = None,
-        on_flowing: Callable[[Participant], None] | None = None,
+        on_flowing: Callable[[SeatConnection], None] | None = None,
     ) -> None:
         self.room_id = room_id
         self.seat = seat

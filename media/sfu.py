@@ -68,9 +68,9 @@ from typing import Any
 from media import aiortc_internals
 from media.announce import check_announced_ip, check_port_range
 from media.latency import ForwardingStats
-from media.participant import Participant, SendToClient
 from media.recovery import MediaObserver, RecoveryConfig
 from media.router import Router
+from media.seat_connection import SeatConnection, SendToClient
 from sessions.audience import Route
 from sessions.errors import DomainError
 from sessions.ids import RoomId, SeatId
@@ -160,7 +160,7 @@ class Sfu:
             raise UnknownParticipant(f"no media room {room_id}")
         return router
 
-    def participant(self, room_id: RoomId, seat: SeatId) -> Participant:
+    def participant(self, room_id: RoomId, seat: SeatId) -> SeatConnection:
         participant = self.router(room_id).participants.get(seat)
         if participant is None:
             raise UnknownParticipant(f"seat {seat} has no media connection in {room_id}")
@@ -186,7 +186,9 @@ class Sfu:
             self._observer.connection_opened(participant, False)
         return await self._first_offer(participant)
 
-    async def _first_offer(self, participant: Participant, restart: bool = False) -> dict[str, Any]:
+    async def _first_offer(
+        self, participant: SeatConnection, restart: bool = False
+    ) -> dict[str, Any]:
         """Start a new connection (a seat's first, or a replacement) and make its offer."""
         participant.pc.on("connectionstatechange", lambda: self._log_path(participant))
         return await self._gathering(
@@ -286,7 +288,7 @@ class Sfu:
         while self._releases:
             await asyncio.gather(*self._releases, return_exceptions=True)
 
-    def _log_path(self, participant: Participant) -> None:
+    def _log_path(self, participant: SeatConnection) -> None:
         """Which way the participant's media came in: direct, through a NAT, or relayed."""
         if participant.pc.connectionState != "connected":
             return
@@ -305,7 +307,7 @@ class Sfu:
                 remote.port,
             )
 
-    def _on_lost(self, participant: Participant, reason: str) -> None:
+    def _on_lost(self, participant: SeatConnection, reason: str) -> None:
         if self.recovery is not None:
             work = self._recover(participant, reason)
         else:
@@ -314,7 +316,7 @@ class Sfu:
         self._releases.add(task)
         task.add_done_callback(self._releases.discard)
 
-    def _on_flowing(self, participant: Participant) -> None:
+    def _on_flowing(self, participant: SeatConnection) -> None:
         self._failures.pop((participant.room_id, participant.seat), None)
         if self._observer is not None:
             task = asyncio.get_running_loop().create_task(
@@ -323,7 +325,7 @@ class Sfu:
             self._releases.add(task)
             task.add_done_callback(self._releases.discard)
 
-    async def _recover(self, participant: Participant, reason: str) -> None:
+    async def _recover(self, participant: SeatConnection, reason: str) -> None:
         """Replace a lost connection by a new one in the same seat and offer it."""
         assert self.recovery is not None
         room_id, seat = participant.room_id, participant.seat
@@ -360,7 +362,7 @@ class Sfu:
         except Exception:
             logger.exception("restarting the media of %s/%s failed", room_id, seat)
 
-    async def _release(self, participant: Participant, reason: str) -> None:
+    async def _release(self, participant: SeatConnection, reason: str) -> None:
         try:
             router = self.rooms.get(participant.room_id)
             if router is None or router.participants.get(participant.seat) is not participant:

@@ -2,7 +2,7 @@
 
 A second RTCPeerConnection in the same page plays the SFU: it offers two receive-only
 m-sections for the page's microphone and camera and forwards another seat's audio and
-video, as media/participant.py will. The page must answer, publish on the right
+video, as media/seat_connection.py will. The page must answer, publish on the right
 m-sections, trickle ICE both ways and name the incoming tracks by seat.
 """
 

@@ -10,8 +10,8 @@ from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 from aiortc.rtcconfiguration import RTCBundlePolicy
 
 from media import aiortc_internals
-from media.participant import codec_preferences
 from media.sdp_check import SdpRejected, check_answer, check_candidate
+from media.seat_connection import codec_preferences
 from sessions.media_kinds import MediaKind
 
 Pair = tuple[str, str]

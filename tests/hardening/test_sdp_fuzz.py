@@ -16,7 +16,7 @@ from collections import Counter
 
 from aiortc import RTCPeerConnection
 
-from media.participant import Participant as MediaParticipant
+from media.seat_connection import SeatConnection as MediaParticipant
 from sessions.ids import RoomId, SeatId
 from tests.hardening.conftest import LogWatch, settled_task_count
 from tests.hardening.media_client import SignalledClient

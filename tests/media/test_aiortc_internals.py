@@ -307,6 +307,8 @@ def test_install_guards_the_media_ports() -> None:
     assert port_guard.installed()
     assert aioice.ice.StunProtocol.datagram_received is port_guard._guarded_datagram_received
     assert aioice.ice.Connection.data_received is port_guard._bounded_data_received
+
+
 async def test_arrivals_count_what_the_peer_sends_and_nothing_before() -> None:
     """count_arrivals wraps instance methods that aiortc/aioice look up at call time."""
     pc = RTCPeerConnection()
@@ -323,6 +325,8 @@ async def test_arrivals_count_what_the_peer_sends_and_nothing_before() -> None:
         assert (arrivals.rtp, arrivals.rtcp, arrivals.checks) == (0, 1, 0)
     finally:
         await pc.close()
+
+
 def _opus_fmtp(sdp: str) -> str:
     payload_type = next(
         line.split()[0].split(":")[1] for line in sdp.splitlines() if "opus/48000" in line
@@ -335,7 +339,7 @@ async def test_the_sfus_opus_offer_asks_for_in_band_fec_and_an_answer_keeps_it()
     offerer, answerer = RTCPeerConnection(), RTCPeerConnection()
     try:
         transceiver = offerer.addTransceiver("audio", direction="recvonly")
-        # the SFU's own preferences (media.participant.codec_preferences)
+        # the SFU's own preferences (media.seat_connection.codec_preferences)
         transceiver.setCodecPreferences(
             [c for c in RTCRtpSender.getCapabilities("audio").codecs if c.mimeType == "audio/opus"]
         )

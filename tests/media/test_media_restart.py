@@ -22,8 +22,8 @@ import pytest
 
 from caucus.media_bridge import RtpContinuity
 from media import aiortc_internals
-from media.participant import Participant
 from media.recovery import RecoveryConfig
+from media.seat_connection import SeatConnection
 from media.sfu import RestartRefused, Sfu, SfuConfig
 from sessions.ids import RoomId, SeatId
 from sessions.media_kinds import MediaKind
@@ -56,7 +56,7 @@ class Observed:
     flowing: list[SeatId] = field(default_factory=list)
     changed: asyncio.Event = field(default_factory=asyncio.Event)
 
-    def connection_opened(self, participant: Participant, restart: bool) -> None:
+    def connection_opened(self, participant: SeatConnection, restart: bool) -> None:
         self.opened.append((participant.seat, participant.connection, restart))
 
     async def media_lost(self, room_id: RoomId, seat: SeatId, reason: str, silent_s: float) -> None:

@@ -19,7 +19,7 @@ from typing import Any
 
 from aiortc import RTCPeerConnection
 
-from media.participant import Participant
+from media.seat_connection import SeatConnection
 from media.sfu import Sfu, SfuConfig
 from sessions.ids import RoomId, SeatId
 from tests.media.media_harness import ClientParticipant
@@ -44,7 +44,7 @@ async def _quiesce() -> None:
 def _census() -> dict[str, int]:
     return {
         "peer connections": _live(RTCPeerConnection),
-        "participants": _live(Participant),
+        "participants": _live(SeatConnection),
         "tasks": len(asyncio.all_tasks()),
         "threads": threading.active_count(),
         "fds": len(os.listdir("/proc/self/fd")),
