@@ -69,6 +69,7 @@ async def serve(port: int) -> None:
     async def lost(room: RoomId, seat: SeatId, reason: str) -> None:
         print(f"SFU: {room}/{seat} released: {reason}", flush=True)
 
+    aiortc_internals.install()
     sfu = Sfu(
         push,
         config=SfuConfig(ice_host_addresses=["127.0.0.1"], connect_timeout=60),

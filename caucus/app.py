@@ -10,6 +10,7 @@ from aiohttp import web
 
 from caucus.config import Config
 from caucus.media_bridge import SfuMedia
+from media import aiortc_internals
 from media.announce import announced_address, parse_port_range
 from media.link_stats import LinkWatch
 from media.sfu import SfuConfig
@@ -97,6 +98,8 @@ def create_app(config: Config, media: MediaPort | None = None) -> web.Applicatio
             ),
             udp_ports=parse_port_range(config.udp_ports),
         )
+        # aiortc's process-wide patches, applied once, here (idempotent)
+        aiortc_internals.install(rtp_history_size=sfu_config.rtp_history_size)
         links = LinkWatch(directory.session_ms, catalogue.append_event)
         media = bridge = SfuMedia(sfu_config, recordings, links=links)
     namespace = SimulationNamespace(

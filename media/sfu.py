@@ -136,7 +136,7 @@ class Sfu:
         self._observer = observer
         # restarts in a row that never got media flowing, per (room, seat)
         self._failures: dict[tuple[RoomId, SeatId], int] = {}
-        aiortc_internals.install(rtp_history_size=self.config.rtp_history_size)
+        aiortc_internals.require_installed()  # process-wide: the composition root's job
         if self.config.ice_host_addresses is not None:
             aiortc_internals.limit_ice_host_addresses(self.config.ice_host_addresses)
         if self.config.gather_policy is not None:

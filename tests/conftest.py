@@ -7,6 +7,17 @@ from collections.abc import Iterator
 
 import pytest
 
+from media import aiortc_internals
+
+
+@pytest.fixture(autouse=True, scope="session")
+def aiortc_patched() -> None:
+    """What the composition root does before any SFU exists: aiortc's process-wide patches.
+
+    Tests that build an ``Sfu`` without ``create_app`` need them as ``caucus serve`` has them.
+    """
+    aiortc_internals.install()
+
 
 @pytest.fixture
 def frozen_heap() -> Iterator[None]:

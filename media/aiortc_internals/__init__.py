@@ -2,8 +2,9 @@
 
 Pinned to aiortc 1.16.0 (aioice 0.13): ``tests/media/test_aiortc_internals.py``
 fails loudly if a signature, attribute or source body used here changes.
-Nothing is patched at import time; the SFU calls :func:`install` (process-wide,
-idempotent) and the per-object functions below.
+Nothing is patched at import time: the composition root (``caucus.app``) calls
+:func:`install` once (process-wide, idempotent), an ``Sfu`` refuses to start
+without it, and the SFU calls the per-object functions below.
 
 Process-wide (:func:`install`):
 
@@ -105,11 +106,13 @@ __all__ = [
     "ice",
     "ice_datagram_protocols",
     "install",
+    "installed",
     "limit_ice_host_addresses",
     "pass_through_receiver",
     "port_guard",
     "receivers",
     "relay_feedback",
+    "require_installed",
     "selected_pair",
     "senders",
     "set_consent_timing",
@@ -153,6 +156,20 @@ def install(
     aioice.ice.Connection.connect = ice._connect_then_respect_close  # type: ignore[method-assign]
     aioice.ice.Connection.get_component_candidates = ice._gather_component  # type: ignore[method-assign]
     port_guard.install()
+
+
+def installed() -> bool:
+    """Whether :func:`install` has run in this process."""
+    return rtcrtpreceiver.decoder_worker is receivers._dispatching_decoder_worker
+
+
+def require_installed() -> None:
+    """Refuse to run the SFU on stock aiortc (it would decode, drop NACKs, trust any packet)."""
+    if not installed():
+        raise RuntimeError(
+            "media.aiortc_internals.install() was not called: the composition root"
+            " (caucus.app.create_app) applies aiortc's patches once, before any SFU"
+        )
 
 
 def _enable_audio_nack() -> None:

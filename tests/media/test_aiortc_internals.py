@@ -9,6 +9,8 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import inspect
+import subprocess
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -353,3 +355,24 @@ async def test_the_sfus_opus_offer_asks_for_in_band_fec_and_an_answer_keeps_it()
     finally:
         await offerer.close()
         await answerer.close()
+
+
+def test_nothing_is_patched_on_import_and_an_sfu_refuses_stock_aiortc() -> None:
+    """The composition root installs the patches once; an Sfu built before that refuses."""
+    script = (
+        "import asyncio\n"
+        "import caucus.app\n"
+        "from media import aiortc_internals\n"
+        "from media.sfu import Sfu\n"
+        "assert not aiortc_internals.installed(), 'patched on import'\n"
+        "async def noop(*args):\n"
+        "    pass\n"
+        "try:\n"
+        "    Sfu(noop)\n"
+        "except RuntimeError as exc:\n"
+        "    print('refused:', exc)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert "refused: media.aiortc_internals.install() was not called" in done.stdout
