@@ -39,7 +39,14 @@ if [ ! -f "$stamp" ]; then
   touch "$stamp"
 fi
 
-# The Socket.IO browser client, pinned by package-lock.json, served from node_modules.
-if [ ! -f node_modules/socket.io-client/dist/socket.io.esm.min.js ]; then
-  npm ci --no-audit --no-fund --loglevel=error
+# The Socket.IO browser client, pinned by package-lock.json, served from node_modules;
+# with --dev also TypeScript, ESLint and puppeteer-core (the Firefox driver).
+npm_stamp="node_modules/.installed-$dev-$(sha256sum package-lock.json | cut -c1-16)"
+if [ ! -f "$npm_stamp" ]; then
+  if [ "$dev" = 1 ]; then
+    npm ci --no-audit --no-fund --loglevel=error
+  else
+    npm ci --omit=dev --no-audit --no-fund --loglevel=error
+  fi
+  touch "$npm_stamp"
 fi
