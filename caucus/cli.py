@@ -13,6 +13,7 @@ from aiohttp import web
 
 from caucus.app import create_app
 from caucus.config import Config
+from caucus.drain import server_timeout
 from recordings.catalogue import Catalogue
 from sessions.ids import RoomId, ScenarioId, SeatId
 from sessions.rooms import Room
@@ -59,7 +60,13 @@ def cmd_serve(args: argparse.Namespace) -> None:
     print(f"Caucus serving on {config.base_url} (data in {config.data_dir})", flush=True)
     app = create_app(config)
     app.on_startup.append(freeze_start_up_heap)
-    web.run_app(app, host=config.host, port=config.port, print=None)
+    web.run_app(
+        app,
+        host=config.host,
+        port=config.port,
+        print=None,
+        shutdown_timeout=server_timeout(config.drain_s),
+    )
 
 
 async def freeze_start_up_heap(_app: web.Application) -> None:

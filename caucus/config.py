@@ -39,6 +39,12 @@ class Config:
     media: bool = True
     #: comma-separated interface addresses for ICE host candidates; "" = all but loopback
     ice_addresses: str = ""
+    #: seconds from SIGTERM/SIGINT to exit: joins refused, clients told, recordings finished
+    drain_s: float = 10.0
+    #: seconds a room may stay with nobody connected before it ends itself ("abandoned")
+    empty_timeout_s: float = 900.0
+    #: seconds after a recording fault before recording is tried again (if space is back)
+    recording_retry_s: float = 30.0
     secret: str = field(default="", repr=False)
     admin_token: str = field(default="", repr=False)
 
@@ -78,6 +84,9 @@ class Config:
             "redis_url": str,
             "media": lambda v: v.lower() not in ("0", "false", "no", "off"),
             "ice_addresses": str,
+            "drain_s": float,
+            "empty_timeout_s": float,
+            "recording_retry_s": float,
             "secret": str,
             "admin_token": str,
         }

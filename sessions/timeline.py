@@ -22,6 +22,9 @@ class EventKind(StrEnum):
     TRACK_STOP = "track_stop"
     TRACK_PAUSE = "track_pause"  # no media arrived for a while
     INTERRUPTED = "interrupted"  # the server stopped without closing the recording
+    RECORDING_FAILED = "recording_failed"  # the disk refused it; detail: reason
+    RECORDING_RESUMED = "recording_resumed"  # recording again after a failure
+    ENDED = "ended"  # the room ended without anyone ending it; detail: reason ("abandoned")
 
 
 @dataclass(frozen=True)

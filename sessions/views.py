@@ -12,7 +12,7 @@ from typing import Any
 from sessions.audience import audience, sources_of
 from sessions.ids import SeatId
 from sessions.recording_rules import recorded_seats, recording_allowed
-from sessions.roles import CAPABILITIES, TRAINEE_ROLES, Capability, role_of
+from sessions.roles import CAPABILITIES, TRAINEE_ROLES, Capability, Role, role_of
 from sessions.rooms import Room
 
 
@@ -89,8 +89,18 @@ def view_for(room: Room, viewer: SeatId, now_ms: int) -> dict[str, Any]:
         },
         "roster": roster_for(room, viewer, hearing),
         "receiving": sorted(hearing),
-        "recording": {
-            "on": recording_allowed(room),
-            "you": viewer in recorded_seats(room),
-        },
+        "recording": recording_for(room, viewer),
+    }
+
+
+def recording_for(room: Room, viewer: SeatId) -> dict[str, Any]:
+    """Whether the room records; the coach and admin also see a failed recording's reason."""
+    on = recording_allowed(room)
+    staff = role_of(viewer) in (Role.COACH, Role.ADMIN)
+    failed = on and room.recording_fault is not None
+    return {
+        "on": on,
+        "you": viewer in recorded_seats(room),
+        "status": ("failed" if failed else "recording") if on else "off",
+        "fault": room.recording_fault if staff and failed else None,
     }

@@ -41,6 +41,7 @@ class ServerEvent(StrEnum):
     REPLACED = "replaced"
     ANNOTATION = "annotation"
     MEDIA_OFFER = "media_offer"
+    SERVER_CLOSING = "server_closing"  # the server drains: finish up, reconnect later
 
 
 class ErrorCode(StrEnum):
@@ -52,6 +53,8 @@ class ErrorCode(StrEnum):
     TOKEN_INVALID = "token_invalid"
     WRONG_ROOM = "wrong_room"
     UNKNOWN_ROOM = "unknown_room"
+    UNAVAILABLE = "unavailable"  # storage failed (disk full, I/O error); nothing changed
+    SERVER_CLOSING = "server_closing"  # the server is draining and takes no joins
     INTERNAL = "internal"
 
 

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from aiohttp import web
 
+from web.health import process_counts
 from web.keys import DIRECTORY
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -23,6 +24,8 @@ async def health(request: web.Request) -> web.Response:
             "ok": True,
             "rooms_live": len(rooms),
             "participants_connected": sum(len(r.sockets) for r in rooms),
+            # ?heap=1 also walks the heap for peer connections not yet collected
+            **process_counts(request.app, heap=request.query.get("heap") == "1"),
         }
     )
 
