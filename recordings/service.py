@@ -73,7 +73,7 @@ class Recordings:
         self.request_keyframe = request_keyframe
         self.disk: DiskWriter = disk if disk is not None else WriterThread()
         self.on_status: OnStatus = lambda room, reason: None
-        self._retry_s = retry_s
+        self.retry_s = retry_s
         self._min_free = min_free_bytes
         self._recorders: dict[RoomId, SessionRecorder] = {}
         self._deferred: list[Deferred] = []
@@ -138,7 +138,7 @@ class Recordings:
         if recorder.fault is None:
             return
         failed_at = self._failed_at.get(recorder.room_id, 0.0)
-        if time.monotonic() - failed_at < self._retry_s:
+        if time.monotonic() - failed_at < self.retry_s:
             return
         self.retry_deferred()
         if free_bytes(self._folder) < self._min_free or self._deferred:

@@ -11,6 +11,7 @@ from caucus.app import RECORDINGS
 from recordings.recovery import probe
 from sessions.ids import RoomId
 from tests.live_server import LiveServer, start_server
+from tests.media.synthetic import MEDIATOR
 from tests.system.recorded_seats import RecordedRoom, now
 from web.keys import DIRECTORY
 
@@ -87,10 +88,10 @@ async def test_a_room_left_empty_ends_itself_and_releases_its_media(tmp_path: Pa
         assert len(leftover) <= baseline_tasks, [t.get_coro() for t in leftover]
         # The room can be looked up again but not joined: it ended.
         rejoin = RecordedRoom(server.url, room_id, tokens(server, room_id))
-        await rejoin.seats["mediator"].socket.connect(server.url)
-        reply = await rejoin.seats["mediator"].socket.join()
+        await rejoin.seats[MEDIATOR].socket.connect(server.url)
+        reply = await rejoin.seats[MEDIATOR].socket.join()
         assert reply["ok"] is False and reply["code"] == "forbidden", reply
-        await rejoin.seats["mediator"].socket.close()
+        await rejoin.seats[MEDIATOR].socket.close()
         await rejoin.close()
     finally:
         await server.stop()
