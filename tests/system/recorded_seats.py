@@ -12,6 +12,7 @@ import asyncio
 import time
 from collections.abc import Mapping
 
+from media import aiortc_internals
 from sessions.ids import RoomId, SeatId
 from sessions.media_kinds import MediaKind
 from tests.live_server import Participant
@@ -42,6 +43,10 @@ class Seat:
 
 class RecordedRoom:
     def __init__(self, url: str, room: RoomId, tokens: Mapping[str, str], fps: int = FPS) -> None:
+        # The clients' receivers forward frames instead of decoding them: that needs the
+        # media package's patches in this process too (without them an RTCP BYE makes a
+        # receiver join a decoder thread that never ends, on the event loop).
+        aiortc_internals.install()
         self.url = url
         self.room = room
         self.sent = SentLog()
@@ -83,7 +88,9 @@ class RecordedRoom:
         await self.sent.wait_until(flowing, timeout)
 
     async def leave(self) -> None:
-        """Each seat leaves its seat, then its peer connection and socket close."""
+        """Like closing the tab after pressing Leave: media stops, then each seat leaves."""
+        for seat in self.seats.values():
+            await asyncio.wait_for(seat.media.close(), 10)  # no more answers to offers
         for seat in self.seats.values():
             if seat.socket.client.connected:
                 try:
