@@ -46,6 +46,8 @@ from tests.server_process import ServerProcess  # noqa: E402
 from tests.system.recorded_seats import JOIN_ORDER, RecordedRoom  # noqa: E402
 
 MIB = 1024 * 1024
+PING_INTERVAL_S = 5.0
+SETUP_TIMEOUT_S = 60.0  # four peer connections on a busy two-core machine
 
 
 @dataclass(frozen=True)
@@ -112,6 +114,9 @@ class Server:
             CAUCUS_MEDIA="1",
             CAUCUS_ICE_ADDRESSES="127.0.0.1",
             CAUCUS_EMPTY_TIMEOUT_S=str(churn.empty_timeout_s),
+            # A closed socket's engine.io ping task sleeps out one interval before it
+            # ends: a short interval lets "idle" mean idle within seconds.
+            CAUCUS_PING_INTERVAL_S=str(PING_INTERVAL_S),
         )
 
     @property
@@ -140,7 +145,7 @@ async def run_room(server: Server, churn: Churn, failures: list[str]) -> None:
     room, tokens = server.new_room()
     seats = RecordedRoom(server.url, room, tokens, fps=churn.fps)
     try:
-        await seats.start()
+        await seats.start(SETUP_TIMEOUT_S)
         await asyncio.sleep(churn.stay_s)  # a timer: how long people stay is the load
     except Exception as exc:  # noqa: BLE001 - counted and reported, the soak goes on
         failures.append(f"room {room}: {type(exc).__name__}: {exc}")
@@ -158,7 +163,8 @@ async def idle(server: Server, http: aiohttp.ClientSession, timeout: float) -> d
     while True:
         health = await server.health(http)
         if health["rooms_live"] == 0 and health["peer_connections"] == 0:
-            return health
+            await asyncio.sleep(PING_INTERVAL_S + 1)  # closed sockets' ping tasks end
+            return await server.health(http)
         if time.monotonic() > deadline:
             raise TimeoutError(f"rooms still live after {timeout} s: {health}")
         await asyncio.sleep(0.5)  # another process's state: polling is the only way

@@ -28,7 +28,7 @@ from pathlib import Path
 import pytest
 
 from caucus.config import Config
-from recordings.catalogue import Catalogue
+from recordings.catalogue import Catalogue, Segment
 from sessions.ids import RoomId, ScenarioId
 from signaling.admission import seat_token
 from tests.media.synthetic import SEATS
@@ -202,7 +202,7 @@ async def test_a_full_disk_fails_the_recording_and_the_room_goes_on(tmp_path: Pa
         assert events and events[0][0] == reason, events
 
 
-def open_segments(config: Config, room: RoomId) -> list[object]:
+def open_segments(config: Config, room: RoomId) -> list[Segment]:
     try:
         return [
             s for s in segments_of(config.database_path, room).values() if s.status == "recording"

@@ -18,9 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
 
 from soak import Churn, soak  # noqa: E402
 
-SLICE = Churn(
-    minutes=0.75, room_every_s=12, stay_s=15, empty_timeout_s=3, fps=10, report_every_s=10
-)
+SLICE = Churn(minutes=0.6, room_every_s=12, stay_s=12, empty_timeout_s=3, fps=5, report_every_s=10)
 #: RSS an allocator may keep after a few rooms (a leaked peer connection is ~6 MiB)
 RSS_SLACK_MIB = 25.0
 
@@ -30,7 +28,7 @@ async def test_a_minute_of_churn_leaves_the_server_as_the_first_room_did(tmp_pat
     result = await soak(tmp_path, SLICE, report=lambda line: print(line, flush=True))
     base, end = result.baseline, result.end
     assert result.failures == []
-    assert result.rooms >= 4
+    assert result.rooms >= 4  # the first alone, then three overlapping
     assert end.rooms_live == 0 and end.peer_connections == 0 and end.participants == 0
     assert end.pc_objects <= base.pc_objects, (base, end)
     assert end.tasks <= base.tasks + 2, (base, end)
