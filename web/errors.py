@@ -30,6 +30,8 @@ _STATUS_OF_CODE = {
     "unknown_scenario": 404,
     "unknown_seat": 400,
     "too_large": 413,
+    "unavailable": 503,  # the storage refused (disk full); nothing changed
+    "server_closing": 503,
 }
 
 

@@ -3,12 +3,14 @@ phases allow, and the session is recorded in per-visibility segments."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
+from caucus.app import RECORDINGS
 from sessions.ids import SeatId
 from sessions.media_kinds import MediaKind
 from tests.encoded_media import decoded_frames
@@ -92,9 +94,14 @@ async def test_a_simulation_is_forwarded_by_phase_and_recorded_by_visibility(
 
     # Every seat's public segments have begun (video waits for a keyframe).
     await people["coach"].media.wait_until(
-        lambda: {(seat, kind) for seat in SEATS for kind in ("audio", "video")}
-        <= {(s.seat, s.kind) for s in server.catalogue.segments(room)  # type: ignore
-            if s.visibility == "public"},
+        lambda: (
+            {(seat, kind) for seat in SEATS for kind in ("audio", "video")}
+            <= {
+                (s.seat, s.kind)
+                for s in server.catalogue.segments(room)  # type: ignore
+                if s.visibility == "public"
+            }
+        ),
         timeout=10,
     )
     assert (await coach.call("phase", {"to": "caucus:party_a"}))["ok"]
@@ -122,6 +129,10 @@ async def test_a_simulation_is_forwarded_by_phase_and_recorded_by_visibility(
     await wait_receiving(people, {"party_b": {"mediator", "party_a"}}, back)
     assert (await coach.call("phase", {"to": "ended"}))["ok"]
 
+    # The writer thread finishes the files after the ack; the catalogue follows.
+    recordings = server.app[RECORDINGS]
+    assert await asyncio.to_thread(recordings.disk.wait_idle, 10)
+    recordings.disk.deliver_results()
     segments = server.catalogue.segments(room)  # type: ignore[arg-type]
     assert {s.status for s in segments} == {"complete"}
     kinds = {(s.seat, s.kind, s.visibility) for s in segments}
