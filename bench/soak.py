@@ -207,8 +207,8 @@ async def soak(data_dir: Path, churn: Churn, report: Callable[[str], None] = pri
                     await sample()
                     next_report += churn.report_every_s
                 await asyncio.sleep(max(0.0, min(next_room, next_report, churn_end) - now))
-            if running:
-                await asyncio.wait(running, timeout=churn.stay_s + 60)
+            if running:  # the last rooms: set-up, their stay, and leaving
+                await asyncio.wait(running, timeout=SETUP_TIMEOUT_S + churn.stay_s + 60)
             await idle(server, http, settle_s)
             end = await sample("end      ")
     finally:
