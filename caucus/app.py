@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 import socketio
 from aiohttp import web
 
 from caucus.config import Config
+from caucus.drain import Drain
 from caucus.media_bridge import SfuMedia
+from caucus.recording_status import RecordingStatus
 from media import aiortc_internals
 from media.announce import announced_address, parse_port_range
 from media.link_stats import LinkWatch
@@ -19,6 +21,8 @@ from recordings.catalogue import Catalogue
 from recordings.feedback import Feedback
 from recordings.recovery import recover_interrupted
 from recordings.service import Recordings
+from recordings.writer_thread import WriterThread
+from sessions.ids import RoomId
 from sessions.scenarios import builtin_scenarios
 from signaling.directory import RoomDirectory
 from signaling.media_port import MediaPort, NoMedia
@@ -29,6 +33,7 @@ from signaling.wire import GuardedServer, LibraryLog
 from web import annotations_api, api, pages, recordings_api
 from web.errors import errors_as_json, quiet_client_http_errors
 from web.forwarded import forwarded_headers, parse_networks
+from web.health import PEER_CONNECTIONS, RECORDING_COUNTS
 from web.keys import (
     ADMIN_TOKEN,
     CATALOGUE,
@@ -66,6 +71,18 @@ def socket_server(config: Config) -> socketio.AsyncServer:
     )
 
 
+def recording_counts(recordings: Recordings) -> Callable[[], dict[str, int]]:
+    def counts() -> dict[str, int]:
+        disk = recordings.disk
+        return {
+            "queued_frames": disk.queued_frames if isinstance(disk, WriterThread) else 0,
+            "frames_dropped": disk.stats.frames_dropped if isinstance(disk, WriterThread) else 0,
+            "deferred_writes": recordings.deferred_writes,
+        }
+
+    return counts
+
+
 def create_app(config: Config, media: MediaPort | None = None) -> web.Application:
     config = config.with_secrets()
     # settings a person typed: refused (ValueError) before anything is opened
@@ -85,8 +102,14 @@ def create_app(config: Config, media: MediaPort | None = None) -> web.Applicatio
         )
     scenarios = builtin_scenarios()
     feedback = Feedback(AnnotationStore(config.database_path), catalogue, scenarios)
-    directory = RoomDirectory(catalogue, scenarios)
-    recordings = Recordings(catalogue, config.recordings_dir, directory.session_ms)
+    directory = RoomDirectory(catalogue, scenarios, empty_timeout_s=config.empty_timeout_s)
+    recordings = Recordings(
+        catalogue,
+        config.recordings_dir,
+        directory.session_ms,
+        disk=WriterThread(),
+        retry_s=config.recording_retry_s,
+    )
     directory.observers.append(recordings.room_changed)
     bridge: SfuMedia | None = None
     if media is None and config.media:
@@ -107,9 +130,16 @@ def create_app(config: Config, media: MediaPort | None = None) -> web.Applicatio
     )
     if bridge is not None:
         bridge.attach(namespace.send_to_seat, namespace.media_changed)
+        media_bridge = bridge
+
+        async def close_room_media(room_id: RoomId) -> None:
+            await media_bridge.sfu.close_room(room_id)
+
+        directory.on_released.append(close_room_media)
     sio = socket_server(config)
     sio.register_namespace(namespace)
     sio.attach(app)
+    recordings.on_status = RecordingStatus(directory, sio)
 
     app[CATALOGUE] = catalogue
     app[SCENARIOS] = scenarios
@@ -121,6 +151,12 @@ def create_app(config: Config, media: MediaPort | None = None) -> web.Applicatio
     app[FEEDBACK] = feedback
     app[RECORDINGS] = recordings
     app[NAMESPACE] = namespace
+    if bridge is not None:
+        sfu_bridge = bridge
+        app[PEER_CONNECTIONS] = lambda: sum(
+            len(router.participants) for router in sfu_bridge.sfu.rooms.values()
+        )
+    app[RECORDING_COUNTS] = recording_counts(recordings)
     app[SOCKETS] = sio
     app.add_routes(pages.routes)
     app.add_routes(api.routes)
@@ -130,17 +166,24 @@ def create_app(config: Config, media: MediaPort | None = None) -> web.Applicatio
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         yield
+        # After the drain (on_shutdown) these find little left to do; without a drain
+        # (a test's runner) they still close everything.
+        directory.close()
         await namespace.close()
         await namespace.media.close()
-        recordings.close()
+        recordings.close(timeout=max(0.5, config.drain_s * 0.1))
         feedback.store.close()
         catalogue.close()
 
-    async def disconnect_sockets(app: web.Application) -> None:
-        for live in directory.rooms():
-            for sid in list(live.sockets.values()):
-                await sio.disconnect(sid)
-
     app.cleanup_ctx.append(lifecycle)
-    app.on_shutdown.append(disconnect_sockets)
+    app.on_shutdown.append(
+        Drain(
+            directory,
+            sio,
+            recordings,
+            close_media=namespace.media.close,
+            close_signalling=namespace.close,
+            drain_s=config.drain_s,
+        )
+    )
     return app

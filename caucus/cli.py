@@ -14,6 +14,7 @@ from aiohttp import web
 
 from caucus.app import create_app
 from caucus.config import Config
+from caucus.drain import server_timeout
 from caucus.https import insecure_origin_warning, is_ip, ssl_context
 from recordings.catalogue import Catalogue
 from sessions.ids import RoomId, ScenarioId, SeatId
@@ -75,7 +76,14 @@ def cmd_serve(args: argparse.Namespace) -> None:
     except ValueError as exc:  # a malformed CAUCUS_TRUSTED_PROXIES / TURN / STUN setting
         raise SystemExit(f"caucus: {exc}") from None
     app.on_startup.append(freeze_start_up_heap)
-    web.run_app(app, host=config.host, port=config.port, ssl_context=context, print=None)
+    web.run_app(
+        app,
+        host=config.host,
+        port=config.port,
+        ssl_context=context,
+        print=None,
+        shutdown_timeout=server_timeout(config.drain_s),
+    )
 
 
 async def freeze_start_up_heap(_app: web.Application) -> None:

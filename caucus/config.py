@@ -56,6 +56,12 @@ class Config:
     turn_urls: str = ""
     #: comma-separated extra browser origins allowed to open a socket (besides this server's)
     allowed_origins: str = ""
+    #: seconds from SIGTERM/SIGINT to exit: joins refused, clients told, recordings finished
+    drain_s: float = 10.0
+    #: seconds a room may stay with nobody connected before it ends itself ("abandoned")
+    empty_timeout_s: float = 900.0
+    #: seconds after a recording fault before recording is tried again (if space is back)
+    recording_retry_s: float = 30.0
     secret: str = field(default="", repr=False)
     admin_token: str = field(default="", repr=False)
 
@@ -116,6 +122,9 @@ class Config:
             "turn_secret": str,
             "turn_urls": str,
             "allowed_origins": str,
+            "drain_s": float,
+            "empty_timeout_s": float,
+            "recording_retry_s": float,
             "secret": str,
             "admin_token": str,
         }

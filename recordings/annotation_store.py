@@ -9,6 +9,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from recordings.storage import GuardedConnection
 from sessions.annotations import Draft
 from sessions.ids import RoomId
 
@@ -45,7 +46,8 @@ def _now_ms() -> int:
 class AnnotationStore:
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        self._db = GuardedConnection(db)
         self._db.execute("PRAGMA journal_mode=WAL")
         # FULL: an acknowledged note survives a power cut too, not only a killed process.
         self._db.execute("PRAGMA synchronous=FULL")

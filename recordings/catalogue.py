@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from recordings.storage import GuardedConnection
 from sessions.ids import RoomId, ScenarioId, SeatId
 from sessions.timeline import Event
 
@@ -43,8 +44,10 @@ CREATE TABLE IF NOT EXISTS segments (
     duration_ms INTEGER NOT NULL DEFAULT 0,
     frames INTEGER NOT NULL DEFAULT 0,
     bytes INTEGER NOT NULL DEFAULT 0,
-    -- "recording" while open; "complete" when closed; "interrupted" after a crash
-    status TEXT NOT NULL DEFAULT 'recording'
+    -- "recording" while open; "complete" when closed; "interrupted" after a crash;
+    -- "failed" when the disk refused it (reason says why)
+    status TEXT NOT NULL DEFAULT 'recording',
+    reason TEXT
 );
 CREATE INDEX IF NOT EXISTS segments_by_simulation ON segments (simulation_id, start_ms);
 """
@@ -66,6 +69,7 @@ class Segment:
     frames: int
     bytes: int
     status: str
+    reason: str | None = None
 
     @property
     def end_ms(self) -> int:
@@ -90,11 +94,15 @@ class Catalogue:
 
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        self._db = GuardedConnection(db)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute("PRAGMA foreign_keys=ON")
         self._db.executescript(SCHEMA)
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(segments)")}
+        if "reason" not in columns:  # a database from before failed segments had reasons
+            self._db.execute("ALTER TABLE segments ADD COLUMN reason TEXT")
 
     def close(self) -> None:
         self._db.close()
@@ -150,7 +158,7 @@ class Catalogue:
 
     _SEGMENT_COLUMNS = (
         "id, simulation_id, seat, kind, codec, visibility, path, start_ms, duration_ms, frames,"
-        " bytes, status"
+        " bytes, status, reason"
     )
 
     def open_segment(
@@ -182,12 +190,13 @@ class Catalogue:
         size: int,
         status: str = "complete",
         start_ms: int | None = None,
+        reason: str | None = None,
     ) -> None:
         """Record how a segment ended; `start_ms` re-anchors it when known better."""
         self._db.execute(
             "UPDATE segments SET duration_ms = ?, frames = ?, bytes = ?, status = ?,"
-            " start_ms = COALESCE(?, start_ms) WHERE id = ?",
-            (duration_ms, frames, size, status, start_ms, segment_id),
+            " start_ms = COALESCE(?, start_ms), reason = ? WHERE id = ?",
+            (duration_ms, frames, size, status, start_ms, reason, segment_id),
         )
 
     def segments(self, room_id: RoomId | None = None, status: str | None = None) -> list[Segment]:

@@ -14,7 +14,6 @@ from sessions.scenarios import ObserverView
 TimelineEvent = Mapping[str, Any]
 
 
-
 def session_end_ms(events: Sequence[TimelineEvent], segment_ends: Iterable[int]) -> int:
     """Where a session ends on its clock: the moment it was ended, once it was (people
     leaving afterwards, or their held seats expiring, do not lengthen it); until then

@@ -87,6 +87,8 @@ class Room:
     phases: PhaseState = PhaseState()
     timer: Timer = Timer()
     participants: Mapping[SeatId, Participant] = field(default_factory=lambda: MappingProxyType({}))
+    #: why this room's recording stopped (a disk fault), None while it records normally
+    recording_fault: str | None = None
 
     @classmethod
     def create(cls, room_id: RoomId, scenario: Scenario, observers: int = 1) -> Room:

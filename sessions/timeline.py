@@ -25,6 +25,9 @@ class EventKind(StrEnum):
     MEDIA_LOST = "media_lost"  # a seat's media path died (detail: reason)
     MEDIA_RESTORED = "media_restored"  # its media flows again (detail: reason, gap_ms)
     TROUBLE = "trouble"  # a troubled stretch of a seat's link, t_ms to end_ms (link_trouble.py)
+    RECORDING_FAILED = "recording_failed"  # the disk refused it; detail: reason
+    RECORDING_RESUMED = "recording_resumed"  # recording again after a failure
+    ENDED = "ended"  # the room ended without anyone ending it; detail: reason ("abandoned")
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from sessions.actions import permitted_actions, seat_facts
 from sessions.audience import audience, sources_of
 from sessions.ids import SeatId
 from sessions.recording_rules import recorded_seats, recording_allowed
-from sessions.roles import CAPABILITIES, TRAINEE_ROLES, Capability, role_of
+from sessions.roles import CAPABILITIES, TRAINEE_ROLES, Capability, is_staff, role_of
 from sessions.rooms import Room
 
 
@@ -105,10 +105,19 @@ def view_for(
         },
         "roster": roster_for(room, viewer, hearing, media),
         "receiving": sorted(hearing),
-        "recording": {
-            "on": recording_allowed(room),
-            "you": viewer in recorded_seats(room),
-        },
+        "recording": recording_for(room, viewer),
         # What this seat may do next: the page enables its controls from this alone.
         "actions": permitted_actions(room, viewer, briefs),
+    }
+
+
+def recording_for(room: Room, viewer: SeatId) -> dict[str, Any]:
+    """Whether the room records; the coach and admin also see a failed recording's reason."""
+    on = recording_allowed(room)
+    failed = on and room.recording_fault is not None
+    return {
+        "on": on,
+        "you": viewer in recorded_seats(room),
+        "status": ("failed" if failed else "recording") if on else "off",
+        "fault": room.recording_fault if is_staff(viewer) and failed else None,
     }

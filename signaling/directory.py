@@ -1,23 +1,40 @@
-"""The rooms live in this process: their state, session clock and sockets per seat."""
+"""The rooms live in this process: their state, session clock and sockets per seat.
+
+A room lives here from its first use until it ends: when nobody has been connected to
+it for `empty_timeout_s` it ends itself (an `ended` event, reason `abandoned`, unless
+it had already ended), is forgotten, and `on_released` hooks free its media.
+While the server drains (`closing`), joins are refused with `server_closing`.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 from sessions.errors import DomainError
 from sessions.ids import RoomId, ScenarioId, SeatId
-from sessions.phases import Phase, PhaseKind, PhaseState
+from sessions.phases import ENDED, Phase, PhaseKind, PhaseState
 from sessions.rooms import Room, Timer
 from sessions.scenarios import Scenario
-from sessions.timeline import Event, ms_since
+from sessions.timeline import Event, EventKind, ms_since
+
+logger = logging.getLogger(__name__)
+
+#: a room nobody is connected to ends itself after this long (CAUCUS_EMPTY_TIMEOUT_S)
+EMPTY_TIMEOUT_S = 900.0
+_JOINS = frozenset((EventKind.JOIN, EventKind.RESUME, EventKind.REPLACE))
 
 
 class UnknownRoom(DomainError):
     code = "unknown_room"
+
+
+class ServerClosing(DomainError):
+    code = "server_closing"
 
 
 class SimulationRecord(Protocol):
@@ -52,6 +69,8 @@ class LiveRoom:
     releases: dict[SeatId, asyncio.Task[None]] = field(default_factory=dict)
     #: serialises changes so validation and commit see the same state
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    #: ends the room if nobody connects before it fires
+    empty_timer: asyncio.TimerHandle | None = None
 
     @property
     def id(self) -> RoomId:
@@ -62,6 +81,9 @@ def restored(room: Room, events: list[dict[str, Any]]) -> Room:
     """`room` in the phase its stored timeline last reached (after a server restart)."""
     phases, timer = PhaseState(), Timer()
     for event in events:
+        if event["kind"] == EventKind.ENDED:
+            phases, timer = PhaseState(ENDED), Timer(int(event["t_ms"]))
+            continue
         if event["kind"] != "phase":
             continue
         phase = Phase.parse(str(event["phase"]))
@@ -77,19 +99,28 @@ class RoomDirectory:
         timelines: Timelines,
         scenarios: Mapping[ScenarioId, Scenario],
         clock: Callable[[], int] = wall_ms,
+        empty_timeout_s: float = EMPTY_TIMEOUT_S,
     ) -> None:
         self._timelines = timelines
         self._scenarios = scenarios
         self._clock = clock
+        self._empty_timeout_s = empty_timeout_s
         self._rooms: dict[RoomId, LiveRoom] = {}
         #: told of every committed change, e.g. the recorder (room, session time)
         self.observers: list[Callable[[Room, int], None]] = []
+        #: told when an ended or abandoned room is forgotten, e.g. to close its media
+        self.on_released: list[Callable[[RoomId], Awaitable[None]]] = []
         self._by_socket: dict[str, tuple[LiveRoom, SeatId]] = {}
+        self._endings: set[asyncio.Task[None]] = set()
+        #: draining: no more joins
+        self.closing = False
 
     def get(self, room_id: str) -> LiveRoom:
         live = self._rooms.get(RoomId(room_id))
         if live is not None:
             return live
+        if self.closing:
+            raise ServerClosing("the server is shutting down; join again in a moment")
         record = self._timelines.simulation(room_id)
         if record is None or record.scenario_id not in self._scenarios:
             raise UnknownRoom(f"there is no simulation {room_id!r}")
@@ -98,6 +129,7 @@ class RoomDirectory:
         t0 = self._timelines.start_clock(record.id, self._clock())
         live = LiveRoom(room, t0)
         self._rooms[record.id] = live
+        self._watch_empty(live)
         return live
 
     def peek(self, room_id: str) -> LiveRoom | None:
@@ -116,11 +148,27 @@ class RoomDirectory:
         return ms_since(live.t0_ms, self._clock())
 
     def commit(self, live: LiveRoom, room: Room, event: Event) -> None:
-        """Make `room` current and store the event that produced it."""
+        """Store the event, then make `room` current: a refused event changes nothing.
+
+        Observers hear of the change after it is stored; their failures are theirs
+        (logged), never the request's.
+        """
+        if self.closing and event.kind in _JOINS:
+            raise ServerClosing("the server is shutting down; join again in a moment")
         self._timelines.append_event(live.id, event)
         live.room = room
         for observer in self.observers:
-            observer(room, event.t_ms)
+            try:
+                observer(room, event.t_ms)
+            except Exception:
+                logger.exception("an observer of %s failed on %s", live.id, event.kind)
+
+    def set_recording_fault(self, room_id: RoomId, reason: str | None) -> LiveRoom | None:
+        """Show (or clear) a recording fault in the room's state; the recorder stored it."""
+        live = self._rooms.get(room_id)
+        if live is not None:
+            live.room = replace(live.room, recording_fault=reason)
+        return live
 
     def locate(self, sid: str) -> tuple[LiveRoom, SeatId] | None:
         return self._by_socket.get(sid)
@@ -132,6 +180,9 @@ class RoomDirectory:
             self._by_socket.pop(old, None)
         live.sockets[seat] = sid
         self._by_socket[sid] = (live, seat)
+        if live.empty_timer is not None:
+            live.empty_timer.cancel()
+            live.empty_timer = None
         return old
 
     def unbind(self, sid: str) -> tuple[LiveRoom, SeatId] | None:
@@ -140,4 +191,59 @@ class RoomDirectory:
             live, seat = found
             if live.sockets.get(seat) == sid:
                 del live.sockets[seat]
+            self._watch_empty(live)
         return found
+
+    # --- rooms nobody uses --------------------------------------------------------
+
+    def _watch_empty(self, live: LiveRoom) -> None:
+        if live.sockets or live.empty_timer is not None:
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return  # used outside a server (tools, tests): nothing to time
+        live.empty_timer = loop.call_later(self._empty_timeout_s, self._abandon, live)
+
+    def _abandon(self, live: LiveRoom) -> None:
+        live.empty_timer = None
+        task = asyncio.get_running_loop().create_task(self.release(live, "abandoned"))
+        self._endings.add(task)
+        task.add_done_callback(self._endings.discard)
+
+    async def release(self, live: LiveRoom, reason: str) -> None:
+        """End the room if it has not ended (an `ended` event) and forget it."""
+        async with live.lock:
+            if live.sockets or self._rooms.get(live.id) is not live:
+                return
+            for task in live.releases.values():
+                task.cancel()
+            live.releases.clear()
+            if live.room.phase.kind is not PhaseKind.ENDED:
+                now = self.now_ms(live)
+                room = replace(live.room, phases=PhaseState(ENDED), timer=Timer(now))
+                event = Event(
+                    now, EventKind.ENDED, None, {"reason": reason, "from": str(live.room.phase)}
+                )
+                try:
+                    self.commit(live, room, event)
+                except DomainError as exc:
+                    logger.warning("room %s could not end (%s); trying again later", live.id, exc)
+                    self._watch_empty(live)
+                    return
+            del self._rooms[live.id]
+        logger.info("room %s %s and released", live.id, reason)
+        for hook in self.on_released:
+            try:
+                await hook(live.id)
+            except Exception:
+                logger.exception("releasing the media of %s failed", live.id)
+
+    def close(self) -> None:
+        """Stop the empty-room timers (the server is stopping)."""
+        for live in self._rooms.values():
+            if live.empty_timer is not None:
+                live.empty_timer.cancel()
+                live.empty_timer = None
+        for task in self._endings:
+            task.cancel()

@@ -48,6 +48,7 @@ class ServerEvent(StrEnum):
     REPLACED = "replaced"
     ANNOTATION = "annotation"
     MEDIA_OFFER = "media_offer"
+    SERVER_CLOSING = "server_closing"  # the server drains: finish up, reconnect later
 
 
 class ErrorCode(StrEnum):
@@ -60,6 +61,8 @@ class ErrorCode(StrEnum):
     WRONG_ROOM = "wrong_room"
     UNKNOWN_ROOM = "unknown_room"
     RATE_LIMITED = "rate_limited"
+    UNAVAILABLE = "unavailable"  # storage failed (disk full, I/O error); nothing changed
+    SERVER_CLOSING = "server_closing"  # the server is draining and takes no joins
     INTERNAL = "internal"
 
 

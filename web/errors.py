@@ -40,6 +40,8 @@ _STATUS_OF_CODE = {
     "unknown_seat": 400,
     "too_large": 413,
     "unsupported_media_type": 415,
+    "unavailable": 503,  # the storage refused (disk full); nothing changed
+    "server_closing": 503,
 }
 
 

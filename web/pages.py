@@ -10,6 +10,7 @@ from sessions.actions import seat_facts
 from sessions.rooms import Consent
 from signaling.tokens import TokenError, verify
 from web.errors import NotFound, Unauthorized
+from web.health import process_counts
 from web.keys import CATALOGUE, DIRECTORY, SCENARIOS, SECRET
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -27,6 +28,8 @@ async def health(request: web.Request) -> web.Response:
             "ok": True,
             "rooms_live": len(rooms),
             "participants_connected": sum(len(r.sockets) for r in rooms),
+            # ?heap=1 also walks the heap for peer connections not yet collected
+            **process_counts(request.app, heap=request.query.get("heap") == "1"),
         }
     )
 

@@ -32,7 +32,8 @@ routes = web.RouteTableDef()
 
 def _status(segments: list[Segment]) -> str:
     states = {s.status for s in segments}
-    for status in ("recording", "interrupted", "complete"):
+    # a recording the disk refused part of says so, even if it recorded again later
+    for status in ("recording", "failed", "interrupted", "complete"):
         if status in states:
             return status
     return "empty"
@@ -107,6 +108,7 @@ async def get_recording(request: web.Request) -> web.Response:
             "start_ms": s.start_ms,
             "duration_ms": s.duration_ms,
             "status": s.status,
+            "reason": s.reason,
             "url": f"/api/recordings/{room_id}/segments/{s.id}?{signed_query(secret, s.id)}",
         }
         for s in catalogue.segments(room_id)

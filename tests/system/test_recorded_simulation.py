@@ -3,12 +3,14 @@ phases allow, and the session is recorded in per-visibility segments."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
+from caucus.app import RECORDINGS
 from sessions.ids import RoomId, SeatId
 from sessions.media_kinds import MediaKind
 from tests.encoded_media import decoded_frames
@@ -123,6 +125,10 @@ async def test_a_simulation_is_forwarded_by_phase_and_recorded_by_visibility(
     await wait_receiving(people, {"party_b": {"mediator", "party_a"}}, back)
     assert (await coach.call("phase", {"to": "ended"}))["ok"]
 
+    # The writer thread finishes the files after the ack; the catalogue follows.
+    recordings = server.app[RECORDINGS]
+    assert await asyncio.to_thread(recordings.disk.wait_idle, 10)
+    recordings.disk.deliver_results()
     segments = server.catalogue.segments(room)  # type: ignore[arg-type]
     assert {s.status for s in segments} == {"complete"}
     kinds = {(s.seat, s.kind, s.visibility) for s in segments}

@@ -67,6 +67,7 @@ export function createRoom({ signal, media, local, audioOnly, feedbackUrl, onEnd
   let early = []; // whispers that arrived before the first state
   let shownBriefs = "";
   let recordingWasOn = false;
+  let recordingFault = null;
   let muted = false;
   let cameraOn = Boolean(local && local.getVideoTracks().length) && !audioOnly;
   let videoDropped = false; // audio only, chosen in the room (the camera is stopped)
@@ -196,6 +197,13 @@ export function createRoom({ signal, media, local, audioOnly, feedbackUrl, onEnd
     pill.hidden = !on;
     pill.dataset.you = String(Boolean(on && rec.you));
     pill.textContent = on ? (rec.you ? "Recording" : "Recording — not you") : "";
+    // Only the coach and admin are sent a failed recording's reason (the disk, not the room).
+    const fault = on && rec.status === "failed" ? rec.fault : null;
+    pill.dataset.failed = String(Boolean(fault));
+    pill.title = fault ? `Recording failed: ${fault}. It restarts by itself when the server can write again.` : "";
+    if (fault) pill.textContent = "Recording failed";
+    if (fault && fault !== recordingFault) announce(`Recording failed: ${fault}. The session goes on.`);
+    recordingFault = fault;
     if (on && !recordingWasOn) announce(rec.you ? "Recording has started." : "Recording has started; you are not recorded.");
     recordingWasOn = on;
   }

@@ -1,0 +1,34 @@
+"""A minute of bench/soak.py in the suite: rooms of four real aiortc participants come,
+record and go against a `caucus serve` subprocess; once every room was released the
+server's footprint is what it was after the first room was released.
+
+A leaked peer connection costs megabytes and a descriptor or two, a leaked room a
+timer and its state, a leaked task a task: each shows here. (The hour-long run and
+its figures: docs/PERFORMANCE.md.)
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bench.soak import Churn, soak
+
+SLICE = Churn(minutes=0.6, room_every_s=12, stay_s=12, empty_timeout_s=3, fps=5, report_every_s=10)
+#: RSS an allocator may keep after a few rooms (a leaked peer connection is ~6 MiB)
+RSS_SLACK_MIB = 25.0
+
+
+@pytest.mark.timeout(240)
+async def test_a_minute_of_churn_leaves_the_server_as_the_first_room_did(tmp_path: Path) -> None:
+    result = await soak(tmp_path, SLICE, report=lambda line: print(line, flush=True))
+    base, end = result.baseline, result.end
+    assert result.failures == []
+    assert result.rooms >= 4  # the first alone, then three overlapping
+    assert end.rooms_live == 0 and end.peer_connections == 0 and end.participants == 0
+    assert end.pc_objects <= base.pc_objects, (base, end)
+    assert end.tasks <= base.tasks + 2, (base, end)
+    assert end.threads <= base.threads + 1, (base, end)
+    assert end.fds <= base.fds + 4, (base, end)
+    assert end.rss_mib - base.rss_mib <= RSS_SLACK_MIB, (base, end)
