@@ -15,6 +15,7 @@ from caucus.recording_status import RecordingStatus
 from media import aiortc_internals
 from media.announce import announced_address, parse_port_range
 from media.link_stats import LinkWatch
+from media.seat_connection import peer_connections_in_memory
 from media.sfu import SfuConfig
 from recordings.annotation_store import AnnotationStore
 from recordings.catalogue import Catalogue
@@ -33,7 +34,7 @@ from signaling.wire import GuardedServer, LibraryLog
 from web import annotations_api, api, pages, recordings_api
 from web.errors import errors_as_json, quiet_client_http_errors
 from web.forwarded import forwarded_headers, parse_networks
-from web.health import PEER_CONNECTIONS, RECORDING_COUNTS
+from web.health import PEER_CONNECTION_OBJECTS, PEER_CONNECTIONS, RECORDING_COUNTS
 from web.keys import (
     ADMIN_TOKEN,
     CATALOGUE,
@@ -156,6 +157,7 @@ def create_app(config: Config, media: MediaPort | None = None) -> web.Applicatio
         app[PEER_CONNECTIONS] = lambda: sum(
             len(router.participants) for router in sfu_bridge.sfu.rooms.values()
         )
+        app[PEER_CONNECTION_OBJECTS] = peer_connections_in_memory
     app[RECORDING_COUNTS] = recording_counts(recordings)
     app[SOCKETS] = sio
     app.add_routes(pages.routes)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import gc
 import os
 import threading
 from collections.abc import Callable
@@ -13,6 +12,8 @@ from aiohttp import web
 
 #: how many peer connections the media server holds (set by the app when media runs)
 PEER_CONNECTIONS: web.AppKey[Callable[[], int]] = web.AppKey("peer_connections")
+#: RTCPeerConnection objects still in memory (media.seat_connection.peer_connections_in_memory)
+PEER_CONNECTION_OBJECTS: web.AppKey[Callable[[], int]] = web.AppKey("peer_connection_objects")
 #: recording writer figures (queued frames, frames dropped, deferred catalogue writes)
 RECORDING_COUNTS: web.AppKey[Callable[[], dict[str, int]]] = web.AppKey("recording_counts")
 
@@ -32,15 +33,6 @@ def open_descriptors() -> int:
         return 0
 
 
-def peer_connection_objects() -> int:
-    """RTCPeerConnection objects still in memory, closed or not (a collection and a heap
-    walk: tens of ms, for a soak run, not for a load balancer)."""
-    from aiortc import RTCPeerConnection
-
-    gc.collect()  # closed ones in reference cycles are not leaks: collect them first
-    return sum(1 for o in gc.get_objects() if isinstance(o, RTCPeerConnection))
-
-
 def process_counts(app: web.Application, heap: bool = False) -> dict[str, Any]:
     counts: dict[str, Any] = {
         "rss_bytes": rss_bytes(),
@@ -51,6 +43,6 @@ def process_counts(app: web.Application, heap: bool = False) -> dict[str, Any]:
     }
     if RECORDING_COUNTS in app:
         counts["recording"] = app[RECORDING_COUNTS]()
-    if heap:
-        counts["peer_connection_objects"] = peer_connection_objects()
+    if heap and PEER_CONNECTION_OBJECTS in app:
+        counts["peer_connection_objects"] = app[PEER_CONNECTION_OBJECTS]()
     return counts

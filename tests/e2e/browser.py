@@ -179,7 +179,9 @@ async def take_seat(seat_page: SeatPage, *, consent: bool = True) -> None:
     join = page.get_by_role("button", name="Join the session")
     # The page first asks the server whether this seat already answered (a reload).
     await expect(page.locator("#setup")).to_have_attribute("data-preview", "done")
-    if consent and not await page.locator("#consent-known").is_visible():
+    # Staff are asked nothing (the server's `actions.consent`): only a trainee's page asks.
+    asked = await page.locator("#consent-box").is_visible()
+    if consent and asked and not await page.locator("#consent-known").is_visible():
         box = page.get_by_label("I agree to this session being recorded")
         await expect(join).to_be_disabled()
         await box.check()

@@ -20,6 +20,7 @@ from typing import Any
 import aioice.ice
 import pytest
 
+from caucus.app import RECORDINGS
 from caucus.media_bridge import RtpContinuity
 from media import aiortc_internals
 from media.recovery import RecoveryConfig
@@ -315,6 +316,10 @@ async def test_the_recording_and_the_seat_carry_on_and_the_gap_is_on_the_timelin
         resumed = time.monotonic()
         await sent.wait_until(lambda: time.monotonic() - resumed > 1.5, timeout=5)
         assert (await people[SeatId("coach")].socket.call("phase", {"to": "ended"}))["ok"]
+        # the writer thread finishes the files after the ack; the catalogue follows
+        recordings = server.app[RECORDINGS]
+        assert await asyncio.to_thread(recordings.disk.wait_idle, 10)
+        recordings.disk.deliver_results()
 
         assert party_a.socket.state["you"] == you_before
         assert [j for j in party_a.socket.received if j[0] == "replaced"] == []

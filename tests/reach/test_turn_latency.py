@@ -137,6 +137,10 @@ async def _join_to_first_audio(browser: Browser, deployment: Deployment) -> tupl
     trainee = await open_page(browser, "party_a", deployment.link("party_a"))
     try:
         page = trainee.page
+        # the page first asks the server what this seat must answer (the join preview)
+        await expect(page.locator("#setup")).to_have_attribute(
+            "data-preview", "done", timeout=CONNECT_MS
+        )
         await page.get_by_label("I agree to this session being recorded").check()
         join = page.get_by_role("button", name="Join the session")
         await expect(join).to_be_enabled(timeout=CONNECT_MS)
