@@ -58,6 +58,20 @@ SEATS = [SeatId(s) for s in ("mediator", "party_a", "party_b", "coach")]
 # -- the SFU process ------------------------------------------------------------------
 
 
+def rss_bytes(pid: int | str = "self") -> int:
+    """Resident set size of a process, from /proc (Linux)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024
+    return 0
+
+
+def cpu_seconds(pid: int | str = "self") -> float:
+    """User + system CPU of a process and all its threads, from /proc (Linux)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 async def serve(port: int) -> None:
     """The SFU process: obeys one control connection, pushes offers back on it."""
     writers: list[asyncio.StreamWriter] = []
@@ -77,6 +91,7 @@ async def serve(port: int) -> None:
     )
     done = asyncio.Event()
     cpu_mark = 0.0
+    rss_start = rss_bytes()
 
     def cpu() -> float:
         usage = resource.getrusage(resource.RUSAGE_SELF)
@@ -107,7 +122,13 @@ async def serve(port: int) -> None:
                 cpu_mark = cpu()
                 writer.write(b'{"op": "ok"}\n')
             elif op == "stats":
-                reply = {"op": "stats", "cpu": cpu() - cpu_mark, **sfu.stats.snapshot()}
+                reply = {
+                    "op": "stats",
+                    "cpu": cpu() - cpu_mark,
+                    "rss_start": rss_start,
+                    "rss": rss_bytes(),
+                    **sfu.stats.snapshot(),
+                }
                 writer.write(json.dumps(reply).encode() + b"\n")
             elif op == "quit":
                 break
@@ -184,7 +205,7 @@ async def run(rooms: int, seconds: float, warmup: float, port: int, verbose: boo
         await control.request({"op": "reset"})
         sent_before = {id(t): t.sent for p in participants for t in p.tracks.values()}
         for p in participants:
-            p.counting = True
+            p.tally.counting = True
         t0 = time.monotonic()
         await asyncio.sleep(seconds)  # the measurement window
         for p in participants:
@@ -193,11 +214,12 @@ async def run(rooms: int, seconds: float, warmup: float, port: int, verbose: boo
         sent = sum(t.sent - sent_before[id(t)] for p in participants for t in p.tracks.values())
         stats = await control.request({"op": "stats"})
         elapsed = time.monotonic() - t0
+        packets_received = sum(p.tally.packets for p in participants)  # in the window
         prober.cancel()
         await asyncio.sleep(1.0)  # frames in flight when the publishers stopped
         for p in participants:
-            p.counting = False
-        received = sum(sum(p.received.values()) for p in participants)
+            p.tally.counting = False
+        received = sum(sum(p.tally.frames.values()) for p in participants)
         await control.send({"op": "quit"})
         reader_task.cancel()
         await relay
@@ -222,8 +244,27 @@ async def run(rooms: int, seconds: float, warmup: float, port: int, verbose: boo
         f", keyframe requests {stats['keyframe_requests']}\n"
         f"  load generator loop lag p50 {sorted(lags)[len(lags) // 2] * 1000:.1f} ms,"
         f" p99 {sorted(lags)[int(len(lags) * 0.99)] * 1000:.0f} ms;"
-        f" machine load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
+        f" machine load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores\n"
+        f"  RSS {stats['rss_start'] / 2**20:.0f} -> {stats['rss'] / 2**20:.0f} MiB,"
+        f" {(stats['rss'] - stats['rss_start']) / len(participants) / 2**20:.2f} MiB per"
+        f" participant; subscribers received {packets_received} RTP packets in the window"
     )
+    result = {
+        "server": "caucus",
+        "rooms": rooms,
+        "participants": len(participants),
+        "seconds": elapsed,
+        "cpu": stats["cpu"],
+        "packets_received": packets_received,
+        "frames_sent": sent,
+        "frames_received": received,
+        "delivery": delivery,
+        "rss_start": stats["rss_start"],
+        "rss": stats["rss"],
+        "delay_p99_ms": stats["delay_p99_ms"],
+        "load": os.getloadavg()[0],
+    }
+    print("RESULT " + json.dumps(result), flush=True)
 
 
 def main() -> None:
