@@ -1,0 +1,73 @@
+"""The SFU packs forwarded RTP headers itself (media/aiortc_internals/senders.py):
+the bytes must be exactly what aiortc's ``RtpPacket.serialize`` makes."""
+
+from __future__ import annotations
+
+import pytest
+from aiortc import clock
+from aiortc.rtcrtpparameters import RTCRtpHeaderExtensionParameters, RTCRtpParameters
+from aiortc.rtp import HeaderExtensionsMap, RtpPacket
+
+from media.aiortc_internals.senders import RtpHeaderPacker, ntp_now
+
+URIS = {
+    "mid": "urn:ietf:params:rtp-hdrext:sdes:mid",
+    "abs": "http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time",
+    "level": "urn:ietf:params:rtp-hdrext:ssrc-audio-level",
+}
+
+
+def _map(ids: dict[str, int]) -> HeaderExtensionsMap:
+    extensions_map = HeaderExtensionsMap()
+    extensions_map.configure(
+        RTCRtpParameters(
+            headerExtensions=[
+                RTCRtpHeaderExtensionParameters(id=i, uri=URIS[name]) for name, i in ids.items()
+            ]
+        )
+    )
+    return extensions_map
+
+
+@pytest.mark.parametrize(
+    "ids, mid, audio_level",
+    [
+        ({"mid": 1, "abs": 2}, "0", None),  # video as the SFU offers it
+        ({"mid": 1, "abs": 2, "level": 3}, "12", (True, 42)),  # audio
+        ({"mid": 4, "abs": 14, "level": 9}, "abcdefghijklmnop", (False, 127)),
+        ({"abs": 2}, None, None),
+        ({"mid": 1}, "7", None),
+        ({}, None, None),
+    ],
+)
+def test_packed_headers_are_byte_for_byte_aiortcs(
+    ids: dict[str, int], mid: str | None, audio_level: tuple[bool, int] | None
+) -> None:
+    packer = RtpHeaderPacker(
+        96,
+        0xDEADBEEF,
+        mid=(ids["mid"], mid) if "mid" in ids and mid is not None else None,
+        abs_send_time_id=ids.get("abs"),
+        audio_level_id=ids.get("level"),
+    )
+    for seq, ts, marker in [(0, 0, 0), (65535, 0xFFFFFFFF, 1), (1234, 99999, 1)]:
+        packet = RtpPacket(
+            payload_type=96,
+            marker=marker,
+            sequence_number=seq,
+            timestamp=ts,
+            ssrc=0xDEADBEEF,
+            payload=b"\x10\x02payload",
+        )
+        packet.extensions.mid = mid
+        packet.extensions.abs_send_time = 0xABCDEF
+        packet.extensions.audio_level = audio_level
+        expected = packet.serialize(_map(ids))
+        assert packer.pack(seq, ts, marker, 0xABCDEF, audio_level, packet.payload) == expected
+
+
+def test_ntp_now_is_aiortcs_clock() -> None:
+    before = clock.current_ntp_time()
+    now = ntp_now()
+    after = clock.current_ntp_time()
+    assert before - (1 << 22) <= now <= after + (1 << 22)  # within ~1 ms
