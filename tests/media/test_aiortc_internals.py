@@ -168,7 +168,7 @@ async def test_the_private_attributes_we_touch_exist() -> None:
         for name in ("_state", "_tx_srtp", "_RTCDtlsTransport__tx_bytes"):
             assert hasattr(dtls, name), name
         assert hasattr(dtls, "_RTCDtlsTransport__tx_packets")
-        extensions_map = sender._RTCRtpSender__rtp_header_extensions_map  # type: ignore[attr-defined]
+        extensions_map = sender._RTCRtpSender__rtp_header_extensions_map
         assert hasattr(extensions_map, "_HeaderExtensionsMap__ids")
     finally:
         await pc.close()
