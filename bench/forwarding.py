@@ -31,9 +31,13 @@ import os
 import resource
 import subprocess
 import sys
+import tempfile
 import time
+import tracemalloc
 from pathlib import Path
 from typing import Any
+
+import av
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -45,9 +49,13 @@ from forwarding_load import (  # noqa: E402
     encode_audio,
     encode_video,
 )
+from recording import recording_room  # noqa: E402
 
 from media import aiortc_internals  # noqa: E402
+from media.participant import Participant  # noqa: E402
 from media.sfu import Sfu, SfuConfig  # noqa: E402
+from recordings.catalogue import Catalogue  # noqa: E402
+from recordings.service import Recordings  # noqa: E402
 from sessions.audience import Route  # noqa: E402
 from sessions.ids import RoomId, SeatId  # noqa: E402
 from sessions.media_kinds import MediaKind  # noqa: E402
@@ -72,8 +80,68 @@ def cpu_seconds(pid: int | str = "self") -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-async def serve(port: int) -> None:
+def memory_report(before: tracemalloc.Snapshot, label: str, participants: int) -> None:
+    """Where the memory allocated since ``before`` lives, by source line."""
+    after = tracemalloc.take_snapshot().filter_traces(
+        [tracemalloc.Filter(False, tracemalloc.__file__)]
+    )
+    diff = after.compare_to(before, "lineno")
+    total = sum(d.size_diff for d in diff)
+    print(
+        f"tracemalloc {label}: {total / 2**20:+.1f} MiB"
+        f" ({total / max(1, participants) / 2**20:+.2f} MiB per participant)",
+        flush=True,
+    )
+    for d in diff[:25]:
+        frame = d.traceback[0]
+        where = f"{Path(frame.filename).parent.name}/{Path(frame.filename).name}:{frame.lineno}"
+        print(f"  {d.size_diff / 2**20:+7.2f} MiB {d.count_diff:+8d} blocks  {where}", flush=True)
+
+
+class BenchRecordings:
+    """Every bench room recorded the way ``caucus serve`` records: a simulation in a
+    catalogue, :class:`Recordings` following its room, each producer's frames fed
+    to it through a packet sink (what ``caucus.media_bridge.SfuMedia`` does)."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self._catalogue = Catalogue(folder / "db.sqlite3")
+        self._started = time.monotonic()
+        self.recordings = Recordings(self._catalogue, folder / "rec", self._session_ms)
+        self._rooms: dict[str, RoomId] = {}
+
+    def _session_ms(self, room: RoomId) -> int:
+        return int((time.monotonic() - self._started) * 1000)
+
+    def attach(self, bench_room: str, participant: Participant) -> None:
+        room_id = self._rooms.get(bench_room)
+        if room_id is None:
+            room = recording_room(self._catalogue)
+            self.recordings.room_changed(room, self._session_ms(room.id))
+            room_id = self._rooms[bench_room] = room.id
+        recordings = self.recordings
+
+        def sink(seat: SeatId, kind: MediaKind, packet: av.Packet[Any]) -> None:
+            clock_rate = 48000 if kind is MediaKind.AUDIO else 90000
+            codec = "opus" if kind is MediaKind.AUDIO else "vp8"
+            recordings.on_frame(
+                room_id, seat, kind, codec, clock_rate, bytes(packet), int(packet.pts or 0)
+            )
+
+        for producer in participant.producers.values():
+            producer.sinks.append(sink)
+
+    def written(self) -> int:
+        return sum(f.stat().st_size for f in (self.folder / "rec").rglob("*") if f.is_file())
+
+
+async def serve(port: int, trace_memory: bool = False, record: bool = False) -> None:
     """The SFU process: obeys one control connection, pushes offers back on it."""
+    if trace_memory:
+        tracemalloc.start()
+    recorder = (
+        BenchRecordings(Path(tempfile.mkdtemp(prefix="caucus-bench-rec-"))) if record else None
+    )
     writers: list[asyncio.StreamWriter] = []
 
     async def push(room: RoomId, seat: SeatId, event: str, payload: dict[str, Any]) -> None:
@@ -92,21 +160,23 @@ async def serve(port: int) -> None:
     done = asyncio.Event()
     cpu_mark = 0.0
     rss_start = rss_bytes()
+    at_start = at_reset = tracemalloc.take_snapshot() if trace_memory else None
 
     def cpu() -> float:
         usage = resource.getrusage(resource.RUSAGE_SELF)
         return usage.ru_utime + usage.ru_stime
 
     async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        nonlocal cpu_mark
+        nonlocal cpu_mark, at_reset
         writers.append(writer)
         while line := await reader.readline():
             m = json.loads(line)
             op = m["op"]
             if op == "join":
-                await push(
-                    m["room"], m["seat"], "media_offer", await sfu.join(m["room"], m["seat"])
-                )
+                offer = await sfu.join(m["room"], m["seat"])
+                if recorder is not None:
+                    recorder.attach(m["room"], sfu.participant(m["room"], m["seat"]))
+                await push(m["room"], m["seat"], "media_offer", offer)
             elif op == "answer":
                 try:
                     await sfu.answer(m["room"], m["seat"], m["description"])
@@ -120,13 +190,20 @@ async def serve(port: int) -> None:
             elif op == "reset":
                 sfu.stats.reset()
                 cpu_mark = cpu()
+                if trace_memory:
+                    at_reset = tracemalloc.take_snapshot()
                 writer.write(b'{"op": "ok"}\n')
             elif op == "stats":
+                if at_start is not None and at_reset is not None:
+                    seats = m.get("participants", 1)
+                    memory_report(at_start, "since start (all participants joined)", seats)
+                    memory_report(at_reset, "during the window (steady membership)", seats)
                 reply = {
                     "op": "stats",
                     "cpu": cpu() - cpu_mark,
                     "rss_start": rss_start,
                     "rss": rss_bytes(),
+                    "recorded_bytes": recorder.written() if recorder is not None else 0,
                     **sfu.stats.snapshot(),
                 }
                 writer.write(json.dumps(reply).encode() + b"\n")
@@ -140,6 +217,11 @@ async def serve(port: int) -> None:
     async with server:
         await done.wait()
     await sfu.close()
+    if recorder is not None:
+        recorder.recordings.close()
+        print(
+            f"SFU: recorded {recorder.written() / 2**20:.1f} MiB in {recorder.folder}", flush=True
+        )
 
 
 # -- the run ------------------------------------------------------------------------
@@ -150,7 +232,9 @@ def _relay(stream: Any) -> None:
         print(line, end="", flush=True)
 
 
-async def run(rooms: int, seconds: float, warmup: float, port: int, verbose: bool) -> None:
+async def run(
+    rooms: int, seconds: float, warmup: float, port: int, verbose: bool, serve_flags: list[str]
+) -> None:
     aiortc_internals.install()
     aiortc_internals.limit_ice_host_addresses(["127.0.0.1"])
     started = time.monotonic()
@@ -162,7 +246,8 @@ async def run(rooms: int, seconds: float, warmup: float, port: int, verbose: boo
     )
     server = subprocess.Popen(
         [sys.executable, __file__, "--serve", "--port", str(port)]
-        + (["--verbose"] if verbose else []),
+        + (["--verbose"] if verbose else [])
+        + serve_flags,
         cwd=Path(__file__).resolve().parent.parent,
         stdout=subprocess.PIPE,
         text=True,
@@ -212,7 +297,7 @@ async def run(rooms: int, seconds: float, warmup: float, port: int, verbose: boo
             for track in p.tracks.values():
                 track.paused.set()
         sent = sum(t.sent - sent_before[id(t)] for p in participants for t in p.tracks.values())
-        stats = await control.request({"op": "stats"})
+        stats = await control.request({"op": "stats", "participants": len(participants)})
         elapsed = time.monotonic() - t0
         packets_received = sum(p.tally.packets for p in participants)  # in the window
         prober.cancel()
@@ -251,6 +336,8 @@ async def run(rooms: int, seconds: float, warmup: float, port: int, verbose: boo
     )
     result = {
         "server": "caucus",
+        "recording": "--record" in serve_flags,
+        "recorded_bytes": stats["recorded_bytes"],
         "rooms": rooms,
         "participants": len(participants),
         "seconds": elapsed,
@@ -274,6 +361,10 @@ def main() -> None:
     parser.add_argument("--warmup", type=float, default=3.0)
     parser.add_argument("--port", type=int, default=0, help="control port (0: any)")
     parser.add_argument("--verbose", action="store_true", help="log ICE/DTLS/SFU events")
+    parser.add_argument("--record", action="store_true", help="record every track, as served")
+    parser.add_argument(
+        "--tracemalloc", action="store_true", help="print where the SFU's memory went (slow)"
+    )
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(message)s")
@@ -281,9 +372,12 @@ def main() -> None:
         for name in ("aioice.ice", "aiortc.rtcdtlstransport", "media"):
             logging.getLogger(name).setLevel(logging.INFO)
     if args.serve:
-        asyncio.run(serve(args.port))
+        asyncio.run(serve(args.port, args.tracemalloc, args.record))
     else:
-        asyncio.run(run(args.rooms, args.seconds, args.warmup, args.port, args.verbose))
+        flags = [
+            f for f, on in (("--record", args.record), ("--tracemalloc", args.tracemalloc)) if on
+        ]
+        asyncio.run(run(args.rooms, args.seconds, args.warmup, args.port, args.verbose, flags))
 
 
 if __name__ == "__main__":
