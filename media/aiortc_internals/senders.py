@@ -10,6 +10,7 @@ from __future__ import annotations
 import struct
 import time
 from collections.abc import Callable
+from typing import Any
 
 from aiortc import RTCDtlsTransport, RTCRtpSender, rtcrtpsender
 from aiortc.mediastreams import MediaStreamTrack
@@ -72,8 +73,10 @@ class RtpWriter:
 
     def __init__(self, sender: RTCRtpSender) -> None:
         self._sender = sender
-        self._history_size = history_size()
-        self._history: dict[int, RtpPacket] = sender._RTCRtpSender__rtp_history  # type: ignore[attr-defined]
+        self._history = SentHistory(
+            history_size() if sender.kind == "video" else min(history_size(), AUDIO_HISTORY)
+        )
+        sender._RTCRtpSender__rtp_history = self._history  # type: ignore[attr-defined]
         self._header: RtpHeaderPacker | None = None
         self.payload_type: int | None = None
         self._mid: str | None = None
@@ -85,6 +88,7 @@ class RtpWriter:
             payload_type = self.payload_type = parameters.codecs[0].payloadType
             assert payload_type is not None  # negotiated codecs carry one
             self._header = RtpHeaderPacker.from_sender(sender, payload_type, self._mid)
+            self._history.describe(payload_type, sender._ssrc, self._mid)
 
         sender.send = send  # type: ignore[method-assign]
 
@@ -106,20 +110,7 @@ class RtpWriter:
         sender = self._sender
         ntp = ntp_now()
         abs_send_time = (ntp >> 14) & 0x00FFFFFF
-        # the history holds RtpPackets: _retransmit wraps them in RTX and serializes
-        packet = RtpPacket(
-            payload_type=self.payload_type,
-            marker=marker,
-            sequence_number=sequence_number,
-            timestamp=timestamp,
-            ssrc=sender._ssrc,
-            payload=payload,
-        )
-        extensions = packet.extensions
-        extensions.abs_send_time = abs_send_time
-        extensions.mid = self._mid
-        extensions.audio_level = audio_level
-        self._history[sequence_number % self._history_size] = packet
+        self._history.file(sequence_number, timestamp, marker, payload, abs_send_time, audio_level)
         data = self._header.pack(
             sequence_number, timestamp, marker, abs_send_time, audio_level, payload
         )
@@ -129,6 +120,69 @@ class RtpWriter:
         sender._RTCRtpSender__octet_count += len(payload)  # type: ignore[attr-defined]
         sender._RTCRtpSender__packet_count += 1  # type: ignore[attr-defined]
         send_rtp(sender.transport, data)
+
+
+AUDIO_HISTORY = 256  # 5 s of Opus: a later repair could not be played anyway
+
+_Sent = tuple[int, int, int, bytes, int, "tuple[bool, int] | None"]
+
+
+class SentHistory(dict[int, Any]):
+    """A sender's NACK history (``RTCRtpSender.__rtp_history``), kept compact.
+
+    aiortc files an ``RtpPacket`` per sent packet (about 1 KiB of objects with
+    its header extensions, besides the payload); a subscriber of three seats
+    held six such rings of 1024, most of the memory of a participant.  This
+    files a tuple and builds the ``RtpPacket`` only when ``_retransmit`` asks
+    (``get(seq % RTP_HISTORY_SIZE)``; ``size`` divides that, so the key still
+    names the slot, and ``_retransmit`` checks the sequence number it gets).
+    """
+
+    def __init__(self, size: int) -> None:
+        super().__init__()
+        self._size = size
+        self._payload_type = 0
+        self._ssrc = 0
+        self._mid: str | None = None
+
+    def describe(self, payload_type: int, ssrc: int, mid: str | None) -> None:
+        self._payload_type, self._ssrc, self._mid = payload_type, ssrc, mid
+
+    def file(
+        self,
+        sequence_number: int,
+        timestamp: int,
+        marker: int,
+        payload: bytes,
+        abs_send_time: int,
+        audio_level: tuple[bool, int] | None,
+    ) -> None:
+        self[sequence_number % self._size] = (
+            sequence_number,
+            timestamp,
+            marker,
+            payload,
+            abs_send_time,
+            audio_level,
+        )
+
+    def get(self, key: int, default: Any = None) -> Any:
+        entry: _Sent | None = super().get(key % self._size)
+        if entry is None:
+            return default
+        sequence_number, timestamp, marker, payload, abs_send_time, audio_level = entry
+        packet = RtpPacket(
+            payload_type=self._payload_type,
+            marker=marker,
+            sequence_number=sequence_number,
+            timestamp=timestamp,
+            ssrc=self._ssrc,
+            payload=payload,
+        )
+        packet.extensions.abs_send_time = abs_send_time
+        packet.extensions.mid = self._mid
+        packet.extensions.audio_level = audio_level
+        return packet
 
 
 def send_rtp(dtls: RTCDtlsTransport, data: bytes) -> None:

@@ -8,7 +8,7 @@ from aiortc import clock
 from aiortc.rtcrtpparameters import RTCRtpHeaderExtensionParameters, RTCRtpParameters
 from aiortc.rtp import HeaderExtensionsMap, RtpPacket
 
-from media.aiortc_internals.senders import RtpHeaderPacker, ntp_now
+from media.aiortc_internals.senders import RtpHeaderPacker, SentHistory, ntp_now
 
 URIS = {
     "mid": "urn:ietf:params:rtp-hdrext:sdes:mid",
@@ -71,3 +71,25 @@ def test_ntp_now_is_aiortcs_clock() -> None:
     now = ntp_now()
     after = clock.current_ntp_time()
     assert before - (1 << 22) <= now <= after + (1 << 22)  # within ~1 ms
+
+
+def test_the_compact_history_gives_back_the_packet_that_was_sent() -> None:
+    """A NACK is answered from SentHistory: the packet aiortc rebuilds from it
+    serializes to the bytes the writer sent first."""
+    ids = {"mid": 1, "abs": 2, "level": 3}
+    packer = RtpHeaderPacker(111, 0x1234, mid=(1, "3"), abs_send_time_id=2, audio_level_id=3)
+    history = SentHistory(256)
+    history.describe(111, 0x1234, "3")
+    sent = {}
+    for seq in range(65500, 65500 + 300):
+        seq &= 0xFFFF
+        payload = seq.to_bytes(2, "big") * 20
+        history.file(seq, seq * 960, 1, payload, seq * 7, (False, seq % 128))
+        sent[seq] = packer.pack(seq, seq * 960, 1, seq * 7, (False, seq % 128), payload)
+    for seq, data in list(sent.items())[-256:]:
+        packet = history.get(seq % 1024)  # how RTCRtpSender._retransmit looks it up
+        assert packet is not None and packet.sequence_number == seq
+        assert packet.serialize(_map(ids)) == data
+    overwritten = next(iter(sent))  # 300 packets through a ring of 256
+    assert history.get(overwritten % 1024).sequence_number != overwritten
+    assert SentHistory(128).get(5) is None
