@@ -40,9 +40,8 @@ JANUS_ADDRESS, CLIENT_ADDRESS = "10.76.0.1", "10.76.0.2"
 def measure(command: list[str], timeout: float) -> dict[str, Any]:
     """Run one bench process; its figures are the ``RESULT {json}`` line it prints."""
     try:
-        out = subprocess.run(
-            command, cwd=ROOT, capture_output=True, text=True, timeout=timeout
-        ).stdout
+        done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=timeout)
+        out = done.stdout + done.stderr
     except subprocess.TimeoutExpired as exc:
         print(f"  timed out: {' '.join(command)}", flush=True)
         out = exc.stdout.decode() if isinstance(exc.stdout, bytes) else (exc.stdout or "")
