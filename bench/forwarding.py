@@ -29,6 +29,7 @@ import json
 import logging
 import os
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -219,9 +220,8 @@ async def serve(port: int, trace_memory: bool = False, record: bool = False) -> 
     await sfu.close()
     if recorder is not None:
         recorder.recordings.close()
-        print(
-            f"SFU: recorded {recorder.written() / 2**20:.1f} MiB in {recorder.folder}", flush=True
-        )
+        print(f"SFU: recorded {recorder.written() / 2**20:.1f} MiB (then removed)", flush=True)
+        shutil.rmtree(recorder.folder, ignore_errors=True)
 
 
 # -- the run ------------------------------------------------------------------------
