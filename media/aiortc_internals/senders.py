@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import struct
 import time
+from collections import deque
 from collections.abc import Callable
 from typing import Any
 
@@ -123,6 +124,9 @@ class RtpWriter:
 
 
 AUDIO_HISTORY = 256  # 5 s of Opus: a later repair could not be played anyway
+# A repair later than this is no use to a subscriber's jitter buffer; the ring
+# (sized in packets) would otherwise keep ~18 s of 500 kbit/s video alive.
+HISTORY_SECONDS = 2.0
 
 _Sent = tuple[int, int, int, bytes, int, "tuple[bool, int] | None"]
 
@@ -136,11 +140,14 @@ class SentHistory(dict[int, Any]):
     files a tuple and builds the ``RtpPacket`` only when ``_retransmit`` asks
     (``get(seq % RTP_HISTORY_SIZE)``; ``size`` divides that, so the key still
     names the slot, and ``_retransmit`` checks the sequence number it gets).
+    Packets older than ``HISTORY_SECONDS`` are let go, with their payloads.
     """
 
-    def __init__(self, size: int) -> None:
+    def __init__(self, size: int, clock: Callable[[], float] = time.monotonic) -> None:
         super().__init__()
         self._size = size
+        self._clock = clock
+        self._filed: deque[tuple[float, int, int]] = deque()  # (when, slot, sequence number)
         self._payload_type = 0
         self._ssrc = 0
         self._mid: str | None = None
@@ -157,14 +164,17 @@ class SentHistory(dict[int, Any]):
         abs_send_time: int,
         audio_level: tuple[bool, int] | None,
     ) -> None:
-        self[sequence_number % self._size] = (
-            sequence_number,
-            timestamp,
-            marker,
-            payload,
-            abs_send_time,
-            audio_level,
-        )
+        now = self._clock()
+        slot = sequence_number % self._size
+        self[slot] = (sequence_number, timestamp, marker, payload, abs_send_time, audio_level)
+        filed = self._filed
+        filed.append((now, slot, sequence_number))
+        horizon = now - HISTORY_SECONDS
+        while filed[0][0] < horizon:
+            _, old_slot, old_number = filed.popleft()
+            entry = super().get(old_slot)
+            if entry is not None and entry[0] == old_number:  # not overwritten since
+                del self[old_slot]
 
     def get(self, key: int, default: Any = None) -> Any:
         entry: _Sent | None = super().get(key % self._size)

@@ -93,3 +93,20 @@ def test_the_compact_history_gives_back_the_packet_that_was_sent() -> None:
     overwritten = next(iter(sent))  # 300 packets through a ring of 256
     assert history.get(overwritten % 1024).sequence_number != overwritten
     assert SentHistory(128).get(5) is None
+
+
+def test_the_history_lets_go_of_packets_older_than_a_repair_can_use() -> None:
+    now = [100.0]
+    history = SentHistory(1024, clock=lambda: now[0])
+    history.describe(96, 1, "0")
+    for seq in range(100):  # 50 packets/s for 2 s
+        now[0] = 100.0 + seq * 0.02
+        history.file(seq, seq, 0, b"x" * 1000, 0, None)
+    now[0] = 102.01
+    history.file(100, 100, 0, b"x", 0, None)  # what was filed before 100.01 goes
+    assert history.get(0) is None
+    assert history.get(1).sequence_number == 1
+    assert len(history) == 100  # about 2 s, not the 1024 slots
+    now[0] += 5.0
+    history.file(101, 101, 0, b"x", 0, None)
+    assert len(history) == 1 and history.get(101).sequence_number == 101
