@@ -26,6 +26,7 @@ import functools
 import itertools
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -359,6 +360,7 @@ async def run(
             await p.close()
         janus.terminate()
         janus.wait(timeout=10)
+    shutil.rmtree(directory, ignore_errors=True)  # kept (with janus.log) when the run failed
     return {
         "server": "janus",
         "rooms": rooms,
