@@ -29,11 +29,16 @@ import json
 import logging
 import os
 import resource
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
+import tracemalloc
 from pathlib import Path
 from typing import Any
+
+import av
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -45,8 +50,12 @@ from bench.forwarding_load import (  # noqa: E402
     encode_audio,
     encode_video,
 )
+from bench.recording import recording_room  # noqa: E402
 from media import aiortc_internals  # noqa: E402
+from media.seat_connection import SeatConnection  # noqa: E402
 from media.sfu import Sfu, SfuConfig  # noqa: E402
+from recordings.catalogue import Catalogue  # noqa: E402
+from recordings.service import Recordings  # noqa: E402
 from sessions.audience import Route  # noqa: E402
 from sessions.ids import RoomId, SeatId  # noqa: E402
 from sessions.media_kinds import MediaKind  # noqa: E402
@@ -57,8 +66,82 @@ SEATS = [SeatId(s) for s in ("mediator", "party_a", "party_b", "coach")]
 # -- the SFU process ------------------------------------------------------------------
 
 
-async def serve(port: int) -> None:
+def rss_bytes(pid: int | str = "self") -> int:
+    """Resident set size of a process, from /proc (Linux)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024
+    return 0
+
+
+def cpu_seconds(pid: int | str = "self") -> float:
+    """User + system CPU of a process and all its threads, from /proc (Linux)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def memory_report(before: tracemalloc.Snapshot, label: str, participants: int) -> None:
+    """Where the memory allocated since ``before`` lives, by source line."""
+    after = tracemalloc.take_snapshot().filter_traces(
+        [tracemalloc.Filter(False, tracemalloc.__file__)]
+    )
+    diff = after.compare_to(before, "lineno")
+    total = sum(d.size_diff for d in diff)
+    print(
+        f"tracemalloc {label}: {total / 2**20:+.1f} MiB"
+        f" ({total / max(1, participants) / 2**20:+.2f} MiB per participant)",
+        flush=True,
+    )
+    for d in diff[:25]:
+        frame = d.traceback[0]
+        where = f"{Path(frame.filename).parent.name}/{Path(frame.filename).name}:{frame.lineno}"
+        print(f"  {d.size_diff / 2**20:+7.2f} MiB {d.count_diff:+8d} blocks  {where}", flush=True)
+
+
+class BenchRecordings:
+    """Every bench room recorded the way ``caucus serve`` records: a simulation in a
+    catalogue, :class:`Recordings` following its room, each producer's frames fed
+    to it through a packet sink (what ``caucus.media_bridge.SfuMedia`` does)."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self._catalogue = Catalogue(folder / "db.sqlite3")
+        self._started = time.monotonic()
+        self.recordings = Recordings(self._catalogue, folder / "rec", self._session_ms)
+        self._rooms: dict[str, RoomId] = {}
+
+    def _session_ms(self, room: RoomId) -> int:
+        return int((time.monotonic() - self._started) * 1000)
+
+    def attach(self, bench_room: str, participant: SeatConnection) -> None:
+        room_id = self._rooms.get(bench_room)
+        if room_id is None:
+            room = recording_room(self._catalogue)
+            self.recordings.room_changed(room, self._session_ms(room.id))
+            room_id = self._rooms[bench_room] = room.id
+        recordings = self.recordings
+
+        def sink(seat: SeatId, kind: MediaKind, packet: av.Packet[Any]) -> None:
+            clock_rate = 48000 if kind is MediaKind.AUDIO else 90000
+            codec = "opus" if kind is MediaKind.AUDIO else "vp8"
+            recordings.on_frame(
+                room_id, seat, kind, codec, clock_rate, bytes(packet), int(packet.pts or 0)
+            )
+
+        for producer in participant.producers.values():
+            producer.sinks.append(sink)
+
+    def written(self) -> int:
+        return sum(f.stat().st_size for f in (self.folder / "rec").rglob("*") if f.is_file())
+
+
+async def serve(port: int, trace_memory: bool = False, record: bool = False) -> None:
     """The SFU process: obeys one control connection, pushes offers back on it."""
+    if trace_memory:
+        tracemalloc.start()
+    recorder = (
+        BenchRecordings(Path(tempfile.mkdtemp(prefix="caucus-bench-rec-"))) if record else None
+    )
     writers: list[asyncio.StreamWriter] = []
 
     async def push(room: RoomId, seat: SeatId, event: str, payload: dict[str, Any]) -> None:
@@ -77,21 +160,24 @@ async def serve(port: int) -> None:
     )
     done = asyncio.Event()
     cpu_mark = 0.0
+    rss_start = rss_bytes()
+    at_start = at_reset = tracemalloc.take_snapshot() if trace_memory else None
 
     def cpu() -> float:
         usage = resource.getrusage(resource.RUSAGE_SELF)
         return usage.ru_utime + usage.ru_stime
 
     async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        nonlocal cpu_mark
+        nonlocal cpu_mark, at_reset
         writers.append(writer)
         while line := await reader.readline():
             m = json.loads(line)
             op = m["op"]
             if op == "join":
-                await push(
-                    m["room"], m["seat"], "media_offer", await sfu.join(m["room"], m["seat"])
-                )
+                offer = await sfu.join(m["room"], m["seat"])
+                if recorder is not None:
+                    recorder.attach(m["room"], sfu.participant(m["room"], m["seat"]))
+                await push(m["room"], m["seat"], "media_offer", offer)
             elif op == "answer":
                 try:
                     await sfu.answer(m["room"], m["seat"], m["description"])
@@ -105,9 +191,22 @@ async def serve(port: int) -> None:
             elif op == "reset":
                 sfu.stats.reset()
                 cpu_mark = cpu()
+                if trace_memory:
+                    at_reset = tracemalloc.take_snapshot()
                 writer.write(b'{"op": "ok"}\n')
             elif op == "stats":
-                reply = {"op": "stats", "cpu": cpu() - cpu_mark, **sfu.stats.snapshot()}
+                if at_start is not None and at_reset is not None:
+                    seats = m.get("participants", 1)
+                    memory_report(at_start, "since start (all participants joined)", seats)
+                    memory_report(at_reset, "during the window (steady membership)", seats)
+                reply = {
+                    "op": "stats",
+                    "cpu": cpu() - cpu_mark,
+                    "rss_start": rss_start,
+                    "rss": rss_bytes(),
+                    "recorded_bytes": recorder.written() if recorder is not None else 0,
+                    **sfu.stats.snapshot(),
+                }
                 writer.write(json.dumps(reply).encode() + b"\n")
             elif op == "quit":
                 break
@@ -119,6 +218,10 @@ async def serve(port: int) -> None:
     async with server:
         await done.wait()
     await sfu.close()
+    if recorder is not None:
+        recorder.recordings.close()
+        print(f"SFU: recorded {recorder.written() / 2**20:.1f} MiB (then removed)", flush=True)
+        shutil.rmtree(recorder.folder, ignore_errors=True)
 
 
 # -- the run ------------------------------------------------------------------------
@@ -129,7 +232,9 @@ def _relay(stream: Any) -> None:
         print(line, end="", flush=True)
 
 
-async def run(rooms: int, seconds: float, warmup: float, port: int, verbose: bool) -> None:
+async def run(
+    rooms: int, seconds: float, warmup: float, port: int, verbose: bool, serve_flags: list[str]
+) -> None:
     aiortc_internals.install()
     aiortc_internals.limit_ice_host_addresses(["127.0.0.1"])
     started = time.monotonic()
@@ -141,7 +246,8 @@ async def run(rooms: int, seconds: float, warmup: float, port: int, verbose: boo
     )
     server = subprocess.Popen(
         [sys.executable, __file__, "--serve", "--port", str(port)]
-        + (["--verbose"] if verbose else []),
+        + (["--verbose"] if verbose else [])
+        + serve_flags,
         cwd=Path(__file__).resolve().parent.parent,
         stdout=subprocess.PIPE,
         text=True,
@@ -184,20 +290,21 @@ async def run(rooms: int, seconds: float, warmup: float, port: int, verbose: boo
         await control.request({"op": "reset"})
         sent_before = {id(t): t.sent for p in participants for t in p.tracks.values()}
         for p in participants:
-            p.counting = True
+            p.tally.counting = True
         t0 = time.monotonic()
         await asyncio.sleep(seconds)  # the measurement window
         for p in participants:
             for track in p.tracks.values():
                 track.paused.set()
         sent = sum(t.sent - sent_before[id(t)] for p in participants for t in p.tracks.values())
-        stats = await control.request({"op": "stats"})
+        stats = await control.request({"op": "stats", "participants": len(participants)})
         elapsed = time.monotonic() - t0
+        packets_received = sum(p.tally.packets for p in participants)  # in the window
         prober.cancel()
         await asyncio.sleep(1.0)  # frames in flight when the publishers stopped
         for p in participants:
-            p.counting = False
-        received = sum(sum(p.received.values()) for p in participants)
+            p.tally.counting = False
+        received = sum(sum(p.tally.frames.values()) for p in participants)
         await control.send({"op": "quit"})
         reader_task.cancel()
         await relay
@@ -222,8 +329,29 @@ async def run(rooms: int, seconds: float, warmup: float, port: int, verbose: boo
         f", keyframe requests {stats['keyframe_requests']}\n"
         f"  load generator loop lag p50 {sorted(lags)[len(lags) // 2] * 1000:.1f} ms,"
         f" p99 {sorted(lags)[int(len(lags) * 0.99)] * 1000:.0f} ms;"
-        f" machine load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
+        f" machine load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores\n"
+        f"  RSS {stats['rss_start'] / 2**20:.0f} -> {stats['rss'] / 2**20:.0f} MiB,"
+        f" {(stats['rss'] - stats['rss_start']) / len(participants) / 2**20:.2f} MiB per"
+        f" participant; subscribers received {packets_received} RTP packets in the window"
     )
+    result = {
+        "server": "caucus",
+        "recording": "--record" in serve_flags,
+        "recorded_bytes": stats["recorded_bytes"],
+        "rooms": rooms,
+        "participants": len(participants),
+        "seconds": elapsed,
+        "cpu": stats["cpu"],
+        "packets_received": packets_received,
+        "frames_sent": sent,
+        "frames_received": received,
+        "delivery": delivery,
+        "rss_start": stats["rss_start"],
+        "rss": stats["rss"],
+        "delay_p99_ms": stats["delay_p99_ms"],
+        "load": os.getloadavg()[0],
+    }
+    print("RESULT " + json.dumps(result), flush=True)
 
 
 def main() -> None:
@@ -233,6 +361,10 @@ def main() -> None:
     parser.add_argument("--warmup", type=float, default=3.0)
     parser.add_argument("--port", type=int, default=0, help="control port (0: any)")
     parser.add_argument("--verbose", action="store_true", help="log ICE/DTLS/SFU events")
+    parser.add_argument("--record", action="store_true", help="record every track, as served")
+    parser.add_argument(
+        "--tracemalloc", action="store_true", help="print where the SFU's memory went (slow)"
+    )
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(message)s")
@@ -240,9 +372,12 @@ def main() -> None:
         for name in ("aioice.ice", "aiortc.rtcdtlstransport", "media"):
             logging.getLogger(name).setLevel(logging.INFO)
     if args.serve:
-        asyncio.run(serve(args.port))
+        asyncio.run(serve(args.port, args.tracemalloc, args.record))
     else:
-        asyncio.run(run(args.rooms, args.seconds, args.warmup, args.port, args.verbose))
+        flags = [
+            f for f, on in (("--record", args.record), ("--tracemalloc", args.tracemalloc)) if on
+        ]
+        asyncio.run(run(args.rooms, args.seconds, args.warmup, args.port, args.verbose, flags))
 
 
 if __name__ == "__main__":

@@ -164,8 +164,7 @@ class LoadParticipant:
             MediaKind.AUDIO: ReplayTrack(MediaKind.AUDIO, audio),
             MediaKind.VIDEO: ReplayTrack(MediaKind.VIDEO, video),
         }
-        self.received: dict[tuple[str, str], int] = defaultdict(int)
-        self.counting = False
+        self.tally = Tally()
         self.connected = asyncio.Event()
         self._prepared: set[str] = set()
         self._ssrcs: dict[int, tuple[str, str]] = {}  # media SSRC -> (seat, kind)
@@ -217,28 +216,44 @@ class LoadParticipant:
             )
 
     def _sink_media(self) -> None:
-        """Count received frames from the clear RTP header and drop the packets.
-
-        Decrypting and parsing every forwarded packet in Python would make this
-        process, not the SFU, the bottleneck.  The SSRC says whose track it is,
-        the marker bit ends a video frame, every Opus packet is a frame; RTX
-        (other SSRCs) is not counted.  STUN, DTLS and RTCP go through.
-        """
         self._sinking = True
-        for protocol in aiortc_internals.ice_datagram_protocols(self.pc):
-            received = protocol.datagram_received
+        sink_media(self.pc, self._ssrcs, self.tally)
 
-            def datagram_received(
-                data: bytes, addr: Any, received: Callable[[bytes, Any], None] = received
-            ) -> None:
-                if len(data) >= 12 and 128 <= data[0] < 192 and not 192 <= data[1] <= 223:
-                    key = self._ssrcs.get(int.from_bytes(data[8:12], "big"))
-                    if key is not None and self.counting and (key[1] == "audio" or data[1] & 0x80):
-                        self.received[key] += 1
-                    return
-                received(data, addr)
 
-            protocol.datagram_received = datagram_received  # type: ignore[method-assign]
+class Tally:
+    """What one participant received: frames per (seat, kind) and RTP packets."""
+
+    def __init__(self) -> None:
+        self.frames: dict[tuple[str, str], int] = defaultdict(int)
+        self.packets = 0
+        self.counting = False
+
+
+def sink_media(pc: RTCPeerConnection, ssrcs: dict[int, tuple[str, str]], tally: Tally) -> None:
+    """Count received frames and packets from the clear RTP header and drop the packets.
+
+    Decrypting and parsing every forwarded packet in Python would make this
+    process, not the server, the bottleneck.  The SSRC says whose track it is
+    (``ssrcs``: media SSRC -> (seat, kind), filled from the offers), the marker
+    bit ends a video frame, every Opus packet is a frame; RTX (other SSRCs) is
+    not counted.  STUN, DTLS and RTCP go through.
+    """
+    for protocol in aiortc_internals.ice_datagram_protocols(pc):
+        received = protocol.datagram_received
+
+        def datagram_received(
+            data: bytes, addr: Any, received: Callable[[bytes, Any], None] = received
+        ) -> None:
+            if len(data) >= 12 and 128 <= data[0] < 192 and not 192 <= data[1] <= 223:
+                key = ssrcs.get(int.from_bytes(data[8:12], "big"))
+                if key is not None and tally.counting:
+                    tally.packets += 1
+                    if key[1] == "audio" or data[1] & 0x80:
+                        tally.frames[key] += 1
+                return
+            received(data, addr)
+
+        protocol.datagram_received = datagram_received  # type: ignore[method-assign]
 
 
 def _pack(packer: Packer, packet: av.Packet[Any]) -> tuple[list[bytes], int, int | None]:

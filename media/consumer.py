@@ -180,7 +180,7 @@ class Consumer:
 
     # -- from the producer ---------------------------------------------------
 
-    async def forward(self, packet: RtpPacket, info: PacketInfo) -> None:
+    def forward(self, packet: RtpPacket, info: PacketInfo) -> None:
         if not self._writer.ready:
             self._begin_restart()
             return
@@ -201,16 +201,16 @@ class Consumer:
             for held_packet, held_info in started:
                 if self._restart or not self.allowed:
                     return  # the gate closed or the producer changed meanwhile
-                await self._send(held_packet, held_info)
+                self._send(held_packet, held_info)
             return
-        await self._send(packet, info)
+        self._send(packet, info)
 
     def _begin_restart(self) -> None:
         """Forward again only from a keyframe that arrives from now on."""
         self._restart = True
         self._keyframe_wait.reset(self.producer.newest_ext if self.producer else None)
 
-    async def _send(self, packet: RtpPacket, info: PacketInfo) -> None:
+    def _send(self, packet: RtpPacket, info: PacketInfo) -> None:
         mapping = self._mapping
         if mapping is None or info.ext < mapping.base_ext:
             return
@@ -221,7 +221,7 @@ class Consumer:
             self._last = (timestamp, self._clock())
         if self.kind is MediaKind.VIDEO:
             self._open_frame = None if packet.marker else packet.timestamp
-        await self._writer.write(
+        self._writer.write(
             sequence_number=(packet.sequence_number + mapping.seq_offset) & 0xFFFF,
             timestamp=timestamp,
             marker=packet.marker,

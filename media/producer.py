@@ -61,7 +61,7 @@ class Consumer(Protocol):
     @property
     def forwarding(self) -> bool: ...
 
-    async def forward(self, packet: RtpPacket, info: PacketInfo) -> None: ...
+    def forward(self, packet: RtpPacket, info: PacketInfo) -> None: ...
 
     def detach(self) -> None: ...
 
@@ -123,7 +123,7 @@ class Producer:
             start = key = True  # every Opus packet is a frame of its own
         info = PacketInfo(ext=ext, arrival=arrival, frame_start=start, keyframe=key)
         for consumer in list(self.consumers):
-            await consumer.forward(packet, info)
+            consumer.forward(packet, info)
 
     def on_frame(self, frame: AssembledFrame, clock_rate: int) -> None:
         self.frames += 1

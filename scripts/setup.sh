@@ -19,6 +19,7 @@ if [ "$dev" = 1 ]; then
   need turnserver coturn
   need nft nftables
   need ip iproute2
+  need janus janus
   need firefox-esr firefox-esr
 fi
 if [ "${#apt_packages[@]}" -gt 0 ]; then

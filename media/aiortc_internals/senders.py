@@ -7,14 +7,20 @@ answers, sender reports and header extensions.
 
 from __future__ import annotations
 
+import struct
+import time
+from collections import deque
 from collections.abc import Callable
+from typing import Any
 
-from aiortc import RTCRtpSender, clock, rtcrtpsender
+from aiortc import RTCDtlsTransport, RTCRtpSender, rtcrtpsender
 from aiortc.mediastreams import MediaStreamTrack
+from aiortc.rtcdtlstransport import State as DtlsState
 from aiortc.rtcrtpparameters import RTCRtpSendParameters
 from aiortc.rtp import (
     RTCP_PSFB_APP,
     AnyRtcpPacket,
+    HeaderExtensions,
     RtcpPsfbPacket,
     RtpPacket,
     unpack_remb_fci,
@@ -57,11 +63,22 @@ class RtpWriter:
     The sender keeps its SSRC, RTX, NACK history (the packets are filed where
     ``_retransmit`` looks), sender reports (the counters its RTCP loop reads)
     and header extensions; its own RTP loop is left idle on a silent track.
+
+    Per packet this is the SFU's hottest code, so it skips the generic layers
+    forwarding does not need: the header is packed here from ids read once
+    (:class:`RtpHeaderPacker`, not ``RtpPacket.serialize``), and the packet is
+    SRTP-protected and handed to the nominated ICE pair's datagram transport
+    directly (what ``RTCDtlsTransport._send_rtp`` and aioice's ``send`` do,
+    minus two coroutines and their checks).
     """
 
     def __init__(self, sender: RTCRtpSender) -> None:
         self._sender = sender
-        self._history_size = history_size()
+        self._history = SentHistory(
+            history_size() if sender.kind == "video" else min(history_size(), AUDIO_HISTORY)
+        )
+        sender._RTCRtpSender__rtp_history = self._history  # type: ignore[attr-defined]
+        self._header: RtpHeaderPacker | None = None
         self.payload_type: int | None = None
         self._mid: str | None = None
         original_send = sender.send
@@ -69,7 +86,10 @@ class RtpWriter:
         async def send(parameters: RTCRtpSendParameters) -> None:
             await original_send(parameters)
             self._mid = parameters.muxId
-            self.payload_type = parameters.codecs[0].payloadType
+            payload_type = self.payload_type = parameters.codecs[0].payloadType
+            assert payload_type is not None  # negotiated codecs carry one
+            self._header = RtpHeaderPacker.from_sender(sender, payload_type, self._mid)
+            self._history.describe(payload_type, sender._ssrc, self._mid)
 
         sender.send = send  # type: ignore[method-assign]
 
@@ -78,7 +98,7 @@ class RtpWriter:
         """The transport is up and the direction lets this sender send."""
         return self.payload_type is not None and self._sender._enabled
 
-    async def write(
+    def write(
         self,
         *,
         sequence_number: int,
@@ -87,32 +107,209 @@ class RtpWriter:
         payload: bytes,
         audio_level: tuple[bool, int] | None = None,
     ) -> None:
-        assert self.payload_type is not None
+        assert self.payload_type is not None and self._header is not None
         sender = self._sender
-        packet = RtpPacket(
-            payload_type=self.payload_type,
-            marker=marker,
-            sequence_number=sequence_number,
-            timestamp=timestamp,
-            ssrc=sender._ssrc,
-            payload=payload,
+        ntp = ntp_now()
+        abs_send_time = (ntp >> 14) & 0x00FFFFFF
+        self._history.file(sequence_number, timestamp, marker, payload, abs_send_time, audio_level)
+        data = self._header.pack(
+            sequence_number, timestamp, marker, abs_send_time, audio_level, payload
         )
-        ntp = clock.current_ntp_time()
-        packet.extensions.abs_send_time = (ntp >> 14) & 0x00FFFFFF
-        packet.extensions.mid = self._mid
-        packet.extensions.audio_level = audio_level
-        history = sender._RTCRtpSender__rtp_history  # type: ignore[attr-defined]
-        history[sequence_number % self._history_size] = packet
-        data = packet.serialize(sender._RTCRtpSender__rtp_header_extensions_map)  # type: ignore[attr-defined]
         # what the sender's RTCP loop puts in its sender reports
         sender._RTCRtpSender__ntp_timestamp = ntp  # type: ignore[attr-defined]
         sender._RTCRtpSender__rtp_timestamp = timestamp  # type: ignore[attr-defined]
         sender._RTCRtpSender__octet_count += len(payload)  # type: ignore[attr-defined]
         sender._RTCRtpSender__packet_count += 1  # type: ignore[attr-defined]
-        try:
-            await sender.transport._send_rtp(data)
-        except ConnectionError:
-            pass
+        send_rtp(sender.transport, data)
+
+
+AUDIO_HISTORY = 256  # 5 s of Opus: a later repair could not be played anyway
+# A repair later than this is no use to a subscriber's jitter buffer; the ring
+# (sized in packets) would otherwise keep ~18 s of 500 kbit/s video alive.
+HISTORY_SECONDS = 2.0
+
+_Sent = tuple[int, int, int, bytes, int, "tuple[bool, int] | None"]
+
+
+class SentHistory(dict[int, Any]):
+    """A sender's NACK history (``RTCRtpSender.__rtp_history``), kept compact.
+
+    aiortc files an ``RtpPacket`` per sent packet (about 1 KiB of objects with
+    its header extensions, besides the payload); a subscriber of three seats
+    held six such rings of 1024, most of the memory of a participant.  This
+    files a tuple and builds the ``RtpPacket`` only when ``_retransmit`` asks
+    (``get(seq % RTP_HISTORY_SIZE)``; ``size`` divides that, so the key still
+    names the slot, and ``_retransmit`` checks the sequence number it gets).
+    Packets older than ``HISTORY_SECONDS`` are let go, with their payloads.
+    """
+
+    def __init__(self, size: int, clock: Callable[[], float] = time.monotonic) -> None:
+        super().__init__()
+        self._size = size
+        self._clock = clock
+        self._filed: deque[tuple[float, int, int]] = deque()  # (when, slot, sequence number)
+        self._payload_type = 0
+        self._ssrc = 0
+        self._mid: str | None = None
+
+    def describe(self, payload_type: int, ssrc: int, mid: str | None) -> None:
+        self._payload_type, self._ssrc, self._mid = payload_type, ssrc, mid
+
+    def file(
+        self,
+        sequence_number: int,
+        timestamp: int,
+        marker: int,
+        payload: bytes,
+        abs_send_time: int,
+        audio_level: tuple[bool, int] | None,
+    ) -> None:
+        now = self._clock()
+        slot = sequence_number % self._size
+        self[slot] = (sequence_number, timestamp, marker, payload, abs_send_time, audio_level)
+        filed = self._filed
+        filed.append((now, slot, sequence_number))
+        horizon = now - HISTORY_SECONDS
+        while filed[0][0] < horizon:
+            _, old_slot, old_number = filed.popleft()
+            entry = super().get(old_slot)
+            if entry is not None and entry[0] == old_number:  # not overwritten since
+                del self[old_slot]
+
+    def get(self, key: int, default: Any = None) -> Any:
+        entry: _Sent | None = super().get(key % self._size)
+        if entry is None:
+            return default
+        sequence_number, timestamp, marker, payload, abs_send_time, audio_level = entry
+        packet = RtpPacket(
+            payload_type=self._payload_type,
+            marker=marker,
+            sequence_number=sequence_number,
+            timestamp=timestamp,
+            ssrc=self._ssrc,
+            payload=payload,
+        )
+        packet.extensions.abs_send_time = abs_send_time
+        packet.extensions.mid = self._mid
+        packet.extensions.audio_level = audio_level
+        return packet
+
+
+def send_rtp(dtls: RTCDtlsTransport, data: bytes) -> None:
+    """``RTCDtlsTransport._send_rtp`` for RTP, without awaiting: protect, send.
+
+    Dropped silently before DTLS is up or once the ICE pair is gone (where
+    aiortc raises ``ConnectionError``, which the writer ignored anyway).  The
+    datagram transport is looked up per packet: tests put impaired links there.
+    """
+    if dtls._state is not DtlsState.CONNECTED:
+        return
+    data = dtls._tx_srtp.protect(data)
+    pair = dtls.transport._connection._nominated.get(1)
+    if pair is None:
+        return
+    pair.protocol.transport.sendto(data, pair.remote_addr)
+    dtls._RTCDtlsTransport__tx_bytes += len(data)  # type: ignore[attr-defined]
+    dtls._RTCDtlsTransport__tx_packets += 1  # type: ignore[attr-defined]
+
+
+_NTP_EPOCH_OFFSET = 2_208_988_800  # seconds from 1900-01-01 to 1970-01-01
+
+
+def ntp_now() -> int:
+    """The current time as a 64-bit NTP timestamp (``aiortc.clock.current_ntp_time``
+    without building two datetimes per packet)."""
+    now = time.time() + _NTP_EPOCH_OFFSET
+    seconds = int(now)
+    return (seconds << 32) | int((now - seconds) * 4294967296.0)
+
+
+class RtpHeaderPacker:
+    """Packs an RTP header as ``RtpPacket.serialize`` would for a forwarded
+    packet: no CSRCs or padding; extensions mid, abs-send-time and audio level
+    in the one-byte form (RFC 8285) with the ids the sender negotiated.
+
+    ``tests/media/test_rtp_header.py`` checks the bytes against aiortc's.
+    """
+
+    def __init__(
+        self,
+        payload_type: int,
+        ssrc: int,
+        *,
+        mid: tuple[int, str] | None,
+        abs_send_time_id: int | None,
+        audio_level_id: int | None,
+    ) -> None:
+        self._payload_type = payload_type
+        self._ssrc = ssrc
+        self._mid = b""
+        if mid is not None:
+            value = mid[1].encode("utf8")
+            self._mid = bytes([(mid[0] << 4) | (len(value) - 1)]) + value
+        self._abs = None if abs_send_time_id is None else (abs_send_time_id << 4) | 2
+        self._level = None if audio_level_id is None else audio_level_id << 4
+
+    @classmethod
+    def from_sender(
+        cls, sender: RTCRtpSender, payload_type: int, mid: str | None
+    ) -> RtpHeaderPacker:
+        extensions_map = sender._RTCRtpSender__rtp_header_extensions_map  # type: ignore[attr-defined]
+        ids: HeaderExtensions = extensions_map._HeaderExtensionsMap__ids
+        one_byte = all(
+            i is None or 0 < i <= 14 for i in (ids.mid, ids.abs_send_time, ids.audio_level)
+        )
+        if not one_byte or (mid is not None and not 0 < len(mid.encode("utf8")) <= 16):
+            raise ValueError(f"header extension ids {ids} need the two-byte form")
+        return cls(
+            payload_type,
+            sender._ssrc,
+            mid=(ids.mid, mid) if ids.mid and mid is not None else None,
+            abs_send_time_id=ids.abs_send_time or None,
+            audio_level_id=ids.audio_level or None,
+        )
+
+    def pack(
+        self,
+        sequence_number: int,
+        timestamp: int,
+        marker: int,
+        abs_send_time: int,
+        audio_level: tuple[bool, int] | None,
+        payload: bytes,
+    ) -> bytes:
+        extension = self._mid
+        if self._abs is not None:
+            extension += bytes([self._abs]) + abs_send_time.to_bytes(3, "big")
+        if self._level is not None and audio_level is not None:
+            extension += bytes(
+                [self._level, (0x80 if audio_level[0] else 0) | (audio_level[1] & 0x7F)]
+            )
+        if not extension:
+            return (
+                _HEADER.pack(
+                    0x80, (marker << 7) | self._payload_type, sequence_number, timestamp, self._ssrc
+                )
+                + payload
+            )
+        extension += b"\x00" * (-len(extension) % 4)
+        return (
+            _HEADER_WITH_EXTENSION.pack(
+                0x90,
+                (marker << 7) | self._payload_type,
+                sequence_number,
+                timestamp,
+                self._ssrc,
+                0xBEDE,
+                len(extension) >> 2,
+            )
+            + extension
+            + payload
+        )
+
+
+_HEADER = struct.Struct("!BBHLL")
+_HEADER_WITH_EXTENSION = struct.Struct("!BBHLLHH")
 
 
 def history_size() -> int:

@@ -97,6 +97,10 @@ FINGERPRINTS: dict[str, tuple[Callable[..., Any], str]] = {
         rtcpeerconnection.filter_preferred_codecs,
         "599df15a0c5451d5",
     ),
+    # senders.send_rtp does what these do for an RTP packet: protect, count, send
+    # on the nominated pair's datagram transport
+    "RTCDtlsTransport._send_rtp": (RTCDtlsTransport._send_rtp, "763b02bceb0b0ab9"),
+    "aioice.Connection.sendto": (aioice.ice.Connection.sendto, "bf162ec03bdce2cc"),
     # aiortc gathers inside setLocalDescription (tasks inherit the gather policy)
     "RTCIceGatherer.gather": (RTCIceGatherer.gather, "147d15cd640f570e"),
     # arrivals: calls self._handle_rtcp_data / self._handle_rtp_data only after
@@ -184,6 +188,13 @@ async def test_the_private_attributes_we_touch_exist() -> None:
         remote = aioice.Candidate("f", 1, "udp", 1, "192.0.2.1", 9, "host")
         pair = aioice.ice.CandidatePair(aioice.ice.StunProtocol(connection), remote)
         assert pair.remote_candidate is remote
+        assert pair.remote_addr == ("192.0.2.1", 9)  # senders.send_rtp
+        dtls = sender.transport
+        for name in ("_state", "_tx_srtp", "_RTCDtlsTransport__tx_bytes"):
+            assert hasattr(dtls, name), name
+        assert hasattr(dtls, "_RTCDtlsTransport__tx_packets")
+        extensions_map = sender._RTCRtpSender__rtp_header_extensions_map
+        assert hasattr(extensions_map, "_HeaderExtensionsMap__ids")
     finally:
         await pc.close()
 
