@@ -15,6 +15,7 @@ from typing import Any
 
 import av
 
+from media.codecs import FORWARDED
 from media.link_stats import LinkWatch
 from media.producer import PacketSink
 from media.recovery import RecoveryConfig
@@ -30,7 +31,6 @@ from signaling.protocol import ServerEvent
 
 logger = logging.getLogger(__name__)
 
-_CODECS = {MediaKind.AUDIO: "opus", MediaKind.VIDEO: "vp8"}  # the only codecs offered
 _RTP_MASK = 0xFFFFFFFF
 SeatKey = tuple[RoomId, SeatId]
 
@@ -235,7 +235,7 @@ class SfuMedia:
                 timeline = timelines[(room_id, seat, kind)] = RtpContinuity()
             timestamp = timeline.map(source, int(packet.pts or 0), clock_rate, time.monotonic())
             recordings.on_frame(
-                room_id, seat, kind, _CODECS[kind], clock_rate, bytes(packet), timestamp
+                room_id, seat, kind, FORWARDED[kind].name, clock_rate, bytes(packet), timestamp
             )
 
         return sink

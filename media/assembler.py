@@ -32,8 +32,9 @@ from aiortc.jitterbuffer import JitterFrame
 from aiortc.rtp import RtpPacket
 
 from media.aiortc_internals import depayloaded
+from media.codecs import vp8_is_keyframe
 from media.nack import NackScheduler
-from media.packetizer import vp8_is_keyframe, vp8_starts_frame
+from media.packetizer import vp8_starts_frame
 from media.sequence import RecentNumbers, SequenceExtender
 
 MAX_PACKETS = 2048

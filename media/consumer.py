@@ -42,6 +42,7 @@ from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from aiortc.rtp import RtpPacket
 
 from media.aiortc_internals import RtpWriter, relay_feedback, set_stream_id, set_track_id
+from media.codecs import FORWARDED
 from media.keyframe_wait import KeyframeWait
 from media.latency import ForwardingStats
 from media.packet_info import PacketInfo
@@ -50,8 +51,6 @@ from sessions.ids import SeatId
 from sessions.media_kinds import MediaKind
 
 logger = logging.getLogger(__name__)
-
-CLOCK_RATE = {MediaKind.AUDIO: 48000, MediaKind.VIDEO: 90000}
 
 
 class SilentTrack(MediaStreamTrack):
@@ -241,7 +240,7 @@ class Consumer:
             timestamp = random.randint(0, 0xFFFFFFFF)
         else:
             last_ts, last_wall = self._last
-            elapsed = max(1, int((now - last_wall) * CLOCK_RATE[self.kind]))
+            elapsed = max(1, int((now - last_wall) * FORWARDED[self.kind].clock_rate))
             timestamp = (last_ts + elapsed) & 0xFFFFFFFF
         self._mapping = _Mapping(
             seq_offset=(self._next_seq - packet.sequence_number) & 0xFFFF,

@@ -27,6 +27,7 @@ from typing import Any
 
 from aiortc import RTCPeerConnection
 
+from media.codecs import FORWARDED
 from media.producer import Producer
 from media.seat_connection import SeatConnection
 from sessions.ids import RoomId, SeatId
@@ -37,7 +38,6 @@ from sessions.timeline import Event, EventKind
 logger = logging.getLogger(__name__)
 
 SAMPLE_S = 2.0
-_CLOCK_RATE_KHZ = {"audio": 48, "video": 90}
 
 SessionClock = Callable[[RoomId], int]
 StoreEvent = Callable[[RoomId, Event], None]
@@ -246,5 +246,5 @@ def _jitter_ms(stats: list[Any]) -> int | None:
     }
     for kind in ("audio", "video"):
         if kind in by_kind:
-            return round(by_kind[kind] / _CLOCK_RATE_KHZ[kind])
+            return round(1000 * by_kind[kind] / FORWARDED[MediaKind(kind)].clock_rate)
     return None

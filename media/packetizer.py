@@ -59,10 +59,6 @@ def packer_for(mime_type: str) -> Packer:
     raise ValueError(f"cannot forward {mime_type}: only VP8 and Opus are forwarded")
 
 
-def vp8_is_keyframe(data: bytes) -> bool:
-    return len(data) > 0 and data[0] & 0x01 == 0
-
-
 def vp8_starts_frame(packet: RtpPacket) -> bool:
     payload = packet.payload
     return len(payload) > 0 and payload[0] & 0x10 != 0 and payload[0] & 0x07 == 0

@@ -37,9 +37,10 @@ from aiortc.rtp import RtpPacket
 
 from media.aiortc_internals import ReceiverControl, depayloaded
 from media.assembler import AssembledFrame
+from media.codecs import vp8_is_keyframe
 from media.latency import ForwardingStats
 from media.packet_info import PacketInfo
-from media.packetizer import vp8_is_keyframe, vp8_starts_frame
+from media.packetizer import vp8_starts_frame
 from sessions.ids import SeatId
 from sessions.media_kinds import MediaKind
 

@@ -45,6 +45,7 @@ from aiortc.rtcconfiguration import RTCBundlePolicy
 from aiortc.rtcrtpparameters import RTCRtpCodecCapability
 
 from media.aiortc_internals import count_arrivals
+from media.codecs import FORWARDED
 from media.consumer import Consumer, SilentTrack
 from media.latency import ForwardingStats
 from media.producer import Producer
@@ -58,12 +59,10 @@ logger = logging.getLogger(__name__)
 
 SendToClient = Callable[[RoomId, SeatId, str, dict[str, Any]], Awaitable[None]]
 
-FORWARDED_CODEC = {MediaKind.AUDIO: "audio/opus", MediaKind.VIDEO: "video/vp8"}
-
 
 def codec_preferences(kind: MediaKind) -> list[RTCRtpCodecCapability]:
     """Opus / VP8 (+ RTX) only: forwarding without transcoding needs one codec per kind."""
-    wanted = {FORWARDED_CODEC[kind], f"{kind.value}/rtx"}
+    wanted = {FORWARDED[kind].mime_type, f"{kind.value}/rtx"}
     return [
         c for c in RTCRtpSender.getCapabilities(kind.value).codecs if c.mimeType.lower() in wanted
     ]

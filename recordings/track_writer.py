@@ -17,6 +17,7 @@ from pathlib import Path
 import av
 import av.container
 
+from media.codecs import FORWARDED, vp8_keyframe_size
 from sessions.media_kinds import MediaKind
 
 logger = logging.getLogger(__name__)
@@ -35,15 +36,6 @@ class TrackSummary:
     frames: int
     bytes: int
     duration_ms: int
-
-
-def vp8_keyframe_size(frame: bytes) -> tuple[int, int] | None:
-    """(width, height) if `frame` is a VP8 keyframe (RFC 6386 §9.1), else None."""
-    if len(frame) < 10 or frame[0] & 0x01 or frame[3:6] != b"\x9d\x01\x2a":
-        return None
-    width = int.from_bytes(frame[6:8], "little") & 0x3FFF
-    height = int.from_bytes(frame[8:10], "little") & 0x3FFF
-    return width, height
 
 
 class RtpClock:
@@ -154,7 +146,9 @@ class TrackWriter:
         if self.kind is MediaKind.VIDEO:
             stream = container.add_mux_stream(self.codec, width=width, height=height)
         else:
-            stream = container.add_mux_stream(self.codec, rate=48000)
+            stream = container.add_mux_stream(
+                self.codec, rate=FORWARDED[MediaKind.AUDIO].clock_rate
+            )
         stream.time_base = _MS
         self._container = container
         self._stream = stream

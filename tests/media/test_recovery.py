@@ -5,8 +5,9 @@ from __future__ import annotations
 from aiortc.rtp import RtpPacket
 
 from media.assembler import FrameAssembler, vp8_assembler
+from media.codecs import vp8_is_keyframe
 from media.nack import NackScheduler
-from media.packetizer import Vp8Packer, vp8_is_keyframe, vp8_starts_frame
+from media.packetizer import Vp8Packer, vp8_starts_frame
 
 
 class Clock:

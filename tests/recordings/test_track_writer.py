@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from recordings.track_writer import CLUSTER_MS, RtpClock, TrackWriter, vp8_keyframe_size
+from media.codecs import vp8_keyframe_size
+from recordings.track_writer import CLUSTER_MS, RtpClock, TrackWriter
 from sessions.media_kinds import MediaKind
 from tests.encoded_media import decoded_frames, opus_frames, vp8_frames
 
