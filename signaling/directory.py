@@ -115,7 +115,9 @@ class RoomDirectory:
         #: draining: no more joins
         self.closing = False
 
-    def get(self, room_id: str) -> LiveRoom:
+    def open(self, room_id: str) -> LiveRoom:
+        """The live room, opened from the catalogue if it is not live yet: restored from
+        its timeline, its session clock started (stored). To look without opening: peek."""
         live = self._rooms.get(RoomId(room_id))
         if live is not None:
             return live

@@ -150,7 +150,7 @@ class SimulationNamespace(socketio.AsyncNamespace):
             raise BadPayload(ErrorCode.WRONG_ROOM, "this join link is for another simulation")
         if self.directory.locate(sid) is not None:
             raise BadPayload(ErrorCode.BAD_REQUEST, "this connection already sits in a seat")
-        live = self.directory.get(claims.room)
+        live = self.directory.open(claims.room)
         async with live.lock:
             now = self.directory.now_ms(live)
             room, outcome, event = live.room.join(claims.identity, claims.name, claims.seat, now)
@@ -400,8 +400,8 @@ class SimulationNamespace(socketio.AsyncNamespace):
         a page that builds a new peer connection from any offer, first or after a
         media failure, gets them without media/ knowing about TURN.
         """
-        live = self.directory.get(room_id)
-        sid = live.sockets.get(seat)
+        live = self.directory.peek(room_id)  # media never opens a room
+        sid = live.sockets.get(seat) if live is not None else None
         if sid is None:
             return
         if event == ServerEvent.MEDIA_OFFER:

@@ -77,7 +77,7 @@ async def test_a_reload_mid_session_does_not_ask_for_consent_again(
     await join.click()
     await expect(page.locator("#link")).to_have_attribute("data-state", "connected")
     assert await trainee.received("ack:consent") == []  # this page load asked nothing
-    live = server.app[DIRECTORY].get(room)
+    live = server.app[DIRECTORY].open(room)
     assert live.room.participants[SeatId("party_a")].consent.value == "given"
     assert trainee.errors == []
 
@@ -131,7 +131,7 @@ async def test_a_trainee_joins_declining_then_is_recorded_from_consent_until_wit
     await wait_until(lambda: video.frames > sent + 10, "party A's video reaching the server")
     assert seat_segments(server, room, "party_a") == []  # declined: nothing recorded
 
-    live = directory.get(room)
+    live = directory.open(room)
     before = directory.now_ms(live)
     await consent_button(page, "Agree to be recorded")
     await expect(page.locator("#recording")).to_have_text("Recording")

@@ -206,7 +206,7 @@ async def test_a_live_note_lands_within_250_ms_of_the_cue_over_a_400_ms_rtt(
     await expect(mine).to_have_count(1)
     t_ms = int(await mine.get_attribute("data-t-ms") or "-1")
 
-    live = server.app[DIRECTORY].get(room)
+    live = server.app[DIRECTORY].open(room)
     notes = server.app[FEEDBACK].store.for_session(room)
     assert len(notes) == 1 and notes[0]["t_ms"] == t_ms, notes
     arrived_ms = notes[0]["created_ms"] - live.t0_ms

@@ -194,7 +194,7 @@ def published(server: LiveServer, room: str) -> dict[str, list[str]]:
 
 def check_audience(server: LiveServer, room: str, phase: str) -> None:
     """The table above is what the server's audience function says for this phase."""
-    live = server.app[DIRECTORY].get(room)
+    live = server.app[DIRECTORY].open(room)
     assert str(live.room.phase) == phase
     routes = audience(live.room)
     for seat in PUBLISHERS:

@@ -402,7 +402,7 @@ async def test_a_coach_notes_a_moment_live_with_one_keystroke_and_the_admin_sees
     coach = await seat(browser, server, room, "coach", "Dr Helen Brandt")
     admin = await seat(browser, server, room, "admin", "Ada Admin")
     directory = server.app[DIRECTORY]
-    live = directory.get(room)
+    live = directory.open(room)
     card = coach.page.locator("#live-notes")
     await expect(card).to_be_visible()
     await expect(card.locator(".skill-button")).to_have_count(8)

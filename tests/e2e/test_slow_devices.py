@@ -58,7 +58,7 @@ async def test_a_click_on_join_before_the_devices_answer_still_publishes_them(
     await expect(page.locator("#join-hint")).to_have_text("Waiting for your camera and microphone…")
     await expect(join).to_be_disabled()
     # not seated yet: the page waits for its devices before it joins
-    assert SeatId("mediator") not in server.app[DIRECTORY].get(room).room.participants
+    assert SeatId("mediator") not in server.app[DIRECTORY].open(room).room.participants
 
     await page.evaluate("window.__devicesAnswer()")
     await expect(page.locator("#link")).to_have_attribute("data-state", "connected")
@@ -86,7 +86,7 @@ async def test_devices_that_never_answer_leave_a_way_in_without_them(
 
     await expect(page.locator("#link")).to_have_attribute("data-state", "connected")
     await expect(without).to_be_hidden()
-    seated = server.app[DIRECTORY].get(room).room.participants
+    seated = server.app[DIRECTORY].open(room).room.participants
     assert SeatId("party_a") in seated
     # a late answer to the prompt is stopped, not published behind the person's back
     await page.evaluate("window.__devicesAnswer()")

@@ -17,7 +17,7 @@ async def test_a_reserved_event_name_gets_an_error_and_the_seat_stays(
 ) -> None:
     room = server.simulation()
     people = await seat_participants(server, room, ["mediator", "coach"])
-    live = server.app[DIRECTORY].get(room)
+    live = server.app[DIRECTORY].open(room)
     before = (live.room, dict(live.sockets), server.catalogue.events(room))
     for payload in (None, {}, "transport close", {"reason": "x"}):
         reply = await people["mediator"].call(event, payload)

@@ -59,7 +59,7 @@ async def test_a_refused_commit_leaves_the_room_as_it_was(tmp_path: Path) -> Non
     directory = RoomDirectory(catalogue, builtin_scenarios())
     heard: list[object] = []
     directory.observers.append(lambda room, t: heard.append(room))
-    live = directory.get(record.id)
+    live = directory.open(record.id)
     before = live.room
     changed, _, event = before.join(Identity("someone"), "Someone", SeatId("mediator"), 0)
     with read_only(catalogue), pytest.raises(StorageUnavailable):

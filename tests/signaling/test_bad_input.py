@@ -20,7 +20,7 @@ from web.keys import DIRECTORY
 
 
 def snapshot(server: LiveServer, room: RoomId) -> tuple[Any, ...]:
-    live = server.app[DIRECTORY].get(room)
+    live = server.app[DIRECTORY].open(room)
     return live.room, dict(live.sockets), server.catalogue.events(room)
 
 

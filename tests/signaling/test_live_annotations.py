@@ -14,7 +14,7 @@ async def test_a_live_note_is_placed_lag_ms_before_it_arrived_and_reaches_other_
     room = server.simulation()
     people = await seat_participants(server, room, SEATS)
     assert (await people["coach"].call("phase", {"to": "joint"}))["ok"]
-    live = server.app[DIRECTORY].get(room)
+    live = server.app[DIRECTORY].open(room)
     live.t0_ms -= 10_000  # as if the session had been running for ten seconds
     before = server.app[DIRECTORY].now_ms(live)
     reply = await people["coach"].call(
