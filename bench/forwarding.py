@@ -124,7 +124,7 @@ class BenchRecordings:
         def sink(seat: SeatId, kind: MediaKind, packet: av.Packet[Any]) -> None:
             clock_rate = 48000 if kind is MediaKind.AUDIO else 90000
             codec = "opus" if kind is MediaKind.AUDIO else "vp8"
-            recordings.on_frame(
+            recordings.frame_forwarded(
                 room_id, seat, kind, codec, clock_rate, bytes(packet), int(packet.pts or 0)
             )
 

@@ -1,6 +1,6 @@
 """Recording costs: CPU per recorded track, and composite render speed.
 
-(a) Feeds SessionRecorder.on_frame one track's frames at their real-time
+(a) Feeds SessionRecorder.record_frame one track's frames at their real-time
     spacing on the session clock but as fast as the CPU allows, and reports
     the process CPU time spent recording as a share of one core at real-time
     rate (cpu seconds / media seconds × 100): Opus audio, 50 frames/s; VP8
@@ -132,14 +132,14 @@ class Track:
         data, _ = self.frames[self.sent % len(self.frames)]
         now_ms = int(self.sent * self.step_ms)
         timestamp = (12345 + now_ms * self.rate // 1000) % (1 << 32)
-        recorder.on_frame(self.seat, self.kind, self.codec, self.rate, data, timestamp, now_ms)
+        recorder.record_frame(self.seat, self.kind, self.codec, self.rate, data, timestamp, now_ms)
         self.sent += 1
 
 
 def record(
     folder: Path, tracks: list[Track], seconds: float, phases: dict[int, str] | None = None
 ) -> tuple[Catalogue, Room, float]:
-    """Record `tracks` for `seconds` of media time; return the CPU seconds spent in on_frame."""
+    """Record `tracks` for `seconds` of media time; return the CPU seconds spent in record_frame."""
     catalogue = Catalogue(folder / "db.sqlite3")
     room = recording_room(catalogue)
     recorder = SessionRecorder(room.id, folder / "rec", catalogue, lambda seat: None)

@@ -234,7 +234,7 @@ class SfuMedia:
             if timeline is None:
                 timeline = timelines[(room_id, seat, kind)] = RtpContinuity()
             timestamp = timeline.map(source, int(packet.pts or 0), clock_rate, time.monotonic())
-            recordings.on_frame(
+            recordings.frame_forwarded(
                 room_id, seat, kind, FORWARDED[kind].name, clock_rate, bytes(packet), timestamp
             )
 

@@ -8,7 +8,7 @@ The publisher's ``RTCRtpReceiver`` is made a pass-through by
   original): the producer works out once whether it starts a (key)frame, and
   forwards it through each attached :class:`~media.consumer.Consumer` – no
   decoding, no waiting;
-* every complete encoded frame, in order (``on_frame``): as an ``av.Packet``
+* every complete encoded frame, in order (``on_assembled_frame``): as an ``av.Packet``
   (data = the frame, pts = RTP timestamp, time_base = 1/clock rate) for the
   packet sinks, e.g. a recorder muxing WebM without codec work.
 
@@ -126,7 +126,7 @@ class Producer:
         for consumer in list(self.consumers):
             consumer.forward(packet, info)
 
-    def on_frame(self, frame: AssembledFrame, clock_rate: int) -> None:
+    def on_assembled_frame(self, frame: AssembledFrame, clock_rate: int) -> None:
         self.frames += 1
         self.keyframes += frame.keyframe
         if frame.keyframe:

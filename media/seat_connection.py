@@ -213,7 +213,7 @@ class SeatConnection:
         control = forward_receiver(
             transceiver.receiver,
             kind.value,
-            on_frame=producer.on_frame,
+            on_frame=producer.on_assembled_frame,
             on_end=producer.on_end,
             on_packet=producer.on_packet,
         )

@@ -104,7 +104,7 @@ class SessionRecorder:
                 self._close(key, now_ms)
         self._recorded, self._phase = recorded, room.phase
 
-    def on_frame(
+    def record_frame(
         self,
         seat: SeatId,
         kind: MediaKind,

@@ -1,6 +1,6 @@
 """Recording for every live room: follows room changes, receives forwarded frames.
 
-Nothing here may raise into its callers: `on_frame` runs inside the SFU's
+Nothing here may raise into its callers: `frame_forwarded` runs inside the SFU's
 forwarding of a packet and `room_changed` after a room change was committed. A
 fault (the disk full or failing, the writer's queue full, the catalogue
 unavailable) fails that room's recording – its segments are closed and marked
@@ -157,7 +157,7 @@ class Recordings:
                 logger.exception("a deferred catalogue write failed for good")
             self._deferred.pop(0)
 
-    def on_frame(
+    def frame_forwarded(
         self,
         room_id: RoomId,
         seat: SeatId,
@@ -179,7 +179,7 @@ class Recordings:
             if recorder.fault is not None:
                 self._maybe_retry(recorder, now_ms)
                 return
-            recorder.on_frame(seat, kind, codec, clock_rate, frame, rtp_timestamp, now_ms)
+            recorder.record_frame(seat, kind, codec, clock_rate, frame, rtp_timestamp, now_ms)
         except Exception as exc:
             self._log_unexpected(room_id)
             try:

@@ -78,10 +78,12 @@ def record_session(server: LiveServer, coach_identity: str) -> RoomId:
             )
         for step in range(0, 1000, 20):
             data, ts = next(audio)
-            recorder.on_frame(SeatId("party_a"), MediaKind.AUDIO, "opus", 48000, data, ts, t + step)
+            recorder.record_frame(
+                SeatId("party_a"), MediaKind.AUDIO, "opus", 48000, data, ts, t + step
+            )
             if step % 40 == 0:
                 data, ts = next(video)
-                recorder.on_frame(
+                recorder.record_frame(
                     SeatId("mediator"), MediaKind.VIDEO, "vp8", 90000, data, ts, t + step
                 )
         t += 1000

@@ -55,7 +55,7 @@ def record_with_lobby(
             for i, (data, ts) in enumerate(video):
                 frames.append((start + i * VIDEO_STEP_MS, seat, data, ts + start * 90))
         for at, seat, data, ts in sorted(frames, key=lambda f: f[0]):
-            recorder.on_frame(SeatId(seat), MediaKind.VIDEO, "vp8", 90_000, data, ts, at)
+            recorder.record_frame(SeatId(seat), MediaKind.VIDEO, "vp8", 90_000, data, ts, at)
     room, event = room.change_phase(SeatId("coach"), "ended", END_MS)
     catalogue.append_event(room_id, event)
     recorder.update(room, END_MS)

@@ -118,7 +118,7 @@ def record_colour_session(server: LiveServer, coach_identity: str = "coach-ana")
                     frames.append((start + i * AUDIO_STEP_MS, seat, MediaKind.AUDIO, data, ts))
         for at, seat, kind, data, ts in sorted(frames, key=lambda f: f[0]):
             codec, rate = ("vp8", 90_000) if kind is MediaKind.VIDEO else ("opus", 48_000)
-            recorder.on_frame(SeatId(seat), kind, codec, rate, data, ts, at)
+            recorder.record_frame(SeatId(seat), kind, codec, rate, data, ts, at)
     recorder.close(END_MS)
     return ColourSession(server, room_id, coach_identity)
 

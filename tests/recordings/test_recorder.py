@@ -49,10 +49,10 @@ class Feed:
     def run(self, start_ms: int, end_ms: int) -> None:
         for t in range(start_ms, end_ms, 20):
             data, ts = next(self.audio)
-            self.recorder.on_frame(self.seat, MediaKind.AUDIO, "opus", 48_000, data, ts, t)
+            self.recorder.record_frame(self.seat, MediaKind.AUDIO, "opus", 48_000, data, ts, t)
             if t % 40 == 0:
                 data, ts = next(self.video)
-                self.recorder.on_frame(self.seat, MediaKind.VIDEO, "vp8", 90_000, data, ts, t)
+                self.recorder.record_frame(self.seat, MediaKind.VIDEO, "vp8", 90_000, data, ts, t)
 
 
 def test_a_caucus_is_recorded_in_segments_of_its_own(tmp_path: Path, catalogue: Catalogue) -> None:
@@ -151,9 +151,9 @@ def test_a_restart_never_writes_over_the_files_of_the_run_before(
     mediator = SeatId("mediator")
     # a video segment that never got its keyframe: a file number used, no file, no row
     for t, (data, ts) in zip(range(0, 200, 40), VIDEO[1:6], strict=True):
-        before.on_frame(mediator, MediaKind.VIDEO, "vp8", 90_000, data, ts, t)
+        before.record_frame(mediator, MediaKind.VIDEO, "vp8", 90_000, data, ts, t)
     for t, (data, ts) in zip(range(0, 2000, 20), AUDIO[:100], strict=True):
-        before.on_frame(mediator, MediaKind.AUDIO, "opus", 48_000, data, ts, t)
+        before.record_frame(mediator, MediaKind.AUDIO, "opus", 48_000, data, ts, t)
     # killed here; the restarted server recovers, then records the same session on
     recover_interrupted(catalogue)
     (kept,) = catalogue.segments(room.id)
@@ -179,7 +179,7 @@ def test_an_open_segment_is_placed_by_its_best_anchor_before_any_close(
     # the first frame (media time 0) lands 120 ms late; the rest on time
     for i, (data, ts) in enumerate(AUDIO[:100]):
         arrival = 1000 + 20 * i + (120 if i == 0 else 0)
-        recorder.on_frame(mediator, MediaKind.AUDIO, "opus", 48_000, data, ts, arrival)
+        recorder.record_frame(mediator, MediaKind.AUDIO, "opus", 48_000, data, ts, arrival)
     (segment,) = catalogue.segments(room.id)
     assert segment.start_ms == 1000  # saved while still open: a crash now loses nothing
     recover_interrupted(catalogue)

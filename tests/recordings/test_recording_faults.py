@@ -1,6 +1,6 @@
 """A recording fault is the recording's problem (issue #11 item 2, issue #16 item 3).
 
-Frames reach `Recordings.on_frame` on the SFU's forwarding path; the disk work runs on
+Frames reach `Recordings.frame_forwarded` on the SFU's forwarding path; the disk work runs on
 the writer thread. A disk that refuses (here: a recordings folder that cannot be
 created, ENOTDIR) or is too slow (a writer stalled on a job) never raises into that
 path nor makes it wait: the recording fails with a reason, and records again
@@ -68,7 +68,7 @@ class Told:
 def feed(recordings: Recordings, room: Room, frames: list[tuple[bytes, int]]) -> None:
     """What the SFU does for each received audio frame: hand it over and go on."""
     for data, ts in frames:
-        recordings.on_frame(room.id, MEDIATOR, MediaKind.AUDIO, "opus", 48_000, data, ts)
+        recordings.frame_forwarded(room.id, MEDIATOR, MediaKind.AUDIO, "opus", 48_000, data, ts)
 
 
 async def test_a_disk_fault_fails_the_recording_without_raising_into_forwarding(

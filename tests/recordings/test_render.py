@@ -139,10 +139,10 @@ def record_session(folder: Path, database: str = "db.sqlite3") -> Session:
             if not sending(seat, t):
                 continue
             data, ts = next(microphones[seat])
-            recorder.on_frame(SeatId(seat), MediaKind.AUDIO, "opus", 48_000, data, ts, t)
+            recorder.record_frame(SeatId(seat), MediaKind.AUDIO, "opus", 48_000, data, ts, t)
             if t % 40 == 0 and not camera_off(seat, t):
                 for data, ts in cameras[seat].frames():
-                    recorder.on_frame(SeatId(seat), MediaKind.VIDEO, "vp8", 90_000, data, ts, t)
+                    recorder.record_frame(SeatId(seat), MediaKind.VIDEO, "vp8", 90_000, data, ts, t)
     room, event = room.change_phase(SeatId("coach"), "ended", SESSION_MS)
     catalogue.append_event(room.id, event)
     recorder.close(SESSION_MS)

@@ -39,7 +39,7 @@ Placing a decoded frame on the wall clock.  The session clock is wall-clock ms
 since the simulation's t0 (`simulations.t0_ms`, wall ms when the room first went
 live, kept across restarts).  A segment's `start_ms` is the session time at
 which the server received the segment's first written frame, whose pts is 0
-(recorder.on_frame: open_segment(..., now_ms)), moved earlier while the segment
+(recorder.record_frame: open_segment(..., now_ms)), moved earlier while the segment
 is open whenever the recorder learns a better anchor (the earliest arrival −
 media time, saved once it improves by ANCHOR_SAVE_MS), and a frame's pts is its
 RTP media time since that first frame, in ms (TrackWriter).  Recovery leaves an
