@@ -50,7 +50,6 @@ from web.security import add_security_headers, origin_policy
 logger = logging.getLogger(__name__)
 
 NAMESPACE = web.AppKey("namespace", SimulationNamespace)
-SOCKETS = web.AppKey("sockets", socketio.AsyncServer)
 RECORDINGS = web.AppKey("recordings", Recordings)
 MAX_BODY_BYTES = 64 * 1024
 
@@ -159,7 +158,6 @@ def create_app(config: Config, media: MediaPort | None = None) -> web.Applicatio
         )
         app[PEER_CONNECTION_OBJECTS] = peer_connections_in_memory
     app[RECORDING_COUNTS] = recording_counts(recordings)
-    app[SOCKETS] = sio
     app.add_routes(pages.routes)
     app.add_routes(api.routes)
     app.add_routes(annotations_api.routes)
