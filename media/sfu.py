@@ -153,6 +153,7 @@ class Sfu:
         self._send_to_client = send_to_client
         self._on_lost_callback = on_lost
         self._releases: set[asyncio.Task[None]] = set()
+        self._recovering: dict[tuple[RoomId, SeatId], asyncio.Task[None]] = {}
 
     def router(self, room_id: RoomId) -> Router:
         router = self.rooms.get(room_id)
@@ -268,6 +269,7 @@ class Sfu:
 
     async def leave(self, room_id: RoomId, seat: SeatId) -> None:
         self._failures.pop((room_id, seat), None)
+        self._cancel_recovery(room_id, seat)
         router = self.rooms.get(room_id)
         if router is None or seat not in router.participants:
             return
@@ -276,6 +278,7 @@ class Sfu:
 
     async def close_room(self, room_id: RoomId) -> None:
         """Release every participant of a finished room and forget its audience."""
+        self._cancel_recovery(room_id)
         router = self.rooms.pop(room_id, None)
         if router is not None:
             await router.close()
@@ -315,6 +318,22 @@ class Sfu:
         task = asyncio.get_running_loop().create_task(work)
         self._releases.add(task)
         task.add_done_callback(self._releases.discard)
+        if self.recovery is not None:
+            # a recovery may wait out a backoff holding the dead connection: the seat
+            # leaving or the room closing ends it (and lets the connection go) at once
+            key = (participant.room_id, participant.seat)
+            self._recovering[key] = task
+            task.add_done_callback(lambda done: self._forget_recovery(key, done))
+
+    def _forget_recovery(self, key: tuple[RoomId, SeatId], task: asyncio.Task[None]) -> None:
+        if self._recovering.get(key) is task:
+            del self._recovering[key]
+
+    def _cancel_recovery(self, room_id: RoomId, seat: SeatId | None = None) -> None:
+        for key, task in list(self._recovering.items()):
+            if key[0] == room_id and (seat is None or key[1] == seat):
+                if task is not asyncio.current_task():  # a recovery may release its own seat
+                    task.cancel()
 
     def _on_flowing(self, participant: SeatConnection) -> None:
         self._failures.pop((participant.room_id, participant.seat), None)

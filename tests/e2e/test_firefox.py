@@ -144,7 +144,7 @@ async def chromium_connected(p: SeatPage) -> None:
     others = [s for s in PUBLISHERS if s != p.seat]
     try:
         await p.page.wait_for_function(
-            "window.__caucusPc && window.__caucusPc.connectionState === 'connected'",
+            "() => window.__caucusPc && window.__caucusPc.connectionState === 'connected'",
             timeout=CONNECT_MS,
         )
         await p.page.wait_for_function(OFFERED, arg=others, timeout=CONNECT_MS)

@@ -243,7 +243,9 @@ async def test_a_pending_connection_under_junk_closes_at_its_timeout_and_is_free
 
             async def flood() -> None:
                 nonlocal most_queued, sent
-                junk = os.urandom(1200)
+                # RTP-shaped (first two bits 10): never read as STUN, so it must be
+                # dropped as "not from the selected pair" (random bytes start like STUN 1 in 4)
+                junk = b"\x80" + os.urandom(1199)
                 while True:
                     for _ in range(50):
                         spy.send(junk, ("127.0.0.1", port))

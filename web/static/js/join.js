@@ -210,7 +210,6 @@ async function setup() {
   // network) the page asks as it would a trainee; the join itself reports a bad link.
   const actions = (info && info.actions) || { publish: true, consent: true };
   const known = Boolean(info) && actions.consent && info.consent !== "pending"; // a reload
-  $("setup").dataset.preview = "done"; // tests wait for it; people never notice
   if (info && info.title) {
     $("setup-scenario").textContent = info.title;
     $("setup-scenario").hidden = false;
@@ -234,6 +233,7 @@ async function setup() {
   const mustAnswer = actions.consent && !known;
   $("consent-box").hidden = !mustAnswer;
   $("consent-known").hidden = !known;
+  $("setup").dataset.preview = "done"; // the questions are decided: tests wait for it
   // Seats that publish without being asked (the coach) are told they are recorded.
   $("staff-recording").hidden = !(actions.publish && !actions.consent);
   function gate() {
