@@ -168,7 +168,16 @@ async def open_page(
 
     page.on("console", on_console)
     page.on("pageerror", on_error)
-    await page.goto(url)
+    for attempt in range(3):
+        try:
+            await page.goto(url)
+            break
+        except Error as exc:
+            # A browser inside a test's network namespace sees that network being
+            # built (routes, TUN devices) and aborts a load once, as a person's
+            # browser does when Wi-Fi changes; a person reloads, and so do we.
+            if "ERR_NETWORK_CHANGED" not in str(exc) or attempt == 2:
+                raise
     return opened
 
 
