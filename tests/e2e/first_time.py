@@ -3,11 +3,14 @@ session, the "ended" phase, and the seats released a grace period after the end.
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sessions.ids import RoomId, ScenarioId, SeatId
 from sessions.media_kinds import MediaKind
 from sessions.timeline import Event, EventKind
+from tests.e2e.browser import WAIT_MS
 from tests.e2e.recorded import COLOURS, NAMES, VIDEO_STEP_MS, colour_frames
 from tests.live_server import LiveServer
 from tests.recorded_session import seated_and_recording
@@ -66,3 +69,15 @@ def record_with_lobby(
         )
         catalogue.append_event(room_id, release)
     return LobbySession(server, room_id)
+
+
+async def wait_until(
+    check: Callable[[], object], what: str, timeout_s: float = WAIT_MS / 1000
+) -> None:
+    """Poll a server-side condition (the catalogue and counters have no event to await)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout_s
+    while not check():
+        if loop.time() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.1)  # polling another component's state, bounded above

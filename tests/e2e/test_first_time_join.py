@@ -10,7 +10,8 @@ from playwright.async_api import Browser, Page, expect
 from recordings.catalogue import Segment
 from sessions.ids import RoomId, SeatId
 from sessions.media_kinds import MediaKind
-from tests.e2e.browser import WAIT_MS, join_link, open_page, phase_button, screenshot, seat
+from tests.e2e.browser import join_link, open_page, phase_button, screenshot, seat
+from tests.e2e.first_time import wait_until
 from tests.live_server import LiveServer
 from web.keys import DIRECTORY
 
@@ -84,16 +85,6 @@ async def test_a_reload_mid_session_does_not_ask_for_consent_again(
 
 def seat_segments(server: LiveServer, room: RoomId, seat_id: str) -> list[Segment]:
     return [s for s in server.catalogue.segments(room) if s.seat == seat_id]
-
-
-async def wait_until(check: object, what: str, timeout_s: float = WAIT_MS / 1000) -> None:
-    """Poll a server-side condition (the catalogue has no events to await)."""
-    assert callable(check)
-    deadline = asyncio.get_running_loop().time() + timeout_s
-    while not check():
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.1)
 
 
 async def consent_button(page: Page, text: str) -> None:

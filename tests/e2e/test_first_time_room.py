@@ -5,7 +5,6 @@ dropping one's own video mid-session."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 
 from playwright.async_api import Browser, ViewportSize, expect
 
@@ -14,7 +13,6 @@ from sessions.ids import RoomId, SeatId
 from sessions.media_kinds import MediaKind
 from tests.e2e.browser import (
     VIDEO_PLAYING,
-    WAIT_MS,
     SeatPage,
     join_link,
     open_page,
@@ -23,6 +21,7 @@ from tests.e2e.browser import (
     seat,
     take_seat,
 )
+from tests.e2e.first_time import wait_until
 from tests.live_server import LiveServer
 
 LAPTOP: ViewportSize = {"width": 1366, "height": 850}
@@ -131,16 +130,6 @@ async def seat_keeping_devices(
         "() => window.__caucusPc && window.__caucusPc.connectionState === 'connected'"
     )
     return opened
-
-
-async def wait_until(check: Callable[[], bool], what: str) -> None:
-    """Poll a server-side counter (it has no event to await), bounded."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + WAIT_MS / 1000
-    while not check():
-        if loop.time() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.1)
 
 
 async def still_for(producer: Producer, seconds: float) -> int:

@@ -215,3 +215,13 @@ async def receives(page: SeatPage, seat: str) -> dict[str, Any]:
     )
     result: dict[str, Any] = await handle.json_value()
     return result
+
+
+@dataclass
+class Network:
+    """A TLS deployment's namespaces: the server (with coturn), a trainee, another seat."""
+
+    lab: Lab
+    server: Namespace
+    trainee: Namespace
+    other: Namespace

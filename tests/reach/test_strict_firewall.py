@@ -22,7 +22,6 @@ import re
 import sys
 import time
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -38,6 +37,7 @@ from tests.reach.deployment import (
     SECRET,
     TURNS_PORT,
     Deployment,
+    Network,
     deploy,
     firewall_only_https_and_turns,
     lab_missing,
@@ -50,14 +50,6 @@ SERVER, TRAINEE = "10.71.1.1", "10.71.1.2"
 SERVER_SIDE_B, OTHER = "10.71.2.1", "10.71.2.2"
 #: how long a seat with a dead credential is watched for media that must not come
 DEAD_CREDENTIAL_MS = 12_000
-
-
-@dataclass
-class Network:
-    lab: Lab
-    server: Namespace
-    trainee: Namespace
-    other: Namespace
 
 
 @pytest.fixture

@@ -20,7 +20,6 @@ import statistics
 import subprocess
 import sys
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -28,11 +27,12 @@ import pytest
 from playwright.async_api import Browser, Playwright, async_playwright, expect
 
 from tests.e2e.browser import open_page, take_seat
-from tests.netns import Lab, Namespace
+from tests.netns import Lab
 from tests.reach.deployment import (
     CONNECT_MS,
     ROOT,
     Deployment,
+    Network,
     deploy,
     firewall_only_https_and_turns,
     lab_missing,
@@ -82,16 +82,8 @@ async () => {
 """
 
 
-@dataclass
-class SlowNetwork:
-    lab: Lab
-    server: Namespace
-    trainee: Namespace
-    other: Namespace
-
-
 @pytest.fixture
-def network() -> Iterator[SlowNetwork]:
+def network() -> Iterator[Network]:
     why = lab_missing()
     if why:
         pytest.skip(why)
@@ -112,7 +104,7 @@ def network() -> Iterator[SlowNetwork]:
         try:
             assert delay.stdout is not None
             assert delay.stdout.readline() == b"ready\n", "the delay router did not start"
-            yield SlowNetwork(lab, server, trainee, other)
+            yield Network(lab, server, trainee, other)
         finally:
             delay.kill()
             delay.wait(10)
@@ -121,7 +113,7 @@ def network() -> Iterator[SlowNetwork]:
 
 
 @pytest.fixture
-def deployment(network: SlowNetwork, tmp_path: Path) -> Iterator[Deployment]:
+def deployment(network: Network, tmp_path: Path) -> Iterator[Deployment]:
     with deploy(network.server, SERVER, tmp_path) as deployed:
         yield deployed
 
@@ -160,7 +152,7 @@ async def _join_to_first_audio(browser: Browser, deployment: Deployment) -> tupl
 
 
 async def test_join_to_first_audio_on_a_400_ms_link_direct_and_through_turn_over_tls(
-    network: SlowNetwork, deployment: Deployment, playwright: Playwright
+    network: Network, deployment: Deployment, playwright: Playwright
 ) -> None:
     trainee_browser = await launch(playwright, network.trainee, network.lab)
     other_browser = await launch(playwright, network.other, network.lab)
