@@ -31,13 +31,18 @@ from signaling.namespace import SimulationNamespace
 from signaling.protocol import MAX_PACKET_BYTES
 from signaling.turn import IceServerPolicy
 from signaling.wire import GuardedServer, LibraryLog
+from storage.database import Database
+from storage.migrate import upgrade
+from storage.people import People
 from web import annotations_api, api, pages, recordings_api
+from web.auth import PEOPLE, signed_in
 from web.errors import errors_as_json, quiet_client_http_errors
 from web.forwarded import forwarded_headers, parse_networks
 from web.health import PEER_CONNECTION_OBJECTS, PEER_CONNECTIONS, RECORDING_COUNTS
 from web.keys import (
     ADMIN_TOKEN,
     CATALOGUE,
+    DATABASE,
     DIRECTORY,
     FEEDBACK,
     PUBLIC_URL,
@@ -93,8 +98,9 @@ def create_app(config: Config, media: MediaPort | None = None) -> web.Applicatio
     forwarded = [forwarded_headers(proxies)] if proxies else []
     app = web.Application(
         client_max_size=MAX_BODY_BYTES,
-        middlewares=[*forwarded, add_security_headers, errors_as_json],
+        middlewares=[*forwarded, add_security_headers, errors_as_json, signed_in],
     )
+    database = Database(config.database)
     catalogue = Catalogue(config.database_path)
     for room_id in recover_interrupted(catalogue):
         logger.warning(
@@ -141,6 +147,8 @@ def create_app(config: Config, media: MediaPort | None = None) -> web.Applicatio
     sio.attach(app)
     recordings.on_status = RecordingStatus(directory, sio)
 
+    app[DATABASE] = database
+    app[PEOPLE] = People(database)
     app[CATALOGUE] = catalogue
     app[SCENARIOS] = scenarios
     app[DIRECTORY] = directory
@@ -165,6 +173,7 @@ def create_app(config: Config, media: MediaPort | None = None) -> web.Applicatio
     pages.add_static(app)
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
+        await upgrade(database)
         yield
         # After the drain (on_shutdown) these find little left to do; without a drain
         # (a test's runner) they still close everything.
@@ -174,6 +183,7 @@ def create_app(config: Config, media: MediaPort | None = None) -> web.Applicatio
         recordings.close(timeout=max(0.5, config.drain_s * 0.1))
         feedback.store.close()
         catalogue.close()
+        await database.close()
 
     app.cleanup_ctx.append(lifecycle)
     app.on_shutdown.append(

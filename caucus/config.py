@@ -8,6 +8,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from storage.database import default_url
+
 
 def _read_or_create_secret(path: Path, nbytes: int) -> str:
     """A secret kept in the data directory so tokens and links survive restarts."""
@@ -62,12 +64,19 @@ class Config:
     empty_timeout_s: float = 900.0
     #: seconds after a recording fault before recording is tried again (if space is back)
     recording_retry_s: float = 30.0
+    #: SQLAlchemy URL of the database; "" = SQLite in the data directory
+    #: (postgresql+asyncpg://user:pass@host/db for PostgreSQL)
+    database_url: str = field(default="", repr=False)
     secret: str = field(default="", repr=False)
     admin_token: str = field(default="", repr=False)
 
     @property
     def database_path(self) -> Path:
         return self.data_dir / "caucus.sqlite3"
+
+    @property
+    def database(self) -> str:
+        return self.database_url or default_url(self.data_dir)
 
     @property
     def recordings_dir(self) -> Path:
@@ -125,6 +134,7 @@ class Config:
             "drain_s": float,
             "empty_timeout_s": float,
             "recording_retry_s": float,
+            "database_url": str,
             "secret": str,
             "admin_token": str,
         }

@@ -21,6 +21,8 @@ if [ "$dev" = 1 ]; then
   need ip iproute2
   need janus janus
   need firefox-esr firefox-esr
+  # storage tests run on SQLite and on a real PostgreSQL cluster the tests start
+  compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || apt_packages+=(postgresql)
 fi
 if [ "${#apt_packages[@]}" -gt 0 ]; then
   echo "installing ${apt_packages[*]} with apt-get" >&2

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import pytest
 
 from media import aiortc_internals
+from storage.database import Database, default_url
+from storage.migrate import upgrade
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -33,3 +36,29 @@ def frozen_heap() -> Iterator[None]:
     gc.freeze()
     yield
     gc.unfreeze()
+
+
+@pytest.fixture(scope="session")
+def postgres_base_url() -> Iterator[str]:
+    """One PostgreSQL cluster for the whole run, started on first use."""
+    from tests.postgres_server import postgres_cluster
+
+    with postgres_cluster() as url:
+        yield url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def database(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Database]:
+    """A migrated, empty database: the same test runs on SQLite and on PostgreSQL."""
+    from tests.postgres_server import fresh_database
+
+    if request.param == "sqlite":
+        url = default_url(tmp_path)
+    else:
+        url = await fresh_database(request.getfixturevalue("postgres_base_url"))
+    db = Database(url)
+    await upgrade(db)
+    try:
+        yield db
+    finally:
+        await db.close()

@@ -34,6 +34,7 @@ class UnsupportedMediaType(DomainError):
 _STATUS_OF_CODE = {
     "unauthorized": 401,
     "forbidden": 403,
+    "csrf": 403,
     "not_found": 404,
     "unknown_room": 404,
     "unknown_scenario": 404,

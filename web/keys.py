@@ -12,7 +12,9 @@ from recordings.feedback import Feedback
 from sessions.ids import ScenarioId
 from sessions.scenarios import Scenario
 from signaling.directory import RoomDirectory
+from storage.database import Database
 
+DATABASE = web.AppKey("database", Database)
 CATALOGUE = web.AppKey("catalogue", Catalogue)
 SCENARIOS = web.AppKey("scenarios", Mapping[ScenarioId, Scenario])
 DIRECTORY = web.AppKey("directory", RoomDirectory)

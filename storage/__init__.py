@@ -1,0 +1,1 @@
+"""Durable storage: one schema on SQLAlchemy 2 (async), Alembic migrations, SQLite or PostgreSQL."""
