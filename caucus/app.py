@@ -34,7 +34,7 @@ from signaling.wire import GuardedServer, LibraryLog
 from storage.database import Database
 from storage.migrate import upgrade
 from storage.people import People
-from web import annotations_api, api, pages, recordings_api
+from web import annotations_api, api, console, pages, recordings_api
 from web.auth import PEOPLE, signed_in
 from web.errors import errors_as_json, quiet_client_http_errors
 from web.forwarded import forwarded_headers, parse_networks
@@ -170,6 +170,7 @@ def create_app(config: Config, media: MediaPort | None = None) -> web.Applicatio
     app.add_routes(api.routes)
     app.add_routes(annotations_api.routes)
     app.add_routes(recordings_api.routes)
+    app.add_routes(console.routes)
     pages.add_static(app)
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:

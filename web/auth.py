@@ -23,8 +23,8 @@ from web.errors import Unauthorized, json_error
 COOKIE = "caucus_session"
 CSRF_HEADER = "X-CSRF-Token"
 PEOPLE = web.AppKey("people", People)
-PERSON = "caucus.person"
-CSRF = "caucus.csrf"
+PERSON = web.RequestKey("person", Person)
+CSRF = web.RequestKey("csrf", str)
 _WRITES = frozenset(("POST", "PUT", "PATCH", "DELETE"))
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -37,12 +37,12 @@ class CsrfRefused(DomainError):
 @web.middleware
 async def signed_in(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Attach the signed-in person (or None) to the request; refuse CSRF-less cookie writes."""
-    request[PERSON] = None
     token = request.cookies.get(COOKIE)
     if token and PEOPLE in request.app and len(token) <= 128:
         found = await request.app[PEOPLE].session(token)
         if found is not None:
-            request[PERSON], request[CSRF] = found
+            request[PERSON] = found[0]
+            request[CSRF] = found[1]
             if request.method in _WRITES and "Authorization" not in request.headers:
                 presented = request.headers.get(CSRF_HEADER, "")
                 if not hmac.compare_digest(presented.encode(), found[1].encode()):
@@ -53,8 +53,7 @@ async def signed_in(request: web.Request, handler: Handler) -> web.StreamRespons
 
 
 def person_of(request: web.Request) -> Person | None:
-    person: Person | None = request.get(PERSON)
-    return person
+    return request.get(PERSON)
 
 
 def require_person(request: web.Request, *roles: Role) -> Person:

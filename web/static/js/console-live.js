@@ -1,0 +1,5 @@
+// @ts-check
+// Console: live rooms (filled in by the simulations work).
+import { startConsole } from "./console.js";
+
+startConsole("live");
