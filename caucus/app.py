@@ -17,8 +17,6 @@ from media.announce import announced_address, parse_port_range
 from media.link_stats import LinkWatch
 from media.seat_connection import peer_connections_in_memory
 from media.sfu import SfuConfig
-from recordings.annotation_store import AnnotationStore
-from recordings.catalogue import Catalogue
 from recordings.feedback import Feedback
 from recordings.recovery import recover_interrupted
 from recordings.service import Recordings
@@ -31,8 +29,10 @@ from signaling.namespace import SimulationNamespace
 from signaling.protocol import MAX_PACKET_BYTES
 from signaling.turn import IceServerPolicy
 from signaling.wire import GuardedServer, LibraryLog
+from storage.catalogue import Catalogue
 from storage.database import Database
 from storage.migrate import upgrade
+from storage.notes import Notes
 from storage.people import People
 from web import annotations_api, api, console, pages, recordings_api
 from web.auth import PEOPLE, signed_in
@@ -101,13 +101,9 @@ def create_app(config: Config, media: MediaPort | None = None) -> web.Applicatio
         middlewares=[*forwarded, add_security_headers, errors_as_json, signed_in],
     )
     database = Database(config.database)
-    catalogue = Catalogue(config.database_path)
-    for room_id in recover_interrupted(catalogue):
-        logger.warning(
-            "simulation %s was interrupted; its recording plays up to the crash", room_id
-        )
+    catalogue = Catalogue(database)
     scenarios = builtin_scenarios()
-    feedback = Feedback(AnnotationStore(config.database_path), catalogue, scenarios)
+    feedback = Feedback(Notes(database), catalogue, scenarios)
     directory = RoomDirectory(catalogue, scenarios, empty_timeout_s=config.empty_timeout_s)
     recordings = Recordings(
         catalogue,
@@ -129,7 +125,8 @@ def create_app(config: Config, media: MediaPort | None = None) -> web.Applicatio
         )
         # aiortc's process-wide patches, applied once, here (idempotent)
         aiortc_internals.install(rtp_history_size=sfu_config.rtp_history_size)
-        links = LinkWatch(directory.session_ms, catalogue.append_event)
+        # link trouble is catalogued through the recordings' write queue: never awaited
+        links = LinkWatch(directory.session_ms, recordings.store_event)
         media = bridge = SfuMedia(sfu_config, recordings, links=links)
     namespace = SimulationNamespace(
         directory, config.secret, media or NoMedia(), config.grace_s, feedback, ice
@@ -175,15 +172,17 @@ def create_app(config: Config, media: MediaPort | None = None) -> web.Applicatio
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         await upgrade(database)
+        for room_id in await recover_interrupted(catalogue):
+            logger.warning(
+                "simulation %s was interrupted; its recording plays up to the crash", room_id
+            )
         yield
         # After the drain (on_shutdown) these find little left to do; without a drain
         # (a test's runner) they still close everything.
         directory.close()
         await namespace.close()
         await namespace.media.close()
-        recordings.close(timeout=max(0.5, config.drain_s * 0.1))
-        feedback.store.close()
-        catalogue.close()
+        await recordings.close(timeout=max(0.5, config.drain_s * 0.1))
         await database.close()
 
     app.cleanup_ctx.append(lifecycle)

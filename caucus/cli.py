@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import gc
 import logging
 import os
@@ -16,11 +17,11 @@ from caucus.app import create_app
 from caucus.config import Config
 from caucus.drain import server_timeout
 from caucus.https import insecure_origin_warning, is_ip, ssl_context
-from recordings.catalogue import Catalogue
 from sessions.ids import RoomId, ScenarioId, SeatId
 from sessions.rooms import Room
 from sessions.scenarios import builtin_scenarios
 from signaling.admission import DEFAULT_TTL_S, default_name, join_link, seat_links, seat_token
+from storage.catalogue import SimulationRecord, catalogue_at
 
 DEMO_SCENARIO = ScenarioId("boundary-fence")
 
@@ -47,11 +48,12 @@ def create_demo(config: Config, scenario_id: ScenarioId, observers: int) -> str:
     if scenario_id not in scenarios:
         raise SystemExit(f"no scenario {scenario_id!r}; choose from {', '.join(scenarios)}")
     scenario = scenarios[scenario_id]
-    catalogue = Catalogue(config.database_path)
-    try:
-        record = catalogue.create_simulation(scenario_id, observers)
-    finally:
-        catalogue.close()
+
+    async def create() -> SimulationRecord:
+        async with catalogue_at(config.database) as catalogue:
+            return await catalogue.create_simulation(scenario_id, observers)
+
+    record = asyncio.run(create())
     room = Room.create(record.id, scenario, observers)
     links = seat_links(config.secret, config.base_url, record.id, scenario, room.seats)
     lines = [f"Simulation {record.id}: {scenario.title}"]
@@ -103,11 +105,12 @@ def cmd_demo(args: argparse.Namespace) -> None:
 
 def cmd_token(args: argparse.Namespace) -> None:
     config = _config(args)
-    catalogue = Catalogue(config.database_path)
-    try:
-        record = catalogue.simulation(args.room)
-    finally:
-        catalogue.close()
+
+    async def find() -> SimulationRecord | None:
+        async with catalogue_at(config.database) as catalogue:
+            return await catalogue.simulation(args.room)
+
+    record = asyncio.run(find())
     if record is None:
         raise SystemExit(f"no simulation {args.room!r}")
     scenario = builtin_scenarios()[record.scenario_id]
@@ -128,27 +131,23 @@ def _progress_bar(done: float) -> None:
 
 def cmd_render(args: argparse.Namespace) -> None:
     """Compose a session's recording into one grid video, offline (decoding is fine here)."""
-    from recordings.render import NothingToRender, output_format, render_session
+    from recordings.render import NothingToRender, Plan, output_format, plan_render, render_session
 
     config = _config(args)
     fmt = args.format or (output_format(Path(args.out)) if args.out else "mp4")
     out = Path(args.out) if args.out else Path(f"{args.session}.{fmt}")
-    catalogue = Catalogue(config.database_path)
+
+    async def plan() -> Plan:
+        async with catalogue_at(config.database) as catalogue:
+            if await catalogue.simulation(args.session) is None:
+                raise SystemExit(f"no simulation {args.session!r}")
+            return await plan_render(catalogue, builtin_scenarios(), RoomId(args.session))
+
     try:
-        if catalogue.simulation(args.session) is None:
-            raise SystemExit(f"no simulation {args.session!r}")
-        result = render_session(
-            catalogue,
-            builtin_scenarios(),
-            RoomId(args.session),
-            out,
-            fmt=fmt,
-            progress=_progress_bar,
-        )
+        # the catalogue is read on an event loop of its own; the render itself is synchronous
+        result = render_session(asyncio.run(plan()), out, fmt=fmt, progress=_progress_bar)
     except NothingToRender as exc:
         raise SystemExit(f"\n{exc}") from None
-    finally:
-        catalogue.close()
     speed = result.duration_ms / 1000 / max(result.seconds_taken, 1e-9)
     print(
         f"\n{result.path}: {result.duration_ms / 1000:.1f} s of session, {result.frames} frames,"

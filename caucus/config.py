@@ -71,10 +71,6 @@ class Config:
     admin_token: str = field(default="", repr=False)
 
     @property
-    def database_path(self) -> Path:
-        return self.data_dir / "caucus.sqlite3"
-
-    @property
     def database(self) -> str:
         return self.database_url or default_url(self.data_dir)
 

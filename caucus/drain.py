@@ -5,7 +5,8 @@ aiohttp's shutdown runs: stop listening → `on_shutdown` (this drain) → wait 
 drain refuses new joins (`server_closing`), tells every client (`server_closing`),
 closes every open recording segment, closes the peer connections, disconnects the
 sockets (so no websocket handler is left for aiohttp to wait on) and waits for the
-recording writer to finish the files and the catalogue – each step within what is
+recording writer to finish the files and the catalogue's write queue to store how
+they ended – each step within what is
 left of the budget, so a stuck step costs its share and not the whole deadline.
 """
 
@@ -83,7 +84,7 @@ class Drain:
             "finishing recordings", asyncio.to_thread(disk.wait_idle, left()), left() + 0.1
         )
         disk.deliver_results()  # on the loop's thread: results update the catalogue
-        self._recordings.retry_deferred()
+        await self._step("storing the catalogue", self._recordings.retry_deferred(), left())
         self._directory.close()
         await self._step("closing signalling", self._close_signalling(), left())
         logger.info(

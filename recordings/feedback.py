@@ -6,8 +6,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from recordings.annotation_store import AnnotationStore
-from recordings.catalogue import Catalogue
 from sessions.annotations import (
     Draft,
     InvalidAnnotation,
@@ -21,6 +19,8 @@ from sessions.ids import RoomId, ScenarioId, SeatId
 from sessions.review import phase_bands, session_end_ms
 from sessions.rooms import Room
 from sessions.scenarios import Scenario
+from storage.catalogue import Catalogue, Segment
+from storage.notes import Notes
 
 
 class UnknownNote(DomainError):
@@ -37,42 +37,46 @@ class Author:
 
 class Feedback:
     def __init__(
-        self, store: AnnotationStore, catalogue: Catalogue, scenarios: Mapping[ScenarioId, Scenario]
+        self, store: Notes, catalogue: Catalogue, scenarios: Mapping[ScenarioId, Scenario]
     ) -> None:
         self.store = store
         self._catalogue = catalogue
         self._scenarios = scenarios
 
-    def _session(self, room_id: RoomId) -> tuple[Scenario, tuple[SeatId, ...], list[Any]]:
-        record = self._catalogue.simulation(room_id)
+    async def _session(self, room_id: RoomId) -> tuple[Scenario, tuple[SeatId, ...], list[Any]]:
+        record = await self._catalogue.simulation(room_id)
         if record is None:
             raise UnknownNote(f"there is no session {room_id!r}")
         scenario = self._scenarios[record.scenario_id]
         seats = Room.create(record.id, scenario, record.observers).seats
-        return scenario, seats, self._catalogue.events(room_id)
+        return scenario, seats, await self._catalogue.events(room_id)
 
-    def recorded_end_ms(self, room_id: RoomId) -> int:
-        _, _, events = self._session(room_id)
-        return session_end_ms(events, (s.end_ms for s in self._catalogue.segments(room_id)))
+    async def recorded_end_ms(self, room_id: RoomId) -> int:
+        _, _, events = await self._session(room_id)
+        return self._end_ms(events, await self._catalogue.segments(room_id))
 
-    def add(self, room_id: RoomId, author: Author, draft: Draft, end_ms: int) -> dict[str, Any]:
+    @staticmethod
+    def _end_ms(events: list[Any], segments: list[Segment]) -> int:
+        return session_end_ms(events, (s.end_ms for s in segments))
+
+    async def add(self, room_id: RoomId, author: Author, draft: Draft, end_ms: int) -> dict[str, Any]:
         """Validate and store; returns only once the note is committed."""
-        scenario, seats, _ = self._session(room_id)
-        parent = self.store.get(room_id, draft.reply_to) if draft.reply_to else None
+        scenario, seats, _ = await self._session(room_id)
+        parent = await self.store.get(room_id, draft.reply_to) if draft.reply_to else None
         check_draft(draft, author.seat, scenario, seats, end_ms, parent)
         if draft.reply_to and author.seat is not None and parent is not None:
             # A trainee's reflection is seen by the coaches and themselves.
             draft = Draft(
                 draft.t_ms, draft.text, None, None, author.seat, draft.visibility, draft.reply_to
             )
-        return self.store.add(room_id, draft, author.identity, author.seat)
+        return await self.store.add(room_id, draft, author.identity, author.seat)
 
-    def edit(
+    async def edit(
         self, room_id: RoomId, note_id: str, author: Author, draft: Draft, end_ms: int
     ) -> dict[str, Any]:
-        note = self._changeable(room_id, note_id, author)
-        scenario, seats, _ = self._session(room_id)
-        parent = self.store.get(room_id, note["reply_to"]) if note["reply_to"] else None
+        note = await self._changeable(room_id, note_id, author)
+        scenario, seats, _ = await self._session(room_id)
+        parent = await self.store.get(room_id, note["reply_to"]) if note["reply_to"] else None
         draft = Draft(
             draft.t_ms,
             draft.text,
@@ -83,31 +87,31 @@ class Feedback:
             note["reply_to"],
         )
         check_draft(draft, author.seat, scenario, seats, end_ms, parent)
-        return self.store.update(room_id, note_id, draft)
+        return await self.store.update(room_id, note_id, draft)
 
-    def delete(self, room_id: RoomId, note_id: str, author: Author) -> None:
-        self._changeable(room_id, note_id, author)
-        self.store.delete(room_id, note_id)
+    async def delete(self, room_id: RoomId, note_id: str, author: Author) -> None:
+        await self._changeable(room_id, note_id, author)
+        await self.store.delete(room_id, note_id)
 
-    def _changeable(self, room_id: RoomId, note_id: str, author: Author) -> dict[str, Any]:
-        note = self.store.get(room_id, note_id)
-        if note is None or not self._visible(room_id, note, author):
+    async def _changeable(self, room_id: RoomId, note_id: str, author: Author) -> dict[str, Any]:
+        note = await self.store.get(room_id, note_id)
+        if note is None or not await self._visible(room_id, note, author):
             raise UnknownNote(f"there is no note {note_id!r}")
         if not may_change(note, author.identity):
             raise NotPermitted("only the note's author or an admin may change it")
         return note
 
-    def _visible(self, room_id: RoomId, note: Mapping[str, Any], viewer: Author) -> bool:
-        scenario, _, events = self._session(room_id)
-        bands = phase_bands(events, self.recorded_end_ms(room_id))
+    async def _visible(self, room_id: RoomId, note: Mapping[str, Any], viewer: Author) -> bool:
+        scenario, _, events = await self._session(room_id)
+        bands = phase_bands(events, self._end_ms(events, await self._catalogue.segments(room_id)))
         return may_see(note, viewer.seat, viewer.identity, bands, scenario.observer_view)
 
-    def visible(self, room_id: RoomId, viewer: Author) -> list[dict[str, Any]]:
-        scenario, _, events = self._session(room_id)
-        bands = phase_bands(events, self.recorded_end_ms(room_id))
+    async def visible(self, room_id: RoomId, viewer: Author) -> list[dict[str, Any]]:
+        scenario, _, events = await self._session(room_id)
+        bands = phase_bands(events, self._end_ms(events, await self._catalogue.segments(room_id)))
         return [
             note
-            for note in self.store.for_session(room_id)
+            for note in await self.store.for_session(room_id)
             if may_see(note, viewer.seat, viewer.identity, bands, scenario.observer_view)
         ]
 

@@ -15,8 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from recordings.catalogue import Catalogue
-from recordings.storage import StorageUnavailable
+from recordings.catalogue_writes import CatalogueWrites, Write
 from recordings.track_writer import TrackSummary, TrackWriter, describe_fault
 from recordings.writer_thread import DiskWriter, InlineWriter
 from sessions.ids import RoomId, SeatId
@@ -25,6 +24,8 @@ from sessions.phases import LOBBY
 from sessions.recording_rules import recorded_seats, visibility_of
 from sessions.rooms import Room
 from sessions.timeline import Event, EventKind
+from storage.catalogue import Catalogue
+from storage.faults import StorageUnavailable
 
 logger = logging.getLogger(__name__)
 
@@ -39,15 +40,14 @@ ANCHOR_SAVE_MS = 20
 RequestKeyframe = Callable[[SeatId], None]
 #: told when the recording fails (with why) and when it records again (None)
 OnFault = Callable[[str | None], None]
-#: a catalogue write the database refused; the service retries it when it can
-Deferred = Callable[[], None]
 
 
 @dataclass
 class _OpenSegment:
     key: tuple[SeatId, MediaKind]
     writer: TrackWriter
-    segment_id: int | None  # catalogued once the first frame is placed
+    #: the catalogue's id, filled in by the queued insert once it ran
+    segment_id: int | None
     #: the start the catalogue has: its first placed frame's arrival, then better anchors
     start_ms: int
     last_arrival_ms: int
@@ -55,29 +55,34 @@ class _OpenSegment:
     #: where the segment's media time 0 lies on the session clock: the earliest
     #: (arrival − media time) of its frames, so one late first frame does not shift it
     anchor_ms: int | None = None
+    #: its insert was queued (once its first frame was placed)
+    catalogued: bool = False
+
+    def refused(self) -> bool:
+        """Its insert ran and the catalogue refused it: nothing may refer to its row."""
+        return self.catalogued and self.segment_id is None
 
 
 class SessionRecorder:
     """Segment bookkeeping on the event loop; the disk work goes to `disk` (a writer thread
-    in the server, inline in offline tools and unit tests)."""
+    in the server, inline in offline tools and unit tests), the catalogue writes to
+    `writes` (queued: never awaited here, so no frame waits for the database)."""
 
     def __init__(
         self,
         room_id: RoomId,
         folder: Path,
-        catalogue: Catalogue,
+        writes: CatalogueWrites,
         request_keyframe: RequestKeyframe,
         disk: DiskWriter | None = None,
         on_fault: OnFault = lambda reason: None,
-        deferred: list[Deferred] | None = None,
     ) -> None:
         self.room_id = room_id
         self.folder = folder
-        self._catalogue = catalogue
+        self._writes = writes
         self._request_keyframe = request_keyframe
         self._disk = disk or InlineWriter()
         self._on_fault = on_fault
-        self._deferred = deferred if deferred is not None else []
         self._recorded: frozenset[SeatId] = frozenset()
         self._phase = LOBBY
         self._open: dict[tuple[SeatId, MediaKind], _OpenSegment] = {}
@@ -143,34 +148,22 @@ class SessionRecorder:
         offset = now_ms - segment.writer.last_ms
         if segment.anchor_ms is None or offset < segment.anchor_ms:
             segment.anchor_ms = offset
-        if segment.segment_id is not None:
+        if segment.catalogued:
             if segment.start_ms - segment.anchor_ms >= ANCHOR_SAVE_MS:
-                self._store(self._catalogue.move_segment, segment.segment_id, segment.anchor_ms)
+                self._store(functools.partial(_move, segment, segment.anchor_ms))
                 segment.start_ms = segment.anchor_ms
         else:
             visibility = visibility_of(self._phase, seat)
             segment.start_ms = now_ms
-            try:
-                segment.segment_id = self._catalogue.open_segment(
-                    self.room_id,
-                    seat,
-                    kind.value,
-                    codec,
-                    visibility,
-                    str(segment.writer.path),
-                    now_ms,
-                )
-            except StorageUnavailable as exc:
-                self.fail(f"the catalogue is unavailable: {exc.message}", now_ms)
-                return
-            self._event(
-                EventKind.TRACK_START,
-                now_ms,
-                seat,
-                kind,
-                segment.segment_id,
-                visibility=visibility,
+            segment.catalogued = True
+            row = functools.partial(
+                _insert, self.room_id, segment, kind.value, codec, visibility, now_ms
             )
+            if not self._writes.submit(
+                row, functools.partial(self._insert_refused, segment, now_ms)
+            ):
+                return  # refused at once: the recording failed
+            self._event(EventKind.TRACK_START, now_ms, seat, kind, segment, visibility=visibility)
 
     def close(self, now_ms: int) -> None:
         for key in list(self._open):
@@ -184,11 +177,8 @@ class SessionRecorder:
         logger.error("recording of %s failed: %s", self.room_id, reason)
         for key in list(self._open):
             self._close(key, now_ms, failed=reason)
-        self._store(
-            self._catalogue.append_event,
-            self.room_id,
-            Event(now_ms, EventKind.RECORDING_FAILED, None, {"reason": reason}),
-        )
+        event = Event(now_ms, EventKind.RECORDING_FAILED, None, {"reason": reason})
+        self._store(functools.partial(_append, self.room_id, event))
         self._on_fault(reason)
 
     def resume(self, now_ms: int) -> None:
@@ -196,13 +186,16 @@ class SessionRecorder:
         if self.fault is None:
             return
         logger.info("recording of %s resumes after: %s", self.room_id, self.fault)
-        self._store(
-            self._catalogue.append_event,
-            self.room_id,
-            Event(now_ms, EventKind.RECORDING_RESUMED, None, {"after": self.fault}),
-        )
+        event = Event(now_ms, EventKind.RECORDING_RESUMED, None, {"after": self.fault})
+        self._store(functools.partial(_append, self.room_id, event))
         self.fault = None
         self._on_fault(None)
+
+    def _insert_refused(
+        self, segment: _OpenSegment, now_ms: int, _write: object, exc: StorageUnavailable
+    ) -> None:
+        """The catalogue refused a segment's row: the recording fails (its file has no row)."""
+        self.fail(f"the catalogue is unavailable: {exc.message}", now_ms)
 
     def _write_failed(self, segment: _OpenSegment, result: object) -> None:
         if isinstance(result, Exception) and self._open.get(segment.key) is segment:
@@ -226,7 +219,7 @@ class SessionRecorder:
             segment.last_arrival_ms,
             key[0],
             key[1],
-            segment.segment_id,
+            segment,
             until_ms=now_ms,
         )
 
@@ -235,8 +228,8 @@ class SessionRecorder:
         self._disk.submit(
             segment.writer.close, functools.partial(self._closed, segment, failed, now_ms)
         )
-        if segment.segment_id is not None:
-            self._event(EventKind.TRACK_STOP, now_ms, key[0], key[1], segment.segment_id)
+        if segment.catalogued:
+            self._event(EventKind.TRACK_STOP, now_ms, key[0], key[1], segment)
 
     def _closed(
         self, segment: _OpenSegment, failed: str | None, now_ms: int, result: object
@@ -252,27 +245,17 @@ class SessionRecorder:
 
             frames, duration_ms = writer.frames_written, writer.written_ms
             size = _size_of(writer.path)
-        if segment.segment_id is not None:
+        if segment.catalogued:
+            status = "failed" if reason else "complete"
             self._store(
-                self._catalogue.close_segment,
-                segment.segment_id,
-                duration_ms,
-                frames,
-                size,
-                "failed" if reason else "complete",
-                segment.anchor_ms,
-                reason,
+                functools.partial(_finish, segment, duration_ms, frames, size, status, reason)
             )
         if reason and self.fault is None:
             self.fail(reason, now_ms)
 
-    def _store(self, write: Callable[..., None], *args: object) -> None:
-        """A catalogue write; if the database is unavailable, kept to be retried."""
-        try:
-            write(*args)
-        except StorageUnavailable as exc:
-            logger.warning("catalogue write deferred (%s)", exc.message)
-            self._deferred.append(functools.partial(write, *args))
+    def _store(self, write: Write) -> None:
+        """A catalogue write, queued; if the database is unavailable, kept to be retried."""
+        self._writes.submit(write)
 
     def _event(
         self,
@@ -280,11 +263,76 @@ class SessionRecorder:
         t_ms: int,
         seat: SeatId,
         media: MediaKind,
-        segment: int | None,
+        segment: _OpenSegment,
         **extra: str | int,
     ) -> None:
-        detail: dict[str, str | int | None] = {"media": media.value, "segment": segment, **extra}
-        self._store(self._catalogue.append_event, self.room_id, Event(t_ms, kind, seat, detail))
+        """A track event naming its segment (by the id its queued insert fills in)."""
+        self._store(
+            functools.partial(_segment_event, self.room_id, kind, t_ms, seat, media, segment, extra)
+        )
+
+
+# --- the queued writes: each reads the segment's id when it runs, after its insert ---------
+
+
+async def _insert(
+    room_id: RoomId,
+    segment: _OpenSegment,
+    kind: str,
+    codec: str,
+    visibility: str,
+    start_ms: int,
+    catalogue: Catalogue,
+) -> None:
+    path = str(segment.writer.path)
+    seat = segment.key[0]
+    segment.segment_id = await catalogue.open_segment(
+        room_id, seat, kind, codec, visibility, path, start_ms
+    )
+
+
+async def _move(segment: _OpenSegment, start_ms: int, catalogue: Catalogue) -> None:
+    if segment.segment_id is not None:
+        await catalogue.move_segment(segment.segment_id, start_ms)
+
+
+async def _finish(
+    segment: _OpenSegment,
+    duration_ms: int,
+    frames: int,
+    size: int,
+    status: str,
+    reason: str | None,
+    catalogue: Catalogue,
+) -> None:
+    if segment.segment_id is not None:
+        await catalogue.close_segment(
+            segment.segment_id, duration_ms, frames, size, status, segment.anchor_ms, reason
+        )
+
+
+async def _append(room_id: RoomId, event: Event, catalogue: Catalogue) -> None:
+    await catalogue.append_event(room_id, event)
+
+
+async def _segment_event(
+    room_id: RoomId,
+    kind: EventKind,
+    t_ms: int,
+    seat: SeatId,
+    media: MediaKind,
+    segment: _OpenSegment,
+    extra: dict[str, str | int],
+    catalogue: Catalogue,
+) -> None:
+    if segment.refused():
+        return  # the recording failed at its insert: the event would name no row
+    detail: dict[str, str | int | None] = {
+        "media": media.value,
+        "segment": segment.segment_id,
+        **extra,
+    }
+    await catalogue.append_event(room_id, Event(t_ms, kind, seat, detail))
 
 
 def _size_of(path: Path) -> int:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from pathlib import Path
 
 import av
 
-from recordings.catalogue import Catalogue
+from storage.catalogue import Catalogue
 from sessions.ids import RoomId
 from sessions.timeline import Event, EventKind
 
@@ -30,18 +31,19 @@ def probe(path: Path) -> tuple[int, int]:
     return last_ms, frames
 
 
-def recover_interrupted(catalogue: Catalogue) -> list[RoomId]:
+async def recover_interrupted(catalogue: Catalogue) -> list[RoomId]:
     """Close every segment left open by a crash; return the sessions that were interrupted."""
     interrupted: dict[RoomId, int] = {}
-    for segment in catalogue.segments(status="recording"):
+    for segment in await catalogue.segments(status="recording"):
         path = Path(segment.path)
-        duration_ms, frames = probe(path) if path.exists() else (0, 0)
+        # demuxing a file is disk work: off the event loop
+        duration_ms, frames = await asyncio.to_thread(probe, path) if path.exists() else (0, 0)
         size = path.stat().st_size if path.exists() else 0
-        catalogue.close_segment(segment.id, duration_ms, frames, size, status="interrupted")
+        await catalogue.close_segment(segment.id, duration_ms, frames, size, status="interrupted")
         end = segment.start_ms + duration_ms
         interrupted[segment.simulation_id] = max(interrupted.get(segment.simulation_id, 0), end)
     for room_id, end_ms in interrupted.items():
-        catalogue.append_event(
+        await catalogue.append_event(
             room_id,
             Event(end_ms, EventKind.INTERRUPTED, None, {"reason": "server stopped unexpectedly"}),
         )

@@ -15,7 +15,7 @@ import os
 import queue
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -27,13 +27,18 @@ import numpy.typing as npt
 from av.audio.stream import AudioStream
 from av.video.stream import VideoStream
 
-from recordings.catalogue import Catalogue
 from recordings.render_audio import SAMPLE_RATE, AudioMixer, audio_frame
 from recordings.render_compose import Compositor, NothingToRender, Plan, plan_render
-from sessions.ids import RoomId, ScenarioId
-from sessions.scenarios import Scenario
 
-__all__ = ["ENCODINGS", "NothingToRender", "RenderResult", "output_format", "render_session"]
+__all__ = [
+    "ENCODINGS",
+    "NothingToRender",
+    "Plan",
+    "RenderResult",
+    "output_format",
+    "plan_render",
+    "render_session",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -149,28 +154,26 @@ def _close(container: av.container.OutputContainer) -> None:
 
 
 def render_session(
-    catalogue: Catalogue,
-    scenarios: Mapping[ScenarioId, Scenario],
-    room_id: RoomId,
+    plan: Plan,
     output: Path,
     *,
     fmt: Format | None = None,
     width: int = 1280,
     height: int = 720,
-    fps: int = 25,
     progress: Progress | None = None,
 ) -> RenderResult:
-    """Render session `room_id` (every seat, every visibility: an admin's view) to `output`.
+    """Render a session's plan (`await plan_render(...)`: every seat, every visibility,
+    an admin's view) to `output`. Synchronous and CPU-bound: no database here.
 
     `progress` is called with the fraction done, from 0.0 to 1.0, about a hundred times.
-    Raises NothingToRender if the session has no recorded media, ValueError for an
-    output that is neither .mp4 nor .webm (unless `fmt` says which).
+    Raises ValueError for an output that is neither .mp4 nor .webm (unless `fmt` says
+    which); `plan_render` raises NothingToRender if the session has no recorded media.
     """
     began = time.perf_counter()
+    fps = plan.fps
     fmt = fmt or output_format(output)
     if fmt not in ENCODINGS:
         raise ValueError(f"render to mp4 or webm, not {fmt!r}")
-    plan = plan_render(catalogue, scenarios, room_id, fps)
     compositor = Compositor(plan, width, height)
     mixer = AudioMixer([s for s in plan.segments if s.kind == "audio"], plan.start_ms)
     output.parent.mkdir(parents=True, exist_ok=True)

@@ -19,7 +19,7 @@ import av
 import numpy as np
 import numpy.typing as npt
 
-from recordings.catalogue import Segment
+from storage.catalogue import Segment
 
 logger = logging.getLogger(__name__)
 

@@ -17,7 +17,7 @@ from typing import Any
 
 import av
 
-from recordings.catalogue import Catalogue, Segment
+from storage.catalogue import Catalogue, Segment
 from recordings.recovery import probe
 from recordings.render_layout import (
     BAND_COLOURS,
@@ -82,6 +82,7 @@ class Plan:
     frames: int
     bands: list[dict[str, Any]]
     pauses: dict[str, list[tuple[int, int]]]
+    fps: int
 
 
 class Compositor:
@@ -163,14 +164,15 @@ class Compositor:
             video.close()
 
 
-def plan_render(
-    catalogue: Catalogue, scenarios: Mapping[ScenarioId, Scenario], room_id: RoomId, fps: int
+async def plan_render(
+    catalogue: Catalogue, scenarios: Mapping[ScenarioId, Scenario], room_id: RoomId, fps: int = 25
 ) -> Plan:
-    segments = _usable(catalogue.segments(room_id))
+    """What rendering `room_id` covers, read from the catalogue (the one part that awaits)."""
+    segments = _usable(await catalogue.segments(room_id))
     if not segments:
         raise NothingToRender(f"session {room_id} has no recorded media")
-    record = catalogue.simulation(room_id)
-    events = catalogue.events(room_id)
+    record = await catalogue.simulation(room_id)
+    events = await catalogue.events(room_id)
     start_ms = min(s.start_ms for s in segments)
     end_ms = max(s.end_ms for s in segments) + 1000 // fps  # the last frame is shown for a tick
     return Plan(
@@ -180,4 +182,5 @@ def plan_render(
         math.ceil((end_ms - start_ms) * fps / 1000),
         phase_bands(events, end_ms),
         _pauses(events),
+        fps,
     )

@@ -15,7 +15,7 @@ import av
 import av.container
 from av.video.reformatter import VideoReformatter
 
-from recordings.catalogue import Segment
+from storage.catalogue import Segment
 from recordings.render_layout import BACKGROUND, Canvas, Rect, fit
 
 logger = logging.getLogger(__name__)

@@ -10,8 +10,9 @@ the room – while forwarding and signalling go on.
 After a fault, recording starts again by itself (new segments) at the first room
 change (a phase change, a join, a consent) or recorded frame that comes at least
 `retry_s` after the fault, provided the recordings' file system has
-`min_free_bytes` free by then. Catalogue writes the database refused are
-retried at the same moments and at shutdown.
+`min_free_bytes` free by then. Catalogue writes go through one ordered queue
+(`CatalogueWrites`: no frame waits for the database); writes the database
+refused are retried at the same moments and at shutdown.
 """
 
 from __future__ import annotations
@@ -23,14 +24,15 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from recordings.catalogue import Catalogue
-from recordings.recorder import Deferred, SessionRecorder
-from recordings.storage import StorageUnavailable
+from recordings.catalogue_writes import CatalogueWrites
+from recordings.recorder import SessionRecorder
 from recordings.writer_thread import DiskWriter, WriterThread
 from sessions.ids import RoomId, SeatId
 from sessions.media_kinds import MediaKind
 from sessions.phases import PhaseKind
 from sessions.rooms import Room
+from sessions.timeline import Event
+from storage.catalogue import Catalogue
 
 logger = logging.getLogger(__name__)
 
@@ -67,7 +69,7 @@ class Recordings:
         retry_s: float = RETRY_S,
         min_free_bytes: int = MIN_FREE_BYTES,
     ) -> None:
-        self._catalogue = catalogue
+        self.writes = CatalogueWrites(catalogue)
         self._folder = folder
         self._clock = clock
         self.request_keyframe = request_keyframe
@@ -76,8 +78,8 @@ class Recordings:
         self.retry_s = retry_s
         self._min_free = min_free_bytes
         self._recorders: dict[RoomId, SessionRecorder] = {}
-        self._deferred: list[Deferred] = []
         self._failed_at: dict[RoomId, float] = {}
+        self._retrying: set[RoomId] = set()
         self._last_log = 0.0
         self._closed = False
 
@@ -88,7 +90,15 @@ class Recordings:
 
     @property
     def deferred_writes(self) -> int:
-        return len(self._deferred)
+        return len(self.writes.deferred)
+
+    def store_event(self, room_id: RoomId, event: Event) -> None:
+        """Catalogue an event without waiting (queued in order with the recorders' writes)."""
+
+        async def append(catalogue: Catalogue) -> None:
+            await catalogue.append_event(room_id, event)
+
+        self.writes.submit(append)
 
     def room_changed(self, room: Room, now_ms: int) -> None:
         try:
@@ -106,11 +116,10 @@ class Recordings:
             recorder = SessionRecorder(
                 room.id,
                 self._folder / room.id,
-                self._catalogue,
+                self.writes,
                 functools.partial(self._keyframe_for, room.id),
                 disk=self.disk,
                 on_fault=functools.partial(self._fault, room.id),
-                deferred=self._deferred,
             )
             self._recorders[room.id] = recorder
         self._maybe_retry(recorder, now_ms)
@@ -134,28 +143,31 @@ class Recordings:
             logger.exception("the room could not be told of its recording's status")
 
     def _maybe_retry(self, recorder: SessionRecorder, now_ms: int) -> None:
-        """After a fault, record again once the retry interval passed and space is back."""
-        if recorder.fault is None:
+        """After a fault, record again once the retry interval passed, the catalogue took
+        the writes it refused (retried after the queued ones) and space is back."""
+        if recorder.fault is None or recorder.room_id in self._retrying:
             return
         failed_at = self._failed_at.get(recorder.room_id, 0.0)
         if time.monotonic() - failed_at < self.retry_s:
             return
-        self.retry_deferred()
-        if free_bytes(self._folder) < self._min_free or self._deferred:
+        self._retrying.add(recorder.room_id)
+        self.writes.retry_soon(functools.partial(self._retried, recorder, now_ms))
+
+    def _retried(self, recorder: SessionRecorder, now_ms: int, stored: bool) -> None:
+        self._retrying.discard(recorder.room_id)
+        if self._closed or recorder.fault is None:
+            return
+        if self._recorders.get(recorder.room_id) is not recorder:
+            return  # the room ended meanwhile
+        if not stored or free_bytes(self._folder) < self._min_free:
             self._failed_at[recorder.room_id] = time.monotonic()  # look again later
             return
         recorder.resume(now_ms)
 
-    def retry_deferred(self) -> None:
-        """Write what the catalogue refused earlier, in order, until it refuses again."""
-        while self._deferred:
-            try:
-                self._deferred[0]()
-            except StorageUnavailable:
-                return
-            except Exception:
-                logger.exception("a deferred catalogue write failed for good")
-            self._deferred.pop(0)
+    async def retry_deferred(self) -> bool:
+        """Store every queued write, then what the catalogue refused earlier, in order,
+        until it refuses again; True if nothing is left to store."""
+        return await self.writes.retry_deferred()
 
     def frame_forwarded(
         self,
@@ -203,10 +215,8 @@ class Recordings:
                 logger.exception("closing the recording of %s failed", room_id)
         self._recorders.clear()
 
-    def close(self, timeout: float = 5.0) -> None:
-        """Finish every segment's file (bounded by `timeout`) and catalogue how it ended."""
+    async def close(self, timeout: float = 5.0) -> None:
+        """Finish every segment's file and catalogue how it ended (each bounded by `timeout`)."""
         self.finish()
         self.disk.close(timeout)
-        self.retry_deferred()
-        if self._deferred:
-            logger.error("%d catalogue writes could not be stored", len(self._deferred))
+        await self.writes.close(timeout)

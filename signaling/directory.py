@@ -47,12 +47,12 @@ class SimulationRecord(Protocol):
 
 
 class Timelines(Protocol):
-    """The durable side of rooms (recordings.catalogue.Catalogue implements it)."""
+    """The durable side of rooms (storage.catalogue.Catalogue implements it)."""
 
-    def simulation(self, room_id: str) -> SimulationRecord | None: ...
-    def start_clock(self, room_id: RoomId, t0_ms: int) -> int: ...
-    def append_event(self, room_id: RoomId, event: Event) -> None: ...
-    def events(self, room_id: RoomId) -> list[dict[str, Any]]: ...
+    async def simulation(self, room_id: str) -> SimulationRecord | None: ...
+    async def start_clock(self, room_id: RoomId, t0_ms: int) -> int: ...
+    async def append_event(self, room_id: RoomId, event: Event) -> None: ...
+    async def events(self, room_id: RoomId) -> list[dict[str, Any]]: ...
 
 
 def wall_ms() -> int:
@@ -112,10 +112,12 @@ class RoomDirectory:
         self.on_released: list[Callable[[RoomId], Awaitable[None]]] = []
         self._by_socket: dict[str, tuple[LiveRoom, SeatId]] = {}
         self._endings: set[asyncio.Task[None]] = set()
+        #: rooms being opened: a second join meanwhile waits for the same opening
+        self._opening: dict[RoomId, asyncio.Future[LiveRoom]] = {}
         #: draining: no more joins
         self.closing = False
 
-    def open(self, room_id: str) -> LiveRoom:
+    async def open(self, room_id: str) -> LiveRoom:
         """The live room, opened from the catalogue if it is not live yet: restored from
         its timeline, its session clock started (stored). To look without opening: peek."""
         live = self._rooms.get(RoomId(room_id))
@@ -123,12 +125,33 @@ class RoomDirectory:
             return live
         if self.closing:
             raise ServerClosing("the server is shutting down; join again in a moment")
-        record = self._timelines.simulation(room_id)
+        opening = self._opening.get(RoomId(room_id))
+        if opening is not None:  # another join is reading it from the catalogue
+            return await asyncio.shield(opening)
+        opening = asyncio.get_running_loop().create_future()
+        self._opening[RoomId(room_id)] = opening
+        try:
+            live = await self._load(room_id)
+        except asyncio.CancelledError:
+            opening.cancel()
+            raise
+        except Exception as exc:
+            opening.set_exception(exc)
+            opening.exception()  # retrieved: only the waiting joins need it
+            raise
+        else:
+            opening.set_result(live)
+            return live
+        finally:
+            del self._opening[RoomId(room_id)]
+
+    async def _load(self, room_id: str) -> LiveRoom:
+        record = await self._timelines.simulation(room_id)
         if record is None or record.scenario_id not in self._scenarios:
             raise UnknownRoom(f"there is no simulation {room_id!r}")
         room = Room.create(record.id, self._scenarios[record.scenario_id], record.observers)
-        room = restored(room, self._timelines.events(record.id))
-        t0 = self._timelines.start_clock(record.id, self._clock())
+        room = restored(room, await self._timelines.events(record.id))
+        t0 = await self._timelines.start_clock(record.id, self._clock())
         live = LiveRoom(room, t0)
         self._rooms[record.id] = live
         self._watch_empty(live)
@@ -149,7 +172,7 @@ class RoomDirectory:
         """Session time: ms since the room's t0."""
         return ms_since(live.t0_ms, self._clock())
 
-    def commit(self, live: LiveRoom, room: Room, event: Event) -> None:
+    async def commit(self, live: LiveRoom, room: Room, event: Event) -> None:
         """Store the event, then make `room` current: a refused event changes nothing.
 
         Observers hear of the change after it is stored; their failures are theirs
@@ -157,7 +180,7 @@ class RoomDirectory:
         """
         if self.closing and event.kind in _JOINS:
             raise ServerClosing("the server is shutting down; join again in a moment")
-        self._timelines.append_event(live.id, event)
+        await self._timelines.append_event(live.id, event)
         live.room = room
         for observer in self.observers:
             try:
@@ -228,7 +251,7 @@ class RoomDirectory:
                     now, EventKind.ENDED, None, {"reason": reason, "from": str(live.room.phase)}
                 )
                 try:
-                    self.commit(live, room, event)
+                    await self.commit(live, room, event)
                 except DomainError as exc:
                     logger.warning("room %s could not end (%s); trying again later", live.id, exc)
                     self._watch_empty(live)

@@ -150,11 +150,11 @@ class SimulationNamespace(socketio.AsyncNamespace):
             raise BadPayload(ErrorCode.WRONG_ROOM, "this join link is for another simulation")
         if self.directory.locate(sid) is not None:
             raise BadPayload(ErrorCode.BAD_REQUEST, "this connection already sits in a seat")
-        live = self.directory.open(claims.room)
+        live = await self.directory.open(claims.room)
         async with live.lock:
             now = self.directory.now_ms(live)
             room, outcome, event = live.room.join(claims.identity, claims.name, claims.seat, now)
-            self.directory.commit(live, room, event)
+            await self.directory.commit(live, room, event)
             displaced = self.directory.bind(live, claims.seat, sid)
             release = live.releases.pop(claims.seat, None)
         if release is not None:
@@ -192,7 +192,7 @@ class SimulationNamespace(socketio.AsyncNamespace):
         live, seat = self._seated(sid)
         async with live.lock:
             room, event = live.room.leave(seat, self.directory.now_ms(live))
-            self.directory.commit(live, room, event)
+            await self.directory.commit(live, room, event)
             self.directory.unbind(sid)
         self._seat_tokens.pop((live.id, seat), None)
         await self.leave_room(sid, socket_room(live.id))
@@ -209,7 +209,7 @@ class SimulationNamespace(socketio.AsyncNamespace):
             if seat not in live.room.participants:
                 return
             room, event = live.room.drop(seat, self.directory.now_ms(live))
-            self.directory.commit(live, room, event)
+            await self.directory.commit(live, room, event)
             live.releases[seat] = asyncio.create_task(self._release_after_grace(live, seat))
         await self.media.seat_disconnected(live.id, seat, gap="signalling lost")
         await self._broadcast(live)
@@ -222,7 +222,7 @@ class SimulationNamespace(socketio.AsyncNamespace):
             if participant is None or participant.connected:
                 return
             room, event = live.room.leave(seat, self.directory.now_ms(live), "grace_expired")
-            self.directory.commit(live, room, event)
+            await self.directory.commit(live, room, event)
             self._seat_tokens.pop((live.id, seat), None)
         logger.info("released seat %s in %s after the grace period", seat, live.id)
         await self.media.seat_disconnected(live.id, seat)  # forgets its media gap
@@ -239,7 +239,7 @@ class SimulationNamespace(socketio.AsyncNamespace):
             now = self.directory.now_ms(live)
             planned_ms = None if planned_s is None else planned_s * 1000
             room, event = live.room.change_phase(seat, request, now, planned_ms)
-            self.directory.commit(live, room, event)
+            await self.directory.commit(live, room, event)
         # Forwarding switches first: nobody should hear a caucus while the banner catches up.
         await self.media.audience_changed(live.id, audience(room))
         await self._broadcast(live)
@@ -253,9 +253,10 @@ class SimulationNamespace(socketio.AsyncNamespace):
         target_sid = live.sockets.get(target)
         if target_sid is None:
             raise NotSeated(f"the {target} is not connected")
-        now = self.directory.now_ms(live)
-        event = Event(now, EventKind.WHISPER, seat, {"to": target, "text": message})
-        self.directory.commit(live, live.room, event)
+        async with live.lock:  # the room stays as it is: nobody else's change is undone
+            now = self.directory.now_ms(live)
+            event = Event(now, EventKind.WHISPER, seat, {"to": target, "text": message})
+            await self.directory.commit(live, live.room, event)
         await self.emit(
             ServerEvent.WHISPER, {"from": seat, "text": message, "t_ms": now}, to=target_sid
         )
@@ -269,7 +270,7 @@ class SimulationNamespace(socketio.AsyncNamespace):
         live, seat = self._seated(sid)
         async with live.lock:
             room, event = live.room.answer_consent(seat, given, self.directory.now_ms(live))
-            self.directory.commit(live, room, event)
+            await self.directory.commit(live, room, event)
         await self._broadcast(live)
         return ok(consent=room.participants[seat].consent.value)
 
@@ -288,7 +289,7 @@ class SimulationNamespace(socketio.AsyncNamespace):
         now = self.directory.now_ms(live)
         draft = draft_from({k: v for k, v in fields.items() if k != "lag_ms"}, max(0, now - lag_ms))
         identity = live.room.participants[seat].identity
-        note = self.feedback.add(live.id, Author(identity, seat), draft, now)
+        note = await self.feedback.add(live.id, Author(identity, seat), draft, now)
         staff = [
             other_sid
             for other, other_sid in live.sockets.items()
@@ -375,7 +376,7 @@ class SimulationNamespace(socketio.AsyncNamespace):
         if kind is not None:
             async with live.lock:
                 event = Event(self.directory.now_ms(live), kind, seat, detail)
-                self.directory.commit(live, live.room, event)
+                await self.directory.commit(live, live.room, event)
         await self._broadcast(live)
 
     # --- fan-out --------------------------------------------------------------------

@@ -20,60 +20,61 @@ routes = web.RouteTableDef()
 NOTE_FIELDS = {"t_ms", "text", "skill", "rating", "target", "visibility", "reply_to"}
 
 
-def _author(request: web.Request) -> tuple[RoomId, Author]:
-    viewer = viewer_of(request)
+async def _author(request: web.Request) -> tuple[RoomId, Author]:
+    viewer = await viewer_of(request)
     room_id = RoomId(request.match_info["room"])
     seat = viewer.seat_in(room_id)
-    if request.app[CATALOGUE].simulation(room_id) is None:
+    if await request.app[CATALOGUE].simulation(room_id) is None:
         raise NotFound(f"there is no recording {room_id!r}")
     return room_id, Author(viewer.identity, seat)
 
 
 @routes.get("/api/recordings/{room}/annotations")
 async def list_notes(request: web.Request) -> web.Response:
-    room_id, author = _author(request)
-    return web.json_response(request.app[FEEDBACK].visible(room_id, author))
+    room_id, author = await _author(request)
+    return web.json_response(await request.app[FEEDBACK].visible(room_id, author))
 
 
 @routes.post("/api/recordings/{room}/annotations")
 async def add_note(request: web.Request) -> web.Response:
-    room_id, author = _author(request)
+    room_id, author = await _author(request)
     feedback = request.app[FEEDBACK]
     draft = draft_from(await body(request, NOTE_FIELDS))
-    note = feedback.add(room_id, author, draft, feedback.recorded_end_ms(room_id))
+    note = await feedback.add(room_id, author, draft, await feedback.recorded_end_ms(room_id))
     return web.json_response(note, status=201)
 
 
 @routes.patch("/api/recordings/{room}/annotations/{note}")
 async def edit_note(request: web.Request) -> web.Response:
-    room_id, author = _author(request)
+    room_id, author = await _author(request)
     feedback = request.app[FEEDBACK]
     note_id = request.match_info["note"]
-    current = feedback.store.get(room_id, note_id) or {}
+    current = await feedback.store.get(room_id, note_id) or {}
     changes = await body(request, NOTE_FIELDS - {"reply_to"})
     merged: dict[str, Any] = {k: current.get(k) for k in NOTE_FIELDS} | dict(changes)
     draft = draft_from(merged)
-    note = feedback.edit(room_id, note_id, author, draft, feedback.recorded_end_ms(room_id))
+    end_ms = await feedback.recorded_end_ms(room_id)
+    note = await feedback.edit(room_id, note_id, author, draft, end_ms)
     return web.json_response(note)
 
 
 @routes.delete("/api/recordings/{room}/annotations/{note}")
 async def delete_note(request: web.Request) -> web.Response:
-    room_id, author = _author(request)
-    request.app[FEEDBACK].delete(room_id, request.match_info["note"], author)
+    room_id, author = await _author(request)
+    await request.app[FEEDBACK].delete(room_id, request.match_info["note"], author)
     return web.json_response({"ok": True})
 
 
 @routes.get(r"/api/recordings/{room}/annotations.{fmt:vtt|csv|json}")
 async def export_notes(request: web.Request) -> web.Response:
-    room_id, author = _author(request)
-    notes = request.app[FEEDBACK].visible(room_id, author)
-    record = request.app[CATALOGUE].simulation(room_id)
+    room_id, author = await _author(request)
+    notes = await request.app[FEEDBACK].visible(room_id, author)
+    record = await request.app[CATALOGUE].simulation(room_id)
     assert record is not None
     scenario = request.app[SCENARIOS][record.scenario_id]
     fmt = request.match_info["fmt"]
-    events = request.app[CATALOGUE].events(room_id)
-    bands = phase_bands(events, request.app[FEEDBACK].recorded_end_ms(room_id))
+    events = await request.app[CATALOGUE].events(room_id)
+    bands = phase_bands(events, await request.app[FEEDBACK].recorded_end_ms(room_id))
     trouble = [
         e
         for e in review_timeline(events, author.seat, scenario.observer_view, bands)
@@ -100,20 +101,20 @@ async def export_notes(request: web.Request) -> web.Response:
 @routes.get("/api/trainees/{identity}/summary")
 async def summary(request: web.Request) -> web.Response:
     """Feedback addressed to one trainee across their sessions (they or an admin ask)."""
-    viewer = viewer_of(request)
+    viewer = await viewer_of(request)
     identity = request.match_info["identity"]
     if not viewer.is_admin and viewer.identity != identity:
         raise NotPermitted("a trainee's summary is for the trainee and admins")
     catalogue, feedback = request.app[CATALOGUE], request.app[FEEDBACK]
     sessions = []
-    for room_id, seat in catalogue.seats_of(identity).items():
-        record = catalogue.simulation(room_id)
+    for room_id, seat in (await catalogue.seats_of(identity)).items():
+        record = await catalogue.simulation(room_id)
         if record is None:
             continue
         scenario = request.app[SCENARIOS][record.scenario_id]
         notes = [
             n
-            for n in feedback.visible(room_id, Author(identity, seat))
+            for n in await feedback.visible(room_id, Author(identity, seat))
             if n["target"] == seat and not n["reply_to"]
         ]
         sessions.append((room_id, seat, scenario, notes))

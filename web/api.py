@@ -83,9 +83,9 @@ def base_url(request: web.Request) -> str:
     return (request.app[PUBLIC_URL] or str(request.url.origin())).rstrip("/")
 
 
-def _room(request: web.Request) -> Room:
+async def _room(request: web.Request) -> Room:
     """The simulation's room: live if anyone has joined, else as created (not started)."""
-    record = request.app[CATALOGUE].simulation(request.match_info["room"])
+    record = await request.app[CATALOGUE].simulation(request.match_info["room"])
     if record is None:
         raise UnknownRoom(f"there is no simulation {request.match_info['room']!r}")
     live = request.app[DIRECTORY].peek(record.id)
@@ -96,13 +96,13 @@ def _room(request: web.Request) -> Room:
 
 @routes.get("/api/scenarios")
 async def list_scenarios(request: web.Request) -> web.Response:
-    require_admin(request)
+    await require_admin(request)
     return web.json_response([scenario_summary(s) for s in request.app[SCENARIOS].values()])
 
 
 @routes.post("/api/simulations")
 async def create_simulation(request: web.Request) -> web.Response:
-    require_admin(request)
+    await require_admin(request)
     data = await body(request, {"scenario", "observers", "ttl_s"})
     scenario_id = ScenarioId(_str(data, "scenario", 64))
     scenario = request.app[SCENARIOS].get(scenario_id)
@@ -110,7 +110,7 @@ async def create_simulation(request: web.Request) -> web.Response:
         raise UnknownScenario(f"there is no scenario {scenario_id!r}")
     observers = _int(data, "observers", 1, 0, MAX_OBSERVERS)
     ttl_s = _int(data, "ttl_s", DEFAULT_TTL_S, 60, MAX_TTL_S)
-    record = request.app[CATALOGUE].create_simulation(scenario_id, observers)
+    record = await request.app[CATALOGUE].create_simulation(scenario_id, observers)
     room = Room.create(record.id, scenario, observers)
     links = seat_links(
         request.app[SECRET], base_url(request), record.id, scenario, room.seats, ttl_s
@@ -123,7 +123,7 @@ async def create_simulation(request: web.Request) -> web.Response:
 
 @routes.get("/api/simulations")
 async def list_simulations(request: web.Request) -> web.Response:
-    require_admin(request)
+    await require_admin(request)
     return web.json_response(
         [
             {
@@ -133,15 +133,15 @@ async def list_simulations(request: web.Request) -> web.Response:
                 "created_ms": r.created_ms,
                 "t0_ms": r.t0_ms,
             }
-            for r in request.app[CATALOGUE].simulations()
+            for r in await request.app[CATALOGUE].simulations()
         ]
     )
 
 
 @routes.get("/api/simulations/{room}")
 async def get_simulation(request: web.Request) -> web.Response:
-    require_admin(request)
-    room = _room(request)
+    await require_admin(request)
+    room = await _room(request)
     return web.json_response(
         {
             "id": room.id,
@@ -158,15 +158,15 @@ async def get_simulation(request: web.Request) -> web.Response:
 
 @routes.get("/api/simulations/{room}/timeline")
 async def get_timeline(request: web.Request) -> web.Response:
-    require_admin(request)
-    room = _room(request)
-    return web.json_response(request.app[CATALOGUE].events(RoomId(room.id)))
+    await require_admin(request)
+    room = await _room(request)
+    return web.json_response(await request.app[CATALOGUE].events(RoomId(room.id)))
 
 
 @routes.post("/api/simulations/{room}/tokens")
 async def issue_token(request: web.Request) -> web.Response:
-    require_admin(request)
-    room = _room(request)
+    await require_admin(request)
+    room = await _room(request)
     data = await body(request, {"seat", "name", "identity", "ttl_s"})
     seat = SeatId(_str(data, "seat", 32))
     if seat not in room.seats:

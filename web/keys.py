@@ -7,7 +7,7 @@ from pathlib import Path
 
 from aiohttp import web
 
-from recordings.catalogue import Catalogue
+from storage.catalogue import Catalogue
 from recordings.feedback import Feedback
 from sessions.ids import ScenarioId
 from sessions.scenarios import Scenario

@@ -70,7 +70,7 @@ async def join_preview(request: web.Request) -> web.Response:
         claims = verify(request.app[SECRET], token)
     except TokenError as exc:
         raise Unauthorized(exc.message) from None
-    record = request.app[CATALOGUE].simulation(request.match_info["room"])
+    record = await request.app[CATALOGUE].simulation(request.match_info["room"])
     if record is None or record.id != claims.room:
         raise NotFound("there is no such simulation for this link")
     consent = Consent.PENDING

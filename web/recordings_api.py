@@ -9,7 +9,7 @@ from typing import Any
 
 from aiohttp import web
 
-from recordings.catalogue import Catalogue, Segment
+from storage.catalogue import Catalogue, Segment
 from sessions.errors import NotPermitted
 from sessions.ids import RoomId, SeatId
 from sessions.recording_rules import may_watch
@@ -46,15 +46,15 @@ def _may_name(viewer: SeatId | None, seat: SeatId) -> bool:
     return role_of(seat) not in (Role.OBSERVER, Role.ADMIN)
 
 
-def _summary(
+async def _summary(
     catalogue: Catalogue, request: web.Request, room_id: RoomId, seat: SeatId | None
 ) -> dict[str, Any]:
-    record = catalogue.simulation(room_id)
+    record = await catalogue.simulation(room_id)
     if record is None:
         raise NotFound(f"there is no recording {room_id!r}")
     scenario = request.app[SCENARIOS][record.scenario_id]
-    segments = catalogue.segments(room_id)
-    events = catalogue.events(room_id)
+    segments = await catalogue.segments(room_id)
+    events = await catalogue.events(room_id)
     ran_from = ran_from_ms(events)
     return {
         "id": room_id,
@@ -73,27 +73,27 @@ def _summary(
 
 @routes.get("/api/recordings")
 async def list_recordings(request: web.Request) -> web.Response:
-    viewer = viewer_of(request)
+    viewer = await viewer_of(request)
     catalogue = request.app[CATALOGUE]
     if viewer.is_admin:
-        rooms = {r.id: None for r in catalogue.simulations()}
+        rooms = {r.id: None for r in await catalogue.simulations()}
     else:
         rooms = dict(viewer.seats)  # type: ignore[arg-type]
     return web.json_response(
-        [_summary(catalogue, request, RoomId(room), seat) for room, seat in rooms.items()]
+        [await _summary(catalogue, request, RoomId(room), seat) for room, seat in rooms.items()]
     )
 
 
 @routes.get("/api/recordings/{room}")
 async def get_recording(request: web.Request) -> web.Response:
-    viewer = viewer_of(request)
+    viewer = await viewer_of(request)
     room_id = RoomId(request.match_info["room"])
     seat = viewer.seat_in(room_id)
     catalogue = request.app[CATALOGUE]
-    summary = _summary(catalogue, request, room_id, seat)
+    summary = await _summary(catalogue, request, room_id, seat)
     scenario = request.app[SCENARIOS][summary["scenario"]]
     observers = scenario.observer_view
-    events = catalogue.events(room_id)
+    events = await catalogue.events(room_id)
     bands = phase_bands(events, summary["duration_ms"])
     for band in bands:
         band["hidden"] = not band_visible(band, seat, observers)
@@ -111,7 +111,7 @@ async def get_recording(request: web.Request) -> web.Response:
             "reason": s.reason,
             "url": f"/api/recordings/{room_id}/segments/{s.id}?{signed_query(secret, s.id)}",
         }
-        for s in catalogue.segments(room_id)
+        for s in await catalogue.segments(room_id)
         if seat is None or may_watch(seat, s.visibility, observers)
     ]
     timeline = review_timeline(events, seat, observers, bands)
@@ -139,7 +139,7 @@ async def get_segment(request: web.Request) -> web.FileResponse:
     except ValueError:
         raise NotFound("there is no such segment") from None
     check_signed(request, segment_id)
-    segment = request.app[CATALOGUE].segment(segment_id)
+    segment = await request.app[CATALOGUE].segment(segment_id)
     if segment is None or segment.simulation_id != request.match_info["room"]:
         raise NotFound("there is no such segment")
     path = Path(segment.path).resolve()
@@ -152,18 +152,18 @@ async def get_segment(request: web.Request) -> web.FileResponse:
 
 @routes.delete("/api/recordings/{room}")
 async def delete_recording(request: web.Request) -> web.Response:
-    viewer: Viewer = viewer_of(request)
+    viewer: Viewer = await viewer_of(request)
     room_id = RoomId(request.match_info["room"])
     viewer.seat_in(room_id)  # NotFound unless the session is the viewer's
     if not viewer.is_admin:
         raise NotPermitted("only an admin deletes recordings")
     catalogue = request.app[CATALOGUE]
-    if catalogue.simulation(room_id) is None:
+    if await catalogue.simulation(room_id) is None:
         raise NotFound(f"there is no recording {room_id!r}")
-    if any(s.status == "recording" for s in catalogue.segments(room_id)):
+    if any(s.status == "recording" for s in await catalogue.segments(room_id)):
         raise NotPermitted("the session is still being recorded; end it first")
     folder = request.app[RECORDINGS_DIR] / room_id
-    catalogue.delete_simulation(room_id)
+    await catalogue.delete_simulation(room_id)
     shutil.rmtree(folder, ignore_errors=True)
     logger.info("deleted recording %s", room_id)
     return web.json_response({"ok": True, "deleted": room_id})

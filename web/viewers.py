@@ -41,7 +41,7 @@ class Viewer:
         return seat
 
 
-def viewer_of(request: web.Request) -> Viewer:
+async def viewer_of(request: web.Request) -> Viewer:
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token:
         raise Unauthorized("send a seat token or the admin token (Authorization: Bearer …)")
@@ -52,18 +52,18 @@ def viewer_of(request: web.Request) -> Viewer:
         claims = verify(request.app[SECRET], token)
     except TokenError as exc:
         raise Unauthorized(exc.message) from None
-    if claims.seat not in seats_of_room(request, claims.room):
+    if claims.seat not in await seats_of_room(request, claims.room):
         # Signed by us, but for a seat this simulation does not have (party_c in a
         # two-party scenario) or a simulation that does not exist: admits nobody.
         raise Unauthorized("the token names a seat this simulation does not have")
     # The token itself admits its holder to its own seat, joined or not.
-    seats = {claims.room: claims.seat} | request.app[CATALOGUE].seats_of(claims.identity)
+    seats = {claims.room: claims.seat} | await request.app[CATALOGUE].seats_of(claims.identity)
     return Viewer(claims.identity, seats)
 
 
-def seats_of_room(request: web.Request, room_id: RoomId) -> tuple[SeatId, ...]:
+async def seats_of_room(request: web.Request, room_id: RoomId) -> tuple[SeatId, ...]:
     """The seats simulation `room_id` was created with; () if there is no such simulation."""
-    record = request.app[CATALOGUE].simulation(room_id)
+    record = await request.app[CATALOGUE].simulation(room_id)
     scenario = None if record is None else request.app[SCENARIOS].get(record.scenario_id)
     if record is None or scenario is None:
         return ()
@@ -91,7 +91,7 @@ def check_signed(request: web.Request, segment_id: int) -> None:
         raise NotFound("there is no such segment")
 
 
-def require_admin(request: web.Request) -> None:
+async def require_admin(request: web.Request) -> None:
     """Only the admin token passes; a seat token, however valid, does not."""
-    if not viewer_of(request).is_admin:
+    if not (await viewer_of(request)).is_admin:
         raise Unauthorized("an admin token is required (Authorization: Bearer …)")
