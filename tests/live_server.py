@@ -15,7 +15,7 @@ from caucus.app import NAMESPACE, create_app
 from caucus.config import Config
 from caucus.media_bridge import SfuMedia
 from media.sfu import Sfu
-from recordings.catalogue import Catalogue
+from storage.catalogue import Catalogue
 from sessions.ids import RoomId, ScenarioId, SeatId
 from signaling.admission import seat_token
 from web.keys import CATALOGUE
@@ -45,8 +45,8 @@ class LiveServer:
         assert isinstance(media, SfuMedia), "this server was started without media"
         return media.sfu
 
-    def simulation(self, scenario: str = "boundary-fence", observers: int = 1) -> RoomId:
-        return self.catalogue.create_simulation(ScenarioId(scenario), observers).id
+    async def simulation(self, scenario: str = "boundary-fence", observers: int = 1) -> RoomId:
+        return (await self.catalogue.create_simulation(ScenarioId(scenario), observers)).id
 
     def token(self, room: RoomId, seat: str, name: str | None = None, **kw: Any) -> str:
         return seat_token(self.config.secret, room, SeatId(seat), name or f"Person {seat}", **kw)[0]

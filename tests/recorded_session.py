@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from caucus.app import RECORDINGS
 from recordings.recorder import SessionRecorder
 from sessions.ids import Identity, RoomId, ScenarioId, SeatId
 from sessions.media_kinds import MediaKind
@@ -29,7 +30,7 @@ class Recorded:
         return self.server.token(room, seat, identity=f"{room}:{seat}")
 
 
-def seated_and_recording(
+async def seated_and_recording(
     server: LiveServer,
     room_id: RoomId,
     scenario: str,
@@ -37,37 +38,46 @@ def seated_and_recording(
     coach_identity: str,
 ) -> tuple[Room, SessionRecorder]:
     """Every seat of ``names`` joined (trainees as ``{room}:{seat}``) and every
-    trainee consenting, each event catalogued; and a recorder for the room."""
+    trainee consenting, each event catalogued; and a recorder for the room, writing
+    through the server's catalogue write queue (`await written(server)` to read back)."""
     catalogue = server.catalogue
     room = Room.create(room_id, server.app[SCENARIOS][ScenarioId(scenario)], 0)
     for seat, name in names.items():
         identity = Identity(coach_identity if seat == "coach" else f"{room_id}:{seat}")
         room, _, event = room.join(identity, name, SeatId(seat), 0)
-        catalogue.append_event(room_id, event)
+        await catalogue.append_event(room_id, event)
         if seat != "coach":
             room, event = room.answer_consent(SeatId(seat), True, 0)
-            catalogue.append_event(room_id, event)
+            await catalogue.append_event(room_id, event)
     recorder = SessionRecorder(
-        room_id, server.config.recordings_dir / room_id, catalogue, lambda seat: None
+        room_id,
+        server.config.recordings_dir / room_id,
+        server.app[RECORDINGS].writes,
+        lambda seat: None,
     )
     return room, recorder
 
 
-def record_session(server: LiveServer, coach_identity: str) -> RoomId:
+async def written(server: LiveServer) -> None:
+    """Every catalogue write a recorder queued so far is stored."""
+    await server.app[RECORDINGS].writes.flush()
+
+
+async def record_session(server: LiveServer, coach_identity: str) -> RoomId:
     """A session with a joint stretch, a caucus with party_a and a whisper, recorded."""
-    room_id = server.simulation()
+    room_id = await server.simulation()
     catalogue = server.catalogue
-    room, recorder = seated_and_recording(
+    room, recorder = await seated_and_recording(
         server, room_id, "boundary-fence", {seat: seat for seat in SEATS}, coach_identity
     )
     audio, video = iter(AUDIO), iter(VIDEO)
     t = 0
     for request in ("joint", "caucus:party_a", "joint"):
         room, event = room.change_phase(SeatId("coach"), request, t)
-        catalogue.append_event(room_id, event)
+        await catalogue.append_event(room_id, event)
         recorder.update(room, t)
         if request.startswith("caucus"):
-            catalogue.append_event(
+            await catalogue.append_event(
                 room_id,
                 Event(
                     t + 10,
@@ -88,4 +98,5 @@ def record_session(server: LiveServer, coach_identity: str) -> RoomId:
                 )
         t += 1000
     recorder.close(t)
+    await written(server)
     return room_id

@@ -24,7 +24,7 @@ from sessions.media_kinds import MediaKind
 from tests.e2e.browser import DESKTOP, WAIT_MS, SeatPage
 from tests.encoded_media import opus_frames
 from tests.live_server import LiveServer
-from tests.recorded_session import seated_and_recording
+from tests.recorded_session import seated_and_recording, written
 from web.keys import SCENARIOS
 
 SCENARIO = ScenarioId("boundary-fence")
@@ -97,15 +97,17 @@ def _senders(phase: str) -> tuple[str, ...]:
     return ("mediator", "party_a", "coach") if phase.startswith("caucus") else SEATS
 
 
-def record_colour_session(server: LiveServer, coach_identity: str = "coach-ana") -> ColourSession:
-    room_id = server.simulation(SCENARIO)
+async def record_colour_session(
+    server: LiveServer, coach_identity: str = "coach-ana"
+) -> ColourSession:
+    room_id = await server.simulation(SCENARIO)
     catalogue = server.catalogue
-    room, recorder = seated_and_recording(
+    room, recorder = await seated_and_recording(
         server, room_id, SCENARIO, {seat: NAMES[seat] for seat in SEATS}, coach_identity
     )
     for phase, start, end in PHASES:
         room, event = room.change_phase(SeatId("coach"), phase, start)
-        catalogue.append_event(room_id, event)
+        await catalogue.append_event(room_id, event)
         recorder.update(room, start)
         frames: list[tuple[int, str, MediaKind, bytes, int]] = []
         for seat in _senders(phase):
@@ -120,6 +122,7 @@ def record_colour_session(server: LiveServer, coach_identity: str = "coach-ana")
             codec, rate = ("vp8", 90_000) if kind is MediaKind.VIDEO else ("opus", 48_000)
             recorder.record_frame(SeatId(seat), kind, codec, rate, data, ts, at)
     recorder.close(END_MS)
+    await written(server)
     return ColourSession(server, room_id, coach_identity)
 
 

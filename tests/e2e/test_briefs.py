@@ -22,7 +22,7 @@ def fingerprint(brief: str) -> str:
 async def test_each_trainee_sees_only_their_own_brief_in_the_page_and_on_the_wire(
     server: LiveServer, browser: Browser
 ) -> None:
-    room = server.simulation("boundary-fence")
+    room = await server.simulation("boundary-fence")
     briefs = dict(server.app[SCENARIOS][ScenarioId("boundary-fence")].briefs)
     pages = await seat_all(browser, server, room, dict.fromkeys([*TRAINEES, "coach"]))
     # Walk through phases so that every kind of room state reaches the pages.

@@ -11,7 +11,7 @@ from tests.live_server import LiveServer
 async def test_a_trainee_checks_devices_and_must_answer_the_consent_question_before_joining(
     server: LiveServer, browser: Browser
 ) -> None:
-    room = server.simulation("boundary-fence")
+    room = await server.simulation("boundary-fence")
     link = join_link(server.url, room, server.token(room, "party_a", name="Wanjiru Kamau"))
     trainee = await open_page(browser, "party_a", link)
     page = trainee.page
@@ -71,7 +71,7 @@ async def test_a_trainee_checks_devices_and_must_answer_the_consent_question_bef
 async def test_an_observer_joins_without_devices_or_consent(
     server: LiveServer, browser: Browser
 ) -> None:
-    room = server.simulation("boundary-fence", observers=1)
+    room = await server.simulation("boundary-fence", observers=1)
     link = join_link(server.url, room, server.token(room, "observer_1", name="Sam"))
     observer = await open_page(browser, "observer_1", link)
     page = observer.page
@@ -86,7 +86,7 @@ async def test_an_observer_joins_without_devices_or_consent(
 
 
 async def test_a_link_without_a_token_explains_itself(server: LiveServer, browser: Browser) -> None:
-    room = server.simulation("boundary-fence")
+    room = await server.simulation("boundary-fence")
     page = await open_page(browser, "nobody", f"{server.url}/join/{room}")
     await expect(page.page.get_by_role("alert")).to_contain_text("This link has no seat")
     await expect(page.page.locator("#setup")).to_be_hidden()
@@ -95,7 +95,7 @@ async def test_a_link_without_a_token_explains_itself(server: LiveServer, browse
 async def test_a_refused_token_is_reported_and_not_retried(
     server: LiveServer, browser: Browser
 ) -> None:
-    room = server.simulation("boundary-fence")
+    room = await server.simulation("boundary-fence")
     forged = server.token(room, "party_a")[:-4] + "AAAA"
     page = await open_page(browser, "party_a", join_link(server.url, room, forged))
     await page.page.get_by_label("I agree to this session being recorded").check()

@@ -259,7 +259,7 @@ async def test_firefox_mediator_publishes_receives_follows_phases_and_renegotiat
     media_server: LiveServer, browser: Browser
 ) -> None:
     server = media_server
-    room = server.simulation("boundary-fence")
+    room = await server.simulation("boundary-fence")
     url = join_link(server.url, room, server.token(room, MEDIATOR, name="Li Wei"))
     async with await FirefoxPage.launch(MEDIATOR) as firefox:
         assert firefox.version.startswith("firefox/"), firefox.version

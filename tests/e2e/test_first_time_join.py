@@ -7,7 +7,7 @@ import asyncio
 
 from playwright.async_api import Browser, Page, expect
 
-from recordings.catalogue import Segment
+from storage.catalogue import Segment
 from sessions.ids import RoomId, SeatId
 from sessions.media_kinds import MediaKind
 from tests.e2e.browser import join_link, open_page, phase_button, screenshot, seat
@@ -25,7 +25,7 @@ FIRST_FRAME_MS = 1500
 async def test_the_join_page_greets_once_names_the_scenario_and_tells_staff_their_own_terms(
     server: LiveServer, browser: Browser
 ) -> None:
-    room = server.simulation("boundary-fence")
+    room = await server.simulation("boundary-fence")
     coach = await open_page(
         browser, "coach", join_link(server.url, room, server.token(room, "coach", name="Coach"))
     )
@@ -64,7 +64,7 @@ async def test_the_join_page_greets_once_names_the_scenario_and_tells_staff_thei
 async def test_a_reload_mid_session_does_not_ask_for_consent_again(
     server: LiveServer, browser: Browser
 ) -> None:
-    room = server.simulation("boundary-fence")
+    room = await server.simulation("boundary-fence")
     trainee = await seat(browser, server, room, "party_a", "Wanjiru Kamau")
     [ack] = await trainee.received("ack:consent")
     assert ack["data"]["consent"] == "given"
@@ -78,13 +78,13 @@ async def test_a_reload_mid_session_does_not_ask_for_consent_again(
     await join.click()
     await expect(page.locator("#link")).to_have_attribute("data-state", "connected")
     assert await trainee.received("ack:consent") == []  # this page load asked nothing
-    live = server.app[DIRECTORY].open(room)
+    live = await server.app[DIRECTORY].open(room)
     assert live.room.participants[SeatId("party_a")].consent.value == "given"
     assert trainee.errors == []
 
 
-def seat_segments(server: LiveServer, room: RoomId, seat_id: str) -> list[Segment]:
-    return [s for s in server.catalogue.segments(room) if s.seat == seat_id]
+async def seat_segments(server: LiveServer, room: RoomId, seat_id: str) -> list[Segment]:
+    return [s for s in await server.catalogue.segments(room) if s.seat == seat_id]
 
 
 async def consent_button(page: Page, text: str) -> None:
@@ -97,7 +97,7 @@ async def test_a_trainee_joins_declining_then_is_recorded_from_consent_until_wit
     media_server: LiveServer, browser: Browser
 ) -> None:
     server = media_server
-    room = server.simulation("boundary-fence")
+    room = await server.simulation("boundary-fence")
     directory = server.app[DIRECTORY]
     token = server.token(room, "party_a", name="Wanjiru Kamau")
     party_a = await open_page(browser, "party_a", join_link(server.url, room, token))
@@ -120,30 +120,31 @@ async def test_a_trainee_joins_declining_then_is_recorded_from_consent_until_wit
     video = participant.producers[MediaKind.VIDEO]
     sent = video.frames
     await wait_until(lambda: video.frames > sent + 10, "party A's video reaching the server")
-    assert seat_segments(server, room, "party_a") == []  # declined: nothing recorded
+    assert await seat_segments(server, room, "party_a") == []  # declined: nothing recorded
 
-    live = directory.open(room)
+    live = await directory.open(room)
     before = directory.now_ms(live)
     await consent_button(page, "Agree to be recorded")
     await expect(page.locator("#recording")).to_have_text("Recording")
     after = directory.now_ms(live)
-    await wait_until(
-        lambda: {s.kind for s in seat_segments(server, room, "party_a")} == {"audio", "video"},
-        "party A recorded",
-    )
-    starts = [s.start_ms for s in seat_segments(server, room, "party_a")]
+    async def party_a_recorded() -> bool:
+        kinds = {s.kind for s in await seat_segments(server, room, "party_a")}
+        return kinds == {"audio", "video"}
+
+    await wait_until(party_a_recorded, "party A recorded")
+    starts = [s.start_ms for s in await seat_segments(server, room, "party_a")]
     assert all(before <= t <= after + FIRST_FRAME_MS for t in starts), (before, starts, after)
 
     await consent_button(page, "Stop recording me")
     await expect(page.locator("#recording")).to_have_text("Recording — not you")
     withdrawn = directory.now_ms(live)
-    await wait_until(
-        lambda: all(s.status == "complete" for s in seat_segments(server, room, "party_a")),
-        "party A's segments closed",
-    )
-    ends = [s.end_ms for s in seat_segments(server, room, "party_a")]
+    async def party_a_closed() -> bool:
+        return all(s.status == "complete" for s in await seat_segments(server, room, "party_a"))
+
+    await wait_until(party_a_closed, "party A's segments closed")
+    ends = [s.end_ms for s in await seat_segments(server, room, "party_a")]
     assert all(t <= withdrawn for t in ends), (ends, withdrawn)
-    consents = [e for e in server.catalogue.events(RoomId(room)) if e["kind"] == "consent"]
+    consents = [e for e in await server.catalogue.events(RoomId(room)) if e["kind"] == "consent"]
     assert [(e["seat"], e["consent"]) for e in consents if e["seat"] == "party_a"] == [
         ("party_a", "declined"),
         ("party_a", "given"),

@@ -18,7 +18,7 @@ from tests.live_server import LiveServer
 
 @pytest.fixture
 async def recorded(server: LiveServer) -> LobbySession:
-    return record_with_lobby(server)
+    return await record_with_lobby(server)
 
 
 async def open_recording(browser: Browser, session: LobbySession, seat: str) -> SeatPage:

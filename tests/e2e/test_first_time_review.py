@@ -24,9 +24,9 @@ OTHERS = {
 async def test_the_review_list_shows_when_each_ran_who_was_in_it_and_filters(
     server: LiveServer, browser: Browser
 ) -> None:
-    first = record_with_lobby(server, t0_ms=NOV_30)
-    second = record_with_lobby(server, OTHERS, t0_ms=DEC_1)
-    never = server.simulation("boundary-fence")  # links made, nobody came
+    first = await record_with_lobby(server, t0_ms=NOV_30)
+    second = await record_with_lobby(server, OTHERS, t0_ms=DEC_1)
+    never = await server.simulation("boundary-fence")  # links made, nobody came
 
     context = await browser.new_context(viewport=DESKTOP, timezone_id="UTC", locale="en-GB")
     page = await context.new_page()

@@ -53,7 +53,7 @@ TILE_SIZES_JS = """() => [...document.querySelectorAll('#tiles > li')].map((li) 
 async def test_the_coach_at_1366x850_has_rubric_and_brief_at_hand_and_the_panel_never_jumps(
     server: LiveServer, browser: Browser
 ) -> None:
-    room = server.simulation("boundary-fence")
+    room = await server.simulation("boundary-fence")
     mediator, party_a, party_b, coach = await asyncio.gather(
         *(seat(browser, server, room, s, NAMES[s], viewport=LAPTOP) for s in NAMES)
     )
@@ -143,7 +143,7 @@ async def test_after_the_end_camera_and_microphone_stop_and_nothing_reaches_the_
     media_server: LiveServer, browser: Browser
 ) -> None:
     server = media_server
-    room = server.simulation("boundary-fence")
+    room = await server.simulation("boundary-fence")
     mediator = await seat_keeping_devices(browser, server, room, "mediator")
     coach = await seat(browser, server, room, "coach", NAMES["coach"])
     await phase_button(coach, "joint").click()
@@ -180,7 +180,7 @@ async def test_after_the_end_camera_and_microphone_stop_and_nothing_reaches_the_
 async def test_the_end_page_links_a_trainee_to_the_live_notes_shared_with_them(
     server: LiveServer, browser: Browser
 ) -> None:
-    room = server.simulation("boundary-fence")
+    room = await server.simulation("boundary-fence")
     mediator, coach = await asyncio.gather(
         seat(browser, server, room, "mediator", NAMES["mediator"]),
         seat(browser, server, room, "coach", NAMES["coach"]),
@@ -225,7 +225,7 @@ async def test_a_trainee_drops_their_own_video_mid_session_and_brings_it_back(
     media_server: LiveServer, browser: Browser
 ) -> None:
     server = media_server
-    room = server.simulation("boundary-fence")
+    room = await server.simulation("boundary-fence")
     party_a = await seat_keeping_devices(browser, server, room, "party_a")
     mediator = await seat_keeping_devices(browser, server, room, "mediator")
     coach = await seat(browser, server, room, "coach", NAMES["coach"])

@@ -27,7 +27,7 @@ async def tab_to(page: Page, to: str) -> None:
 async def test_the_coach_tabs_through_phase_controls_and_triggers_them_from_the_keyboard(
     server: LiveServer, browser: Browser
 ) -> None:
-    room = server.simulation("boundary-fence")
+    room = await server.simulation("boundary-fence")
     mediator = await seat(browser, server, room, "mediator")
     coach = await seat(browser, server, room, "coach")
     page = coach.page

@@ -33,7 +33,7 @@ async def small_targets(seat_page: SeatPage) -> list[str]:
 async def test_trainee_and_coach_views_fit_a_laptop_and_a_phone(
     server: LiveServer, browser: Browser
 ) -> None:
-    room = server.simulation("boundary-fence")
+    room = await server.simulation("boundary-fence")
     names = {"mediator": "Li Wei", "party_a": "Wanjiru Kamau", "coach": "Dr Helen Brandt"}
     mediator, party_a, party_b, coach = await asyncio.gather(
         seat(browser, server, room, "mediator", names["mediator"]),

@@ -21,7 +21,7 @@ async def test_the_lossy_stretch_is_shaded_on_the_playback_timeline_with_its_lab
 ) -> None:
     viewer = LOSSY_SEAT  # a trainee reviewing sees their own link's trouble
     async with lossy_session(media_server) as lossy:
-        [stretch] = lossy_stretches(media_server, lossy.room)
+        [stretch] = await lossy_stretches(media_server, lossy.room)
     session = ColourSession(media_server, lossy.room, "coach-ana")
     opened = await open_playback(browser, session, viewer)
     page = opened.page
@@ -62,7 +62,7 @@ async def test_the_lossy_stretch_is_shaded_on_the_playback_timeline_with_its_lab
 async def test_a_dropped_connection_is_shaded_from_the_drop_to_the_return(
     browser: Browser, server: LiveServer
 ) -> None:
-    session = record_colour_session(server)
+    session = await record_colour_session(server)
     # party_b's connection drops 1.0 s in and the seat is resumed at 3.5 s (what the
     # namespace stores when a socket goes and the same identity comes back)
     room = server.catalogue

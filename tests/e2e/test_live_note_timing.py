@@ -28,7 +28,7 @@ import av
 import pytest
 from playwright.async_api import Browser, Error, expect
 
-from recordings.catalogue import Catalogue
+from storage.catalogue import Catalogue
 from sessions.ids import RoomId, SeatId
 from tests.e2e.browser import (
     VIDEO_PLAYING,
@@ -177,7 +177,7 @@ async def test_a_live_note_lands_within_250_ms_of_the_cue_over_a_400_ms_rtt(
     media_server: LiveServer, browser: Browser, long_path: OutageRelay
 ) -> None:
     server = media_server
-    room = server.simulation("boundary-fence")
+    room = await server.simulation("boundary-fence")
     mediator = await open_cue_mediator(browser, server, room)
     coach = await seat(
         browser,
@@ -206,8 +206,8 @@ async def test_a_live_note_lands_within_250_ms_of_the_cue_over_a_400_ms_rtt(
     await expect(mine).to_have_count(1)
     t_ms = int(await mine.get_attribute("data-t-ms") or "-1")
 
-    live = server.app[DIRECTORY].open(room)
-    notes = server.app[FEEDBACK].store.for_session(room)
+    live = await server.app[DIRECTORY].open(room)
+    notes = await server.app[FEEDBACK].store.for_session(room)
     assert len(notes) == 1 and notes[0]["t_ms"] == t_ms, notes
     arrived_ms = notes[0]["created_ms"] - live.t0_ms
 

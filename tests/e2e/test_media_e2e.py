@@ -194,8 +194,8 @@ def published(server: LiveServer, room: str) -> dict[str, list[str]]:
 
 def check_audience(server: LiveServer, room: str, phase: str) -> None:
     """The table above is what the server's audience function says for this phase."""
-    live = server.app[DIRECTORY].open(room)
-    assert str(live.room.phase) == phase
+    live = server.app[DIRECTORY].peek(room)
+    assert live is not None and str(live.room.phase) == phase
     routes = audience(live.room)
     for seat in PUBLISHERS:
         assert set(sources_of(routes, SeatId(seat))) == EXPECTED[phase][seat], seat
@@ -219,7 +219,7 @@ async def test_each_page_receives_exactly_its_audience_through_joint_caucus_and_
     media_server: LiveServer, browser: Browser
 ) -> None:
     server = media_server
-    room = server.simulation("boundary-fence")
+    room = await server.simulation("boundary-fence")
     names = {"mediator": "Li Wei", "party_a": "Wanjiru Kamau", "party_b": "Diego Ramos"}
     pages = await seat_all(browser, server, room, {**names, "coach": "Dr Helen Brandt"})
     coach = pages["coach"]

@@ -46,7 +46,7 @@ async def test_a_dead_media_path_is_rebuilt_and_the_tiles_say_reconnecting_media
     media_server: LiveServer, browser: Browser
 ) -> None:
     server = media_server
-    room = server.simulation("boundary-fence")
+    room = await server.simulation("boundary-fence")
     mediator = await seat(browser, server, room, "mediator", "Li Wei")
     party_a = await seat(browser, server, room, "party_a", "Wanjiru Kamau")
     coach = await seat(browser, server, room, "coach", "Dr Helen Brandt")
@@ -84,7 +84,7 @@ async def test_a_dead_media_path_is_rebuilt_and_the_tiles_say_reconnecting_media
     assert [o["data"].get("restart", False) for o in offers].count(True) >= 1
     assert await mediator.page.evaluate("window.__caucusPage.loadedAt") == loaded_at
     assert await mediator.page.evaluate("performance.getEntriesByType('navigation').length") == 1
-    kinds = [(e["kind"], e["seat"]) for e in server.catalogue.events(room)]
+    kinds = [(e["kind"], e["seat"]) for e in await server.catalogue.events(room)]
     assert ("media_lost", "mediator") in kinds and ("media_restored", "mediator") in kinds
     assert ("drop", "mediator") not in kinds
     for p in (mediator, party_a, coach):
@@ -95,7 +95,7 @@ async def test_a_browser_without_webrtc_is_told_which_browsers_work(
     media_server: LiveServer, browser: Browser
 ) -> None:
     server = media_server
-    room = server.simulation("boundary-fence")
+    room = await server.simulation("boundary-fence")
     party_a = await open_page(
         browser,
         "party_a",

@@ -28,7 +28,7 @@ async def test_a_dead_media_link_shows_on_the_tile_and_recovers(
     media_server: LiveServer, browser: Browser
 ) -> None:
     server = media_server
-    room = server.simulation("boundary-fence")
+    room = await server.simulation("boundary-fence")
     mediator = await seat(browser, server, room, "mediator", "Li Wei")
     party_a = await seat(browser, server, room, "party_a", "Wanjiru Kamau")
     coach = await seat(browser, server, room, "coach", "Dr Helen Brandt")

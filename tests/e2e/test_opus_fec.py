@@ -23,7 +23,7 @@ OPUS_FMTP_JS = """() => {
 async def test_chromium_answers_the_servers_opus_offer_keeping_in_band_fec(
     browser: Browser, media_server: LiveServer
 ) -> None:
-    room = media_server.simulation()
+    room = await media_server.simulation()
     party = await seat(browser, media_server, room, "party_a")
     page = party.page
     await page.wait_for_function(

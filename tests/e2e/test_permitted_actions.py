@@ -111,7 +111,7 @@ async def test_every_seat_in_every_phase_enables_exactly_its_permitted_actions(
     server: LiveServer, browser: Browser
 ) -> None:
     started = time.monotonic()
-    room = server.simulation("boundary-fence")
+    room = await server.simulation("boundary-fence")
     pages = await seat_all(browser, server, room, dict.fromkeys(SEATS))
     coach = pages["coach"]
     for request, banner, mediator, coach_may in WALK:

@@ -59,7 +59,7 @@ DRIFT_JS = """(starts) => {
 
 @pytest.fixture
 async def session(server: LiveServer) -> ColourSession:
-    return record_colour_session(server, "coach-ana")
+    return await record_colour_session(server, "coach-ana")
 
 
 async def expect_picture(page: Page, seat: str, t: int) -> None:

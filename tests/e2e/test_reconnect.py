@@ -32,7 +32,7 @@ async def test_a_page_cut_off_for_10_s_resumes_its_seat_without_reloading(
     """offline: the browser knows it is offline (context.set_offline, the `offline` event).
     blackhole: a TCP relay silently drops every byte, like a dead radio link; only the
     heartbeats tell either end, as on a real long-haul connection."""
-    room = server.simulation("boundary-fence")
+    room = await server.simulation("boundary-fence")
     mediator = await open_page(
         browser, "mediator", join_link(server.url, room, server.token(room, "mediator"))
     )
@@ -94,7 +94,7 @@ async def test_a_page_cut_off_for_10_s_resumes_its_seat_without_reloading(
     # The resumed page follows the session again.
     assert (await coach.call("phase", {"to": "joint"}))["ok"]
     await party_a.phase_is("Joint session")
-    kinds = [(e["kind"], e["seat"]) for e in server.catalogue.events(room)]
+    kinds = [(e["kind"], e["seat"]) for e in await server.catalogue.events(room)]
     assert ("drop", "party_a") in kinds and ("resume", "party_a") in kinds
     assert ("leave", "party_a") not in kinds
 

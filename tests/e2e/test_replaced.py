@@ -11,7 +11,7 @@ from tests.live_server import LiveServer, seat_participants
 async def test_the_replaced_page_stops_and_can_take_the_seat_back(
     server: LiveServer, browser: Browser
 ) -> None:
-    room = server.simulation("boundary-fence")
+    room = await server.simulation("boundary-fence")
     coach = (await seat_participants(server, room, ["coach"]))["coach"]
     link = join_link(server.url, room, server.token(room, "party_a"))
     first = await open_page(browser, "party_a", link)

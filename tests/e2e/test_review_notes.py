@@ -40,7 +40,7 @@ LIVE_TOLERANCE_MS = 250
 
 @pytest.fixture
 async def session(server: LiveServer) -> ColourSession:
-    return record_colour_session(server, "coach-ana")
+    return await record_colour_session(server, "coach-ana")
 
 
 def notes_path(session: ColourSession) -> str:
@@ -398,11 +398,11 @@ async def test_the_exported_webvtt_parses_and_its_cues_are_the_notes(
 async def test_a_coach_notes_a_moment_live_with_one_keystroke_and_the_admin_sees_it(
     server: LiveServer, browser: Browser
 ) -> None:
-    room = server.simulation("boundary-fence")
+    room = await server.simulation("boundary-fence")
     coach = await seat(browser, server, room, "coach", "Dr Helen Brandt")
     admin = await seat(browser, server, room, "admin", "Ada Admin")
     directory = server.app[DIRECTORY]
-    live = directory.open(room)
+    live = await directory.open(room)
     card = coach.page.locator("#live-notes")
     await expect(card).to_be_visible()
     await expect(card.locator(".skill-button")).to_have_count(8)

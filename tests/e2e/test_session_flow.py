@@ -26,7 +26,7 @@ async def everyone_sees(pages: dict[str, SeatPage], banner: str) -> None:
 async def test_a_coach_drives_a_whole_simulation_and_every_page_follows(
     server: LiveServer, browser: Browser
 ) -> None:
-    room = server.simulation("boundary-fence")
+    room = await server.simulation("boundary-fence")
     names = {"mediator": "Li Wei", "party_a": "Wanjiru Kamau", "party_b": "Diego Ramos"}
     pages = await seat_all(browser, server, room, {**names, "coach": "Dr Helen Brandt"})
     coach, mediator, party_a, party_b = (pages[s] for s in ["coach", *TRAINEES])
@@ -134,7 +134,7 @@ async def test_a_coach_drives_a_whole_simulation_and_every_page_follows(
 async def test_coach_and_mediator_whisper_and_the_parties_never_see_it(
     server: LiveServer, browser: Browser
 ) -> None:
-    room = server.simulation("boundary-fence")
+    room = await server.simulation("boundary-fence")
     pages = await seat_all(browser, server, room, dict.fromkeys([*TRAINEES, "coach"]))
     coach, mediator = pages["coach"], pages["mediator"]
 

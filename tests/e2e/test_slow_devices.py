@@ -51,14 +51,14 @@ async def test_a_click_on_join_before_the_devices_answer_still_publishes_them(
     media_server: LiveServer, browser: Browser
 ) -> None:
     server = media_server
-    room = server.simulation("boundary-fence")
+    room = await server.simulation("boundary-fence")
     opened = await click_join_while_devices_are_held(server, browser, room, "mediator", "Li Wei")
     page = opened.page
     join = page.get_by_role("button", name="Join the session")
     await expect(page.locator("#join-hint")).to_have_text("Waiting for your camera and microphone…")
     await expect(join).to_be_disabled()
     # not seated yet: the page waits for its devices before it joins
-    assert SeatId("mediator") not in server.app[DIRECTORY].open(room).room.participants
+    assert SeatId("mediator") not in (await server.app[DIRECTORY].open(room)).room.participants
 
     await page.evaluate("window.__devicesAnswer()")
     await expect(page.locator("#link")).to_have_attribute("data-state", "connected")
@@ -75,7 +75,7 @@ async def test_devices_that_never_answer_leave_a_way_in_without_them(
     media_server: LiveServer, browser: Browser
 ) -> None:
     server = media_server
-    room = server.simulation("boundary-fence")
+    room = await server.simulation("boundary-fence")
     opened = await click_join_while_devices_are_held(server, browser, room, "party_a", "Sam Okafor")
     page = opened.page
     without = page.get_by_role("button", name="Join without camera and microphone")
@@ -86,7 +86,7 @@ async def test_devices_that_never_answer_leave_a_way_in_without_them(
 
     await expect(page.locator("#link")).to_have_attribute("data-state", "connected")
     await expect(without).to_be_hidden()
-    seated = server.app[DIRECTORY].open(room).room.participants
+    seated = (await server.app[DIRECTORY].open(room)).room.participants
     assert SeatId("party_a") in seated
     # a late answer to the prompt is stopped, not published behind the person's back
     await page.evaluate("window.__devicesAnswer()")

@@ -77,7 +77,7 @@ def assert_security_headers(headers: Mapping[str, str], where: str) -> None:
 async def test_every_route_answers_with_the_security_headers(
     server: LiveServer, http: aiohttp.ClientSession, log: LogWatch
 ) -> None:
-    room = server.simulation()
+    room = await server.simulation()
     paths = concrete_paths(server.app, room)
     assert len(paths) >= 20, paths
     methods = {m for m, _ in paths}
@@ -138,7 +138,7 @@ async def test_allowed_origins_adds_origins(tmp_path: Path, http: aiohttp.Client
 async def test_a_token_for_a_seat_the_room_lacks_is_refused_by_rest(
     server: LiveServer, http: aiohttp.ClientSession, log: LogWatch
 ) -> None:
-    room = server.simulation("boundary-fence")  # two parties: party_a, party_b
+    room = await server.simulation("boundary-fence")  # two parties: party_a, party_b
     people = await seat_participants(server, room, ["mediator", "party_a"])
     for person in people.values():
         await person.close()

@@ -87,7 +87,7 @@ def mutant_body(valid: dict[str, Any], rng: random.Random) -> bytes:
 async def test_broken_bodies_get_client_errors_on_every_json_route(
     server: LiveServer, http: aiohttp.ClientSession, log: LogWatch
 ) -> None:
-    room = server.simulation()
+    room = await server.simulation()
     routes = json_routes(server)
     assert set(VALID) <= set(routes), routes
     admin = {"Authorization": f"Bearer {server.config.admin_token}"}
@@ -123,12 +123,12 @@ async def test_a_json_route_refuses_text_plain_even_with_a_valid_body(
 ) -> None:
     admin = {"Authorization": f"Bearer {server.config.admin_token}"}
     body = json.dumps(VALID[("POST", "/api/simulations")])
-    before = server.catalogue.simulations()
+    before = await server.catalogue.simulations()
     headers = {**admin, "Content-Type": "text/plain"}
     async with http.post(f"{server.url}/api/simulations", data=body, headers=headers) as r:
         assert r.status == 415
         assert (await r.json())["code"] == "unsupported_media_type"
-    assert server.catalogue.simulations() == before
+    assert await server.catalogue.simulations() == before
     async with http.post(
         f"{server.url}/api/simulations",
         data=body,

@@ -52,7 +52,7 @@ async def test_mutated_answers_and_candidates_are_client_errors_and_change_nothi
     # + engine.io's service task (and the wait it sleeps in), which start with the
     # first connection and stay
     baseline_tasks = len(asyncio.all_tasks()) + 2
-    room = server.simulation()
+    room = await server.simulation()
     client = SignalledClient(server, room, "party_a")
     await client.connect()
     answer = await client.join()

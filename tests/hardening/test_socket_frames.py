@@ -117,9 +117,9 @@ async def test_raw_frames_close_the_connection_or_get_an_answer_and_nothing_else
     server: LiveServer, http: aiohttp.ClientSession, log: LogWatch
 ) -> None:
     baseline_tasks = len(asyncio.all_tasks())
-    room = server.simulation()
+    room = await server.simulation()
     people = await seat_participants(server, room, ["mediator", "coach"])
-    live_before = server.catalogue.events(room)
+    live_before = await server.catalogue.events(room)
     rng = random.Random(SEED)
     outcomes: Counter[str] = Counter()
     for case in range(WEBSOCKET_CASES):
@@ -154,7 +154,7 @@ async def test_raw_frames_close_the_connection_or_get_an_answer_and_nothing_else
     print(f"\nraw frames ({WEBSOCKET_CASES} over WebSocket): {dict(outcomes)}")
     assert outcomes["closed"] > WEBSOCKET_CASES // 3 and outcomes["answered"] > 0
     assert (await people["coach"].call("whisper", {"text": "still here"}))["ok"]
-    assert server.catalogue.events(room)[: len(live_before)] == live_before
+    assert (await server.catalogue.events(room))[: len(live_before)] == live_before
     for person in people.values():
         assert (await person.call("leave"))["ok"]  # no seat held for a grace period
         await person.close()

@@ -55,12 +55,12 @@ class LossySession:
     lossy_to_ms: int
 
 
-def lossy_stretches(server: LiveServer, room: RoomId) -> list[dict[str, Any]]:
+async def lossy_stretches(server: LiveServer, room: RoomId) -> list[dict[str, Any]]:
     """party_a's stored stretches with loss (any seat may also show a short freeze when
     the machine is busy: the synthetic encoders share the server's process)."""
     return [
         e
-        for e in server.catalogue.events(room)
+        for e in await server.catalogue.events(room)
         if e["kind"] == "trouble" and e["seat"] == LOSSY_SEAT and e["loss_pct"] >= MIN_LOSS_PCT
     ]
 
@@ -68,7 +68,7 @@ def lossy_stretches(server: LiveServer, room: RoomId) -> list[dict[str, Any]]:
 @contextlib.asynccontextmanager
 async def lossy_session(server: LiveServer) -> AsyncIterator[LossySession]:
     """Run the session to its end (phase `ended`); yields while everyone is still seated."""
-    room = server.simulation()
+    room = await server.simulation()
     sent = SentLog()
     seats = {s: Seat(server, room, s, sent) for s in SEATS}
     try:

@@ -56,6 +56,7 @@ from tests.media.synthetic import (
     Arrival,
     ColourSource,
     EncodedTrack,
+    Predicate,
     SentLog,
     ToneSource,
     identify_audio,
@@ -250,7 +251,7 @@ class ClientParticipant:
     def _notify(self) -> None:
         self.sent.changed.set()
 
-    async def wait_until(self, predicate: Callable[[], bool], timeout: float) -> None:
+    async def wait_until(self, predicate: Predicate, timeout: float) -> None:
         await self.sent.wait_until(predicate, timeout)
 
     def mid_of(self, publisher: SeatId, kind: MediaKind) -> str | None:
@@ -316,7 +317,7 @@ class MediaRoom:
         await client.join()
         return client
 
-    async def wait_until(self, predicate: Callable[[], bool], timeout: float) -> None:
+    async def wait_until(self, predicate: Predicate, timeout: float) -> None:
         await self.sent.wait_until(predicate, timeout)
 
     async def wait_connected(self, timeout: float) -> None:

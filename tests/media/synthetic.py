@@ -18,7 +18,7 @@ import random
 import time
 from array import array
 from collections import defaultdict, deque
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -50,6 +50,13 @@ COLOUR = {
 WIDTH, HEIGHT, FPS = 192, 144, 30
 AUDIO_RATE, AUDIO_SAMPLES = 48000, 960
 ROOM = RoomId("room-1")
+#: a condition to wait for: plain, or a coroutine (one that reads the catalogue)
+Predicate = Callable[[], bool | Awaitable[bool]]
+
+
+async def holds(predicate: Predicate) -> bool:
+    result = predicate()
+    return bool(await result) if isinstance(result, Awaitable) else bool(result)
 
 
 def routes_for(pairs: Iterable[tuple[SeatId, SeatId]]) -> frozenset[Route]:
@@ -255,11 +262,12 @@ class SentLog:
         self.by_track[(seat, kind)].append((now, key))
         self.changed.set()
 
-    async def wait_until(self, predicate: Callable[[], bool], timeout: float) -> None:
-        """Wait (bounded) until ``predicate()`` holds; re-checked on every frame sent
-        or received by anyone sharing this log."""
+    async def wait_until(self, predicate: Predicate, timeout: float) -> None:
+        """Wait (bounded) until ``predicate()`` holds (awaited if it is a coroutine, as
+        one that reads the catalogue is); re-checked on every frame sent or received by
+        anyone sharing this log."""
         async with asyncio.timeout(timeout):
-            while not predicate():
+            while not await holds(predicate):
                 self.changed.clear()
                 await self.changed.wait()
 

@@ -42,7 +42,7 @@ async def test_a_lossy_stretch_of_one_seat_lands_on_the_timeline_and_in_the_expo
     async with lossy_session(server) as session:
         room = session.room
         timeline = await _get(server, f"/api/simulations/{room}/timeline", admin)
-        [stretch] = lossy_stretches(server, room)
+        [stretch] = await lossy_stretches(server, room)
         assert stretch in timeline
         # the clean seats may show a freeze on a busy machine, never loss
         others = [e for e in timeline if e["kind"] == "trouble" and e["seat"] != LOSSY_SEAT]

@@ -268,7 +268,7 @@ async def server(tmp_path: Path) -> AsyncIterator[LiveServer]:
 async def test_the_recording_and_the_seat_carry_on_and_the_gap_is_on_the_timeline(
     server: LiveServer,
 ) -> None:
-    room = server.simulation()
+    room = await server.simulation()
     sent = SentLog()
     people = {s: SocketSeat(server, room, s, sent) for s in (MEDIATOR, PARTY_A, SeatId("coach"))}
     try:
@@ -280,14 +280,13 @@ async def test_the_recording_and_the_seat_carry_on_and_the_gap_is_on_the_timelin
         assert (await people[SeatId("coach")].socket.call("phase", {"to": "joint"}))["ok"]
         mediator, party_a = people[MEDIATOR], people[PARTY_A]
         start = time.monotonic()
-        await sent.wait_until(
-            lambda: (
-                mediator.received_since(start) >= both(PARTY_A)
-                and {("party_a", "audio"), ("party_a", "video")}
-                <= {(s.seat, s.kind) for s in server.catalogue.segments(room)}
-            ),
-            timeout=15,
-        )
+        async def party_a_recorded() -> bool:
+            return mediator.received_since(start) >= both(PARTY_A) and {
+                ("party_a", "audio"),
+                ("party_a", "video"),
+            } <= {(s.seat, s.kind) for s in await server.catalogue.segments(room)}
+
+        await sent.wait_until(party_a_recorded, timeout=15)
         you_before = party_a.socket.state["you"]
 
         old = party_a.client
@@ -323,7 +322,7 @@ async def test_the_recording_and_the_seat_carry_on_and_the_gap_is_on_the_timelin
 
         assert party_a.socket.state["you"] == you_before
         assert [j for j in party_a.socket.received if j[0] == "replaced"] == []
-        events = server.catalogue.events(room)
+        events = await server.catalogue.events(room)
         lost = [e for e in events if e["kind"] == "media_lost" and e["seat"] == "party_a"]
         restored = [e for e in events if e["kind"] == "media_restored" and e["seat"] == "party_a"]
         assert [e["reason"] for e in lost] == ["nothing received for 5 s"]
@@ -337,7 +336,7 @@ async def test_the_recording_and_the_seat_carry_on_and_the_gap_is_on_the_timelin
 
         # The recording carried on: party A's media was recorded after the gap too,
         # in the same simulation, and every segment decodes.
-        segments = [s for s in server.catalogue.segments(room) if s.seat == "party_a"]
+        segments = [s for s in await server.catalogue.segments(room) if s.seat == "party_a"]
         assert {s.status for s in segments} == {"complete"}
         for kind in ("audio", "video"):
             mine = [s for s in segments if s.kind == kind]
@@ -358,7 +357,7 @@ async def test_the_recording_and_the_seat_carry_on_and_the_gap_is_on_the_timelin
 async def test_media_restart_refuses_bad_input_and_early_asks_with_clear_codes(
     server: LiveServer, tmp_path: Path
 ) -> None:
-    room = server.simulation()
+    room = await server.simulation()
     stranger = SocketParticipant("party_b", server.token(room, "party_b"), room)
     person = SocketParticipant("party_a", server.token(room, "party_a"), room)
     try:
@@ -391,7 +390,7 @@ async def test_media_restart_refuses_bad_input_and_early_asks_with_clear_codes(
         reply = await person.call("media_ice", {"candidate": "", "connection": -1})
         assert reply["code"] == "bad_request"
         assert server.sfu.participant(room, SeatId("party_a")) is before
-        events = [e["kind"] for e in server.catalogue.events(room)]
+        events = [e["kind"] for e in await server.catalogue.events(room)]
         assert "media_lost" not in events
     finally:
         await stranger.close()
@@ -399,7 +398,7 @@ async def test_media_restart_refuses_bad_input_and_early_asks_with_clear_codes(
     # without a media server the event exists but has nothing to restart
     plain = await start_server(tmp_path / "plain")
     try:
-        other = plain.simulation()
+        other = await plain.simulation()
         person = SocketParticipant("party_a", plain.token(other, "party_a"), other)
         await person.connect(plain.url)
         assert (await person.join())["ok"]

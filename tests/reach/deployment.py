@@ -16,7 +16,7 @@ from typing import Any
 from playwright.async_api import Browser, Playwright
 
 from caucus.config import Config
-from recordings.catalogue import Catalogue
+from storage.catalogue import Catalogue
 from sessions.ids import RoomId, ScenarioId, SeatId
 from signaling.admission import join_link, seat_token
 from tests.e2e.browser import CHROMIUM, CHROMIUM_ARGS, SeatPage

@@ -21,7 +21,7 @@ from typing import Any
 
 from playwright.async_api import Browser, Error, Playwright
 
-from recordings.catalogue import Catalogue
+from storage.catalogue import Catalogue
 from sessions.ids import RoomId, ScenarioId, SeatId
 from signaling.admission import seat_token
 from tests.e2e.browser import CHROMIUM, CHROMIUM_ARGS, VIDEO_PLAYING, SeatPage, join_link

@@ -26,7 +26,7 @@ from typing import Any
 import pytest
 from playwright.async_api import Browser, Playwright, async_playwright, expect
 
-from recordings.catalogue import Catalogue
+from storage.catalogue import Catalogue
 from sessions.ids import RoomId, ScenarioId, SeatId
 from signaling.admission import seat_token
 from tests.e2e.browser import (

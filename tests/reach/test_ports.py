@@ -103,7 +103,7 @@ async def test_a_join_with_no_media_port_left_gets_a_clear_error_not_internal(
     server = await start_server(
         tmp_path, media=True, ice_addresses="127.0.0.1", udp_ports=f"{FULL[0]}-{FULL[1]}"
     )
-    room = server.simulation()
+    room = await server.simulation()
     person = Participant("party_a", server.token(room, "party_a"), room)
     try:
         await person.connect(server.url)

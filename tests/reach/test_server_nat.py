@@ -101,7 +101,7 @@ async def test_browsers_get_media_on_a_direct_pair_to_the_announced_address(
         CAUCUS_ANNOUNCED_ADDRESS=PUBLIC,
         CAUCUS_UDP_PORTS=f"{PORTS[0]}-{PORTS[1]}",
     )
-    room = server.simulation()
+    room = await server.simulation()
     await server.start()
     try:
         async with async_playwright() as playwright:

@@ -70,7 +70,7 @@ async def test_a_trainee_behind_a_home_nat_gets_media_directly_as_a_peer_reflexi
 ) -> None:
     lab, srv, trainee_ns, mediator_ns = internet
     server = LabServer(srv, tmp_path / "data", CAUCUS_ICE_ADDRESSES=SERVER)
-    room = server.simulation()
+    room = await server.simulation()
     await server.start()
     try:
         async with async_playwright() as playwright:

@@ -88,7 +88,7 @@ async def test_a_seated_client_gets_ice_servers_in_its_ack_and_every_offer_other
         turn_urls=URLS,
         stun_url="stun:stun.example:3478",
     )
-    room = server.simulation()
+    room = await server.simulation()
     seated = Participant("party_a", server.token(room, "party_a"), room)
     stranger = Participant("party_b", "not-a-token", room)
     try:
@@ -121,7 +121,7 @@ async def test_a_seated_client_gets_ice_servers_in_its_ack_and_every_offer_other
 
 async def test_after_leaving_a_seat_no_credentials_are_minted_for_it(tmp_path: Path) -> None:
     server = await start_server(tmp_path, turn_secret=SECRET, turn_urls=URLS)
-    room = server.simulation()
+    room = await server.simulation()
     person = Participant("party_a", server.token(room, "party_a"), room)
     try:
         await person.connect(server.url)

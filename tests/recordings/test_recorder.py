@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from recordings.catalogue import Catalogue
+from storage.catalogue import Catalogue
 from recordings.recorder import PAUSE_MS, SessionRecorder
 from recordings.recovery import recover_interrupted
 from sessions.ids import ScenarioId, SeatId

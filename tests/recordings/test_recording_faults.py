@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from recordings.catalogue import Catalogue
+from storage.catalogue import Catalogue
 from recordings.service import Recordings
 from recordings.writer_thread import WriterThread
 from sessions.ids import RoomId, ScenarioId, SeatId

@@ -24,7 +24,7 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
-from recordings.catalogue import Catalogue
+from storage.catalogue import Catalogue
 from recordings.recorder import SessionRecorder
 from recordings.render import NothingToRender, RenderResult, output_format, render_session
 from recordings.render_layout import grid

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from recordings.annotation_store import AnnotationStore
-from recordings.catalogue import Catalogue
-from recordings.storage import StorageUnavailable
+from storage.notes import Notes
+from storage.catalogue import Catalogue
+from storage.faults import StorageUnavailable
 from sessions.ids import Identity, RoomId, ScenarioId, SeatId
 from sessions.phases import PhaseKind
 from sessions.scenarios import builtin_scenarios
@@ -59,11 +59,11 @@ async def test_a_refused_commit_leaves_the_room_as_it_was(tmp_path: Path) -> Non
     directory = RoomDirectory(catalogue, builtin_scenarios())
     heard: list[object] = []
     directory.observers.append(lambda room, t: heard.append(room))
-    live = directory.open(record.id)
+    live = await directory.open(record.id)
     before = live.room
     changed, _, event = before.join(Identity("someone"), "Someone", SeatId("mediator"), 0)
     with read_only(catalogue), pytest.raises(StorageUnavailable):
-        directory.commit(live, changed, event)
+        await directory.commit(live, changed, event)
     assert live.room is before and heard == []
     directory.close()
     catalogue.close()
@@ -72,7 +72,7 @@ async def test_a_refused_commit_leaves_the_room_as_it_was(tmp_path: Path) -> Non
 async def test_signalling_answers_unavailable_and_changes_nothing_until_storage_is_back(
     server: LiveServer,
 ) -> None:
-    room = server.simulation()
+    room = await server.simulation()
     people = await seat_participants(server, room, ["coach", "mediator"])
     coach = people["coach"]
     try:
@@ -87,26 +87,26 @@ async def test_signalling_answers_unavailable_and_changes_nothing_until_storage_
             assert live is not None and live.room.phase.kind is PhaseKind.LOBBY
             note = await coach.call("annotate", {"text": "good open question"})
             assert note["ok"] is False and note["code"] == "unavailable", note
-        assert [e["kind"] for e in server.catalogue.events(RoomId(room))] == ["join", "join"]
+        assert [e["kind"] for e in await server.catalogue.events(RoomId(room))] == ["join", "join"]
 
         assert (await coach.call("phase", {"to": "joint"}))["ok"]
         assert (await coach.call("annotate", {"text": "good open question"}))["ok"]
-        kinds = [e["kind"] for e in server.catalogue.events(RoomId(room))]
+        kinds = [e["kind"] for e in await server.catalogue.events(RoomId(room))]
         assert kinds == ["join", "join", "phase"]
-        assert len(server.app[FEEDBACK].store.for_session(RoomId(room))) == 1
+        assert len(await server.app[FEEDBACK].store.for_session(RoomId(room))) == 1
     finally:
         for person in people.values():
             await person.close()
 
 
 async def test_a_draining_server_refuses_joins_with_server_closing(server: LiveServer) -> None:
-    room = server.simulation()
+    room = await server.simulation()
     server.app[DIRECTORY].closing = True
     late = Participant("mediator", server.token(room, "mediator"), room)
     await late.connect(server.url)
     try:
         reply = await late.join()
         assert reply["ok"] is False and reply["code"] == "server_closing", reply
-        assert server.catalogue.events(RoomId(room)) == []
+        assert await server.catalogue.events(RoomId(room)) == []
     finally:
         await late.close()

@@ -19,14 +19,14 @@ from tests.live_server import LiveServer, Participant, seat_participants
 from web.keys import DIRECTORY
 
 
-def snapshot(server: LiveServer, room: RoomId) -> tuple[Any, ...]:
-    live = server.app[DIRECTORY].open(room)
-    return live.room, dict(live.sockets), server.catalogue.events(room)
+async def snapshot(server: LiveServer, room: RoomId) -> tuple[Any, ...]:
+    live = await server.app[DIRECTORY].open(room)
+    return live.room, dict(live.sockets), await server.catalogue.events(room)
 
 
 @pytest.fixture
 async def joint_session(server: LiveServer) -> AsyncIterator[tuple[RoomId, dict[str, Participant]]]:
-    room = server.simulation()
+    room = await server.simulation()
     people = await seat_participants(server, room, ["mediator", "party_a", "party_b", "coach"])
     assert (await people["coach"].call("phase", {"to": "joint"}))["ok"]
     yield room, people
@@ -41,7 +41,7 @@ def unsigned(claims: dict[str, Any]) -> str:
     return f"{b64({'alg': 'none', 'typ': 'JWT'})}.{b64(claims)}."
 
 
-def forged_tokens(server: LiveServer, room: RoomId) -> dict[str, tuple[str, str]]:
+async def forged_tokens(server: LiveServer, room: RoomId) -> dict[str, tuple[str, str]]:
     body = {
         "room": room,
         "sub": "intruder",
@@ -49,7 +49,7 @@ def forged_tokens(server: LiveServer, room: RoomId) -> dict[str, tuple[str, str]
         "seat": "party_b",
         "exp": int(time.time()) + 600,
     }
-    other_room = server.simulation()
+    other_room = await server.simulation()
     return {
         "expired": (
             issue(server.config.secret, claims_for(room, "x", "X", "party_b", -3600)),
@@ -95,14 +95,14 @@ async def test_a_bad_token_is_refused_with_its_code_and_changes_nothing(
     server: LiveServer, joint_session: tuple[RoomId, dict[str, Participant]], case: str
 ) -> None:
     room, _ = joint_session
-    token, code = forged_tokens(server, room)[case]
-    before = snapshot(server, room)
+    token, code = (await forged_tokens(server, room))[case]
+    before = await snapshot(server, room)
     intruder = Participant("party_b", token, room)
     await intruder.connect(server.url)
     reply = await intruder.join()
     assert reply["ok"] is False and reply["code"] == code, reply
     assert reply["message"]
-    assert snapshot(server, room) == before
+    assert await snapshot(server, room) == before
     assert intruder.states == []
     await intruder.close()
 
@@ -111,11 +111,11 @@ async def test_a_seat_held_by_someone_else_is_refused(
     server: LiveServer, joint_session: tuple[RoomId, dict[str, Participant]]
 ) -> None:
     room, _ = joint_session
-    before = snapshot(server, room)
+    before = await snapshot(server, room)
     rival = Participant("party_a", server.token(room, "party_a", identity="rival"), room)
     await rival.connect(server.url)
     assert (await rival.join())["code"] == "seat_taken"
-    assert snapshot(server, room) == before
+    assert await snapshot(server, room) == before
     await rival.close()
 
 
@@ -163,11 +163,11 @@ async def test_a_bad_event_is_refused_with_its_code_and_changes_nothing(
     code: str,
 ) -> None:
     room, people = joint_session
-    before = snapshot(server, room)
+    before = await snapshot(server, room)
     reply = await people[seat].call(event, payload)
     assert reply["ok"] is False and reply["code"] == code, reply
     assert isinstance(reply["message"], str) and reply["message"]
-    assert snapshot(server, room) == before
+    assert await snapshot(server, room) == before
 
 
 async def test_a_party_may_read_its_own_brief_on_request(
@@ -179,7 +179,7 @@ async def test_a_party_may_read_its_own_brief_on_request(
 
 
 async def test_events_before_joining_are_refused(server: LiveServer) -> None:
-    room = server.simulation()
+    room = await server.simulation()
     stranger = Participant("party_a", "", room)
     await stranger.connect(server.url)
     for event in ("phase", "whisper", "leave", "brief", "media_answer"):
@@ -194,12 +194,12 @@ async def test_a_packet_beyond_the_size_limit_closes_that_socket_only(
     server: LiveServer, joint_session: tuple[RoomId, dict[str, Participant]]
 ) -> None:
     room, people = joint_session
-    before = snapshot(server, room)
+    before = await snapshot(server, room)
     flooder = socketio.AsyncClient(reconnection=False)
     gone = asyncio.Event()
     flooder.on("disconnect", lambda *a: gone.set())
     await flooder.connect(server.url, transports=["websocket"])
     await flooder.emit("whisper", {"text": "x" * 200_000})
     await asyncio.wait_for(gone.wait(), 10)
-    assert snapshot(server, room) == before
+    assert await snapshot(server, room) == before
     assert (await people["coach"].call("whisper", {"text": "still here"}))["ok"]

@@ -23,7 +23,7 @@ async def test_a_client_cut_off_for_10_s_comes_back_into_its_seat(tmp_path: Path
     server = await start_server(tmp_path, grace_s=60.0, **FAST_HEARTBEAT)
     relay = OutageRelay(server.port)
     await relay.start()
-    room = server.simulation()
+    room = await server.simulation()
     people = await seat_participants(server, room, ["mediator", "party_b", "coach"])
     party_a = Participant("party_a", server.token(room, "party_a"), room)
     await party_a.connect(f"http://127.0.0.1:{relay.port}")
@@ -46,7 +46,7 @@ async def test_a_client_cut_off_for_10_s_comes_back_into_its_seat(tmp_path: Path
     assert resumed["you"]["role"] == "party"
     assert resumed["phase"]["name"] == "caucus:party_a"
     assert resumed["receiving"] == ["mediator"]
-    kinds = [(e["kind"], e["seat"]) for e in server.catalogue.events(room)]
+    kinds = [(e["kind"], e["seat"]) for e in await server.catalogue.events(room)]
     assert ("drop", "party_a") in kinds and ("resume", "party_a") in kinds
     assert ("leave", "party_a") not in kinds
 
@@ -60,7 +60,7 @@ async def test_after_the_grace_period_the_seat_is_released(tmp_path: Path) -> No
     server = await start_server(tmp_path, grace_s=2.0, **FAST_HEARTBEAT)
     relay = OutageRelay(server.port)
     await relay.start()
-    room = server.simulation()
+    room = await server.simulation()
     people = await seat_participants(server, room, ["mediator"])
     party_a = Participant("party_a", server.token(room, "party_a"), room, rejoin=False)
     await party_a.connect(f"http://127.0.0.1:{relay.port}")
@@ -71,7 +71,7 @@ async def test_after_the_grace_period_the_seat_is_released(tmp_path: Path) -> No
     await mediator.wait_for_state(lambda s: seat_connected(s, "party_a") is False, 20)
     released = await mediator.wait_for_state(lambda s: seat_connected(s, "party_a") is None, 20)
     assert [p["seat"] for p in released["roster"]] == ["mediator"]
-    leave = [e for e in server.catalogue.events(room) if e["kind"] == "leave"]
+    leave = [e for e in await server.catalogue.events(room) if e["kind"] == "leave"]
     assert leave == [
         {"t_ms": leave[0]["t_ms"], "kind": "leave", "seat": "party_a", "reason": "grace_expired"}
     ]
@@ -92,7 +92,7 @@ async def test_a_second_connection_with_the_same_identity_replaces_the_first(
     tmp_path: Path,
 ) -> None:
     server = await start_server(tmp_path)
-    room = server.simulation()
+    room = await server.simulation()
     people = await seat_participants(server, room, ["mediator", "party_a"])
     first = people["party_a"]
     first.rejoin = False
@@ -106,7 +106,7 @@ async def test_a_second_connection_with_the_same_identity_replaces_the_first(
     )
     assert seat_connected(state, "party_a") is True
     # The displaced socket's disconnect does not drop the seat.
-    kinds = [e["kind"] for e in server.catalogue.events(room)]
+    kinds = [e["kind"] for e in await server.catalogue.events(room)]
     assert "drop" not in kinds and kinds.count("replace") == 1
     for person in (people["mediator"], second):
         await person.close()

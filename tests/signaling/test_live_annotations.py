@@ -11,10 +11,10 @@ SEATS = ["mediator", "party_a", "coach", "admin"]
 async def test_a_live_note_is_placed_lag_ms_before_it_arrived_and_reaches_other_staff(
     server: LiveServer,
 ) -> None:
-    room = server.simulation()
+    room = await server.simulation()
     people = await seat_participants(server, room, SEATS)
     assert (await people["coach"].call("phase", {"to": "joint"}))["ok"]
-    live = server.app[DIRECTORY].open(room)
+    live = await server.app[DIRECTORY].open(room)
     live.t0_ms -= 10_000  # as if the session had been running for ten seconds
     before = server.app[DIRECTORY].now_ms(live)
     reply = await people["coach"].call(
@@ -30,14 +30,14 @@ async def test_a_live_note_is_placed_lag_ms_before_it_arrived_and_reaches_other_
     assert [d for e, d in admin.received if e == "annotation"] == [note]
     for seat in ("mediator", "party_a", "coach"):
         assert all(e != "annotation" for e, _ in people[seat].received)
-    stored = server.app[FEEDBACK].store.for_session(room)
+    stored = await server.app[FEEDBACK].store.for_session(room)
     assert [n["id"] for n in stored] == [note["id"]]
     for person in people.values():
         await person.close()
 
 
 async def test_bad_live_notes_are_refused_and_nothing_is_stored(server: LiveServer) -> None:
-    room = server.simulation()
+    room = await server.simulation()
     people = await seat_participants(server, room, SEATS)
     cases = [
         ("party_a", {"text": "I want to grade myself"}, "forbidden"),
@@ -51,6 +51,6 @@ async def test_bad_live_notes_are_refused_and_nothing_is_stored(server: LiveServ
     for seat, payload, code in cases:
         reply = await people[seat].call("annotate", payload)
         assert reply["ok"] is False and reply["code"] == code, (payload, reply)
-    assert server.app[FEEDBACK].store.for_session(room) == []
+    assert await server.app[FEEDBACK].store.for_session(room) == []
     for person in people.values():
         await person.close()

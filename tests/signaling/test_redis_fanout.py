@@ -20,7 +20,7 @@ async def test_room_state_reaches_clients_through_redis_pub_sub(tmp_path: Path) 
         await pubsub.subscribe("socketio")
         await pubsub.get_message(timeout=5)  # the subscribe confirmation
         server = await start_server(tmp_path / "data", redis_url=url)
-        room = server.simulation()
+        room = await server.simulation()
         people = await seat_participants(server, room, ["mediator", "coach"])
         assert (await people["coach"].call("phase", {"to": "joint"}))["ok"]
         await people["mediator"].wait_for_state(lambda s: s["phase"]["name"] == "joint")

@@ -17,7 +17,7 @@ TRAINEES = ["mediator", "party_a", "party_b"]
 async def test_four_seats_join_and_each_sees_only_what_its_role_allows(
     server: LiveServer,
 ) -> None:
-    room = server.simulation("boundary-fence")
+    room = await server.simulation("boundary-fence")
     people = await seat_participants(server, room, SEATS)
     briefs = builtin_scenarios()[ScenarioId("boundary-fence")].briefs
     # In the lobby the coach speaks to everyone, so trainees see them listed.
@@ -40,7 +40,7 @@ async def test_four_seats_join_and_each_sees_only_what_its_role_allows(
 
 
 async def test_the_coach_walks_every_phase_and_everyone_follows(server: LiveServer) -> None:
-    room = server.simulation()
+    room = await server.simulation()
     people = await seat_participants(server, room, SEATS)
     coach = people["coach"]
     walk = [
@@ -94,7 +94,7 @@ async def test_the_coach_walks_every_phase_and_everyone_follows(server: LiveServ
             assert state["receiving"] == sorted(receiving[phase][seat]), (phase, seat)
             coach_listed = any(p["seat"] == "coach" for p in state["roster"])
             assert coach_listed == (seat == "coach" or "coach" in receiving[phase][seat])
-    kinds = [e["phase"] for e in server.catalogue.events(room) if e["kind"] == "phase"]
+    kinds = [e["phase"] for e in await server.catalogue.events(room) if e["kind"] == "phase"]
     assert kinds == [phase for _, phase in walk]
     for person in people.values():
         await person.close()
@@ -103,7 +103,7 @@ async def test_the_coach_walks_every_phase_and_everyone_follows(server: LiveServ
 async def test_the_mediator_calls_a_caucus_but_cannot_stop_the_simulation(
     server: LiveServer,
 ) -> None:
-    room = server.simulation()
+    room = await server.simulation()
     people = await seat_participants(server, room, SEATS)
     assert (await people["coach"].call("phase", {"to": "joint"}))["ok"]
     assert (await people["mediator"].call("phase", {"to": "caucus:party_b"}))["ok"]
@@ -117,7 +117,7 @@ async def test_the_mediator_calls_a_caucus_but_cannot_stop_the_simulation(
 async def test_whispers_reach_only_the_mediator_and_come_back_to_the_coach(
     server: LiveServer,
 ) -> None:
-    room = server.simulation()
+    room = await server.simulation()
     people = await seat_participants(server, room, SEATS)
     reply = await people["coach"].call("whisper", {"text": "Ask about the magnolia."})
     assert reply["ok"]
@@ -140,7 +140,7 @@ async def test_whispers_reach_only_the_mediator_and_come_back_to_the_coach(
 async def test_consent_answers_reach_the_coach_and_recording_starts_when_all_answered(
     server: LiveServer,
 ) -> None:
-    room = server.simulation()
+    room = await server.simulation()
     people = await seat_participants(server, room, SEATS)
     assert (await people["coach"].call("phase", {"to": "joint"}))["ok"]
     for seat, given in (("mediator", True), ("party_a", False)):

@@ -46,13 +46,14 @@ async def test_a_room_left_empty_ends_itself_and_releases_its_media(tmp_path: Pa
     directory.on_released.append(told)
     try:
         baseline_tasks = len(asyncio.all_tasks())
-        room_id = server.simulation()
+        room_id = await server.simulation()
         seats = RecordedRoom(server.url, room_id, tokens(server, room_id))
         await seats.start()
         started = now()
-        await seats.sent.wait_until(
-            lambda: len(server.catalogue.segments(room_id, status="recording")) == 8, 20
-        )
+        async with asyncio.timeout(20):  # re-read on every frame sent
+            while len(await server.catalogue.segments(room_id, status="recording")) != 8:
+                seats.sent.changed.clear()
+                await seats.sent.changed.wait()
         await asyncio.sleep(RECORD_S)  # a timer: the stretch being recorded
         assert server.sfu.rooms[room_id].participants, "media never reached the server"
         leaving = now()  # the room is empty at the last seat's `leave`, within this call
@@ -68,10 +69,10 @@ async def test_a_room_left_empty_ends_itself_and_releases_its_media(tmp_path: Pa
 
         assert directory.peek(room_id) is None
         assert room_id not in server.sfu.rooms
-        events = server.catalogue.events(room_id)
+        events = await server.catalogue.events(room_id)
         ended = [e for e in events if e["kind"] == "ended"]
         assert ended and ended[-1]["reason"] == "abandoned", events[-5:]
-        segments = server.catalogue.segments(room_id)
+        segments = await server.catalogue.segments(room_id)
         assert len(segments) >= 8
         assert {s.status for s in segments} == {"complete"}, segments
         for segment in segments:

@@ -28,7 +28,7 @@ from pathlib import Path
 import pytest
 
 from caucus.config import Config
-from recordings.catalogue import Catalogue, Segment
+from storage.catalogue import Catalogue, Segment
 from sessions.ids import RoomId, ScenarioId
 from signaling.admission import seat_token
 from tests.media.synthetic import SEATS

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from caucus.config import Config
-from recordings.catalogue import Catalogue
+from storage.catalogue import Catalogue
 from sessions.ids import ScenarioId
 from signaling.admission import seat_token
 from tests.live_server import Participant

@@ -48,7 +48,7 @@ class Seat:
 @pytest.fixture
 async def seats(tmp_path: Path) -> AsyncIterator[tuple[LiveServer, RoomId, dict[SeatId, Seat]]]:
     server = await start_server(tmp_path, media=True, ice_addresses="127.0.0.1")
-    room = server.simulation()
+    room = await server.simulation()
     sent = SentLog()
     people = {seat: Seat(server, room, seat, sent) for seat in SEATS}
     for person in people.values():
@@ -89,17 +89,14 @@ async def test_a_simulation_is_forwarded_by_phase_and_recorded_by_visibility(
     )
 
     # Every seat's public segments have begun (video waits for a keyframe).
-    await people["coach"].media.wait_until(
-        lambda: (
-            {(seat, kind) for seat in SEATS for kind in ("audio", "video")}
-            <= {
-                (s.seat, s.kind)
-                for s in server.catalogue.segments(room)  # type: ignore
-                if s.visibility == "public"
-            }
-        ),
-        timeout=10,
-    )
+    async def public_segments_begun() -> bool:
+        return {(seat, kind) for seat in SEATS for kind in ("audio", "video")} <= {
+            (s.seat, s.kind)
+            for s in await server.catalogue.segments(room)  # type: ignore[arg-type]
+            if s.visibility == "public"
+        }
+
+    await people["coach"].media.wait_until(public_segments_begun, timeout=10)
     assert (await coach.call("phase", {"to": "caucus:party_a"}))["ok"]
     switched = time.monotonic()
     await wait_receiving(people, {"mediator": {"party_a"}, "coach": set(TRAINEES)}, switched + 0.3)
@@ -108,17 +105,14 @@ async def test_a_simulation_is_forwarded_by_phase_and_recorded_by_visibility(
     assert people["party_b"].receiving(settled) == set()  # caucus privacy, on the wire
     assert "coach" not in people["party_a"].receiving(settled)
     # The recorder opened caucus segments and asked the publishers for keyframes.
-    await people["coach"].media.wait_until(
-        lambda: (
-            {("party_a", "caucus:party_a"), ("mediator", "caucus:party_a")}
-            <= {
-                (s.seat, s.visibility)
-                for s in server.catalogue.segments(room)  # type: ignore
-                if s.kind == "video"
-            }
-        ),
-        timeout=10,
-    )
+    async def caucus_segments_begun() -> bool:
+        return {("party_a", "caucus:party_a"), ("mediator", "caucus:party_a")} <= {
+            (s.seat, s.visibility)
+            for s in await server.catalogue.segments(room)  # type: ignore[arg-type]
+            if s.kind == "video"
+        }
+
+    await people["coach"].media.wait_until(caucus_segments_begun, timeout=10)
 
     assert (await coach.call("phase", {"to": "joint"}))["ok"]
     back = time.monotonic()
@@ -129,7 +123,7 @@ async def test_a_simulation_is_forwarded_by_phase_and_recorded_by_visibility(
     recordings = server.app[RECORDINGS]
     assert await asyncio.to_thread(recordings.disk.wait_idle, 10)
     recordings.disk.deliver_results()
-    segments = server.catalogue.segments(room)  # type: ignore[arg-type]
+    segments = await server.catalogue.segments(room)  # type: ignore[arg-type]
     assert {s.status for s in segments} == {"complete"}
     kinds = {(s.seat, s.kind, s.visibility) for s in segments}
     for seat in (*TRAINEES, "coach"):

@@ -44,7 +44,7 @@ import numpy as np
 import pytest
 
 from media.sfu import UnknownParticipant
-from recordings.catalogue import Catalogue, Segment
+from storage.catalogue import Catalogue, Segment
 from sessions.ids import RoomId, SeatId
 from sessions.media_kinds import MediaKind
 from tests.live_server import LiveServer, Participant, start_server
@@ -191,7 +191,7 @@ def session_ms(monotonic: float, t0_ms: int, wall_minus_monotonic: float) -> flo
 async def test_a_recorded_session_is_whole_on_time_and_in_sync(tmp_path: Path) -> None:
     began = time.monotonic()
     server = await start_server(tmp_path, media=True, ice_addresses="127.0.0.1")
-    room = server.simulation()
+    room = await server.simulation()
     sent = SentLog()
     people = {seat: Seat(server, room, seat, sent) for seat in SEATS}
     phases: list[tuple[str, int]] = []  # (phase, t_ms of its event), as the server replied

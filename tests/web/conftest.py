@@ -26,8 +26,8 @@ async def http() -> AsyncIterator[aiohttp.ClientSession]:
 
 
 @pytest.fixture
-def recorded(server: LiveServer) -> Recorded:
+async def recorded(server: LiveServer) -> Recorded:
     """Two recorded sessions with different coaches on one server."""
     return Recorded(
-        server, record_session(server, "coach-ana"), record_session(server, "coach-ben")
+        server, await record_session(server, "coach-ana"), await record_session(server, "coach-ben")
     )

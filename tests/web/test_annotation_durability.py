@@ -8,7 +8,7 @@ from pathlib import Path
 import aiohttp
 
 from caucus.config import Config
-from recordings.catalogue import Catalogue
+from storage.catalogue import Catalogue
 from sessions.ids import ScenarioId, SeatId
 from sessions.timeline import Event, EventKind
 from signaling.admission import seat_token

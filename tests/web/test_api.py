@@ -65,7 +65,7 @@ async def test_an_admin_creates_a_simulation_and_its_links_join_their_seats(
 async def test_an_admin_issues_a_token_for_one_seat(
     server: LiveServer, http: aiohttp.ClientSession
 ) -> None:
-    room = server.simulation()
+    room = await server.simulation()
     async with http.post(
         f"{server.url}/api/simulations/{room}/tokens",
         json={"seat": "coach", "name": "Wanjiru", "identity": "wanjiru@example.org"},
@@ -145,8 +145,8 @@ async def test_bad_api_requests_get_a_code_and_create_nothing(
     status: int,
     code: str,
 ) -> None:
-    room = server.simulation()
-    before = server.catalogue.simulations()
+    room = await server.simulation()
+    before = await server.catalogue.simulations()
     async with http.request(
         method,
         server.url + path.replace("ROOM", room),
@@ -156,7 +156,7 @@ async def test_bad_api_requests_get_a_code_and_create_nothing(
         assert r.status == status
         reply = await r.json()
     assert reply["ok"] is False and reply["code"] == code and reply["message"]
-    assert server.catalogue.simulations() == before
+    assert await server.catalogue.simulations() == before
 
 
 async def test_a_body_over_64_kib_is_refused(
@@ -169,7 +169,7 @@ async def test_a_body_over_64_kib_is_refused(
     ) as r:
         assert r.status == 413
         assert (await r.json())["code"] == "too_large"
-    assert server.catalogue.simulations() == []
+    assert await server.catalogue.simulations() == []
 
 
 async def test_static_files_do_not_escape_their_folder(

@@ -115,21 +115,21 @@ async def test_only_an_admin_deletes_and_others_change_nothing(
         "coach_ben": recorded.server.token(recorded.other_room, "coach", identity="coach-ben"),
         "nobody": "not-a-token",
     }
-    before = recorded.server.catalogue.segments(recorded.room)
+    before = await recorded.server.catalogue.segments(recorded.room)
     async with http.delete(
         f"{recorded.server.url}/api/recordings/{recorded.room}",
         headers={"Authorization": f"Bearer {tokens[who]}"},
     ) as r:
         assert r.status == status
         assert (await r.json())["code"] == code
-    assert recorded.server.catalogue.segments(recorded.room) == before
+    assert await recorded.server.catalogue.segments(recorded.room) == before
     assert all(Path(s.path).exists() for s in before)
 
 
 async def test_an_admin_deletes_a_recording_with_its_files(
     recorded: Recorded, http: aiohttp.ClientSession
 ) -> None:
-    files = [Path(s.path) for s in recorded.server.catalogue.segments(recorded.room)]
+    files = [Path(s.path) for s in await recorded.server.catalogue.segments(recorded.room)]
     admin = {"Authorization": f"Bearer {recorded.server.config.admin_token}"}
     url = f"{recorded.server.url}/api/recordings/{recorded.room}"
     async with http.delete(url, headers=admin) as r:
@@ -163,7 +163,7 @@ async def test_a_recording_carries_its_rubric_characters_people_and_when_it_ran(
     assert {p["seat"]: p["name"] for p in data["parties"]}["party_a"] == "Amara Okafor"
     assert [p["seat"] for p in data["people"]] == ["mediator", "party_a", "party_b", "coach"]
     assert data["ran_ms"] is None  # this session's clock was never started (t0 unknown)
-    recorded.server.catalogue.start_clock(recorded.room, 1_700_000_000_000)
+    await recorded.server.catalogue.start_clock(recorded.room, 1_700_000_000_000)
     _, listed = await get(http, f"{recorded.server.url}/api/recordings", recorded.token("party_a"))
     assert isinstance(listed, list)
     assert listed[0]["ran_ms"] == 1_700_000_000_000  # the joint session began at t = 0
@@ -173,7 +173,7 @@ async def test_the_join_preview_tells_the_title_and_the_seats_consent(
     recorded: Recorded, http: aiohttp.ClientSession
 ) -> None:
     server = recorded.server
-    room = server.simulation("boundary-fence")
+    room = await server.simulation("boundary-fence")
     url = f"{server.url}/api/join/{room}"
     token = server.token(room, "party_a", identity="wanjiru")
     status, data = await get(http, url, token)
@@ -188,6 +188,6 @@ async def test_the_join_preview_tells_the_title_and_the_seats_consent(
     }
     status, refused = await get(http, url, "not-a-token")
     assert status == 401 and isinstance(refused, dict) and refused["code"] == "unauthorized"
-    other = server.simulation("boundary-fence")
+    other = await server.simulation("boundary-fence")
     status, wrong = await get(http, f"{server.url}/api/join/{other}", token)
     assert status == 404 and isinstance(wrong, dict) and wrong["code"] == "not_found"
