@@ -28,7 +28,8 @@ import av
 import pytest
 from playwright.async_api import Browser, Error, expect
 
-from storage.catalogue import Catalogue
+from caucus.config import Config
+from tests.stored import stored
 from sessions.ids import RoomId, SeatId
 from tests.e2e.browser import (
     VIDEO_PLAYING,
@@ -142,15 +143,13 @@ async def long_path(media_server: LiveServer) -> AsyncIterator[OutageRelay]:
     await relay.close()
 
 
-def cue_on_recording(catalogue_path: Path, room: RoomId) -> float:
+async def cue_on_recording(config: Config, room: RoomId) -> float:
     """Session ms of the mediator's first white video frame across the recording."""
-    catalogue = Catalogue(catalogue_path)
-    try:
-        segments = [
-            s for s in catalogue.segments(room) if s.seat == "mediator" and s.kind == "video"
-        ]
-    finally:
-        catalogue.close()
+    segments = [
+        s
+        for s in await stored(config, lambda catalogue: catalogue.segments(room))
+        if s.seat == "mediator" and s.kind == "video"
+    ]
     assert segments, "the mediator's video was not recorded"
     for segment in sorted(segments, key=lambda s: s.start_ms):
         with av.open(segment.path) as container:
@@ -216,7 +215,7 @@ async def test_a_live_note_lands_within_250_ms_of_the_cue_over_a_400_ms_rtt(
     await server.stop()
     impairment.close()
 
-    cue_ms = cue_on_recording(server.config.database_path, room)
+    cue_ms = await cue_on_recording(server.config, room)
     error_ms = t_ms - cue_ms
     raw_ms = arrived_ms - cue_ms
     print(

@@ -16,7 +16,7 @@ from typing import Any
 from playwright.async_api import Browser, Playwright
 
 from caucus.config import Config
-from storage.catalogue import Catalogue
+from tests.stored import create_simulation_now
 from sessions.ids import RoomId, ScenarioId, SeatId
 from signaling.admission import join_link, seat_token
 from tests.e2e.browser import CHROMIUM, CHROMIUM_ARGS, SeatPage
@@ -143,11 +143,7 @@ def deploy(ns: Namespace, address: str, directory: Path) -> Iterator[Deployment]
     cert, key = self_signed(directory, address)
     data = directory / "data"
     config = Config(data_dir=data).with_secrets()
-    catalogue = Catalogue(config.database_path)
-    try:
-        room = catalogue.create_simulation(ScenarioId("boundary-fence"), 0).id
-    finally:
-        catalogue.close()
+    room = create_simulation_now(config, observers=0)
     coturn_text = turn_config(
         SECRET,
         *("--data-dir", str(data), "--realm", "caucus.test", "--listening-ip", address),

@@ -21,7 +21,8 @@ from typing import Any
 
 from playwright.async_api import Browser, Error, Playwright
 
-from storage.catalogue import Catalogue
+from caucus.config import Config
+from tests.stored import create_simulation
 from sessions.ids import RoomId, ScenarioId, SeatId
 from signaling.admission import seat_token
 from tests.e2e.browser import CHROMIUM, CHROMIUM_ARGS, VIDEO_PLAYING, SeatPage, join_link
@@ -97,13 +98,9 @@ class LabServer:
         self.proc: subprocess.Popen[bytes] | None = None
         data_dir.mkdir(parents=True, exist_ok=True)
 
-    def simulation(self) -> RoomId:
+    async def simulation(self) -> RoomId:
         """A simulation in the server's catalogue (written before or while it runs)."""
-        catalogue = Catalogue(self.data_dir / "caucus.sqlite3")
-        try:
-            return catalogue.create_simulation(ScenarioId("boundary-fence"), 1).id
-        finally:
-            catalogue.close()
+        return await create_simulation(Config(data_dir=self.data_dir))
 
     def link(self, base_url: str, room: RoomId, seat: str) -> str:
         token, _ = seat_token(SECRET, room, SeatId(seat), f"Person {seat}")

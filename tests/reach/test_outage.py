@@ -26,7 +26,8 @@ from typing import Any
 import pytest
 from playwright.async_api import Browser, Playwright, async_playwright, expect
 
-from storage.catalogue import Catalogue
+from caucus.config import Config
+from tests.stored import create_simulation_now, stored
 from sessions.ids import RoomId, ScenarioId, SeatId
 from signaling.admission import seat_token
 from tests.e2e.browser import (
@@ -125,25 +126,15 @@ class Served:
         token, _ = seat_token(SECRET, self.room, SeatId(seat), name)
         return join_link(f"http://{via}:{PORT}", self.room, token)
 
-    def events(self) -> list[dict[str, Any]]:
-        catalogue = Catalogue(self.data_dir / "caucus.sqlite3")
-        try:
-            return catalogue.events(self.room)
-        finally:
-            catalogue.close()
+    async def events(self) -> list[dict[str, Any]]:
+        return await stored(Config(data_dir=self.data_dir), lambda c: c.events(self.room))
 
-    def segments(self) -> list[Any]:
-        catalogue = Catalogue(self.data_dir / "caucus.sqlite3")
-        try:
-            return catalogue.segments(self.room)
-        finally:
-            catalogue.close()
+    async def segments(self) -> list[Any]:
+        return await stored(Config(data_dir=self.data_dir), lambda c: c.segments(self.room))
 
 
 def _serve(net: Net, data_dir: Path) -> Served:
-    catalogue = Catalogue(data_dir / "caucus.sqlite3")
-    room = catalogue.create_simulation(ScenarioId("boundary-fence"), 0).id
-    catalogue.close()
+    room = create_simulation_now(Config(data_dir=data_dir), observers=0)
     env = {
         **os.environ,
         "CAUCUS_SECRET": SECRET,
@@ -272,7 +263,7 @@ async def _check_seat_and_recording(served: Served, trainee: SeatPage) -> None:
     await asyncio.sleep(2.0)  # let the recording run on the new connection for a while
     served.proc.terminate()
     served.proc.wait(15)
-    events = served.events()
+    events = await served.events()
     mine = [e for e in events if e["seat"] == "party_a"]
     lost = [e for e in mine if e["kind"] == "media_lost"]
     restored = [e for e in mine if e["kind"] == "media_restored"]
@@ -280,7 +271,7 @@ async def _check_seat_and_recording(served: Served, trainee: SeatPage) -> None:
     # the gap (a server stopping later drops the seat again: that one has no end)
     assert lost[0]["t_ms"] < restored[0]["t_ms"]
     assert not any(e["kind"] == "leave" for e in mine)
-    segments = [s for s in served.segments() if s.seat == "party_a"]
+    segments = [s for s in await served.segments() if s.seat == "party_a"]
     for kind in ("audio", "video"):
         after = [s for s in segments if s.kind == kind and s.start_ms >= lost[0]["t_ms"]]
         assert after and all(s.frames > 0 for s in after), (

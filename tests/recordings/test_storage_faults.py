@@ -1,39 +1,56 @@
-"""The database refusing a write (full, failing, read-only) answers `unavailable` and
-changes nothing; a draining server refuses joins with `server_closing`.
+"""The database refusing a write (full, failing, read-only, gone) answers `unavailable`
+and changes nothing; a draining server refuses joins with `server_closing`.
 
-The refusal is SQLite's own: `PRAGMA query_only` makes every write fail with
-SQLITE_READONLY, one of the storage result codes, as a full disk fails with SQLITE_FULL.
+The refusal is the database's own: on SQLite `PRAGMA query_only` makes every write
+fail with SQLITE_READONLY, one of the storage result codes, as a full disk fails with
+SQLITE_FULL; on PostgreSQL `default_transaction_read_only` fails it with SQLSTATE
+25006, as a standby does after a failover. The unit tests run on both engines.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
+from sqlalchemy import event, exc
 
-from storage.notes import Notes
-from storage.catalogue import Catalogue
-from storage.faults import StorageUnavailable
 from sessions.ids import Identity, RoomId, ScenarioId, SeatId
 from sessions.phases import PhaseKind
 from sessions.scenarios import builtin_scenarios
 from sessions.timeline import Event, EventKind
 from signaling.directory import RoomDirectory
+from storage.catalogue import Catalogue
+from storage.database import Database
+from storage.faults import StorageUnavailable
 from tests.live_server import LiveServer, Participant, seat_participants, start_server
-from web.keys import DIRECTORY, FEEDBACK
+from web.keys import DATABASE, DIRECTORY, FEEDBACK
 
 
-@contextmanager
-def read_only(*stores: Catalogue | AnnotationStore) -> Iterator[None]:
-    for store in stores:
-        store._db.execute("PRAGMA query_only = 1")  # noqa: SLF001 - the test's lever
+@asynccontextmanager
+async def read_only(database: Database) -> AsyncIterator[None]:
+    """Every connection refuses writes until the block ends (the test's lever): the pool
+    is emptied so that each connection the block uses is opened read-only."""
+
+    def refuse(dbapi_connection: Any, _record: Any) -> None:
+        if database.sqlite:
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA query_only = 1")
+            cursor.close()
+        else:
+            dbapi_connection.run_async(
+                lambda conn: conn.execute("SET default_transaction_read_only = on")
+            )
+
+    event.listen(database.engine.sync_engine, "connect", refuse)
+    await database.engine.dispose()
     try:
         yield
     finally:
-        for store in stores:
-            store._db.execute("PRAGMA query_only = 0")  # noqa: SLF001
+        event.remove(database.engine.sync_engine, "connect", refuse)
+        await database.engine.dispose()
 
 
 @pytest.fixture
@@ -43,30 +60,49 @@ async def server(tmp_path: Path) -> AsyncIterator[LiveServer]:
     await server.stop()
 
 
-def test_a_refused_write_is_storage_unavailable(tmp_path: Path) -> None:
-    catalogue = Catalogue(tmp_path / "db.sqlite3")
-    room = catalogue.create_simulation(ScenarioId("boundary-fence"), 0).id
-    with read_only(catalogue), pytest.raises(StorageUnavailable) as refused:
-        catalogue.append_event(room, Event(0, EventKind.PHASE, None, {"phase": "joint"}))
+async def test_a_refused_write_is_storage_unavailable(database: Database) -> None:
+    catalogue = Catalogue(database)
+    room = (await catalogue.create_simulation(ScenarioId("boundary-fence"), 0)).id
+    async with read_only(database):
+        with pytest.raises(StorageUnavailable) as refused:
+            await catalogue.append_event(room, Event(0, EventKind.PHASE, None, {"phase": "joint"}))
     assert refused.value.code == "unavailable"
-    assert catalogue.events(room) == []
-    catalogue.close()
+    assert await catalogue.events(room) == []
 
 
-async def test_a_refused_commit_leaves_the_room_as_it_was(tmp_path: Path) -> None:
-    catalogue = Catalogue(tmp_path / "db.sqlite3")
-    record = catalogue.create_simulation(ScenarioId("boundary-fence"), 0)
+async def test_a_database_out_of_reach_is_storage_unavailable(tmp_path: Path) -> None:
+    # nothing listens on port 1: the connection is refused
+    gone = Database("postgresql+asyncpg://caucus@127.0.0.1:1/caucus")
+    try:
+        with pytest.raises(StorageUnavailable):
+            await Catalogue(gone).simulation("anything")
+    finally:
+        await gone.close()
+
+
+async def test_a_wrong_write_is_not_storage_unavailable(database: Database) -> None:
+    """A broken constraint is a bug, not the storage failing: it stays an error of its own."""
+    catalogue = Catalogue(database)
+    with pytest.raises(exc.IntegrityError):
+        await catalogue.open_segment(
+            RoomId("no-such-room"), SeatId("mediator"), "audio", "opus", "public", "x.webm", 0
+        )
+
+
+async def test_a_refused_commit_leaves_the_room_as_it_was(database: Database) -> None:
+    catalogue = Catalogue(database)
+    record = await catalogue.create_simulation(ScenarioId("boundary-fence"), 0)
     directory = RoomDirectory(catalogue, builtin_scenarios())
     heard: list[object] = []
     directory.observers.append(lambda room, t: heard.append(room))
     live = await directory.open(record.id)
     before = live.room
     changed, _, event = before.join(Identity("someone"), "Someone", SeatId("mediator"), 0)
-    with read_only(catalogue), pytest.raises(StorageUnavailable):
-        await directory.commit(live, changed, event)
+    async with read_only(database):
+        with pytest.raises(StorageUnavailable):
+            await directory.commit(live, changed, event)
     assert live.room is before and heard == []
     directory.close()
-    catalogue.close()
 
 
 async def test_signalling_answers_unavailable_and_changes_nothing_until_storage_is_back(
@@ -76,7 +112,7 @@ async def test_signalling_answers_unavailable_and_changes_nothing_until_storage_
     people = await seat_participants(server, room, ["coach", "mediator"])
     coach = people["coach"]
     try:
-        with read_only(server.catalogue, server.app[FEEDBACK].store):
+        async with read_only(server.app[DATABASE]):
             reply = await coach.call("phase", {"to": "joint"})
             assert reply == {
                 "ok": False,

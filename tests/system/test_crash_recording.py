@@ -96,11 +96,12 @@ import av
 import pytest
 
 from caucus.config import Config
-from storage.catalogue import Catalogue, Segment
+from storage.catalogue import Segment
 from sessions.ids import RoomId, ScenarioId
 from signaling.admission import seat_token
 from tests.media.synthetic import SEATS
 from tests.server_process import ServerProcess
+from tests.stored import create_simulation, sqlite_file
 
 KILLS = 3
 MOMENT_S = (3.0, 8.0)  # after every track's segment is open
@@ -282,13 +283,11 @@ async def test_sigkill_mid_recording_loses_at_most_2_s_per_track(tmp_path: Path)
     began = time.monotonic()
 
     config = Config(data_dir=tmp_path).with_secrets()
-    catalogue = Catalogue(config.database_path)
-    room = catalogue.create_simulation(ScenarioId("boundary-fence"), 1).id
-    catalogue.close()
+    room = await create_simulation(config)
     tokens = {
         str(seat): seat_token(config.secret, room, seat, f"Person {seat}")[0] for seat in SEATS
     }
-    database = config.database_path
+    database = sqlite_file(config)
     server = ServerProcess(tmp_path, CAUCUS_MEDIA="1", CAUCUS_ICE_ADDRESSES="127.0.0.1")
     clients: Clients | None = None
     written: dict[Path, str] = {}  # every file on disk at a kill → its hash then

@@ -28,11 +28,12 @@ from pathlib import Path
 import pytest
 
 from caucus.config import Config
-from storage.catalogue import Catalogue, Segment
+from storage.catalogue import Segment
 from sessions.ids import RoomId, ScenarioId
 from signaling.admission import seat_token
 from tests.media.synthetic import SEATS
 from tests.server_process import ServerProcess
+from tests.stored import create_simulation, sqlite_file
 from tests.system.recorded_seats import RecordedRoom, now
 from tests.system.test_crash_recording import TRACKS, poll, read_db, segments_of
 
@@ -79,9 +80,8 @@ async def test_a_full_disk_fails_the_recording_and_the_room_goes_on(tmp_path: Pa
     data = tmp_path / "data"
     with tmpfs(data, TMPFS_SIZE):
         config = Config(data_dir=data).with_secrets()
-        catalogue = Catalogue(config.database_path)
-        room = catalogue.create_simulation(ScenarioId("boundary-fence"), 1).id
-        catalogue.close()
+        room = await create_simulation(config)
+        database = sqlite_file(config)
         tokens = {
             str(seat): seat_token(config.secret, room, seat, f"Person {seat}")[0] for seat in SEATS
         }
@@ -100,7 +100,7 @@ async def test_a_full_disk_fails_the_recording_and_the_room_goes_on(tmp_path: Pa
             seats = RecordedRoom(server.url, room, tokens)
             await seats.start()
             await poll(
-                lambda: {(str(s.seat), s.kind) for s in open_segments(config, room)} >= TRACKS,
+                lambda: {(str(s.seat), s.kind) for s in open_segments(database, room)} >= TRACKS,
                 20,
                 "every seat's audio and video to be recorded",
             )
@@ -142,7 +142,7 @@ async def test_a_full_disk_fails_the_recording_and_the_room_goes_on(tmp_path: Pa
             print(f"while full: phase → {reply.get('code', 'ok')}, note → {note.get('code', 'ok')}")
 
             # -- space is back (every segment so far was opened before)
-            resumed_after = max(s.id for s in segments_of(config.database_path, room).values())
+            resumed_after = max(s.id for s in segments_of(database, room).values())
             filler.unlink()
             await asyncio.sleep(RETRY_S)  # a timer: the retry interval is the behaviour
             target = "joint" if reply["ok"] else "caucus:party_a"
@@ -151,14 +151,14 @@ async def test_a_full_disk_fails_the_recording_and_the_room_goes_on(tmp_path: Pa
             note = await coach.call("annotate", {"text": "noted once space was back"})
             assert note["ok"], note
             phases = rows(
-                config.database_path,
+                database,
                 "SELECT json_extract(detail, '$.phase') FROM events"
                 " WHERE simulation_id = ? AND kind = 'phase'",
                 room,
             )
             assert (target,) in phases, phases
             notes = rows(
-                config.database_path,
+                database,
                 "SELECT text FROM annotations WHERE simulation_id = ?",
                 room,
             )
@@ -169,7 +169,7 @@ async def test_a_full_disk_fails_the_recording_and_the_room_goes_on(tmp_path: Pa
             )
             print("the coach sees the recording on again")
             await poll(
-                lambda: any(s.id > resumed_after for s in open_segments(config, room)),
+                lambda: any(s.id > resumed_after for s in open_segments(database, room)),
                 FLOW_TIMEOUT_S,
                 "a new segment once space is back",
             )
@@ -182,19 +182,19 @@ async def test_a_full_disk_fails_the_recording_and_the_room_goes_on(tmp_path: Pa
                         await seats.leave()
             server.stop()  # SIGTERM: the drain finishes the files and the catalogue
 
-        segments = segments_of(config.database_path, room).values()
+        segments = segments_of(database, room).values()
         statuses = {s.status for s in segments}
         print(f"{len(segments)} segments: " + ", ".join(sorted(statuses)))
         assert "recording" not in statuses and statuses <= {"complete", "failed"}, statuses
         failed = rows(
-            config.database_path,
+            database,
             "SELECT id, reason FROM segments WHERE simulation_id = ? AND status = 'failed'",
             room,
         )
         assert failed and all(reason for _, reason in failed), failed
         assert any(s.status == "complete" for s in segments if s.id > resumed_after)
         events = rows(
-            config.database_path,
+            database,
             "SELECT json_extract(detail, '$.reason') FROM events"
             " WHERE simulation_id = ? AND kind = 'recording_failed'",
             room,
@@ -205,7 +205,7 @@ async def test_a_full_disk_fails_the_recording_and_the_room_goes_on(tmp_path: Pa
 def open_segments(config: Config, room: RoomId) -> list[Segment]:
     try:
         return [
-            s for s in segments_of(config.database_path, room).values() if s.status == "recording"
+            s for s in segments_of(database, room).values() if s.status == "recording"
         ]
     except sqlite3.OperationalError:  # the server is writing its WAL: read again next time
         return []

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from caucus.config import Config
-from storage.catalogue import Catalogue
+from tests.stored import create_simulation, sqlite_file
 from sessions.ids import ScenarioId
 from signaling.admission import seat_token
 from tests.live_server import Participant
@@ -36,9 +36,8 @@ async def test_sigterm_drains_within_the_deadline_and_every_segment_is_complete(
     tmp_path: Path,
 ) -> None:
     config = Config(data_dir=tmp_path).with_secrets()
-    catalogue = Catalogue(config.database_path)
-    room = catalogue.create_simulation(ScenarioId("boundary-fence"), 1).id
-    catalogue.close()
+    room = await create_simulation(config)
+    database = sqlite_file(config)
     tokens = {
         str(seat): seat_token(config.secret, room, seat, f"Person {seat}")[0] for seat in SEATS
     }
@@ -59,7 +58,7 @@ async def test_sigterm_drains_within_the_deadline_and_every_segment_is_complete(
         def recording() -> bool:
             open_now = {
                 (str(s.seat), s.kind)
-                for s in segments_of(config.database_path, room).values()
+                for s in segments_of(database, room).values()
                 if s.status == "recording"
             }
             return open_now >= TRACKS
@@ -79,7 +78,7 @@ async def test_sigterm_drains_within_the_deadline_and_every_segment_is_complete(
         assert "drained in" in log and "NOT finished" not in log, log
         assert any(event == "server_closing" for event, _ in watcher.received), watcher.received
 
-        segments = list(segments_of(config.database_path, room).values())
+        segments = list(segments_of(database, room).values())
         assert {(str(s.seat), s.kind) for s in segments} >= TRACKS
         assert {s.status for s in segments} == {"complete"}, [
             (s.id, s.status, s.reason) for s in segments

@@ -44,10 +44,11 @@ import numpy as np
 import pytest
 
 from media.sfu import UnknownParticipant
-from storage.catalogue import Catalogue, Segment
+from storage.catalogue import Segment
 from sessions.ids import RoomId, SeatId
 from sessions.media_kinds import MediaKind
 from tests.live_server import LiveServer, Participant, start_server
+from tests.stored import stored
 from tests.media.media_harness import ClientParticipant
 from tests.media.synthetic import COLOUR, SEATS, SPEED, SentLog
 from tests.system.marked_media import (
@@ -251,13 +252,9 @@ async def test_a_recorded_session_is_whole_on_time_and_in_sync(tmp_path: Path) -
     stall_ms = 1000 * max(stalls, default=0.0)
 
     # Read back what the server left on disk, as a reviewer would.
-    catalogue = Catalogue(server.config.database_path)
-    try:
-        record = catalogue.simulation(room)
-        timeline = catalogue.events(room)
-        segments = catalogue.segments(room)
-    finally:
-        catalogue.close()
+    record = await stored(server.config, lambda catalogue: catalogue.simulation(room))
+    timeline = await stored(server.config, lambda catalogue: catalogue.events(room))
+    segments = await stored(server.config, lambda catalogue: catalogue.segments(room))
     assert record is not None and record.t0_ms is not None
     t0_ms = record.t0_ms
     assert [(e["phase"], e["t_ms"]) for e in timeline if e["kind"] == "phase"] == phases

@@ -8,7 +8,7 @@ from pathlib import Path
 import aiohttp
 
 from caucus.config import Config
-from storage.catalogue import Catalogue
+from tests.stored import create_simulation, stored
 from sessions.ids import ScenarioId, SeatId
 from sessions.timeline import Event, EventKind
 from signaling.admission import seat_token
@@ -20,12 +20,9 @@ KILL_AFTER_ACKS = 300
 
 async def test_every_acknowledged_annotation_survives_a_sigkill(tmp_path: Path) -> None:
     config = Config(data_dir=tmp_path).with_secrets()
-    catalogue = Catalogue(config.database_path)
-    room = catalogue.create_simulation(ScenarioId("boundary-fence"), 0).id
-    catalogue.append_event(
-        room, Event(600_000, EventKind.PHASE, SeatId("coach"), {"phase": "ended", "from": "joint"})
-    )
-    catalogue.close()
+    room = await create_simulation(config, observers=0)
+    ended = Event(600_000, EventKind.PHASE, SeatId("coach"), {"phase": "ended", "from": "joint"})
+    await stored(config, lambda catalogue: catalogue.append_event(room, ended))
     tokens = [
         seat_token(config.secret, room, SeatId("coach"), f"Coach {i}", f"coach-{i}")[0]
         for i in range(COACHES)
