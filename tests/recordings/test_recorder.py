@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from storage.catalogue import Catalogue
+from recordings.catalogue_writes import CatalogueWrites
 from recordings.recorder import PAUSE_MS, SessionRecorder
 from recordings.recovery import recover_interrupted
 from sessions.ids import ScenarioId, SeatId
@@ -14,18 +14,14 @@ from sessions.media_kinds import MediaKind
 from sessions.rooms import Room
 from sessions.scenarios import builtin_scenarios
 from tests.builders import in_phase
+from storage.catalogue import Catalogue
 from tests.encoded_media import decoded_frames, opus_frames, vp8_frames
 
 SEATS = ("mediator", "party_a", "party_b", "coach")
 
 
-@pytest.fixture
-def catalogue(tmp_path: Path) -> Catalogue:
-    return Catalogue(tmp_path / "db.sqlite3")
-
-
-def consenting_room(catalogue: Catalogue, answered: tuple[str, ...] = SEATS[:3]) -> Room:
-    record = catalogue.create_simulation(ScenarioId("boundary-fence"), 0)
+async def consenting_room(catalogue: Catalogue, answered: tuple[str, ...] = SEATS[:3]) -> Room:
+    record = await catalogue.create_simulation(ScenarioId("boundary-fence"), 0)
     room = Room.create(record.id, builtin_scenarios()[record.scenario_id], 0)
     for seat in SEATS:
         room, _, _ = room.join(f"id-{seat}", seat, SeatId(seat), 0)  # type: ignore[arg-type]
@@ -55,10 +51,12 @@ class Feed:
                 self.recorder.record_frame(self.seat, MediaKind.VIDEO, "vp8", 90_000, data, ts, t)
 
 
-def test_a_caucus_is_recorded_in_segments_of_its_own(tmp_path: Path, catalogue: Catalogue) -> None:
+async def test_a_caucus_is_recorded_in_segments_of_its_own(
+    tmp_path: Path, catalogue: Catalogue, writes: CatalogueWrites
+) -> None:
     keyframes: list[str] = []
-    room = consenting_room(catalogue)
-    recorder = SessionRecorder(room.id, tmp_path / "rec", catalogue, keyframes.append)
+    room = await consenting_room(catalogue)
+    recorder = SessionRecorder(room.id, tmp_path / "rec", writes, keyframes.append)
     feed = Feed(recorder, "party_a")
     room = in_phase(room, "joint")
     recorder.update(room, 0)
@@ -67,7 +65,8 @@ def test_a_caucus_is_recorded_in_segments_of_its_own(tmp_path: Path, catalogue: 
     recorder.update(room, 2000)
     feed.run(2000, 4000)
     recorder.close(4000)
-    segments = catalogue.segments(room.id)
+    await writes.flush()
+    segments = await catalogue.segments(room.id)
     assert [(s.kind, s.visibility) for s in segments] == [
         ("audio", "public"),
         ("video", "public"),
@@ -82,71 +81,75 @@ def test_a_caucus_is_recorded_in_segments_of_its_own(tmp_path: Path, catalogue: 
         assert segment.status == "complete"
         assert len(decoded_frames(segment.path, segment.kind)) == segment.frames
     assert segments[0].duration_ms == pytest.approx(1980, abs=20)
-    kinds = [e["kind"] for e in catalogue.events(room.id)]
+    kinds = [e["kind"] for e in await catalogue.events(room.id)]
     assert kinds.count("track_start") == 4 and kinds.count("track_stop") == 4
 
 
-def test_nothing_is_recorded_until_every_trainee_has_answered(
-    tmp_path: Path, catalogue: Catalogue
+async def test_nothing_is_recorded_until_every_trainee_has_answered(
+    tmp_path: Path, catalogue: Catalogue, writes: CatalogueWrites
 ) -> None:
-    room = consenting_room(catalogue, answered=("mediator", "party_a"))
-    recorder = SessionRecorder(room.id, tmp_path / "rec", catalogue, lambda seat: None)
+    room = await consenting_room(catalogue, answered=("mediator", "party_a"))
+    recorder = SessionRecorder(room.id, tmp_path / "rec", writes, lambda seat: None)
     recorder.update(in_phase(room, "joint"), 0)
     Feed(recorder, "mediator").run(0, 500)
-    assert catalogue.segments(room.id) == []
+    await writes.flush()
+    assert await catalogue.segments(room.id) == []
 
 
-def test_a_trainee_who_declines_is_absent_from_the_recording(
-    tmp_path: Path, catalogue: Catalogue
+async def test_a_trainee_who_declines_is_absent_from_the_recording(
+    tmp_path: Path, catalogue: Catalogue, writes: CatalogueWrites
 ) -> None:
-    room = consenting_room(catalogue)
+    room = await consenting_room(catalogue)
     room, _ = room.answer_consent(SeatId("party_b"), False, 0)
-    recorder = SessionRecorder(room.id, tmp_path / "rec", catalogue, lambda seat: None)
+    recorder = SessionRecorder(room.id, tmp_path / "rec", writes, lambda seat: None)
     recorder.update(in_phase(room, "joint"), 0)
     for seat in ("party_a", "party_b"):
         Feed(recorder, seat).run(0, 500)
     recorder.close(500)
-    assert {s.seat for s in catalogue.segments(room.id)} == {"party_a"}
+    await writes.flush()
+    assert {s.seat for s in await catalogue.segments(room.id)} == {"party_a"}
 
 
-def test_silence_longer_than_the_pause_threshold_starts_a_new_segment(
-    tmp_path: Path, catalogue: Catalogue
+async def test_silence_longer_than_the_pause_threshold_starts_a_new_segment(
+    tmp_path: Path, catalogue: Catalogue, writes: CatalogueWrites
 ) -> None:
-    room = in_phase(consenting_room(catalogue), "joint")
-    recorder = SessionRecorder(room.id, tmp_path / "rec", catalogue, lambda seat: None)
+    room = in_phase(await consenting_room(catalogue), "joint")
+    recorder = SessionRecorder(room.id, tmp_path / "rec", writes, lambda seat: None)
     recorder.update(room, 0)
     feed = Feed(recorder, "mediator")
     feed.run(0, 1000)
     feed.run(1000 + PAUSE_MS + 500, 4000)
     recorder.close(4000)
-    audio = [s for s in catalogue.segments(room.id) if s.kind == "audio"]
+    await writes.flush()
+    audio = [s for s in await catalogue.segments(room.id) if s.kind == "audio"]
     assert [s.start_ms for s in audio] == [0, 1000 + PAUSE_MS + 500]
-    pauses = [e for e in catalogue.events(room.id) if e["kind"] == "track_pause"]
+    pauses = [e for e in await catalogue.events(room.id) if e["kind"] == "track_pause"]
     assert pauses[0]["t_ms"] == 980 and pauses[0]["until_ms"] == 1000 + PAUSE_MS + 500
 
 
-def test_segments_left_open_by_a_crash_are_closed_as_interrupted(
-    tmp_path: Path, catalogue: Catalogue
+async def test_segments_left_open_by_a_crash_are_closed_as_interrupted(
+    tmp_path: Path, catalogue: Catalogue, writes: CatalogueWrites
 ) -> None:
-    room = in_phase(consenting_room(catalogue), "joint")
-    recorder = SessionRecorder(room.id, tmp_path / "rec", catalogue, lambda seat: None)
+    room = in_phase(await consenting_room(catalogue), "joint")
+    recorder = SessionRecorder(room.id, tmp_path / "rec", writes, lambda seat: None)
     recorder.update(room, 0)
     Feed(recorder, "mediator").run(0, 3000)
     # No close(): as if the process died here. Its writers' files stay as they are.
-    assert recover_interrupted(catalogue) == [room.id]
-    segments = catalogue.segments(room.id)
+    await writes.flush()
+    assert await recover_interrupted(catalogue) == [room.id]
+    segments = await catalogue.segments(room.id)
     assert {s.status for s in segments} == {"interrupted"}
     assert all(1000 <= s.duration_ms <= 3000 for s in segments)
-    interrupted = [e for e in catalogue.events(room.id) if e["kind"] == "interrupted"]
+    interrupted = [e for e in await catalogue.events(room.id) if e["kind"] == "interrupted"]
     assert len(interrupted) == 1
 
 
-def test_a_restart_never_writes_over_the_files_of_the_run_before(
-    tmp_path: Path, catalogue: Catalogue
+async def test_a_restart_never_writes_over_the_files_of_the_run_before(
+    tmp_path: Path, catalogue: Catalogue, writes: CatalogueWrites
 ) -> None:
-    room = in_phase(consenting_room(catalogue), "joint")
+    room = in_phase(await consenting_room(catalogue), "joint")
     folder = tmp_path / "rec"
-    before = SessionRecorder(room.id, folder, catalogue, lambda seat: None)
+    before = SessionRecorder(room.id, folder, writes, lambda seat: None)
     before.update(room, 0)
     mediator = SeatId("mediator")
     # a video segment that never got its keyframe: a file number used, no file, no row
@@ -155,33 +158,36 @@ def test_a_restart_never_writes_over_the_files_of_the_run_before(
     for t, (data, ts) in zip(range(0, 2000, 20), AUDIO[:100], strict=True):
         before.record_frame(mediator, MediaKind.AUDIO, "opus", 48_000, data, ts, t)
     # killed here; the restarted server recovers, then records the same session on
-    recover_interrupted(catalogue)
-    (kept,) = catalogue.segments(room.id)
+    await writes.flush()
+    await recover_interrupted(catalogue)
+    (kept,) = await catalogue.segments(room.id)
     kept_bytes = Path(kept.path).read_bytes()
-    after = SessionRecorder(room.id, folder, catalogue, lambda seat: None)
+    after = SessionRecorder(room.id, folder, writes, lambda seat: None)
     after.update(room, 5000)
     Feed(after, "mediator").run(5000, 7000)
     after.close(7000)
 
-    paths = [s.path for s in catalogue.segments(room.id)]
+    await writes.flush()
+    paths = [s.path for s in await catalogue.segments(room.id)]
     assert len(paths) == len(set(paths)) == 3, paths
     assert Path(kept.path).read_bytes() == kept_bytes
     assert len(decoded_frames(Path(kept.path), "audio")) == kept.frames > 0
 
 
-def test_an_open_segment_is_placed_by_its_best_anchor_before_any_close(
-    tmp_path: Path, catalogue: Catalogue
+async def test_an_open_segment_is_placed_by_its_best_anchor_before_any_close(
+    tmp_path: Path, catalogue: Catalogue, writes: CatalogueWrites
 ) -> None:
-    room = in_phase(consenting_room(catalogue), "joint")
-    recorder = SessionRecorder(room.id, tmp_path / "rec", catalogue, lambda seat: None)
+    room = in_phase(await consenting_room(catalogue), "joint")
+    recorder = SessionRecorder(room.id, tmp_path / "rec", writes, lambda seat: None)
     recorder.update(room, 0)
     mediator = SeatId("mediator")
     # the first frame (media time 0) lands 120 ms late; the rest on time
     for i, (data, ts) in enumerate(AUDIO[:100]):
         arrival = 1000 + 20 * i + (120 if i == 0 else 0)
         recorder.record_frame(mediator, MediaKind.AUDIO, "opus", 48_000, data, ts, arrival)
-    (segment,) = catalogue.segments(room.id)
+    await writes.flush()
+    (segment,) = await catalogue.segments(room.id)
     assert segment.start_ms == 1000  # saved while still open: a crash now loses nothing
-    recover_interrupted(catalogue)
-    (segment,) = catalogue.segments(room.id)
+    await recover_interrupted(catalogue)
+    (segment,) = await catalogue.segments(room.id)
     assert (segment.status, segment.start_ms) == ("interrupted", 1000)

@@ -11,18 +11,15 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-
-from storage.catalogue import Catalogue
 from recordings.service import Recordings
 from recordings.writer_thread import WriterThread
 from sessions.ids import RoomId, ScenarioId, SeatId
 from sessions.media_kinds import MediaKind
 from sessions.rooms import Room
 from sessions.scenarios import builtin_scenarios
+from storage.catalogue import Catalogue
 from tests.builders import in_phase
 from tests.encoded_media import opus_frames
 
@@ -31,15 +28,8 @@ MEDIATOR = SeatId("mediator")
 AUDIO = list(opus_frames(100))
 
 
-@pytest.fixture
-def catalogue(tmp_path: Path) -> Iterator[Catalogue]:
-    catalogue = Catalogue(tmp_path / "db.sqlite3")
-    yield catalogue
-    catalogue.close()
-
-
-def recorded_room(catalogue: Catalogue) -> Room:
-    record = catalogue.create_simulation(ScenarioId("boundary-fence"), 0)
+async def recorded_room(catalogue: Catalogue) -> Room:
+    record = await catalogue.create_simulation(ScenarioId("boundary-fence"), 0)
     room = Room.create(record.id, builtin_scenarios()[record.scenario_id], 0)
     for seat in SEATS:
         room, _, _ = room.join(f"id-{seat}", seat, SeatId(seat), 0)  # type: ignore[arg-type]
@@ -82,7 +72,7 @@ async def test_a_disk_fault_fails_the_recording_without_raising_into_forwarding(
     )
     told = Told()
     recordings.on_status = told
-    room = recorded_room(catalogue)
+    room = await recorded_room(catalogue)
     recordings.room_changed(room, 0)
     try:
         feed(recordings, room, AUDIO[:20])  # must not raise
@@ -92,10 +82,11 @@ async def test_a_disk_fault_fails_the_recording_without_raising_into_forwarding(
         feed(recordings, room, AUDIO[20:40])  # a failed recording takes frames quietly
         assert await asyncio.to_thread(recordings.disk.wait_idle, 10)
         recordings.disk.deliver_results()
-        segments = catalogue.segments(room.id)
+        await recordings.writes.flush()
+        segments = await catalogue.segments(room.id)
         assert len(segments) == 1, segments
         assert segments[0].status == "failed" and segments[0].reason == reason
-        events = [e for e in catalogue.events(room.id) if e["kind"] == "recording_failed"]
+        events = [e for e in await catalogue.events(room.id) if e["kind"] == "recording_failed"]
         assert [e["reason"] for e in events] == [reason]
 
         # The disk can take files again: the next room change records again, in a new segment.
@@ -105,14 +96,14 @@ async def test_a_disk_fault_fails_the_recording_without_raising_into_forwarding(
         recordings.room_changed(room, 1000)
         assert await told.next() is None
         feed(recordings, room, AUDIO[40:80])
-        recordings.close()
-        segments = catalogue.segments(room.id)
+        await recordings.close()
+        segments = await catalogue.segments(room.id)
         assert [s.status for s in segments] == ["failed", "complete"], segments
         assert segments[1].frames == 40
-        kinds = [e["kind"] for e in catalogue.events(room.id)]
+        kinds = [e["kind"] for e in await catalogue.events(room.id)]
         assert kinds.count("recording_resumed") == 1
     finally:
-        recordings.close()
+        await recordings.close()
 
 
 async def test_a_stalled_disk_drops_frames_and_marks_the_recording_instead_of_waiting(
@@ -122,7 +113,7 @@ async def test_a_stalled_disk_drops_frames_and_marks_the_recording_instead_of_wa
     recordings = Recordings(catalogue, tmp_path / "rec", lambda room: 0, disk=disk)
     told = Told()
     recordings.on_status = told
-    room = recorded_room(catalogue)
+    room = await recorded_room(catalogue)
     recordings.room_changed(room, 0)
     stalled, release = threading.Event(), threading.Event()
 
@@ -142,10 +133,11 @@ async def test_a_stalled_disk_drops_frames_and_marks_the_recording_instead_of_wa
         release.set()
         assert await asyncio.to_thread(disk.wait_idle, 10)
         disk.deliver_results()
-        segments = catalogue.segments(room.id)
+        await recordings.writes.flush()
+        segments = await catalogue.segments(room.id)
         assert [s.status for s in segments] == ["failed"], segments
         assert segments[0].reason == reason
         assert segments[0].frames == 8  # what the queue held was still written
     finally:
         release.set()
-        recordings.close()
+        await recordings.close()

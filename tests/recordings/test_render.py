@@ -10,6 +10,7 @@ independent reader).
 
 from __future__ import annotations
 
+import asyncio
 import fractions
 import hashlib
 import json
@@ -24,15 +25,24 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
-from storage.catalogue import Catalogue
+from recordings.catalogue_writes import CatalogueWrites
 from recordings.recorder import SessionRecorder
-from recordings.render import NothingToRender, RenderResult, output_format, render_session
+from recordings.render import (
+    NothingToRender,
+    Plan,
+    RenderResult,
+    output_format,
+    plan_render,
+    render_session,
+)
 from recordings.render_layout import grid
 from recordings.render_text import ascii_text, fit_text, text_width
 from sessions.ids import Identity, RoomId, ScenarioId, SeatId
 from sessions.media_kinds import MediaKind
 from sessions.rooms import Room
 from sessions.scenarios import Scenario, builtin_scenarios
+from storage.catalogue import Catalogue, catalogue_at
+from storage.database import default_url
 from tests.encoded_media import opus_frames
 
 SIZE = (640, 480)
@@ -107,14 +117,29 @@ class ColourCamera:
 
 @dataclass(frozen=True)
 class Session:
-    catalogue: Catalogue
     room_id: RoomId
     scenario: Scenario
+    #: what rendering it covers, read back from the catalogue
+    plan: Plan
 
 
-def record_session(folder: Path, database: str = "db.sqlite3") -> Session:
-    catalogue = Catalogue(folder / database)
-    record = catalogue.create_simulation(ScenarioId("boundary-fence"), 0)
+def record_session(folder: Path) -> Session:
+    """The session recorded into `folder` (its embedded database and recordings)."""
+    return asyncio.run(_record_session(folder))
+
+
+async def _record_session(folder: Path) -> Session:
+    async with catalogue_at(default_url(folder)) as catalogue:
+        writes = CatalogueWrites(catalogue)
+        room_id, scenario = await _record(folder, catalogue, writes)
+        await writes.close()
+        return Session(room_id, scenario, await plan_render(catalogue, builtin_scenarios(), room_id))
+
+
+async def _record(
+    folder: Path, catalogue: Catalogue, writes: CatalogueWrites
+) -> tuple[RoomId, Scenario]:
+    record = await catalogue.create_simulation(ScenarioId("boundary-fence"), 0)
     scenario = builtin_scenarios()[record.scenario_id]
     room = Room.create(record.id, scenario, 0)
     for seat in COLOURS:
@@ -126,14 +151,14 @@ def record_session(folder: Path, database: str = "db.sqlite3") -> Session:
     recorder = SessionRecorder(
         room.id,
         folder / "rec",
-        catalogue,
+        writes,
         lambda seat: setattr(cameras[seat], "keyframe_wanted", True),
     )
     phases = dict(PHASES)
     for t in range(0, SESSION_MS, 20):
         if t in phases:
             room, event = room.change_phase(SeatId("coach"), phases[t], t)
-            catalogue.append_event(room.id, event)
+            await catalogue.append_event(room.id, event)
             recorder.update(room, t)
         for seat in SENDING:
             if not sending(seat, t):
@@ -144,9 +169,9 @@ def record_session(folder: Path, database: str = "db.sqlite3") -> Session:
                 for data, ts in cameras[seat].frames():
                     recorder.record_frame(SeatId(seat), MediaKind.VIDEO, "vp8", 90_000, data, ts, t)
     room, event = room.change_phase(SeatId("coach"), "ended", SESSION_MS)
-    catalogue.append_event(room.id, event)
+    await catalogue.append_event(room.id, event)
     recorder.close(SESSION_MS)
-    return Session(catalogue, room.id, scenario)
+    return room.id, scenario
 
 
 @pytest.fixture(scope="module")
@@ -195,13 +220,7 @@ def rendered(
 ) -> Rendered:
     reported: list[float] = []
     output = tmp_path_factory.mktemp("render") / f"session.{request.param}"
-    result = render_session(
-        session.catalogue,
-        builtin_scenarios(),
-        session.room_id,
-        output,
-        progress=reported.append,
-    )
+    result = render_session(session.plan, output, progress=reported.append)
     return decode(result, reported)
 
 
@@ -297,11 +316,11 @@ def test_progress_rises_from_zero_to_one(rendered: Rendered) -> None:
     assert len(reported) > 10
 
 
-def test_a_session_without_recorded_media_cannot_be_rendered(tmp_path: Path) -> None:
-    catalogue = Catalogue(tmp_path / "db.sqlite3")
-    record = catalogue.create_simulation(ScenarioId("boundary-fence"), 0)
-    with pytest.raises(NothingToRender):
-        render_session(catalogue, builtin_scenarios(), record.id, tmp_path / "out.mp4")
+async def test_a_session_without_recorded_media_cannot_be_rendered(tmp_path: Path) -> None:
+    async with catalogue_at(default_url(tmp_path)) as catalogue:
+        record = await catalogue.create_simulation(ScenarioId("boundary-fence"), 0)
+        with pytest.raises(NothingToRender):
+            await plan_render(catalogue, builtin_scenarios(), record.id)
 
 
 def test_the_format_follows_the_file_suffix() -> None:

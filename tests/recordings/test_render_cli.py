@@ -24,8 +24,7 @@ def caucus(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_caucus_render_writes_a_grid_video_and_shows_progress(tmp_path: Path) -> None:
-    session = record_session(tmp_path, database="caucus.sqlite3")
-    session.catalogue.close()
+    session = record_session(tmp_path)  # into the data directory's embedded database
     out = tmp_path / "grid.webm"
     done = caucus("render", session.room_id, "--out", str(out), "--data-dir", str(tmp_path))
     assert done.returncode == 0, done.stderr
