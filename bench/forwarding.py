@@ -54,11 +54,13 @@ from bench.recording import recording_room  # noqa: E402
 from media import aiortc_internals  # noqa: E402
 from media.seat_connection import SeatConnection  # noqa: E402
 from media.sfu import Sfu, SfuConfig  # noqa: E402
-from recordings.catalogue import Catalogue  # noqa: E402
 from recordings.service import Recordings  # noqa: E402
 from sessions.audience import Route  # noqa: E402
 from sessions.ids import RoomId, SeatId  # noqa: E402
 from sessions.media_kinds import MediaKind  # noqa: E402
+from storage.catalogue import Catalogue  # noqa: E402
+from storage.database import Database, default_url  # noqa: E402
+from storage.migrate import upgrade  # noqa: E402
 
 SEATS = [SeatId(s) for s in ("mediator", "party_a", "party_b", "coach")]
 
@@ -105,7 +107,8 @@ class BenchRecordings:
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
-        self._catalogue = Catalogue(folder / "db.sqlite3")
+        self.database = Database(default_url(folder))
+        self._catalogue = Catalogue(self.database)
         self._started = time.monotonic()
         self.recordings = Recordings(self._catalogue, folder / "rec", self._session_ms)
         self._rooms: dict[str, RoomId] = {}
@@ -113,10 +116,17 @@ class BenchRecordings:
     def _session_ms(self, room: RoomId) -> int:
         return int((time.monotonic() - self._started) * 1000)
 
-    def attach(self, bench_room: str, participant: SeatConnection) -> None:
+    async def open(self) -> None:
+        await upgrade(self.database)
+
+    async def close(self) -> None:
+        await self.recordings.close()
+        await self.database.close()
+
+    async def attach(self, bench_room: str, participant: SeatConnection) -> None:
         room_id = self._rooms.get(bench_room)
         if room_id is None:
-            room = recording_room(self._catalogue)
+            room = await recording_room(self._catalogue)
             self.recordings.room_changed(room, self._session_ms(room.id))
             room_id = self._rooms[bench_room] = room.id
         recordings = self.recordings
@@ -142,6 +152,8 @@ async def serve(port: int, trace_memory: bool = False, record: bool = False) -> 
     recorder = (
         BenchRecordings(Path(tempfile.mkdtemp(prefix="caucus-bench-rec-"))) if record else None
     )
+    if recorder is not None:
+        await recorder.open()
     writers: list[asyncio.StreamWriter] = []
 
     async def push(room: RoomId, seat: SeatId, event: str, payload: dict[str, Any]) -> None:
@@ -176,7 +188,7 @@ async def serve(port: int, trace_memory: bool = False, record: bool = False) -> 
             if op == "join":
                 offer = await sfu.join(m["room"], m["seat"])
                 if recorder is not None:
-                    recorder.attach(m["room"], sfu.participant(m["room"], m["seat"]))
+                    await recorder.attach(m["room"], sfu.participant(m["room"], m["seat"]))
                 await push(m["room"], m["seat"], "media_offer", offer)
             elif op == "answer":
                 try:
@@ -219,7 +231,7 @@ async def serve(port: int, trace_memory: bool = False, record: bool = False) -> 
         await done.wait()
     await sfu.close()
     if recorder is not None:
-        recorder.recordings.close()
+        await recorder.close()
         print(f"SFU: recorded {recorder.written() / 2**20:.1f} MiB (then removed)", flush=True)
         shutil.rmtree(recorder.folder, ignore_errors=True)
 

@@ -51,14 +51,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from caucus.config import Config
 from media import aiortc_internals
-from recordings.catalogue import Catalogue
-from sessions.ids import RoomId, ScenarioId, SeatId
+from sessions.ids import RoomId, SeatId
 from sessions.media_kinds import MediaKind
 from signaling.admission import seat_token
 from tests.live_server import Participant
 from tests.media.media_harness import ClientParticipant
 from tests.media.synthetic import COACH, MEDIATOR, PARTY_A, PARTY_B, SentLog
 from tests.server_process import ServerProcess
+from tests.stored import create_simulation
 from tests.system.socket_signal import SocketSignal
 
 JUNK_SOURCE = "127.0.0.2"
@@ -259,7 +259,7 @@ async def junk_flood(
     aiortc_internals.install()
     aiortc_internals.limit_ice_host_addresses(["127.0.0.1"])
     config = Config(data_dir=data_dir).with_secrets()
-    room = Catalogue(config.database_path).create_simulation(ScenarioId("boundary-fence"), 1).id
+    room = await create_simulation(config)
     server = ServerProcess(data_dir, CAUCUS_MEDIA="1", CAUCUS_ICE_ADDRESSES="127.0.0.1")
     await server.start()
     assert server.proc is not None

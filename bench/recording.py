@@ -23,6 +23,7 @@ from pathlib import Path
 sys.path[0] = str(Path(__file__).resolve().parents[1])
 
 import argparse
+import asyncio
 import fractions
 import os
 import tempfile
@@ -31,13 +32,15 @@ import time
 import av
 import numpy as np
 
-from recordings.catalogue import Catalogue
+from recordings.catalogue_writes import CatalogueWrites
 from recordings.recorder import SessionRecorder
-from recordings.render import render_session
+from recordings.render import Plan, plan_render, render_session
 from sessions.ids import Identity, ScenarioId, SeatId
 from sessions.media_kinds import MediaKind
 from sessions.rooms import Room
 from sessions.scenarios import builtin_scenarios
+from storage.catalogue import Catalogue, Segment, catalogue_at
+from storage.database import default_url
 
 SEATS = ("mediator", "party_a", "party_b", "coach")
 VIDEO_FPS, VIDEO_RATE = 30, 90_000
@@ -103,15 +106,15 @@ def audio_clip(tone_hz: float, seconds: int = CLIP_SECONDS) -> Frames:
     return frames
 
 
-def recording_room(catalogue: Catalogue) -> Room:
-    record = catalogue.create_simulation(ScenarioId("boundary-fence"), 0)
+async def recording_room(catalogue: Catalogue) -> Room:
+    record = await catalogue.create_simulation(ScenarioId("boundary-fence"), 0)
     room = Room.create(record.id, builtin_scenarios()[record.scenario_id], 0)
     for seat in SEATS:
         room, _, _ = room.join(Identity(f"id-{seat}"), seat, SeatId(seat), 0)
         if seat != "coach":
             room, _ = room.answer_consent(SeatId(seat), True, 0)
     room, event = room.change_phase(SeatId("coach"), "joint", 0)
-    catalogue.append_event(room.id, event)
+    await catalogue.append_event(room.id, event)
     return room
 
 
@@ -138,18 +141,42 @@ class Track:
 
 def record(
     folder: Path, tracks: list[Track], seconds: float, phases: dict[int, str] | None = None
-) -> tuple[Catalogue, Room, float]:
-    """Record `tracks` for `seconds` of media time; return the CPU seconds spent in record_frame."""
-    catalogue = Catalogue(folder / "db.sqlite3")
-    room = recording_room(catalogue)
-    recorder = SessionRecorder(room.id, folder / "rec", catalogue, lambda seat: None)
+) -> tuple[list[Segment], Plan | None, float]:
+    """Record `tracks` for `seconds` of media time; return the segments, the render plan
+    (None with one track) and the CPU seconds spent in record_frame (catalogue writes are
+    queued there, stored afterwards)."""
+    return asyncio.run(_record(folder, tracks, seconds, phases))
+
+
+async def _record(
+    folder: Path, tracks: list[Track], seconds: float, phases: dict[int, str] | None
+) -> tuple[list[Segment], Plan | None, float]:
+    async with catalogue_at(default_url(folder)) as catalogue:
+        writes = CatalogueWrites(catalogue)
+        room, cpu = await _feed(folder, catalogue, writes, tracks, seconds, phases)
+        await writes.close()
+        segments = await catalogue.segments(room.id)
+        plan = await plan_render(catalogue, builtin_scenarios(), room.id) if phases else None
+    return segments, plan, cpu
+
+
+async def _feed(
+    folder: Path,
+    catalogue: Catalogue,
+    writes: CatalogueWrites,
+    tracks: list[Track],
+    seconds: float,
+    phases: dict[int, str] | None,
+) -> tuple[Room, float]:
+    room = await recording_room(catalogue)
+    recorder = SessionRecorder(room.id, folder / "rec", writes, lambda seat: None)
     recorder.update(room, 0)
     cpu = 0.0
     end_ms = seconds * 1000
     for now_ms in range(0, int(end_ms), 10):
         if phases and now_ms in phases:
             room, event = room.change_phase(SeatId("coach"), phases[now_ms], now_ms)
-            catalogue.append_event(room.id, event)
+            await catalogue.append_event(room.id, event)
             recorder.update(room, now_ms)
         for track in tracks:
             while track.due(now_ms + 10) and track.sent * track.step_ms < end_ms:
@@ -159,7 +186,7 @@ def record(
     started = time.process_time()
     recorder.close(int(end_ms))
     cpu += time.process_time() - started
-    return catalogue, room, cpu
+    return room, cpu
 
 
 def track_cost(kind: MediaKind, frames: Frames, seconds: float) -> tuple[float, float, int]:
@@ -167,8 +194,8 @@ def track_cost(kind: MediaKind, frames: Frames, seconds: float) -> tuple[float, 
     recorded track."""
     with tempfile.TemporaryDirectory() as folder:
         track = Track("mediator", kind, frames)
-        catalogue, room, cpu = record(Path(folder), [track], seconds)
-        written = sum(s.bytes for s in catalogue.segments(room.id))
+        segments, _, cpu = record(Path(folder), [track], seconds)
+        written = sum(s.bytes for s in segments)
     return cpu / seconds * 100, cpu / track.sent * 1e6, written
 
 
@@ -203,7 +230,8 @@ def main() -> None:
         tracks += [Track(seat, MediaKind.AUDIO, audios[i]) for i, seat in enumerate(SEATS)]
         third = int(seconds * 1000 / 3) // 10 * 10
         phases = {third: "caucus:party_a", 2 * third: "joint"}
-        catalogue, room, _ = record(Path(folder), tracks, seconds, phases)
+        _, plan, _ = record(Path(folder), tracks, seconds, phases)
+        assert plan is not None
         header = ("format", "wall s", "x real time", "CPU s", "x real time/CPU", "MB")
         print("{:<8}{:>8}{:>13}{:>8}{:>17}{:>8}".format(*header))
         for fmt in ("mp4", "webm"):
@@ -211,7 +239,7 @@ def main() -> None:
             runs = []
             for _ in range(args.repeat):
                 wall, cpu = time.perf_counter(), time.process_time()
-                render_session(catalogue, builtin_scenarios(), room.id, output)
+                render_session(plan, output)
                 runs.append((time.perf_counter() - wall, time.process_time() - cpu))
             wall, cpu = min(runs)
             size = output.stat().st_size / 1e6

@@ -29,9 +29,9 @@ import aiohttp
 import socketio
 
 from caucus.config import Config
-from recordings.catalogue import Catalogue
-from sessions.ids import ScenarioId, SeatId
+from sessions.ids import SeatId
 from signaling.admission import seat_token
+from tests.stored import create_simulation
 
 SEATS = ("mediator", "party_a", "party_b", "coach")
 PHASES = ("joint", "caucus:party_a", "caucus:party_b", "joint")
@@ -83,12 +83,7 @@ async def wait_healthy(url: str) -> None:
 
 async def run(n: int, rounds: int, data_dir: Path) -> dict[str, float]:
     config = Config(data_dir=data_dir).with_secrets()
-    catalogue = Catalogue(config.database_path)
-    rooms = [
-        catalogue.create_simulation(ScenarioId("boundary-fence"), 0).id
-        for _ in range(max(1, n // len(SEATS)))
-    ]
-    catalogue.close()
+    rooms = [await create_simulation(config, observers=0) for _ in range(max(1, n // len(SEATS)))]
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     server = subprocess.Popen(

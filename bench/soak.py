@@ -39,10 +39,10 @@ from typing import Any  # noqa: E402
 import aiohttp  # noqa: E402
 
 from caucus.config import Config  # noqa: E402
-from recordings.catalogue import Catalogue  # noqa: E402
-from sessions.ids import RoomId, ScenarioId, SeatId  # noqa: E402
+from sessions.ids import RoomId, SeatId  # noqa: E402
 from signaling.admission import seat_token  # noqa: E402
 from tests.server_process import ServerProcess  # noqa: E402
+from tests.stored import create_simulation  # noqa: E402
 from tests.system.recorded_seats import JOIN_ORDER, RecordedRoom  # noqa: E402
 
 MIB = 1024 * 1024
@@ -123,12 +123,8 @@ class Server:
     def url(self) -> str:
         return self.process.url
 
-    def new_room(self) -> tuple[RoomId, dict[str, str]]:
-        catalogue = Catalogue(self.config.database_path)
-        try:
-            room = catalogue.create_simulation(ScenarioId("boundary-fence"), 1).id
-        finally:
-            catalogue.close()
+    async def new_room(self) -> tuple[RoomId, dict[str, str]]:
+        room = await create_simulation(self.config)
         tokens = {
             str(seat): seat_token(self.config.secret, room, SeatId(seat), f"Soak {seat}")[0]
             for seat in JOIN_ORDER
@@ -142,7 +138,7 @@ class Server:
 
 
 async def run_room(server: Server, churn: Churn, failures: list[str]) -> None:
-    room, tokens = server.new_room()
+    room, tokens = await server.new_room()
     seats = RecordedRoom(server.url, room, tokens, fps=churn.fps)
     try:
         await seats.start(SETUP_TIMEOUT_S)

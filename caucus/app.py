@@ -182,7 +182,7 @@ def create_app(config: Config, media: MediaPort | None = None) -> web.Applicatio
         directory.close()
         await namespace.close()
         await namespace.media.close()
-        await recordings.close(timeout=max(0.5, config.drain_s * 0.1))
+        await recordings.close(limit_s=max(0.5, config.drain_s * 0.1))
         await database.close()
 
     app.cleanup_ctx.append(lifecycle)

@@ -69,7 +69,9 @@ class CatalogueWrites:
         (the queue is full or closed), `refused` (or the deferral) already applied."""
         if self._closed or len(self._jobs) >= self._max_pending:
             why = "closed" if self._closed else "full"
-            self._refuse(write, refused, StorageUnavailable(f"the catalogue's write queue is {why}"))
+            self._refuse(
+                write, refused, StorageUnavailable(f"the catalogue's write queue is {why}")
+            )
             return False
         self._jobs.append(_Job(write, refused))
         self._start()
@@ -158,13 +160,13 @@ class CatalogueWrites:
         """Run what is queued, then retry the deferred writes; True if none is left."""
         return await self._marker(retry=True)
 
-    async def close(self, timeout: float = 5.0) -> None:
-        """Run what is queued and retry the deferred writes (bounded by `timeout`), then stop."""
+    async def close(self, limit_s: float = 5.0) -> None:
+        """Run what is queued and retry the deferred writes (bounded by `limit_s`), then stop."""
         try:
             if self._jobs or self.deferred:
-                await asyncio.wait_for(self.retry_deferred(), timeout)
+                await asyncio.wait_for(self.retry_deferred(), limit_s)
         except TimeoutError:
-            logger.error("the catalogue did not take the queued writes within %.1f s", timeout)
+            logger.error("the catalogue did not take the queued writes within %.1f s", limit_s)
         finally:
             self._closed = True
             if self._task is not None:

@@ -59,7 +59,9 @@ class Feedback:
     def _end_ms(events: list[Any], segments: list[Segment]) -> int:
         return session_end_ms(events, (s.end_ms for s in segments))
 
-    async def add(self, room_id: RoomId, author: Author, draft: Draft, end_ms: int) -> dict[str, Any]:
+    async def add(
+        self, room_id: RoomId, author: Author, draft: Draft, end_ms: int
+    ) -> dict[str, Any]:
         """Validate and store; returns only once the note is committed."""
         scenario, seats, _ = await self._session(room_id)
         parent = await self.store.get(room_id, draft.reply_to) if draft.reply_to else None

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import av
 
-from storage.catalogue import Catalogue
 from sessions.ids import RoomId
 from sessions.timeline import Event, EventKind
+from storage.catalogue import Catalogue
 
 logger = logging.getLogger(__name__)
 

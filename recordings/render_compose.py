@@ -17,7 +17,6 @@ from typing import Any
 
 import av
 
-from storage.catalogue import Catalogue, Segment
 from recordings.recovery import probe
 from recordings.render_layout import (
     BAND_COLOURS,
@@ -38,6 +37,7 @@ from recordings.render_video import SeatVideo
 from sessions.ids import RoomId, ScenarioId, SeatId
 from sessions.review import phase_bands
 from sessions.scenarios import Scenario
+from storage.catalogue import Catalogue, Segment
 
 logger = logging.getLogger(__name__)
 

@@ -15,8 +15,8 @@ import av
 import av.container
 from av.video.reformatter import VideoReformatter
 
-from storage.catalogue import Segment
 from recordings.render_layout import BACKGROUND, Canvas, Rect, fit
+from storage.catalogue import Segment
 
 logger = logging.getLogger(__name__)
 

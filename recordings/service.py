@@ -215,8 +215,8 @@ class Recordings:
                 logger.exception("closing the recording of %s failed", room_id)
         self._recorders.clear()
 
-    async def close(self, timeout: float = 5.0) -> None:
-        """Finish every segment's file and catalogue how it ended (each bounded by `timeout`)."""
+    async def close(self, limit_s: float = 5.0) -> None:
+        """Finish every segment's file and catalogue how it ended (each bounded by `limit_s`)."""
         self.finish()
-        self.disk.close(timeout)
-        await self.writes.close(timeout)
+        self.disk.close(limit_s)
+        await self.writes.close(limit_s)

@@ -15,9 +15,9 @@ from caucus.app import NAMESPACE, create_app
 from caucus.config import Config
 from caucus.media_bridge import SfuMedia
 from media.sfu import Sfu
-from storage.catalogue import Catalogue
 from sessions.ids import RoomId, ScenarioId, SeatId
 from signaling.admission import seat_token
+from storage.catalogue import Catalogue
 from web.keys import CATALOGUE
 
 WAIT_S = 10.0

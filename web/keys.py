@@ -7,11 +7,11 @@ from pathlib import Path
 
 from aiohttp import web
 
-from storage.catalogue import Catalogue
 from recordings.feedback import Feedback
 from sessions.ids import ScenarioId
 from sessions.scenarios import Scenario
 from signaling.directory import RoomDirectory
+from storage.catalogue import Catalogue
 from storage.database import Database
 
 DATABASE = web.AppKey("database", Database)

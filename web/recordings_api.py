@@ -9,7 +9,6 @@ from typing import Any
 
 from aiohttp import web
 
-from storage.catalogue import Catalogue, Segment
 from sessions.errors import NotPermitted
 from sessions.ids import RoomId, SeatId
 from sessions.recording_rules import may_watch
@@ -22,6 +21,7 @@ from sessions.review import (
     session_end_ms,
 )
 from sessions.roles import Role, is_staff, role_of
+from storage.catalogue import Catalogue, Segment
 from web.errors import NotFound
 from web.keys import CATALOGUE, RECORDINGS_DIR, SCENARIOS, SECRET
 from web.viewers import Viewer, check_signed, signed_query, viewer_of

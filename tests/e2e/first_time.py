@@ -4,7 +4,6 @@ session, the "ended" phase, and the seats released a grace period after the end.
 from __future__ import annotations
 
 import asyncio
-
 from dataclasses import dataclass
 
 from sessions.ids import RoomId, ScenarioId, SeatId
@@ -73,9 +72,7 @@ async def record_with_lobby(
     return LobbySession(server, room_id)
 
 
-async def wait_until(
-    check: Predicate, what: str, timeout_s: float = WAIT_MS / 1000
-) -> None:
+async def wait_until(check: Predicate, what: str, timeout_s: float = WAIT_MS / 1000) -> None:
     """Poll a server-side condition (the catalogue and counters have no event to await)."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout_s

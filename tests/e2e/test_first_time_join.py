@@ -7,9 +7,9 @@ import asyncio
 
 from playwright.async_api import Browser, Page, expect
 
-from storage.catalogue import Segment
 from sessions.ids import RoomId, SeatId
 from sessions.media_kinds import MediaKind
+from storage.catalogue import Segment
 from tests.e2e.browser import join_link, open_page, phase_button, screenshot, seat
 from tests.e2e.first_time import wait_until
 from tests.live_server import LiveServer
@@ -127,6 +127,7 @@ async def test_a_trainee_joins_declining_then_is_recorded_from_consent_until_wit
     await consent_button(page, "Agree to be recorded")
     await expect(page.locator("#recording")).to_have_text("Recording")
     after = directory.now_ms(live)
+
     async def party_a_recorded() -> bool:
         kinds = {s.kind for s in await seat_segments(server, room, "party_a")}
         return kinds == {"audio", "video"}
@@ -138,6 +139,7 @@ async def test_a_trainee_joins_declining_then_is_recorded_from_consent_until_wit
     await consent_button(page, "Stop recording me")
     await expect(page.locator("#recording")).to_have_text("Recording — not you")
     withdrawn = directory.now_ms(live)
+
     async def party_a_closed() -> bool:
         return all(s.status == "complete" for s in await seat_segments(server, room, "party_a"))
 

@@ -22,14 +22,12 @@ not fail).
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import av
 import pytest
 from playwright.async_api import Browser, Error, expect
 
 from caucus.config import Config
-from tests.stored import stored
 from sessions.ids import RoomId, SeatId
 from tests.e2e.browser import (
     VIDEO_PLAYING,
@@ -42,6 +40,7 @@ from tests.e2e.browser import (
 )
 from tests.impairment import LinkProfile, impair
 from tests.live_server import LiveServer
+from tests.stored import stored
 from tests.tcp_outage import OutageRelay
 from web.keys import DIRECTORY, FEEDBACK
 

@@ -280,6 +280,7 @@ async def test_the_recording_and_the_seat_carry_on_and_the_gap_is_on_the_timelin
         assert (await people[SeatId("coach")].socket.call("phase", {"to": "joint"}))["ok"]
         mediator, party_a = people[MEDIATOR], people[PARTY_A]
         start = time.monotonic()
+
         async def party_a_recorded() -> bool:
             return mediator.received_since(start) >= both(PARTY_A) and {
                 ("party_a", "audio"),

@@ -16,13 +16,13 @@ from typing import Any
 from playwright.async_api import Browser, Playwright
 
 from caucus.config import Config
-from tests.stored import create_simulation_now
-from sessions.ids import RoomId, ScenarioId, SeatId
+from sessions.ids import RoomId, SeatId
 from signaling.admission import join_link, seat_token
 from tests.e2e.browser import CHROMIUM, CHROMIUM_ARGS, SeatPage
 from tests.netns import Lab, Namespace, lab_available
 from tests.reach.certs import self_signed
 from tests.reach.coturn import Coturn, turn_config, turnserver_missing
+from tests.stored import create_simulation_now
 
 ROOT = Path(__file__).resolve().parents[2]
 HTTPS_PORT, TURN_PORT, TURNS_PORT = 8443, 3478, 5349

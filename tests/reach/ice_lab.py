@@ -22,11 +22,11 @@ from typing import Any
 from playwright.async_api import Browser, Error, Playwright
 
 from caucus.config import Config
-from tests.stored import create_simulation
-from sessions.ids import RoomId, ScenarioId, SeatId
+from sessions.ids import RoomId, SeatId
 from signaling.admission import seat_token
 from tests.e2e.browser import CHROMIUM, CHROMIUM_ARGS, VIDEO_PLAYING, SeatPage, join_link
 from tests.netns import Namespace
+from tests.stored import create_simulation
 
 ROOT = Path(__file__).resolve().parents[2]
 HTTP_PORT = 8080

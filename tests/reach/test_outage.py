@@ -27,8 +27,7 @@ import pytest
 from playwright.async_api import Browser, Playwright, async_playwright, expect
 
 from caucus.config import Config
-from tests.stored import create_simulation_now, stored
-from sessions.ids import RoomId, ScenarioId, SeatId
+from sessions.ids import RoomId, SeatId
 from signaling.admission import seat_token
 from tests.e2e.browser import (
     CHROMIUM,
@@ -40,6 +39,7 @@ from tests.e2e.browser import (
     take_seat,
 )
 from tests.netns import Lab, Namespace, lab_available
+from tests.stored import create_simulation_now, stored
 
 OUTAGE_S = 20.0
 #: the issue's bound: the trainee's audio and video reach the others within this

@@ -13,8 +13,8 @@ from sessions.ids import ScenarioId, SeatId
 from sessions.media_kinds import MediaKind
 from sessions.rooms import Room
 from sessions.scenarios import builtin_scenarios
-from tests.builders import in_phase
 from storage.catalogue import Catalogue
+from tests.builders import in_phase
 from tests.encoded_media import decoded_frames, opus_frames, vp8_frames
 
 SEATS = ("mediator", "party_a", "party_b", "coach")

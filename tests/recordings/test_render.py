@@ -133,7 +133,9 @@ async def _record_session(folder: Path) -> Session:
         writes = CatalogueWrites(catalogue)
         room_id, scenario = await _record(folder, catalogue, writes)
         await writes.close()
-        return Session(room_id, scenario, await plan_render(catalogue, builtin_scenarios(), room_id))
+        return Session(
+            room_id, scenario, await plan_render(catalogue, builtin_scenarios(), room_id)
+        )
 
 
 async def _record(

@@ -96,9 +96,9 @@ import av
 import pytest
 
 from caucus.config import Config
-from storage.catalogue import Segment
-from sessions.ids import RoomId, ScenarioId
+from sessions.ids import RoomId
 from signaling.admission import seat_token
+from storage.catalogue import Segment
 from tests.media.synthetic import SEATS
 from tests.server_process import ServerProcess
 from tests.stored import create_simulation, sqlite_file

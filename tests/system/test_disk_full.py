@@ -28,9 +28,9 @@ from pathlib import Path
 import pytest
 
 from caucus.config import Config
-from storage.catalogue import Segment
-from sessions.ids import RoomId, ScenarioId
+from sessions.ids import RoomId
 from signaling.admission import seat_token
+from storage.catalogue import Segment
 from tests.media.synthetic import SEATS
 from tests.server_process import ServerProcess
 from tests.stored import create_simulation, sqlite_file
@@ -202,10 +202,8 @@ async def test_a_full_disk_fails_the_recording_and_the_room_goes_on(tmp_path: Pa
         assert events and events[0][0] == reason, events
 
 
-def open_segments(config: Config, room: RoomId) -> list[Segment]:
+def open_segments(database: Path, room: RoomId) -> list[Segment]:
     try:
-        return [
-            s for s in segments_of(database, room).values() if s.status == "recording"
-        ]
+        return [s for s in segments_of(database, room).values() if s.status == "recording"]
     except sqlite3.OperationalError:  # the server is writing its WAL: read again next time
         return []

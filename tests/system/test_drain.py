@@ -19,12 +19,11 @@ from pathlib import Path
 import pytest
 
 from caucus.config import Config
-from tests.stored import create_simulation, sqlite_file
-from sessions.ids import ScenarioId
 from signaling.admission import seat_token
 from tests.live_server import Participant
 from tests.media.synthetic import SEATS
 from tests.server_process import ServerProcess
+from tests.stored import create_simulation, sqlite_file
 from tests.system.test_crash_recording import TRACKS, Clients, decode_fully, poll, segments_of
 
 DRAIN_S = 5.0

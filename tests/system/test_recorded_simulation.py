@@ -104,6 +104,7 @@ async def test_a_simulation_is_forwarded_by_phase_and_recorded_by_visibility(
     await wait_receiving(people, {"party_a": {"mediator"}}, settled)
     assert people["party_b"].receiving(settled) == set()  # caucus privacy, on the wire
     assert "coach" not in people["party_a"].receiving(settled)
+
     # The recorder opened caucus segments and asked the publishers for keyframes.
     async def caucus_segments_begun() -> bool:
         return {("party_a", "caucus:party_a"), ("mediator", "caucus:party_a")} <= {

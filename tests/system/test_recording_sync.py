@@ -44,13 +44,13 @@ import numpy as np
 import pytest
 
 from media.sfu import UnknownParticipant
-from storage.catalogue import Segment
 from sessions.ids import RoomId, SeatId
 from sessions.media_kinds import MediaKind
+from storage.catalogue import Segment
 from tests.live_server import LiveServer, Participant, start_server
-from tests.stored import stored
 from tests.media.media_harness import ClientParticipant
 from tests.media.synthetic import COLOUR, SEATS, SPEED, SentLog
+from tests.stored import stored
 from tests.system.marked_media import (
     FPS,
     MARK_EVERY_FRAMES,

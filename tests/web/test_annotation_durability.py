@@ -8,11 +8,12 @@ from pathlib import Path
 import aiohttp
 
 from caucus.config import Config
-from tests.stored import create_simulation, stored
-from sessions.ids import ScenarioId, SeatId
+from sessions.ids import SeatId
 from sessions.timeline import Event, EventKind
 from signaling.admission import seat_token
 from tests.server_process import ServerProcess
+from tests.stored import create_simulation
+from tests.stored import stored as in_catalogue
 
 COACHES, NOTES_EACH, IN_FLIGHT = 5, 200, 10
 KILL_AFTER_ACKS = 300
@@ -22,7 +23,7 @@ async def test_every_acknowledged_annotation_survives_a_sigkill(tmp_path: Path) 
     config = Config(data_dir=tmp_path).with_secrets()
     room = await create_simulation(config, observers=0)
     ended = Event(600_000, EventKind.PHASE, SeatId("coach"), {"phase": "ended", "from": "joint"})
-    await stored(config, lambda catalogue: catalogue.append_event(room, ended))
+    await in_catalogue(config, lambda catalogue: catalogue.append_event(room, ended))
     tokens = [
         seat_token(config.secret, room, SeatId("coach"), f"Coach {i}", f"coach-{i}")[0]
         for i in range(COACHES)
