@@ -115,7 +115,10 @@ async def test_a_trainee_joins_declining_then_is_recorded_from_consent_until_wit
     await phase_button(coach, "joint").click()
     await party_a.phase_is("Joint session")
     await expect(page.locator("#recording")).to_have_text("Recording — not you")
-    await wait_until(lambda: seat_segments(server, room, "mediator"), "the mediator recorded")
+    async def mediator_recorded() -> bool:
+        return bool(await seat_segments(server, room, "mediator"))
+
+    await wait_until(mediator_recorded, "the mediator recorded")
     participant = server.sfu.participant(RoomId(room), SeatId("party_a"))
     video = participant.producers[MediaKind.VIDEO]
     sent = video.frames

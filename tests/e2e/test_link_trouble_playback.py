@@ -66,8 +66,8 @@ async def test_a_dropped_connection_is_shaded_from_the_drop_to_the_return(
     # party_b's connection drops 1.0 s in and the seat is resumed at 3.5 s (what the
     # namespace stores when a socket goes and the same identity comes back)
     room = server.catalogue
-    room.append_event(session.room, Event(1000, EventKind.DROP, SeatId("party_b")))
-    room.append_event(
+    await room.append_event(session.room, Event(1000, EventKind.DROP, SeatId("party_b")))
+    await room.append_event(
         session.room,
         Event(3500, EventKind.RESUME, SeatId("party_b"), {"name": NAMES["party_b"]}),
     )
