@@ -10,12 +10,10 @@ SQLITE_FULL; on PostgreSQL `default_transaction_read_only` fails it with SQLSTAT
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
 
 import pytest
-from sqlalchemy import event, exc
+from sqlalchemy import exc
 
 from sessions.ids import Identity, RoomId, ScenarioId, SeatId
 from sessions.phases import PhaseKind
@@ -26,31 +24,8 @@ from storage.catalogue import Catalogue
 from storage.database import Database
 from storage.faults import StorageUnavailable
 from tests.live_server import LiveServer, Participant, seat_participants, start_server
+from tests.read_only import read_only
 from web.keys import DATABASE, DIRECTORY, FEEDBACK
-
-
-@asynccontextmanager
-async def read_only(database: Database) -> AsyncIterator[None]:
-    """Every connection refuses writes until the block ends (the test's lever): the pool
-    is emptied so that each connection the block uses is opened read-only."""
-
-    def refuse(dbapi_connection: Any, _record: Any) -> None:
-        if database.sqlite:
-            cursor = dbapi_connection.cursor()
-            cursor.execute("PRAGMA query_only = 1")
-            cursor.close()
-        else:
-            dbapi_connection.run_async(
-                lambda conn: conn.execute("SET default_transaction_read_only = on")
-            )
-
-    event.listen(database.engine.sync_engine, "connect", refuse)
-    await database.engine.dispose()
-    try:
-        yield
-    finally:
-        event.remove(database.engine.sync_engine, "connect", refuse)
-        await database.engine.dispose()
 
 
 @pytest.fixture
