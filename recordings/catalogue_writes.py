@@ -54,7 +54,6 @@ class CatalogueWrites:
         self.catalogue = catalogue
         self._max_pending = max_pending
         self._jobs: deque[_Job] = deque()
-        self._wake: asyncio.Event | None = None
         self._task: asyncio.Task[None] | None = None
         #: refused writes kept for a retry, oldest first
         self.deferred: list[Write] = []
@@ -88,25 +87,20 @@ class CatalogueWrites:
             logger.exception("a refused catalogue write could not be handled")
 
     def _start(self) -> None:
-        if self._wake is None:
-            self._wake = asyncio.Event()
-        self._wake.set()
+        # The task runs while there is work and ends when the queue is empty: no task
+        # idles on a server nobody records (the next write starts a new one).
         if self._task is None or self._task.done():
             self._task = asyncio.get_running_loop().create_task(
                 self._run(), name="catalogue-writes"
             )
 
     async def _run(self) -> None:
-        assert self._wake is not None
-        while True:
-            while self._jobs:
-                job = self._jobs[0]
-                try:
-                    await self._do(job)
-                finally:
-                    self._jobs.popleft()
-            self._wake.clear()
-            await self._wake.wait()
+        while self._jobs:
+            job = self._jobs[0]
+            try:
+                await self._do(job)
+            finally:
+                self._jobs.popleft()
 
     async def _do(self, job: _Job) -> None:
         if job.retry:
