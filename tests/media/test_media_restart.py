@@ -320,6 +320,7 @@ async def test_the_recording_and_the_seat_carry_on_and_the_gap_is_on_the_timelin
         recordings = server.app[RECORDINGS]
         assert await asyncio.to_thread(recordings.disk.wait_idle, 10)
         recordings.disk.deliver_results()
+        await recordings.writes.flush()  # and the catalogue writes they queued
 
         assert party_a.socket.state["you"] == you_before
         assert [j for j in party_a.socket.received if j[0] == "replaced"] == []

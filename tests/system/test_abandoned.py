@@ -66,6 +66,7 @@ async def test_a_room_left_empty_ends_itself_and_releases_its_media(tmp_path: Pa
         # The writer thread finishes the files; its results update the catalogue.
         assert await asyncio.to_thread(recordings.disk.wait_idle, 10)
         recordings.disk.deliver_results()
+        await recordings.writes.flush()  # and the catalogue writes they queued
 
         assert directory.peek(room_id) is None
         assert room_id not in server.sfu.rooms

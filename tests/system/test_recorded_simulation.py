@@ -124,6 +124,7 @@ async def test_a_simulation_is_forwarded_by_phase_and_recorded_by_visibility(
     recordings = server.app[RECORDINGS]
     assert await asyncio.to_thread(recordings.disk.wait_idle, 10)
     recordings.disk.deliver_results()
+    await recordings.writes.flush()  # and the catalogue writes they queued
     segments = await server.catalogue.segments(room)  # type: ignore[arg-type]
     assert {s.status for s in segments} == {"complete"}
     kinds = {(s.seat, s.kind, s.visibility) for s in segments}
