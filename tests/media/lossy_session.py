@@ -91,7 +91,10 @@ async def lossy_session(server: LiveServer) -> AsyncIterator[LossySession]:
         lossy_to = clock.session_ms(room)
         # stored once two calm samples closed it; video may stay frozen a while after the
         # loss (a keyframe must get through), which lengthens the stretch
-        await lossy.wait_until(lambda: bool(lossy_stretches(server, room)), timeout=STORED_S)
+        async def stored() -> bool:
+            return bool(await lossy_stretches(server, room))
+
+        await lossy.wait_until(stored, timeout=STORED_S)
         assert (await seats["coach"].socket.call("phase", {"to": "ended"}))["ok"]
         yield LossySession(room, lossy_from, lossy_to)
     finally:
