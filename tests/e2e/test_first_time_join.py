@@ -115,6 +115,7 @@ async def test_a_trainee_joins_declining_then_is_recorded_from_consent_until_wit
     await phase_button(coach, "joint").click()
     await party_a.phase_is("Joint session")
     await expect(page.locator("#recording")).to_have_text("Recording — not you")
+
     async def mediator_recorded() -> bool:
         return bool(await seat_segments(server, room, "mediator"))
 

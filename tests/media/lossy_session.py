@@ -89,6 +89,7 @@ async def lossy_session(server: LiveServer) -> AsyncIterator[LossySession]:
         await asyncio.sleep(LOSSY_S)
         lossy.impairment.outbound.profile = LinkProfile()
         lossy_to = clock.session_ms(room)
+
         # stored once two calm samples closed it; video may stay frozen a while after the
         # loss (a keyframe must get through), which lengthens the stretch
         async def stored() -> bool:

@@ -4,13 +4,16 @@ Frames reach `Recordings.frame_forwarded` on the SFU's forwarding path; the disk
 the writer thread. A disk that refuses (here: a recordings folder that cannot be
 created, ENOTDIR) or is too slow (a writer stalled on a job) never raises into that
 path nor makes it wait: the recording fails with a reason, and records again
-once the disk can take it.
+once the disk can take it. Nor does a stalled database: the catalogue's writes
+wait in their own queue.
 """
 
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import threading
+import time
 from pathlib import Path
 
 from recordings.service import Recordings
@@ -20,6 +23,7 @@ from sessions.media_kinds import MediaKind
 from sessions.rooms import Room
 from sessions.scenarios import builtin_scenarios
 from storage.catalogue import Catalogue
+from storage.database import SQLITE_FILE
 from tests.builders import in_phase
 from tests.encoded_media import opus_frames
 
@@ -141,3 +145,31 @@ async def test_a_stalled_disk_drops_frames_and_marks_the_recording_instead_of_wa
     finally:
         release.set()
         await recordings.close()
+
+
+async def test_frames_are_recorded_while_the_database_is_stalled(
+    tmp_path: Path, catalogue: Catalogue
+) -> None:
+    """The catalogue's writes wait in their queue; the frames that made them do not."""
+    recordings = Recordings(catalogue, tmp_path / "rec", lambda room: 0)
+    room = await recorded_room(catalogue)
+    recordings.room_changed(room, 0)
+    # another process holds the database's write lock (SQLite: the file is the database)
+    locker = sqlite3.connect(tmp_path / SQLITE_FILE, isolation_level=None)
+    locker.execute("BEGIN EXCLUSIVE")
+    try:
+        feed(recordings, room, AUDIO[:10])  # the segment's row is queued
+        for _ in range(3):
+            await asyncio.sleep(0)  # the queue's task starts the insert: it waits for the lock
+        assert recordings.writes.pending >= 1
+        started = time.perf_counter()
+        feed(recordings, room, AUDIO[10:60])
+        took = time.perf_counter() - started
+        assert took < 0.5, f"50 frames took {took:.2f} s while the database was locked"
+        assert await catalogue.segments(room.id) == []  # (reading is not blocked in WAL)
+    finally:
+        locker.execute("ROLLBACK")
+        locker.close()
+    await recordings.close()
+    (segment,) = await catalogue.segments(room.id)
+    assert (segment.status, segment.frames) == ("complete", 60)

@@ -17,7 +17,8 @@ async def test_a_note_is_stored_as_acknowledged_and_read_in_session_order(
     database: Database,
 ) -> None:
     notes, room = Notes(database), await session(database)
-    later = await notes.add(room, Draft(9000, "summarised well", "summary", 4), "coach-ana", "coach")
+    summary = Draft(9000, "summarised well", "summary", 4)
+    later = await notes.add(room, summary, "coach-ana", "coach")
     earlier = await notes.add(
         room,
         Draft(1200, "open question", target=SeatId("mediator"), visibility=Visibility.TARGET),
