@@ -8,8 +8,9 @@ import gc
 import logging
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
 from pathlib import Path
+from typing import Any, TypeVar
 
 from aiohttp import web
 
@@ -22,6 +23,9 @@ from sessions.rooms import Room
 from sessions.scenarios import builtin_scenarios
 from signaling.admission import DEFAULT_TTL_S, default_name, join_link, seat_links, seat_token
 from storage.catalogue import SimulationRecord, catalogue_at
+from storage.faults import StorageUnavailable
+
+T = TypeVar("T")
 
 DEMO_SCENARIO = ScenarioId("boundary-fence")
 
@@ -42,6 +46,14 @@ def _config(args: argparse.Namespace, load_secrets: bool = True) -> Config:
         raise SystemExit(f"caucus: {exc}") from None
 
 
+def _stored(work: Coroutine[Any, Any, T]) -> T:
+    """Run a command's database work (migrated first) on a loop of its own."""
+    try:
+        return asyncio.run(work)
+    except StorageUnavailable as exc:
+        raise SystemExit(f"caucus: {exc.message}") from None
+
+
 def create_demo(config: Config, scenario_id: ScenarioId, observers: int) -> str:
     """Create a simulation and return the text listing one join link per seat."""
     scenarios = builtin_scenarios()
@@ -53,7 +65,7 @@ def create_demo(config: Config, scenario_id: ScenarioId, observers: int) -> str:
         async with catalogue_at(config.database) as catalogue:
             return await catalogue.create_simulation(scenario_id, observers)
 
-    record = asyncio.run(create())
+    record = _stored(create())
     room = Room.create(record.id, scenario, observers)
     links = seat_links(config.secret, config.base_url, record.id, scenario, room.seats)
     lines = [f"Simulation {record.id}: {scenario.title}"]
@@ -110,7 +122,7 @@ def cmd_token(args: argparse.Namespace) -> None:
         async with catalogue_at(config.database) as catalogue:
             return await catalogue.simulation(args.room)
 
-    record = asyncio.run(find())
+    record = _stored(find())
     if record is None:
         raise SystemExit(f"no simulation {args.room!r}")
     scenario = builtin_scenarios()[record.scenario_id]
@@ -145,7 +157,7 @@ def cmd_render(args: argparse.Namespace) -> None:
 
     try:
         # the catalogue is read on an event loop of its own; the render itself is synchronous
-        result = render_session(asyncio.run(plan()), out, fmt=fmt, progress=_progress_bar)
+        result = render_session(_stored(plan()), out, fmt=fmt, progress=_progress_bar)
     except NothingToRender as exc:
         raise SystemExit(f"\n{exc}") from None
     speed = result.duration_ms / 1000 / max(result.seconds_taken, 1e-9)

@@ -15,11 +15,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.exc import SQLAlchemyError
 
 from sessions.ids import RoomId, ScenarioId, SeatId
 from sessions.timeline import Event
 from storage.database import Database
-from storage.faults import reading, transaction
+from storage.faults import is_storage_fault, reading, transaction, unavailable
 from storage.migrate import upgrade
 from storage.schema import events, segments, simulations
 
@@ -269,7 +270,12 @@ async def catalogue_at(url: str) -> AsyncIterator[Catalogue]:
     """The catalogue of the database at `url`, migrated first (as `serve` does), for tools."""
     database = Database(url)
     try:
-        await upgrade(database)
+        try:
+            await upgrade(database)
+        except (SQLAlchemyError, OSError) as exc:
+            if is_storage_fault(exc):
+                raise unavailable(exc) from exc
+            raise
         yield Catalogue(database)
     finally:
         await database.close()
