@@ -96,13 +96,13 @@ async def _room(request: web.Request) -> Room:
 
 @routes.get("/api/scenarios")
 async def list_scenarios(request: web.Request) -> web.Response:
-    await require_admin(request)
+    require_admin(request)
     return web.json_response([scenario_summary(s) for s in request.app[SCENARIOS].values()])
 
 
 @routes.post("/api/simulations")
 async def create_simulation(request: web.Request) -> web.Response:
-    await require_admin(request)
+    require_admin(request)
     data = await body(request, {"scenario", "observers", "ttl_s"})
     scenario_id = ScenarioId(_str(data, "scenario", 64))
     scenario = request.app[SCENARIOS].get(scenario_id)
@@ -123,7 +123,7 @@ async def create_simulation(request: web.Request) -> web.Response:
 
 @routes.get("/api/simulations")
 async def list_simulations(request: web.Request) -> web.Response:
-    await require_admin(request)
+    require_admin(request)
     return web.json_response(
         [
             {
@@ -140,7 +140,7 @@ async def list_simulations(request: web.Request) -> web.Response:
 
 @routes.get("/api/simulations/{room}")
 async def get_simulation(request: web.Request) -> web.Response:
-    await require_admin(request)
+    require_admin(request)
     room = await _room(request)
     return web.json_response(
         {
@@ -158,14 +158,14 @@ async def get_simulation(request: web.Request) -> web.Response:
 
 @routes.get("/api/simulations/{room}/timeline")
 async def get_timeline(request: web.Request) -> web.Response:
-    await require_admin(request)
+    require_admin(request)
     room = await _room(request)
     return web.json_response(await request.app[CATALOGUE].events(RoomId(room.id)))
 
 
 @routes.post("/api/simulations/{room}/tokens")
 async def issue_token(request: web.Request) -> web.Response:
-    await require_admin(request)
+    require_admin(request)
     room = await _room(request)
     data = await body(request, {"seat", "name", "identity", "ttl_s"})
     seat = SeatId(_str(data, "seat", 32))
