@@ -40,7 +40,12 @@ async def _connect_then_respect_close(self: aioice.ice.Connection) -> None:
 
 
 def set_consent_timing(interval: float, failures: int) -> None:
-    """ICE consent freshness: a silent peer is declared failed after ~interval*failures."""
+    """ICE consent freshness: a silent peer is declared failed after ~interval*failures.
+
+    Only tests call it (to see consent expire in seconds); it stays here rather
+    than under tests/ because it patches aioice, and every aioice patch is in
+    this package (docs/ARCHITECTURE.md, "Packages").
+    """
     aioice.ice.CONSENT_INTERVAL = interval  # type: ignore[assignment]
     aioice.ice.CONSENT_FAILURES = failures
 
