@@ -21,10 +21,11 @@ from sessions.review import (
     review_timeline,
     session_end_ms,
 )
+from sessions.review_actions import reviewer_actions, roles_of
 from sessions.roles import Role, is_staff, role_of
 from web.errors import NotFound
 from web.keys import CATALOGUE, RECORDINGS_DIR, SCENARIOS, SECRET
-from web.viewers import Viewer, check_signed, signed_query, viewer_of
+from web.viewers import Viewer, check_signed, seats_of_room, signed_query, viewer_of
 
 logger = logging.getLogger(__name__)
 routes = web.RouteTableDef()
@@ -64,7 +65,11 @@ def _summary(
         "t0_ms": record.t0_ms,
         # wall-clock ms when the role-play began (the review list's date); None: never ran
         "ran_ms": None if ran_from is None or record.t0_ms is None else record.t0_ms + ran_from,
-        "people": [p for p in people_in(events) if _may_name(seat, SeatId(p["seat"]))],
+        "people": [
+            {**p, "role": role_of(SeatId(p["seat"])).value}
+            for p in people_in(events)
+            if _may_name(seat, SeatId(p["seat"]))
+        ],
         "duration_ms": session_end_ms(events, (s.end_ms for s in segments)),
         "status": _status(segments),
         "your_seat": seat,
@@ -119,6 +124,11 @@ async def get_recording(request: web.Request) -> web.Response:
     # (and names the skills of tags for everyone).
     parties = [{"seat": p.seat, "name": p.name, "label": p.label} for p in scenario.parties]
     rubric = [{"id": s.id, "name": s.name} for s in scenario.rubric]
+    # What the viewer may do, and the role of every seat named here: the page derives
+    # neither (docs/ARCHITECTURE.md §13).
+    actions = reviewer_actions(seat, viewer.identity, seats_of_room(request, room_id))
+    named = [s["seat"] for s in segments] + [str(e["seat"]) for e in timeline if e.get("seat")]
+    named += [p["seat"] for p in summary["people"]] + [p["seat"] for p in parties]
     return web.json_response(
         {
             **summary,
@@ -127,6 +137,8 @@ async def get_recording(request: web.Request) -> web.Response:
             "phases": bands,
             "segments": segments,
             "timeline": timeline,
+            "viewer": actions,
+            "roles": roles_of(named + actions["note_targets"]),
         }
     )
 
