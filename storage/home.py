@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sessions.annotations import may_see
 from sessions.errors import UnknownSeat
 from sessions.ids import SeatId
-from sessions.review import people_in, phase_bands, session_end_ms
+from sessions.review import may_name, people_in, phase_bands, session_end_ms
 from sessions.roles import is_staff, role_of
 from sessions.scenarios import ObserverView, Scenario
 from storage.database import Database
@@ -184,6 +184,22 @@ def _role(seat: str | None) -> str:
         return "observer"
 
 
+_ROLE_ORDER = ("mediator", "party", "coach", "observer")
+
+
+def _seat_order(item: tuple[str, str]) -> tuple[int, str]:
+    """Mediator, parties, coach, observers: the order the room lists them in."""
+    role = _role(item[0])
+    return (_ROLE_ORDER.index(role) if role in _ROLE_ORDER else len(_ROLE_ORDER), item[0])
+
+
+def _nameable(viewer: SeatId | None, seat: str) -> bool:
+    try:
+        return may_name(viewer, SeatId(seat))
+    except UnknownSeat:
+        return False
+
+
 def _staff(seat: str | None) -> bool:
     try:
         return seat is not None and is_staff(SeatId(seat))
@@ -299,6 +315,8 @@ async def _entries(
         for sitter in people_in(timeline):  # a guest who joined by a link, by name
             if sitter["seat"] != seat:
                 others.setdefault(sitter["seat"], sitter["name"])
+        viewer = None if coaching or seat is None else SeatId(seat)
+        others = {s: n for s, n in others.items() if _nameable(viewer, s)}
         all_notes = by_sim.get(sim.id, [])
         addressed: list[dict[str, Any]] = []
         if seat is not None and not coaching:
@@ -332,7 +350,7 @@ async def _entries(
                     if sim.scheduled_ms is not None
                     else int(sim.created_ms)
                 ),
-                others=tuple(Sitter(s, n) for s, n in sorted(others.items())),
+                others=tuple(Sitter(s, n) for s, n in sorted(others.items(), key=_seat_order)),
                 session_ms=session_ms,
                 has_recording=segment_count > 0,
                 notes_total=len(all_notes),

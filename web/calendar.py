@@ -18,6 +18,7 @@ import time
 from collections.abc import Iterable, Sequence
 
 from aiohttp import web
+from yarl import URL
 
 from sessions.ids import ScenarioId
 from sessions.people import Role
@@ -154,7 +155,8 @@ def _ics(body: str, filename: str | None = None) -> web.Response:
 
 
 def _host(request: web.Request) -> str:
-    return request.url.host or "caucus"
+    """The UID's domain: the public address's host when one is configured."""
+    return URL(base_url(request)).host or "caucus"
 
 
 @routes.get("/api/simulations/{simulation}.ics")

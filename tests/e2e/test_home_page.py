@@ -19,22 +19,30 @@ from web.auth import COOKIE
 from web.keys import DATABASE
 
 NAIROBI = "Africa/Nairobi"
+PHOENIX = "America/Phoenix"
 #: the Join button opens this long after the page is asked for (enough to see it closed)
 OPENS_IN_MS = 4_000
 
 
-async def signed_in_context(browser: Browser, server: LiveServer, who: SignedIn) -> BrowserContext:
-    # The browser's own zone is Phoenix: the page must show the person's zone, not this one.
-    context = await browser.new_context(viewport=DESKTOP, timezone_id="America/Phoenix")
+async def signed_in_context(
+    browser: Browser, server: LiveServer, who: SignedIn, browser_zone: str
+) -> BrowserContext:
+    # The browser's own zone differs from the person's: the page must show the person's.
+    context = await browser.new_context(viewport=DESKTOP, timezone_id=browser_zone)
     await context.add_cookies([{"name": COOKIE, "value": who.token, "url": server.url}])
     await context.add_init_script(INSTRUMENT)
     return context
 
 
 async def open_signed_in(
-    browser: Browser, server: LiveServer, who: SignedIn, url: str, name: str
+    browser: Browser,
+    server: LiveServer,
+    who: SignedIn,
+    url: str,
+    name: str,
+    browser_zone: str = "America/Phoenix",
 ) -> SeatPage:
-    context = await signed_in_context(browser, server, who)
+    context = await signed_in_context(browser, server, who, browser_zone)
     page = await context.new_page()
     page.set_default_timeout(WAIT_MS)
     opened = SeatPage(name, context, page)
@@ -52,9 +60,13 @@ async def open_signed_in(
     return opened
 
 
+def local_time(ms: int, zone: str) -> str:
+    local = datetime.fromtimestamp(ms / 1000, UTC).astimezone(ZoneInfo(zone))
+    return f"{local:%a} {local.day} {local:%b}, {local:%H:%M} ({zone})"
+
+
 def in_nairobi(ms: int) -> str:
-    local = datetime.fromtimestamp(ms / 1000, UTC).astimezone(ZoneInfo(NAIROBI))
-    return f"{local:%a} {local.day} {local:%b}, {local:%H:%M} ({NAIROBI})"
+    return local_time(ms, NAIROBI)
 
 
 async def test_the_home_page_shows_nairobi_time_and_opens_join_at_the_scheduled_moment(
@@ -63,10 +75,12 @@ async def test_the_home_page_shows_nairobi_time_and_opens_join_at_the_scheduled_
     db = server.app[DATABASE]
     amara = await sign_in(server.app, Role.TRAINEE, name="Amara Odhiambo", time_zone=NAIROBI)
     lin = await sign_in(server.app, Role.TRAINEE, name="Lin Wei", time_zone="Asia/Taipei")
+    ruth = await sign_in(server.app, Role.COACH, name="Ruth Diaz", time_zone=PHOENIX)
     now = now_ms()
     opens = now + OPENS_IN_MS
     at = opens + 15 * MINUTE_MS
-    coming = await schedule(db, {"mediator": amara.person.id, "party_a": lin.person.id}, at)
+    seats = {"mediator": amara.person.id, "party_a": lin.person.id, "coach": ruth.person.id}
+    coming = await schedule(db, seats, at)
     done = await schedule(
         db, {"party_b": amara.person.id}, now - 26 * 60 * MINUTE_MS, ended_ms=now - MINUTE_MS
     )
@@ -81,7 +95,7 @@ async def test_the_home_page_shows_nairobi_time_and_opens_join_at_the_scheduled_
     join = item.get_by_role("button", name="Join")
     await expect(join).to_be_disabled()
     await expect(item).to_contain_text(f"Opens {in_nairobi(opens)}")
-    await expect(item).to_contain_text("With Lin Wei (Party A)")
+    await expect(item).to_contain_text("With Lin Wei (Party A), Ruth Diaz (Coach)")
     past = page.locator(f'#past li[data-id="{done}"]')
     await expect(past).to_contain_text("1 note from your coach")
     await expect(past).to_contain_text("You named her worry about the sale well")
@@ -103,6 +117,15 @@ async def test_the_home_page_shows_nairobi_time_and_opens_join_at_the_scheduled_
     await page.wait_for_url(f"{server.url}/join/{coming}")
     assert home.errors == []
     await home.close()
+
+    # The coach, in Phoenix (a browser set to Nairobi), sees the same moment in their zone.
+    coach = await open_signed_in(browser, server, ruth, f"{server.url}/", "ruth", NAIROBI)
+    item = coach.page.locator(f'#upcoming li[data-id="{coming}"]')
+    await expect(item.locator(".when time")).to_have_text(local_time(at, PHOENIX))
+    await expect(coach.page.get_by_role("link", name="Console")).to_have_attribute("href", "/admin")
+    await screenshot(coach, "home-coach-phoenix")
+    assert coach.errors == []
+    await coach.close()
 
 
 async def test_the_end_page_sends_a_signed_in_person_to_their_home_page(

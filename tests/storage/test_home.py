@@ -26,8 +26,12 @@ async def test_a_trainee_sees_the_simulations_they_are_seated_in_and_no_one_else
     ruth = await store.add("ruth@example.org", "Ruth", Role.COACH, "America/Phoenix")
     now = now_ms()
     at = now + 120 * MINUTE_MS
+    watcher = await store.add("obs@example.org", "Olu", Role.TRAINEE)
     mine = await schedule(
-        database, {"mediator": amara.id, "party_a": lin.id, "coach": ruth.id}, at, duration_min=45
+        database,
+        {"mediator": amara.id, "party_a": lin.id, "coach": ruth.id, "observer_1": watcher.id},
+        at,
+        duration_min=45,
     )
     await schedule(database, {"mediator": lin.id}, now + 60 * MINUTE_MS)
 
@@ -44,7 +48,10 @@ async def test_a_trainee_sees_the_simulations_they_are_seated_in_and_no_one_else
     assert (entry.scheduled_ms, entry.duration_min) == (at, 45)
     assert entry.join_opens_ms == at - JOIN_OPENS_BEFORE_MS == at - 15 * MINUTE_MS
     assert entry.title == "The Fence on Alder Lane"
-    assert [(s.seat, s.name) for s in entry.others] == [("coach", "Ruth"), ("party_a", "Lin")]
+    # trainees are never shown who observes (as in the room and the recordings list)
+    assert [(s.seat, s.name) for s in entry.others] == [("party_a", "Lin"), ("coach", "Ruth")]
+    coach_view = (await agenda(database, ruth.id, now, scenario_of)).upcoming[0]
+    assert [s.name for s in coach_view.others] == ["Amara", "Lin", "Olu"]
     lins = await agenda(database, lin.id, now, scenario_of)
     assert [e.seat for e in lins.upcoming] == ["mediator", "party_a"]  # soonest first
     assert lins.upcoming[1].character == "Amara Okafor"

@@ -142,6 +142,9 @@ async function start() {
   skewMs = home.now_ms - Date.now();
   const zone = home.person.time_zone;
   $("you").textContent = `${home.person.name} · ${home.person.role}`;
+  if (home.person.role === "admin" || home.person.role === "coach") {
+    $("home-nav").prepend(el("a", { href: "/admin" }, "Console"));
+  }
   $("zone").replaceChildren(`Times are shown in ${zone}. `, el("a", { href: "/settings" }, "Change your time zone"));
   $("upcoming").replaceChildren(...home.upcoming.map((s) => upcomingItem(s, zone)));
   $("upcoming-none").hidden = home.upcoming.length > 0;
