@@ -124,6 +124,11 @@ async def test_the_home_page_shows_nairobi_time_and_opens_join_at_the_scheduled_
     await expect(item.locator(".when time")).to_have_text(local_time(at, PHOENIX))
     await expect(coach.page.get_by_role("link", name="Console")).to_have_attribute("href", "/admin")
     await screenshot(coach, "home-coach-phoenix")
+    await coach.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=server.url)
+    await coach.page.get_by_role("button", name="Copy").click()
+    await expect(coach.page.locator("#feed-copied")).to_have_text("Copied.")
+    copied = await coach.page.evaluate("() => navigator.clipboard.readText()")
+    assert copied == await coach.page.locator("#feed-url").input_value()
     assert coach.errors == []
     await coach.close()
 
