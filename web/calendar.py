@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import re
 import time
 from collections.abc import Iterable, Sequence
 
@@ -35,6 +36,8 @@ routes = web.RouteTableDef()
 PRODID = "-//Caucus//Mediation training simulations//EN"
 _MAC_CHARS = 32
 _LINE_OCTETS = 75
+#: simulation and person ids are URL-safe random text; anything else names nothing
+_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
 def scenario_lookup(app: web.Application) -> ScenarioOf:
@@ -63,9 +66,10 @@ def feed_path(secret: str, person_id: str) -> str:
 def feed_person(secret: str, token: str) -> str | None:
     """The person id a feed token was made for, or None if it is not genuine."""
     person_id, dot, _ = token.partition(".")
-    if not dot or not person_id:
+    if not dot or not _ID.fullmatch(person_id):
         return None
-    return person_id if hmac.compare_digest(token, feed_token(secret, person_id)) else None
+    genuine = feed_token(secret, person_id).encode()
+    return person_id if hmac.compare_digest(token.encode(), genuine) else None
 
 
 # --- RFC 5545 ---------------------------------------------------------------------
@@ -164,6 +168,8 @@ async def simulation_ics(request: web.Request) -> web.Response:
     """One simulation as a calendar entry, for the people in it (and admins)."""
     person = require_person(request)
     simulation_id = request.match_info["simulation"]
+    if not _ID.fullmatch(simulation_id):
+        raise NotFound(f"there is no simulation {simulation_id!r}")
     entry = await simulation_for(
         request.app[DATABASE], simulation_id, person.id, now_ms(), scenario_lookup(request.app)
     )

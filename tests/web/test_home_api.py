@@ -199,7 +199,8 @@ async def test_a_simulation_ics_is_a_valid_event_for_the_people_in_it_only(
     assert (await get_text(admin, url))[0] == 200
     assert (await get_json(None, url))[0] == 401
     assert (await get_json(stranger, url))[0] == 404
-    assert (await get_json(amara, f"{server.url}/api/simulations/nothing.ics"))[0] == 404
+    for odd in ("nothing", "%00", "%C3%A9t%C3%A9", "x" * 200):
+        assert (await get_json(amara, f"{server.url}/api/simulations/{odd}.ics"))[0] == 404
     unscheduled = await schedule(db(server), {"mediator": amara.person.id}, None)
     status, problem = await get_json(amara, f"{server.url}/api/simulations/{unscheduled}.ics")
     assert (status, problem["code"]) == (404, "not_found")
@@ -232,6 +233,8 @@ async def test_the_calendar_feed_needs_its_token_not_a_cookie(server: LiveServer
         f"/calendar/{person_id}.{mac[:-1]}x.ics",
         f"/calendar/{person_id}.ics",
         "/calendar/.ics",
+        f"/calendar/{person_id}.{mac[:-1]}%C3%A9.ics",
+        "/calendar/%00.x.ics",
     ]
     for path in forged:
         assert (await get_text(None, server.url + path))[0] == 404, path
