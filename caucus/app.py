@@ -34,7 +34,7 @@ from signaling.wire import GuardedServer, LibraryLog
 from storage.database import Database
 from storage.migrate import upgrade
 from storage.people import People
-from web import annotations_api, api, console, pages, recordings_api
+from web import annotations_api, api, calendar, console, home, pages, recordings_api
 from web.auth import PEOPLE, signed_in
 from web.errors import errors_as_json, quiet_client_http_errors
 from web.forwarded import forwarded_headers, parse_networks
@@ -167,6 +167,9 @@ def create_app(config: Config, media: MediaPort | None = None) -> web.Applicatio
         app[PEER_CONNECTION_OBJECTS] = peer_connections_in_memory
     app[RECORDING_COUNTS] = recording_counts(recordings)
     app.add_routes(pages.routes)
+    # before any /api/simulations/{id} route: "/api/simulations/{id}.ics" is matched in order
+    app.add_routes(calendar.routes)
+    app.add_routes(home.routes)
     app.add_routes(api.routes)
     app.add_routes(annotations_api.routes)
     app.add_routes(recordings_api.routes)
