@@ -12,6 +12,7 @@ from caucus.config import Config
 from caucus.drain import Drain
 from caucus.media_bridge import SfuMedia
 from caucus.recording_status import RecordingStatus
+from caucus.retention import retention_context
 from media import aiortc_internals
 from media.announce import announced_address, parse_port_range
 from media.link_stats import LinkWatch
@@ -187,6 +188,10 @@ def create_app(config: Config, media: MediaPort | None = None) -> web.Applicatio
         await database.close()
 
     app.cleanup_ctx.append(lifecycle)
+    # after lifecycle: runs on the migrated database, stops before it closes
+    app.cleanup_ctx.append(
+        retention_context(database, config.recordings_dir, config.retention_days, directory)
+    )
     app.on_shutdown.append(
         Drain(
             directory,
