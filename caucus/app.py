@@ -35,7 +35,7 @@ from signaling.wire import GuardedServer, LibraryLog
 from storage.database import Database
 from storage.migrate import upgrade
 from storage.people import People
-from web import annotations_api, api, console, pages, recordings_api
+from web import annotations_api, api, audit_api, console, pages, recordings_api
 from web.auth import PEOPLE, signed_in
 from web.errors import errors_as_json, quiet_client_http_errors
 from web.forwarded import forwarded_headers, parse_networks
@@ -51,6 +51,7 @@ from web.keys import (
     SCENARIOS,
     SECRET,
 )
+from web.person_viewers import signed_in_viewers
 from web.security import add_security_headers, origin_policy
 
 logger = logging.getLogger(__name__)
@@ -99,7 +100,13 @@ def create_app(config: Config, media: MediaPort | None = None) -> web.Applicatio
     forwarded = [forwarded_headers(proxies)] if proxies else []
     app = web.Application(
         client_max_size=MAX_BODY_BYTES,
-        middlewares=[*forwarded, add_security_headers, errors_as_json, signed_in],
+        middlewares=[
+            *forwarded,
+            add_security_headers,
+            errors_as_json,
+            signed_in,
+            signed_in_viewers,
+        ],
     )
     database = Database(config.database)
     catalogue = Catalogue(config.database_path)
@@ -172,6 +179,7 @@ def create_app(config: Config, media: MediaPort | None = None) -> web.Applicatio
     app.add_routes(annotations_api.routes)
     app.add_routes(recordings_api.routes)
     app.add_routes(console.routes)
+    app.add_routes(audit_api.routes)
     pages.add_static(app)
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:

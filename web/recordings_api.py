@@ -26,6 +26,7 @@ from storage import audit, deletion
 from web.auth import person_of
 from web.errors import NotFound
 from web.keys import CATALOGUE, DATABASE, DIRECTORY, RECORDINGS_DIR, SCENARIOS, SECRET
+from web.recording_filters import matching, parse_filter
 from web.viewers import Viewer, check_signed, signed_query, viewer_of
 
 logger = logging.getLogger(__name__)
@@ -76,11 +77,15 @@ def _summary(
 @routes.get("/api/recordings")
 async def list_recordings(request: web.Request) -> web.Response:
     viewer = viewer_of(request)
+    wanted = parse_filter(request.query)  # ?cohort= &person= &from= &to=, checked first
     catalogue = request.app[CATALOGUE]
     if viewer.is_admin:
         rooms = {r.id: None for r in catalogue.simulations()}
     else:
         rooms = dict(viewer.seats)  # type: ignore[arg-type]
+    if wanted is not None:
+        kept = await matching(request.app[DATABASE], wanted)
+        rooms = {room: seat for room, seat in rooms.items() if room in kept}
     return web.json_response(
         [_summary(catalogue, request, RoomId(room), seat) for room, seat in rooms.items()]
     )
