@@ -2,7 +2,7 @@
 // every seat the viewer may watch on one clock and one timeline, with the
 // session's feedback alongside. The viewer's token comes from the link's fragment.
 import { $, el } from "./dom.js";
-import { createApi, roomFromLocation, viewerOf, viewerToken } from "./playback-api.js";
+import { createApi, roomFromLocation, signedInViewer, viewerOf, viewerToken } from "./playback-api.js";
 import { createClock, stamp } from "./playback-clock.js";
 import { createSeatNames, createSkills, seatOrder, traineeSeats } from "./playback-labels.js";
 import { createNoteForm } from "./playback-note-form.js";
@@ -171,19 +171,19 @@ async function start() {
     notice("No recording chosen", "Open a recording from your list of recordings.");
     return;
   }
-  if (!token) {
-    notice("This link has no access", "Open the review link you were given (it ends in #token=…), or ask your coach or administrator for one.");
-    return;
-  }
-  const api = createApi(token);
+  const api = createApi(token); // no token: the signed-in person's cookie
   let recording;
   try {
     recording = await api.get(`/api/recordings/${encodeURIComponent(room)}`);
   } catch (error) {
-    notice("Could not open this recording", error.message);
+    if (!token && error.status === 401) {
+      notice("This link has no access", "Sign in, or open the review link you were given (it ends in #token=…), or ask your coach or administrator for one.");
+    } else {
+      notice("Could not open this recording", error.message);
+    }
     return;
   }
-  show(recording, api, viewerOf(token), room);
+  show(recording, api, token ? viewerOf(token) : await signedInViewer(recording), room);
 }
 
 start();
