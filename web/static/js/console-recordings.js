@@ -70,7 +70,7 @@ function row(recording) {
     el("td", {}, people || "—"),
     el("td", {}, length(recording.duration_ms)),
     el("td", {}, recording.status),
-    el("td", { class: "actions" }, open, remove),
+    el("td", { class: "row-actions" }, open, remove),
   );
 }
 
@@ -129,6 +129,10 @@ async function loadAudit() {
     throw error;
   }
   const body = /** @type {HTMLTableElement} */ ($("audit")).tBodies[0];
+  if (entries.length === 0) {
+    body.replaceChildren(el("tr", {}, el("td", { colspan: 5, class: "muted" }, "No deletions yet.")));
+    return;
+  }
   body.replaceChildren(...entries.map((entry) => el("tr", {},
     el("td", {}, when(entry.at_ms)),
     el("td", {}, entry.actor),
