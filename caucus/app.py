@@ -12,7 +12,7 @@ from caucus.config import Config
 from caucus.drain import Drain
 from caucus.media_bridge import SfuMedia
 from caucus.recording_status import RecordingStatus
-from caucus.retention import retention_context
+from caucus.retention import Retention
 from media import aiortc_internals
 from media.announce import announced_address, parse_port_range
 from media.link_stats import LinkWatch
@@ -58,6 +58,7 @@ logger = logging.getLogger(__name__)
 
 NAMESPACE = web.AppKey("namespace", SimulationNamespace)
 RECORDINGS = web.AppKey("recordings", Recordings)
+RETENTION = web.AppKey("retention", Retention)
 MAX_BODY_BYTES = 64 * 1024
 
 
@@ -197,9 +198,8 @@ def create_app(config: Config, media: MediaPort | None = None) -> web.Applicatio
 
     app.cleanup_ctx.append(lifecycle)
     # after lifecycle: runs on the migrated database, stops before it closes
-    app.cleanup_ctx.append(
-        retention_context(database, config.recordings_dir, config.retention_days, directory)
-    )
+    app[RETENTION] = Retention(database, config.recordings_dir, config.retention_days, directory)
+    app.cleanup_ctx.append(app[RETENTION].context)
     app.on_shutdown.append(
         Drain(
             directory,

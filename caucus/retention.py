@@ -6,13 +6,14 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 from aiohttp import web
 
 from signaling.directory import RoomDirectory
 from storage.database import Database
+from storage.deletion import Deleted
 from storage.retention import apply_retention
 
 logger = logging.getLogger(__name__)
@@ -20,41 +21,51 @@ logger = logging.getLogger(__name__)
 INTERVAL_S = 3600.0
 
 
-async def run_retention(
-    db: Database,
-    recordings_dir: Path,
-    days: int,
-    directory: RoomDirectory,
-    interval_s: float = INTERVAL_S,
-) -> None:
-    """Forever: one pass now, then one every `interval_s`; a failed pass is logged and retried."""
-    while True:
-        try:
-            await apply_retention(
-                db,
-                recordings_dir,
-                days,
-                time.time_ns() // 1_000_000,
-                live=lambda room: directory.peek(room) is not None,
-            )
-        except Exception:
-            logger.exception("a retention pass failed; the next one runs in %.0f s", interval_s)
-        await asyncio.sleep(interval_s)
+class Retention:
+    """Deletes recordings older than `days` (0: never), except rooms live in this process."""
 
+    def __init__(
+        self,
+        db: Database,
+        recordings_dir: Path,
+        days: int,
+        directory: RoomDirectory,
+        interval_s: float = INTERVAL_S,
+    ) -> None:
+        self.db = db
+        self.recordings_dir = recordings_dir
+        self.days = days
+        self.directory = directory
+        self.interval_s = interval_s
+        #: set once the first pass (at start) has finished, deleted or not
+        self.first_pass = asyncio.Event()
 
-def retention_context(
-    db: Database, recordings_dir: Path, days: int, directory: RoomDirectory
-) -> Callable[[web.Application], AsyncIterator[None]]:
-    """A cleanup_ctx entry running the task while the app runs (nothing if `days` is 0)."""
+    async def run_once(self) -> list[Deleted]:
+        return await apply_retention(
+            self.db,
+            self.recordings_dir,
+            self.days,
+            time.time_ns() // 1_000_000,
+            live=lambda room: self.directory.peek(room) is not None,
+        )
 
-    async def context(_app: web.Application) -> AsyncIterator[None]:
-        task = None
-        if days > 0:
-            task = asyncio.create_task(run_retention(db, recordings_dir, days, directory))
+    async def run(self) -> None:
+        """Forever: one pass now, then one every `interval_s`; a failed pass is logged."""
+        while True:
+            try:
+                await self.run_once()
+            except Exception:
+                logger.exception(
+                    "a retention pass failed; the next runs in %.0f s", self.interval_s
+                )
+            self.first_pass.set()
+            await asyncio.sleep(self.interval_s)
+
+    async def context(self, _app: web.Application) -> AsyncIterator[None]:
+        """A cleanup_ctx entry: the task runs while the app does (none if `days` is 0)."""
+        task = asyncio.create_task(self.run()) if self.days > 0 else None
         yield
         if task is not None:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-
-    return context
