@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from caucus.app import RETENTION
 from caucus.config import Config
+from sessions.ids import RoomId
 from storage import audit
 from storage.database import Database, default_url
 from storage.migrate import upgrade
@@ -44,7 +45,7 @@ async def test_the_server_deletes_old_recordings_at_start_but_never_a_live_room(
         live = await add_session(
             database, recordings, created_ms=now_ms() - 90 * DAY_MS, seats={}, note_count=1
         )
-        people = await seat_participants(server, live, ["mediator"])
+        people = await seat_participants(server, RoomId(live), ["mediator"])
         assert await server.app[RETENTION].run_once() == []
         async with database.reading() as conn:
             assert set((await conn.scalars(select(simulations.c.id))).all()) == {recent, live}
