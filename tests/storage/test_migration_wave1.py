@@ -144,10 +144,12 @@ def write_wave1_data(data: Path, with_reason: bool) -> Path:
     return video
 
 
-async def caucus(*args: str) -> str:
+async def caucus(*args: str, database_url: str | None = None) -> str:
     """Run the real `caucus` command; its standard output (it must succeed)."""
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     env.pop("CAUCUS_DATABASE_URL", None)
+    if database_url is not None:
+        env["CAUCUS_DATABASE_URL"] = database_url
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -213,3 +215,19 @@ async def test_wave1_data_is_upgraded_in_place_and_served(
         assert note_ids == {"n1", "n2"}
     finally:
         await server.stop()
+
+
+async def test_db_upgrade_migrates_a_postgresql_database_named_by_its_url(
+    postgres_base_url: str, tmp_path: Path
+) -> None:
+    from tests.postgres_server import fresh_database
+
+    url = await fresh_database(postgres_base_url)
+    data = str(tmp_path / "data")
+    before = await caucus("db", "current", "--data-dir", data, database_url=url)
+    assert before.startswith("postgresql+asyncpg://") and "unversioned" in before
+    upgraded = await caucus("db", "upgrade", "--data-dir", data, database_url=url)
+    assert upgraded.endswith(f"unversioned -> {head()}")
+    again = await caucus("db", "upgrade", "--data-dir", data, database_url=url)
+    assert again.endswith(f"{head()} -> {head()}")
+    assert not (tmp_path / "data" / "caucus.sqlite3").exists()
