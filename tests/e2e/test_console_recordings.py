@@ -3,7 +3,7 @@ sign-in cookie alone, delete with a confirmation (the notes go too), read the au
 
 from __future__ import annotations
 
-from playwright.async_api import Browser, expect
+from playwright.async_api import Browser, Page, expect
 from sqlalchemy import func, select
 
 from sessions.people import Role
@@ -88,3 +88,47 @@ async def test_an_admin_filters_opens_and_deletes_recordings(
         )
     assert left == 0
     assert not (folder / amaras).exists()
+
+
+async def test_the_playback_page_works_with_the_sign_in_cookie_alone(
+    server: LiveServer, browser: Browser
+) -> None:
+    db, folder = server.app[DATABASE], server.config.recordings_dir
+    admin = await sign_in(server.app, Role.ADMIN)
+    amara = await sign_in(server.app, Role.TRAINEE)
+    hers = await add_session(db, folder, seats={"mediator": amara.person.id}, note_count=0)
+    other = await add_session(db, folder, seats={"mediator": "guest"}, note_count=0)
+
+    async def page_for(token: str | None) -> Page:
+        context = await browser.new_context(viewport=DESKTOP)
+        if token is not None:
+            await context.add_cookies([{"name": COOKIE, "value": token, "url": server.url}])
+        return await context.new_page()
+
+    staff = await page_for(admin.token)
+    trainee = await page_for(amara.token)
+    nobody = await page_for(None)
+    try:
+        # an admin's note is a cookie-authenticated write: it carries the CSRF token
+        await staff.goto(f"{server.url}/recordings/{hers}")
+        await expect(staff.locator("#playback")).to_be_visible()
+        await staff.locator("#note-text").fill("Signed in, no link")
+        await staff.get_by_role("button", name="Add note").click()
+        await expect(staff.locator("#note-text")).to_have_value("")
+        await expect(staff.locator("#notes")).to_contain_text("Signed in, no link")
+
+        await trainee.goto(f"{server.url}/recordings/{hers}")
+        await expect(trainee.locator("#playback")).to_be_visible()
+        # the note is for coaches (the form's default): her own seat's rules apply
+        await expect(trainee.locator("#notes")).to_contain_text("No feedback for you")
+        await trainee.goto(f"{server.url}/recordings/{other}")
+        await expect(trainee.locator("#notice-title")).to_have_text("Could not open this recording")
+
+        await nobody.goto(f"{server.url}/recordings/{hers}")
+        await expect(nobody.locator("#notice-title")).to_have_text("This link has no access")
+    finally:
+        for page in (staff, trainee, nobody):
+            await page.context.close()
+    async with db.reading() as conn:
+        written = (await conn.execute(select(notes.c.author, notes.c.text))).all()
+    assert [tuple(row) for row in written] == [(None, "Signed in, no link")]

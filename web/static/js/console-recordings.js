@@ -9,6 +9,7 @@ import { ApiError, api, problem, startConsole } from "./console.js";
 
 const DAY_MS = 24 * 3600 * 1000;
 let timeZone = "UTC";
+let admin = false;
 
 /** @param {number} ms */
 function when(ms) {
@@ -60,7 +61,7 @@ function row(recording) {
   const start = recording.ran_ms ?? recording.created_ms;
   const people = recording.people.map((p) => p.name).join(", ");
   const open = el("a", { class: "button-link", href: `/recordings/${encodeURIComponent(recording.id)}` }, "Open");
-  const remove = el("button", {
+  const remove = admin && el("button", {
     class: "danger", type: "button", "aria-label": `Delete the recording of ${when(start)}`,
     onclick: () => confirmDelete(recording, start),
   }, "Delete");
@@ -163,6 +164,7 @@ async function loadCohorts() {
 async function start() {
   const person = await startConsole("recordings");
   timeZone = person.time_zone || "UTC";
+  admin = person.role === "admin"; // only admins delete (the API refuses anyone else)
   const form = $("filters");
   form?.addEventListener("submit", (event) => {
     event.preventDefault();
