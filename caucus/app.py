@@ -12,6 +12,7 @@ from caucus.config import Config
 from caucus.drain import Drain
 from caucus.media_bridge import SfuMedia
 from caucus.recording_status import RecordingStatus
+from caucus.retention import Retention
 from media import aiortc_internals
 from media.announce import announced_address, parse_port_range
 from media.link_stats import LinkWatch
@@ -34,7 +35,7 @@ from signaling.wire import GuardedServer, LibraryLog
 from storage.database import Database
 from storage.migrate import upgrade
 from storage.people import People
-from web import annotations_api, api, calendar, console, home, pages, recordings_api
+from web import annotations_api, api, audit_api, calendar, console, home, pages, recordings_api
 from web.auth import PEOPLE, signed_in
 from web.errors import errors_as_json, quiet_client_http_errors
 from web.forwarded import forwarded_headers, parse_networks
@@ -50,12 +51,14 @@ from web.keys import (
     SCENARIOS,
     SECRET,
 )
+from web.person_viewers import signed_in_viewers
 from web.security import add_security_headers, origin_policy
 
 logger = logging.getLogger(__name__)
 
 NAMESPACE = web.AppKey("namespace", SimulationNamespace)
 RECORDINGS = web.AppKey("recordings", Recordings)
+RETENTION = web.AppKey("retention", Retention)
 MAX_BODY_BYTES = 64 * 1024
 
 
@@ -98,7 +101,13 @@ def create_app(config: Config, media: MediaPort | None = None) -> web.Applicatio
     forwarded = [forwarded_headers(proxies)] if proxies else []
     app = web.Application(
         client_max_size=MAX_BODY_BYTES,
-        middlewares=[*forwarded, add_security_headers, errors_as_json, signed_in],
+        middlewares=[
+            *forwarded,
+            add_security_headers,
+            errors_as_json,
+            signed_in,
+            signed_in_viewers,
+        ],
     )
     database = Database(config.database)
     catalogue = Catalogue(config.database_path)
@@ -174,6 +183,7 @@ def create_app(config: Config, media: MediaPort | None = None) -> web.Applicatio
     app.add_routes(annotations_api.routes)
     app.add_routes(recordings_api.routes)
     app.add_routes(console.routes)
+    app.add_routes(audit_api.routes)
     pages.add_static(app)
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
@@ -190,6 +200,9 @@ def create_app(config: Config, media: MediaPort | None = None) -> web.Applicatio
         await database.close()
 
     app.cleanup_ctx.append(lifecycle)
+    # after lifecycle: runs on the migrated database, stops before it closes
+    app[RETENTION] = Retention(database, config.recordings_dir, config.retention_days, directory)
+    app.cleanup_ctx.append(app[RETENTION].context)
     app.on_shutdown.append(
         Drain(
             directory,

@@ -1,8 +1,9 @@
-"""The `caucus` command: serve, demo, token, render, scenarios, turn-config."""
+"""The `caucus` command: serve, demo, token, render, scenarios, turn-config, db."""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import gc
 import logging
 import os
@@ -194,6 +195,36 @@ def cmd_scenarios(args: argparse.Namespace) -> None:
         print(f"{scenario.id:<18} {scenario.title}")
 
 
+def cmd_db(args: argparse.Namespace) -> None:
+    """`db upgrade` runs the migrations (`serve` runs them too); `db current` only reports."""
+    from sqlalchemy.engine import make_url
+
+    from storage.database import Database
+    from storage.migrate import current, head, upgrade
+
+    config = _config(args, load_secrets=False)
+    where = make_url(config.database).render_as_string(hide_password=True)
+
+    async def run() -> tuple[str | None, str | None]:
+        database = Database(config.database)
+        try:
+            before = await current(database)
+            if args.action == "upgrade":
+                await upgrade(database)
+            return before, await current(database)
+        finally:
+            await database.close()
+
+    try:
+        before, after = asyncio.run(run())
+    except Exception as exc:  # unreachable server, bad URL, a failed migration
+        raise SystemExit(f"caucus db {args.action}: {where}: {exc}") from None
+    if args.action == "upgrade":
+        print(f"{where}: {before or 'unversioned'} -> {after}")
+    else:
+        print(f"{where}: {after or 'unversioned'} (newest: {head()})")
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="caucus", description=__doc__)
     sub = top.add_subparsers(dest="command", required=True)
@@ -258,6 +289,10 @@ def parser() -> argparse.ArgumentParser:
     )
     turn.add_argument("--public-url")
     turn.set_defaults(run=cmd_turn_config)
+
+    db = command("db", "the database: `upgrade` runs its migrations, `current` shows its revision")
+    db.add_argument("action", choices=["upgrade", "current"])
+    db.set_defaults(run=cmd_db)
 
     scenarios = command("scenarios", "list the shipped scenarios")
     scenarios.set_defaults(run=cmd_scenarios)

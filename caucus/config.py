@@ -67,6 +67,8 @@ class Config:
     #: SQLAlchemy URL of the database; "" = SQLite in the data directory
     #: (postgresql+asyncpg://user:pass@host/db for PostgreSQL)
     database_url: str = field(default="", repr=False)
+    #: recordings (and their feedback) older than this many days are deleted; 0 = keep forever
+    retention_days: int = 0
     secret: str = field(default="", repr=False)
     admin_token: str = field(default="", repr=False)
 
@@ -85,6 +87,8 @@ class Config:
     def __post_init__(self) -> None:
         if (self.tls_cert is None) != (self.tls_key is None):
             raise ValueError("TLS needs both a certificate and a key (--tls-cert, --tls-key)")
+        if self.retention_days < 0:
+            raise ValueError("CAUCUS_RETENTION_DAYS must be 0 (keep forever) or a number of days")
 
     @property
     def tls(self) -> bool:
@@ -135,6 +139,7 @@ class Config:
             "empty_timeout_s": float,
             "recording_retry_s": float,
             "database_url": str,
+            "retention_days": int,
             "secret": str,
             "admin_token": str,
         }

@@ -39,6 +39,7 @@ _STATUS_OF_CODE = {
     "unknown_room": 404,
     "unknown_scenario": 404,
     "unknown_seat": 400,
+    "recording_in_progress": 409,
     "too_large": 413,
     "unsupported_media_type": 415,
     "unavailable": 503,  # the storage refused (disk full); nothing changed

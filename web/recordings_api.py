@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +11,7 @@ from aiohttp import web
 from recordings.catalogue import Catalogue, Segment
 from sessions.errors import NotPermitted
 from sessions.ids import RoomId, SeatId
+from sessions.phases import PhaseKind
 from sessions.recording_rules import may_watch
 from sessions.review import (
     band_visible,
@@ -23,8 +23,11 @@ from sessions.review import (
 )
 from sessions.review_actions import reviewer_actions, roles_of
 from sessions.roles import Role, is_staff, role_of
+from storage import audit, deletion
+from web.auth import person_of
 from web.errors import NotFound
-from web.keys import CATALOGUE, RECORDINGS_DIR, SCENARIOS, SECRET
+from web.keys import CATALOGUE, DATABASE, DIRECTORY, RECORDINGS_DIR, SCENARIOS, SECRET
+from web.recording_filters import matching, parse_filter
 from web.viewers import Viewer, check_signed, seats_of_room, signed_query, viewer_of
 
 logger = logging.getLogger(__name__)
@@ -79,11 +82,15 @@ def _summary(
 @routes.get("/api/recordings")
 async def list_recordings(request: web.Request) -> web.Response:
     viewer = viewer_of(request)
+    wanted = parse_filter(request.query)  # ?cohort= &person= &from= &to=, checked first
     catalogue = request.app[CATALOGUE]
     if viewer.is_admin:
         rooms = {r.id: None for r in catalogue.simulations()}
     else:
         rooms = dict(viewer.seats)  # type: ignore[arg-type]
+    if wanted is not None:
+        kept = await matching(request.app[DATABASE], wanted)
+        rooms = {room: seat for room, seat in rooms.items() if room in kept}
     return web.json_response(
         [_summary(catalogue, request, RoomId(room), seat) for room, seat in rooms.items()]
     )
@@ -169,13 +176,17 @@ async def delete_recording(request: web.Request) -> web.Response:
     viewer.seat_in(room_id)  # NotFound unless the session is the viewer's
     if not viewer.is_admin:
         raise NotPermitted("only an admin deletes recordings")
-    catalogue = request.app[CATALOGUE]
-    if catalogue.simulation(room_id) is None:
-        raise NotFound(f"there is no recording {room_id!r}")
-    if any(s.status == "recording" for s in catalogue.segments(room_id)):
-        raise NotPermitted("the session is still being recorded; end it first")
-    folder = request.app[RECORDINGS_DIR] / room_id
-    catalogue.delete_simulation(room_id)
-    shutil.rmtree(folder, ignore_errors=True)
-    logger.info("deleted recording %s", room_id)
-    return web.json_response({"ok": True, "deleted": room_id})
+    person = person_of(request)
+    actor = person.id if person and "Authorization" not in request.headers else audit.ADMIN_TOKEN
+    live = request.app[DIRECTORY].peek(room_id)
+    deleted = await deletion.delete_recording(
+        request.app[DATABASE],
+        request.app[RECORDINGS_DIR],
+        room_id,
+        actor,
+        # an ended room lingers while people read its end page; it records nothing more
+        live=lambda _room: live is not None and live.room.phase.kind is not PhaseKind.ENDED,
+    )
+    return web.json_response(
+        {"ok": True, "deleted": room_id, "segments": deleted.segments, "notes": deleted.notes}
+    )

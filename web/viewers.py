@@ -1,4 +1,5 @@
-"""Who is asking to review recordings: the admin, or a person identified by a seat token."""
+"""Who is asking to review recordings: the admin, a person identified by a seat token, or a
+signed-in person (worked out by web.person_viewers before the handler runs)."""
 
 from __future__ import annotations
 
@@ -41,10 +42,18 @@ class Viewer:
         return seat
 
 
+#: the signed-in person as a viewer (set by web.person_viewers.signed_in_viewers)
+SIGNED_IN_VIEWER = web.RequestKey("signed_in_viewer", Viewer)
+
+
 def viewer_of(request: web.Request) -> Viewer:
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token:
-        raise Unauthorized("send a seat token or the admin token (Authorization: Bearer …)")
+        if SIGNED_IN_VIEWER in request:
+            return request[SIGNED_IN_VIEWER]
+        raise Unauthorized(
+            "sign in, or send a seat token or the admin token (Authorization: Bearer …)"
+        )
     presented = token.encode("utf-8", "surrogateescape")  # header bytes aiohttp could not decode
     if hmac.compare_digest(presented, request.app[ADMIN_TOKEN].encode()):
         return Viewer(None, {})

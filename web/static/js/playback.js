@@ -172,16 +172,16 @@ async function start() {
     notice("No recording chosen", "Open a recording from your list of recordings.");
     return;
   }
-  if (!token) {
-    notice("This link has no access", "Open the review link you were given (it ends in #token=…), or ask your coach or administrator for one.");
-    return;
-  }
-  const api = createApi(token);
+  const api = createApi(token); // no token: the signed-in person's cookie
   let recording;
   try {
     recording = await api.get(`/api/recordings/${encodeURIComponent(room)}`);
   } catch (error) {
-    notice("Could not open this recording", error.message);
+    if (!token && error.status === 401) {
+      notice("This link has no access", "Sign in, or open the review link you were given (it ends in #token=…), or ask your coach or administrator for one.");
+    } else {
+      notice("Could not open this recording", error.message);
+    }
     return;
   }
   show(recording, api, room);
