@@ -67,6 +67,15 @@ class Config:
     #: SQLAlchemy URL of the database; "" = SQLite in the data directory
     #: (postgresql+asyncpg://user:pass@host/db for PostgreSQL)
     database_url: str = field(default="", repr=False)
+    # --- outgoing mail for invitation links; no host = none (the console shows each link)
+    smtp_host: str = ""
+    smtp_port: int = 587
+    smtp_user: str = ""
+    smtp_password: str = field(default="", repr=False)
+    #: the From address; "" = the user if it is an address, else caucus@<host>
+    smtp_from: str = ""
+    #: STARTTLS before logging in and sending (turn off only for a relay on loopback)
+    smtp_starttls: bool = True
     secret: str = field(default="", repr=False)
     admin_token: str = field(default="", repr=False)
 
@@ -135,6 +144,12 @@ class Config:
             "empty_timeout_s": float,
             "recording_retry_s": float,
             "database_url": str,
+            "smtp_host": str,
+            "smtp_port": int,
+            "smtp_user": str,
+            "smtp_password": str,
+            "smtp_from": str,
+            "smtp_starttls": lambda v: v.lower() not in ("0", "false", "no", "off"),
             "secret": str,
             "admin_token": str,
         }

@@ -80,11 +80,9 @@ def time_zone(value: object) -> str:
 
 
 def role(value: object) -> Role:
-    try:
+    if isinstance(value, str) and value in Role._value2member_map_:
         return Role(value)
-    except ValueError:
-        choices = ", ".join(r.value for r in Role)
-        raise BadRole(f"'role' must be one of {choices}") from None
+    raise BadRole(f"'role' must be one of {', '.join(r.value for r in Role)}")
 
 
 def password(value: object) -> str:
