@@ -28,9 +28,9 @@ form.addEventListener("submit", async (event) => {
       location.assign(data.next);
       return;
     }
-    problem.textContent = status === 429
-      ? "Too many failed attempts. Wait a minute, then try again."
-      : data.message || "Could not sign in.";
+    if (status === 429) problem.textContent = "Too many failed attempts. Wait a minute, then try again.";
+    else if (status === 401) problem.textContent = "That email and password do not match an active account.";
+    else problem.textContent = data.message || "Could not sign in.";
     password.select();
   } catch {
     problem.textContent = "The server could not be reached. Check your connection and try again.";
