@@ -187,8 +187,8 @@ async def edit(request: web.Request) -> web.Response:
 @routes.patch("/api/me")
 async def edit_me(request: web.Request) -> web.Response:
     """A person's own name and time zone (their role is an admin's to change)."""
+    data = await body(request, {"name", "time_zone"})  # a malformed body is refused first
     me = require_person(request)
-    data = await body(request, {"name", "time_zone"})
     person = await request.app[PEOPLE].update(
         me.id,
         me.id,
