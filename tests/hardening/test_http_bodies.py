@@ -100,8 +100,8 @@ async def test_broken_bodies_get_client_errors_on_every_json_route(
     admin = {"Authorization": f"Bearer {server.config.admin_token}"}
     rng = random.Random(SEED)
     statuses: Counter[int] = Counter()
+    fill = {"room": room, "note": "1", "id": "someone", "token": "not-a-token"}
     for method, template in routes:
-        fill = {"room": room, "note": "1", "id": "someone", "token": "not-a-token"}
         path = re.sub(r"\{(\w+)\}", lambda m: fill[m.group(1)], template)
         valid = VALID.get((method, template), {})
         for _ in range(CASES_PER_ROUTE):
