@@ -208,24 +208,27 @@ class People:
         """Refuse the person from now on: sessions ended, password and seat tokens refused."""
         async with self.db.transaction() as conn:
             await self.person_in(conn, person_id)
-            await conn.execute(
+            changed = await conn.execute(
                 update(people)
                 .where(people.c.id == person_id, people.c.active.is_(True))
                 .values(active=False, deactivated_ms=now_ms())
             )
             ended = await self.end_sessions_in(conn, person_id)
-            await audit.record(conn, actor, "person.deactivate", person_id, {"sessions": ended})
+            if changed.rowcount:  # deactivating twice is one deactivation
+                detail = {"sessions": ended}
+                await audit.record(conn, actor, "person.deactivate", person_id, detail)
             return await self.person_in(conn, person_id)
 
     async def reactivate(self, person_id: str, actor: str) -> Person:
         async with self.db.transaction() as conn:
             await self.person_in(conn, person_id)
-            await conn.execute(
+            changed = await conn.execute(
                 update(people)
-                .where(people.c.id == person_id)
+                .where(people.c.id == person_id, people.c.active.is_(False))
                 .values(active=True, deactivated_ms=None)
             )
-            await audit.record(conn, actor, "person.reactivate", person_id)
+            if changed.rowcount:
+                await audit.record(conn, actor, "person.reactivate", person_id)
             return await self.person_in(conn, person_id)
 
     async def update(

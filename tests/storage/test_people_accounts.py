@@ -148,6 +148,10 @@ async def test_deactivation_ends_sessions_refuses_the_password_and_is_audited(
     )
     assert latest["detail"] == {"sessions": 1}
 
+    assert not (await store.deactivate(person.id, "admin-token")).active
+    async with database.reading() as conn:
+        assert [e["action"] for e in await audit.entries(conn)].count("person.deactivate") == 1
+
     back = await store.reactivate(person.id, "admin-token")
     assert back.active and not await store.is_deactivated(person.id)
     assert await store.check_password("sam@example.org", "sam's password") == back
