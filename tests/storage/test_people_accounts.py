@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from argon2 import PasswordHasher
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 
 from sessions.people import Role
 from storage import audit
@@ -17,8 +17,8 @@ from storage.invitations import (
     UnknownInvitation,
 )
 from storage.passwords import Passwords
-from storage.people import EmailTaken, People, UnknownPerson
-from storage.schema import invitations, people
+from storage.people import EmailTaken, Membership, People, UnknownPerson
+from storage.schema import cohort_members, cohorts, invitations, people
 
 
 async def test_a_password_is_stored_as_argon2id_and_checked(database: Database) -> None:
@@ -172,3 +172,32 @@ async def test_names_roles_and_time_zones_change(database: Database) -> None:
     assert await store.update(ana.id, "cli") == changed
     with pytest.raises(UnknownPerson):
         await store.update("nobody", "cli", name="X")
+
+
+async def test_the_list_names_each_persons_cohorts(database: Database) -> None:
+    store = People(database)
+    lin = await store.add("lin@example.org", "Lin", Role.COACH, "Asia/Taipei")
+    amara = await store.add("amara@example.org", "Amara", Role.TRAINEE, "Africa/Nairobi")
+    async with database.transaction() as conn:
+        await conn.execute(
+            insert(cohorts).values(
+                id="c1",
+                name="Spring 2027",
+                starts_on="2027-03-01",
+                ends_on="2027-05-31",
+                requirements={},
+                created_ms=0,
+            )
+        )
+        await conn.execute(
+            insert(cohort_members),
+            [
+                {"cohort_id": "c1", "person_id": lin.id, "role": "coach"},
+                {"cohort_id": "c1", "person_id": amara.id, "role": "trainee"},
+            ],
+        )
+    listed = {a.person.email: a.cohorts for a in await store.accounts()}
+    assert listed == {
+        "amara@example.org": (Membership("c1", "Spring 2027", "trainee"),),
+        "lin@example.org": (Membership("c1", "Spring 2027", "coach"),),
+    }
