@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 import pytest
 from argon2 import PasswordHasher
 from sqlalchemy import insert, select, update
@@ -32,6 +34,33 @@ async def test_a_password_is_stored_as_argon2id_and_checked(database: Database) 
     assert await store.check_password(" AMARA@example.org", "correct horse battery") == amara
     assert await store.check_password("amara@example.org", "correct horse batter") is None
     assert await store.check_password("nobody@example.org", "correct horse battery") is None
+
+
+class CountingHasher(PasswordHasher):
+    """argon2-cffi's hasher, counting the hashes it verifies."""
+
+    verified = 0
+
+    def verify(self, hash: str | bytes, password: str | bytes) -> Literal[True]:
+        self.verified += 1
+        return super().verify(hash, password)
+
+
+async def test_every_refusal_costs_one_hash_so_timing_tells_nothing(database: Database) -> None:
+    hasher = CountingHasher()
+    store = People(database, Passwords(hasher))
+    amara = await store.add("amara@example.org", "Amara", Role.TRAINEE)
+    await store.add("invited@example.org", "Not yet", Role.TRAINEE)  # no password yet
+    await store.set_password(amara.id, "correct horse battery")
+    for email, password in [
+        ("nobody@example.org", "correct horse battery"),
+        ("invited@example.org", "correct horse battery"),
+        ("amara@example.org", "a wrong guess here"),
+        ("amara@example.org", "correct horse battery"),
+    ]:
+        before = hasher.verified
+        await store.check_password(email, password)
+        assert hasher.verified - before == 1, email
 
 
 async def test_a_hash_made_with_weaker_parameters_is_replaced_on_sign_in(

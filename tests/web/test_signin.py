@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from http.cookies import SimpleCookie
 from pathlib import Path
 from typing import Any
@@ -95,17 +94,15 @@ async def test_an_unknown_address_and_a_wrong_password_get_the_same_answer(
     try:
         await _person(server, "ada@example.org", Role.ADMIN, "ada's long password")
         async with browser() as http:
-            answers, seconds = [], []
+            answers = []
             for email in ["ada@example.org", "nobody@example.org"]:
-                started = time.perf_counter()
                 status, reply, response = await _login(http, server, email, "a wrong guess")
-                seconds.append(time.perf_counter() - started)
                 answers.append((status, reply))
                 assert COOKIE not in response.cookies
+            # the same answer; the same work (one hash each) is counted in
+            # tests/storage/test_people_accounts.py
             assert answers[0] == answers[1]
             assert answers[0][0] == 401 and answers[0][1]["code"] == "bad_credentials"
-            # both paths hash once: neither answers in a fraction of the other's time
-            assert min(seconds) > max(seconds) / 4, seconds
             for bad in [{"email": "x@example.org"}, {"email": 5, "password": "p"}, {"x": 1}]:
                 async with http.post(f"{server.url}/login", json=bad) as response:
                     assert (response.status, (await response.json())["code"]) == (
