@@ -36,8 +36,9 @@ class Passwords:
             return await asyncio.to_thread(self._verify, stored, password)
 
     def _verify(self, stored: str | None, password: str) -> bool:
+        dummy = self._dummy  # made on the first check of any kind, so that one is no tell either
         try:
-            return self.hasher.verify(stored or self._dummy, password) and stored is not None
+            return self.hasher.verify(stored or dummy, password) and stored is not None
         except (VerifyMismatchError, VerificationError, InvalidHashError):
             return False
 
