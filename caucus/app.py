@@ -30,12 +30,24 @@ from signaling.directory import RoomDirectory
 from signaling.media_port import MediaPort, NoMedia
 from signaling.namespace import SimulationNamespace
 from signaling.protocol import MAX_PACKET_BYTES
+from signaling.revocation import guards_joins, seat_ender
 from signaling.turn import IceServerPolicy
 from signaling.wire import GuardedServer, LibraryLog
 from storage.database import Database
 from storage.migrate import upgrade
 from storage.people import People
-from web import annotations_api, api, audit_api, calendar, console, home, pages, recordings_api
+from web import (
+    annotations_api,
+    api,
+    audit_api,
+    calendar,
+    console,
+    home,
+    pages,
+    people_api,
+    recordings_api,
+    signin,
+)
 from web.auth import PEOPLE, signed_in
 from web.errors import errors_as_json, quiet_client_http_errors
 from web.forwarded import forwarded_headers, parse_networks
@@ -51,6 +63,7 @@ from web.keys import (
     SCENARIOS,
     SECRET,
 )
+from web.mail import Mailer, SmtpSettings
 from web.person_viewers import signed_in_viewers
 from web.security import add_security_headers, origin_policy
 
@@ -184,6 +197,12 @@ def create_app(config: Config, media: MediaPort | None = None) -> web.Applicatio
     app.add_routes(recordings_api.routes)
     app.add_routes(console.routes)
     app.add_routes(audit_api.routes)
+    # people and sign-in: deactivated people's seat tokens are refused and their seats ended
+    guards_joins(namespace, app[PEOPLE].is_deactivated)
+    app[people_api.END_SEATS] = seat_ender(namespace)
+    mailer = Mailer(SmtpSettings.from_config(config)) if config.smtp_host else None
+    signin.setup(app)
+    people_api.setup(app, mailer)
     pages.add_static(app)
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
@@ -197,6 +216,8 @@ def create_app(config: Config, media: MediaPort | None = None) -> web.Applicatio
         recordings.close(timeout=max(0.5, config.drain_s * 0.1))
         feedback.store.close()
         catalogue.close()
+        if mailer is not None:
+            await mailer.close()
         await database.close()
 
     app.cleanup_ctx.append(lifecycle)

@@ -1,4 +1,4 @@
-"""The `caucus` command: serve, demo, token, render, scenarios, turn-config, db."""
+"""The `caucus` command: serve, demo, token, render, scenarios, turn-config, db, users."""
 
 from __future__ import annotations
 
@@ -296,6 +296,11 @@ def parser() -> argparse.ArgumentParser:
 
     scenarios = command("scenarios", "list the shipped scenarios")
     scenarios.set_defaults(run=cmd_scenarios)
+
+    # people who sign in (caucus/users.py): `users add EMAIL --role admin` makes the first admin
+    from caucus.users import add_user_commands
+
+    add_user_commands(command("users", "add people (prints an invitation link), list them"))
     return top
 
 

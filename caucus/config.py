@@ -69,6 +69,15 @@ class Config:
     database_url: str = field(default="", repr=False)
     #: recordings (and their feedback) older than this many days are deleted; 0 = keep forever
     retention_days: int = 0
+    # --- outgoing mail for invitation links; no host = none (the console shows each link)
+    smtp_host: str = ""
+    smtp_port: int = 587
+    smtp_user: str = ""
+    smtp_password: str = field(default="", repr=False)
+    #: the From address; "" = the user if it is an address, else caucus@<host>
+    smtp_from: str = ""
+    #: STARTTLS before logging in and sending (turn off only for a relay on loopback)
+    smtp_starttls: bool = True
     secret: str = field(default="", repr=False)
     admin_token: str = field(default="", repr=False)
 
@@ -140,6 +149,12 @@ class Config:
             "recording_retry_s": float,
             "database_url": str,
             "retention_days": int,
+            "smtp_host": str,
+            "smtp_port": int,
+            "smtp_user": str,
+            "smtp_password": str,
+            "smtp_from": str,
+            "smtp_starttls": lambda v: v.lower() not in ("0", "false", "no", "off"),
             "secret": str,
             "admin_token": str,
         }

@@ -44,6 +44,16 @@ _STATUS_OF_CODE = {
     "unsupported_media_type": 415,
     "unavailable": 503,  # the storage refused (disk full); nothing changed
     "server_closing": 503,
+    # people and sign-in (web/signin.py, web/people_api.py)
+    "bad_credentials": 401,
+    "too_many_attempts": 429,
+    "unknown_person": 404,
+    "unknown_invitation": 404,
+    "invitation_used": 410,
+    "invitation_expired": 410,
+    "email_taken": 409,
+    "own_account": 409,
+    "person_deactivated": 409,
 }
 
 

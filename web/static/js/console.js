@@ -79,11 +79,19 @@ export async function startConsole(active) {
       ...SECTIONS.map(([name, label]) =>
         el("a", { href: `/admin/${name}`, "aria-current": name === active ? "page" : undefined }, label),
       ),
+      el("button", { type: "button", class: "quiet sign-out", onclick: signOut }, "Sign out"),
     );
   }
   const you = $("you");
   if (you) you.textContent = `${person.name} · ${person.role}`;
   return person;
+}
+
+/** End this browser's session and go to the sign-in page. */
+export async function signOut() {
+  await api("/logout", { method: "POST" });
+  current = null;
+  location.assign("/login");
 }
 
 /** Show a problem in the page's alert line (or clear it with ""). @param {string} message */
