@@ -4,7 +4,7 @@
 // the scenarios it uses; coaches see the cohorts they coach, read-only.
 import { $, el } from "./dom.js";
 import { api, ApiError, problem, startConsole } from "./console.js";
-import { checked, clearErrors, readableDate, setInput, showFieldError, value } from "./console-forms.js";
+import { checked, clearErrors, clearOnInput, readableDate, setInput, showFieldError, value } from "./console-forms.js";
 
 /** @typedef {{id: string, name: string, email?: string}} Member */
 /** @typedef {{mediator_sessions: number, party_sessions: number, hours: number, feedback_read: boolean, reflections: boolean}} Requirements */
@@ -232,6 +232,7 @@ async function start() {
   const newButton = /** @type {HTMLButtonElement} */ ($("new-cohort"));
   newButton.hidden = !isAdmin;
   newButton.addEventListener("click", () => openEditor(null));
+  clearOnInput(form);
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     save();

@@ -17,10 +17,13 @@ export function clearErrors(root) {
  */
 export function showFieldError(root, error) {
   if (!(error instanceof ApiError) || typeof error.details.field !== "string") return false;
-  const field = CSS.escape(error.details.field);
+  const named = error.details.field;
+  const field = CSS.escape(named);
   const line = root.querySelector(`[data-error-for="${field}"]`);
   if (!line) return false;
-  line.textContent = error.message;
+  // beside the field, "parties[1].name must not be empty" reads "Must not be empty"
+  const rest = error.message.startsWith(`${named} `) ? error.message.slice(named.length + 1) : error.message;
+  line.textContent = rest.charAt(0).toUpperCase() + rest.slice(1);
   const control = root.querySelector(`[data-field="${field}"]`);
   if (control instanceof HTMLElement) {
     control.setAttribute("aria-invalid", "true");
@@ -66,4 +69,15 @@ export function readableDate(iso) {
   const date = new Date(`${iso}T00:00:00Z`);
   if (Number.isNaN(date.getTime())) return iso;
   return new Intl.DateTimeFormat(undefined, { day: "numeric", month: "short", year: "numeric", timeZone: "UTC" }).format(date);
+}
+
+/** Once a marked field is changed, its error goes (the server judges it again on save). @param {HTMLFormElement} form */
+export function clearOnInput(form) {
+  form.addEventListener("input", (event) => {
+    const control = event.target;
+    if (!(control instanceof HTMLElement) || !control.dataset.field) return;
+    control.removeAttribute("aria-invalid");
+    const line = form.querySelector(`[data-error-for="${CSS.escape(control.dataset.field)}"]`);
+    if (line) line.textContent = "";
+  });
 }

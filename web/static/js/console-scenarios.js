@@ -4,7 +4,7 @@
 // server validates; a refusal is shown beside the field it names.
 import { $, el, paragraphs } from "./dom.js";
 import { api, problem, startConsole } from "./console.js";
-import { checked, clearErrors, setInput, showFieldError, value } from "./console-forms.js";
+import { checked, clearErrors, clearOnInput, setInput, showFieldError, value } from "./console-forms.js";
 
 /** @typedef {{seat: string, name: string, label: string}} Party */
 /** @typedef {{id: string, name: string, description: string}} Skill */
@@ -182,7 +182,7 @@ function drawRubric(rubric) {
     ...rubric.map((k, i) =>
       el(
         "div",
-        { class: "row-group fields three", dataset: { row: "skill" } },
+        { class: "row-group fields three removable", dataset: { row: "skill" } },
         labelled("Name", input(k.name, { maxlength: 120, "data-part": "name" }), `rubric[${i}].name`),
         labelled("Id (snake_case; empty: from the name)", input(k.id, { maxlength: 48, "data-part": "id" }), `rubric[${i}].id`),
         labelled("What good looks like", input(k.description, { maxlength: 2000, "data-part": "description" }), `rubric[${i}].description`),
@@ -208,7 +208,7 @@ function drawPlan(plan, parties) {
       const minutes = input(step.minutes === null ? "" : String(step.minutes), { type: "number", min: 1, max: 240, step: 1, "data-part": "minutes" });
       return el(
         "div",
-        { class: "row-group fields three", dataset: { row: "step" } },
+        { class: "row-group fields three removable", dataset: { row: "step" } },
         labelled(`Step ${i + 1}`, phase, `phase_plan[${i}].phase`),
         labelled("With (a caucus)", seat, `phase_plan[${i}].seat`),
         labelled("Minutes", minutes, `phase_plan[${i}].minutes`),
@@ -415,6 +415,7 @@ async function start() {
     form.hidden = true;
     editing = null;
   });
+  clearOnInput(form);
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     save();
