@@ -10,12 +10,12 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import delete, func, insert, inspect, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from sessions.errors import DomainError, InvalidScenario
-from sessions.scenarios import Scenario
+from sessions.scenarios import Scenario, ScenarioCatalogue, builtin_scenarios
 from storage import audit
 from storage.database import Database
 from storage.people import now_ms
@@ -137,3 +137,14 @@ async def _unused(conn: AsyncConnection, scenario_id: str) -> None:
         raise ScenarioInUse(
             f"{count} simulation(s) ran {scenario_id}, so it cannot change: copy it to change it"
         )
+
+
+async def catalogue(db: Database) -> ScenarioCatalogue:
+    """The shipped scenarios and those written in the console, as the server has them."""
+    scenarios = ScenarioCatalogue(builtin_scenarios())
+    async with db.reading() as conn:
+        # a command run before the server ever upgraded this database (`caucus demo`)
+        migrated = await conn.run_sync(lambda sync: inspect(sync).has_table("scenarios"))
+    if migrated:
+        scenarios.load(stored.scenario for stored in await written(db))
+    return scenarios
