@@ -269,3 +269,19 @@ async def test_written_scenarios_are_loaded_when_the_server_starts(tmp_path: Pat
         assert made.status == 201
     finally:
         await second.stop()
+
+
+async def test_a_trainee_who_coaches_a_cohort_reads_scenarios_as_staff(server: LiveServer) -> None:
+    lin = await sign_in(server.app, Role.TRAINEE, "lin@example.org", "Lin Wei")
+    caller = Caller(server, lin)
+    assert (await caller.get("/api/scenarios/bakery-supply")).status == 403
+    admin = token(server)
+    cohort = (
+        await admin.post(
+            "/api/cohorts", {"name": "C", "starts_on": "2027-01-01", "ends_on": "2027-02-01"}
+        )
+    ).body["id"]
+    await admin.put(f"/api/cohorts/{cohort}/members", {"coaches": [lin.person.id]})
+    assert (await caller.get("/api/scenarios/bakery-supply")).status == 200
+    assert (await caller.get("/api/scenarios")).status == 200
+    assert (await caller.post("/api/scenarios", HARBOUR)).status == 403  # staff, not admin
