@@ -44,6 +44,7 @@ async def http() -> AsyncIterator[aiohttp.ClientSession]:
 def concrete_paths(app: web.Application, room: str) -> list[tuple[str, str]]:
     """(method, path) for every route of the app, its placeholders filled in."""
     fill = {"room": room, "note": "1", "segment": "1", "identity": "someone", "fmt": "json"}
+    fill |= {"section": "live", "cohort": "nope", "scenario": "bakery-supply"}
     paths: list[tuple[str, str]] = []
     for route in app.router.routes():
         info = route.resource.get_info() if route.resource is not None else {}
