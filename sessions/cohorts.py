@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sessions.errors import DomainError
+from sessions.people import CohortRole
 
 NAME_MAX_CHARS = 120
 #: a requirement's count (sessions, hours) is at most this
@@ -146,3 +147,9 @@ class Cohort:
             "requirements": self.requirements.to_dict(),
             "created_ms": self.created_ms,
         }
+
+
+def shows_email(viewer_role: CohortRole | None, viewer_id: str | None, member_id: str) -> bool:
+    """Whether a viewer of a cohort sees a member's email: the admin (`viewer_role` None)
+    and the cohort's coaches see every one; a trainee sees only their own."""
+    return viewer_role is not CohortRole.TRAINEE or viewer_id == member_id

@@ -12,7 +12,7 @@ from typing import Any
 
 from aiohttp import web
 
-from sessions.cohorts import Cohort, InvalidCohort
+from sessions.cohorts import Cohort, InvalidCohort, shows_email
 from sessions.errors import DomainError
 from sessions.people import CohortRole
 from storage import cohorts
@@ -54,7 +54,7 @@ async def view(request: web.Request, cohort: Cohort, role: CohortRole | None) ->
 
     def person(m: cohorts.Member) -> dict[str, Any]:
         shown: dict[str, Any] = {"id": m.person_id, "name": m.name}
-        if role is not CohortRole.TRAINEE or (viewer is not None and viewer.id == m.person_id):
+        if shows_email(role, None if viewer is None else viewer.id, m.person_id):
             shown["email"] = m.email
         return shown
 

@@ -9,7 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sessions.cohorts import COUNT_MAX, Cohort, InvalidCohort, Requirements
+from sessions.cohorts import COUNT_MAX, Cohort, InvalidCohort, Requirements, shows_email
+from sessions.people import CohortRole
 
 SPRING = {"name": "Spring 2027", "starts_on": "2027-03-01", "ends_on": "2027-06-30"}
 
@@ -91,3 +92,16 @@ def test_a_name_is_trimmed_and_one_day_courses_are_allowed() -> None:
         "requirements": Requirements().to_dict(),
         "created_ms": 5,
     }
+
+
+@given(st.sampled_from([None, *CohortRole]), st.sampled_from(["ana", "kofi", None]))
+def test_only_a_trainee_is_kept_from_other_members_emails(
+    role: CohortRole | None, viewer: str | None
+) -> None:
+    for member in ("ana", "kofi"):
+        assert shows_email(role, viewer, member) == (
+            role is not CohortRole.TRAINEE or viewer == member
+        )
+    assert shows_email(CohortRole.TRAINEE, "ana", "ana")
+    assert not shows_email(CohortRole.TRAINEE, "ana", "kofi")
+    assert shows_email(CohortRole.COACH, "lin", "kofi") and shows_email(None, None, "kofi")
