@@ -146,3 +146,36 @@ async def test_an_admin_writes_a_scenario_and_creates_a_cohort_in_the_console(
         "feedback_read": True,
         "reflections": True,
     }
+
+
+async def test_a_copied_shipped_scenario_goes_through_the_form_unchanged_but_its_title(
+    server: LiveServer, browser: Browser
+) -> None:
+    ada = await sign_in(server.app, Role.ADMIN, "ada@example.org", "Ada Admin")
+    context = await browser.new_context(viewport=DESKTOP, timezone_id="UTC", locale="en-GB")
+    await context.add_cookies([{"name": COOKIE, "value": ada.token, "url": server.url}])
+    page = await context.new_page()
+    page.set_default_timeout(WAIT_MS)
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    try:
+        await page.goto(f"{server.url}/admin/scenarios")
+        shipped = page.locator('#scenario-list tr[data-scenario="bakery-supply"]')
+        await shipped.get_by_role("button", name="Copy").click()
+        form = page.locator("#scenario-form")
+        await expect(form.get_by_label("Title", exact=True)).to_have_value(
+            "Late Flour and Invoice 2291 (copy)"
+        )
+        await expect(form.locator('[data-row="skill"]')).to_have_count(7)
+        await expect(form.locator('[data-row="step"]')).to_have_count(7)
+        await form.get_by_label("Title", exact=True).fill("Late Flour, Nakuru edition")
+        await page.get_by_role("button", name="Save scenario").click()
+        await expect(page.locator("#preview-title")).to_have_text("Late Flour, Nakuru edition")
+    finally:
+        await context.close()
+    assert errors == []
+    admin = Caller(server, token=server.config.admin_token)
+    original = (await admin.get("/api/scenarios/bakery-supply")).body
+    copied = (await admin.get("/api/scenarios/bakery-supply-copy")).body
+    different = {k for k in original if original[k] != copied[k]}
+    assert different == {"id", "title", "builtin", "editable"}
