@@ -18,10 +18,11 @@ from sessions.roles import MAX_PARTIES, MIN_PARTIES, PARTY_SEATS
 _ID = re.compile(r"[a-z0-9][a-z0-9-]{0,63}")
 _SKILL_ID = re.compile(r"[a-z][a-z0-9_]{0,47}")
 
-#: limits on a scenario's document (the shipped ones are well inside them)
+#: limits on a scenario's document (the shipped ones are well inside them; a request
+#: body is at most 64 KiB in all, caucus/app.py MAX_BODY_BYTES)
 TITLE_MAX = 200
-SUMMARY_MAX = 20_000
-BRIEF_MAX = 50_000
+SUMMARY_MAX = 8_000
+BRIEF_MAX = 12_000
 NAME_MAX = 120
 LABEL_MAX = 200
 DESCRIPTION_MAX = 2_000

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from sessions.people import Role
+from sessions.scenarios import BRIEF_MAX
 from storage import audit
 from tests.live_server import LiveServer, Participant, start_server
 from tests.people import sign_in
@@ -207,7 +208,7 @@ def _with(path: str, value: Any) -> dict[str, Any]:
         ),
         (_with("briefs.party_b", None), "briefs.party_b"),
         (_with("briefs.party_c", "who?"), "briefs.party_c"),
-        (_with("briefs.mediator", "x" * 50_001), "briefs.mediator"),
+        (_with("briefs.mediator", "x" * (BRIEF_MAX + 1)), "briefs.mediator"),
         (_with("rubric", []), "rubric"),
         (_with("rubric.0", {"id": "Active Listening", "name": "x"}), "rubric[0].id"),
         (_with("rubric.0", {"id": "listening", "name": ""}), "rubric[0].name"),

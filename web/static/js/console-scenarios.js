@@ -139,7 +139,7 @@ function input(value, attrs = {}) {
 
 /** @param {string} value @param {number} rows */
 function textarea(value, rows) {
-  const node = /** @type {HTMLTextAreaElement} */ (el("textarea", { rows }));
+  const node = /** @type {HTMLTextAreaElement} */ (el("textarea", { rows, maxlength: 12000 }));
   node.value = value;
   return node;
 }
