@@ -25,7 +25,7 @@ from recordings.recovery import recover_interrupted
 from recordings.service import Recordings
 from recordings.writer_thread import WriterThread
 from sessions.ids import RoomId
-from sessions.scenarios import builtin_scenarios
+from sessions.scenarios import ScenarioCatalogue, builtin_scenarios
 from signaling.directory import RoomDirectory
 from signaling.media_port import MediaPort, NoMedia
 from signaling.namespace import SimulationNamespace
@@ -36,16 +36,19 @@ from signaling.wire import GuardedServer, LibraryLog
 from storage.database import Database
 from storage.migrate import upgrade
 from storage.people import People
+from storage.scenarios import written
 from web import (
     annotations_api,
     api,
     audit_api,
     calendar,
+    cohorts_api,
     console,
     home,
     pages,
     people_api,
     recordings_api,
+    scenarios_api,
     signin,
 )
 from web.auth import PEOPLE, signed_in
@@ -128,7 +131,8 @@ def create_app(config: Config, media: MediaPort | None = None) -> web.Applicatio
         logger.warning(
             "simulation %s was interrupted; its recording plays up to the crash", room_id
         )
-    scenarios = builtin_scenarios()
+    # shipped + written in the console (loaded at start), one live object shared by all
+    scenarios = ScenarioCatalogue(builtin_scenarios())
     feedback = Feedback(AnnotationStore(config.database_path), catalogue, scenarios)
     directory = RoomDirectory(catalogue, scenarios, empty_timeout_s=config.empty_timeout_s)
     recordings = Recordings(
@@ -203,10 +207,13 @@ def create_app(config: Config, media: MediaPort | None = None) -> web.Applicatio
     mailer = Mailer(SmtpSettings.from_config(config)) if config.smtp_host else None
     signin.setup(app)
     people_api.setup(app, mailer)
+    app.add_routes(cohorts_api.routes)
+    app.add_routes(scenarios_api.routes)
     pages.add_static(app)
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         await upgrade(database)
+        scenarios.load(stored.scenario for stored in await written(database))
         yield
         # After the drain (on_shutdown) these find little left to do; without a drain
         # (a test's runner) they still close everything.

@@ -20,8 +20,10 @@ from caucus.https import insecure_origin_warning, is_ip, ssl_context
 from recordings.catalogue import Catalogue
 from sessions.ids import RoomId, ScenarioId, SeatId
 from sessions.rooms import Room
-from sessions.scenarios import builtin_scenarios
+from sessions.scenarios import ScenarioCatalogue, builtin_scenarios
 from signaling.admission import DEFAULT_TTL_S, default_name, join_link, seat_links, seat_token
+from storage import scenarios as scenario_store
+from storage.database import Database
 
 DEMO_SCENARIO = ScenarioId("boundary-fence")
 
@@ -40,6 +42,19 @@ def _config(args: argparse.Namespace, load_secrets: bool = True) -> Config:
         )
     except ValueError as exc:
         raise SystemExit(f"caucus: {exc}") from None
+
+
+def _scenarios(config: Config) -> ScenarioCatalogue:
+    """The shipped scenarios and those written in the console (from the database)."""
+
+    async def read() -> ScenarioCatalogue:
+        database = Database(config.database)
+        try:
+            return await scenario_store.catalogue(database)
+        finally:
+            await database.close()
+
+    return asyncio.run(read())
 
 
 def create_demo(config: Config, scenario_id: ScenarioId, observers: int) -> str:
@@ -111,7 +126,9 @@ def cmd_token(args: argparse.Namespace) -> None:
         catalogue.close()
     if record is None:
         raise SystemExit(f"no simulation {args.room!r}")
-    scenario = builtin_scenarios()[record.scenario_id]
+    scenario = _scenarios(config).get(record.scenario_id)
+    if scenario is None:
+        raise SystemExit(f"simulation {record.id} ran scenario {record.scenario_id!r}, now gone")
     seat = SeatId(args.seat)
     if seat not in Room.create(record.id, scenario, record.observers).seats:
         raise SystemExit(f"simulation {record.id} has no seat {seat!r}")
@@ -140,7 +157,7 @@ def cmd_render(args: argparse.Namespace) -> None:
             raise SystemExit(f"no simulation {args.session!r}")
         result = render_session(
             catalogue,
-            builtin_scenarios(),
+            _scenarios(config),
             RoomId(args.session),
             out,
             fmt=fmt,

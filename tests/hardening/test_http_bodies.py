@@ -13,11 +13,14 @@ from typing import Any
 import aiohttp
 import pytest
 
+from sessions.ids import ScenarioId
+from sessions.scenarios import builtin_scenarios
 from tests.hardening.conftest import LogWatch
 from tests.hardening.mutations import nasty_json_text
 from tests.live_server import LiveServer
 
 SEED = 2026_11
+BAKERY = builtin_scenarios()[ScenarioId("bakery-supply")].to_dict()
 SCALE = float(os.environ.get("CAUCUS_FUZZ_SCALE", "1"))
 CASES_PER_ROUTE = int(150 * SCALE)
 #: a valid body per JSON route, the seed of its mutants
@@ -31,6 +34,19 @@ VALID: dict[tuple[str, str], dict[str, Any]] = {
     ("PATCH", "/api/people/{id}"): {"name": "Fuzz", "time_zone": "Africa/Nairobi"},
     ("PATCH", "/api/me"): {"name": "Fuzz", "time_zone": "Asia/Taipei"},
     ("POST", "/api/invitations/{token}"): {"password": "a long enough password"},
+    # cohorts and scenarios written in the console (the routes without a body mutate {})
+    ("POST", "/api/cohorts"): {
+        "name": "Fuzz",
+        "starts_on": "2027-01-01",
+        "ends_on": "2027-02-01",
+        "requirements": {"hours": 3, "reflections": True},
+    },
+    ("PATCH", "/api/cohorts/{cohort}"): {"name": "Fuzz 2", "ends_on": "2027-03-01"},
+    ("PUT", "/api/cohorts/{cohort}/members"): {"coaches": [], "trainees": []},
+    ("PUT", "/api/cohorts/{cohort}/scenarios"): {"scenarios": ["bakery-supply"]},
+    ("POST", "/api/scenarios"): BAKERY | {"id": "fuzz-new"},
+    ("PUT", "/api/scenarios/{scenario}"): BAKERY | {"id": "fuzz"},
+    ("POST", "/api/scenarios/{scenario}/copy"): {"title": "Fuzz copy"},
 }
 CONTENT_TYPES = [
     "application/json",
@@ -100,7 +116,22 @@ async def test_broken_bodies_get_client_errors_on_every_json_route(
     admin = {"Authorization": f"Bearer {server.config.admin_token}"}
     rng = random.Random(SEED)
     statuses: Counter[int] = Counter()
-    fill = {"room": room, "note": "1", "id": "someone", "token": "not-a-token"}
+    async with http.post(
+        f"{server.url}/api/cohorts", json=VALID[("POST", "/api/cohorts")], headers=admin
+    ) as r:
+        cohort = (await r.json())["id"]
+    async with http.post(
+        f"{server.url}/api/scenarios", json=BAKERY | {"id": "fuzz"}, headers=admin
+    ):
+        pass
+    fill = {
+        "room": room,
+        "note": "1",
+        "id": "someone",
+        "token": "not-a-token",
+        "cohort": cohort,
+        "scenario": "fuzz",
+    }
     for method, template in routes:
         path = re.sub(r"\{(\w+)\}", lambda m: fill[m.group(1)], template)
         valid = VALID.get((method, template), {})

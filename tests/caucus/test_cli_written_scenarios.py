@@ -1,0 +1,59 @@
+"""`caucus token` and `caucus render` know the scenarios written in the console too."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+
+from caucus.cli import parser
+from caucus.config import Config
+from recordings.catalogue import Catalogue
+from sessions.ids import ScenarioId
+from sessions.scenarios import Scenario, builtin_scenarios
+from signaling.tokens import verify
+from storage import scenarios as store
+from storage.database import Database, default_url
+from storage.migrate import upgrade
+
+
+def harbour() -> Scenario:
+    document = builtin_scenarios()[ScenarioId("boundary-fence")].to_dict()
+    return Scenario.from_dict(document | {"id": "harbour", "title": "Harbour"})
+
+
+async def _write(data_dir: Path) -> None:
+    database = Database(default_url(data_dir))
+    try:
+        await upgrade(database)
+        await store.add(database, harbour(), created_by=None)
+    finally:
+        await database.close()
+
+
+def test_a_token_is_issued_for_a_seat_of_a_written_scenario(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("CAUCUS_DATABASE_URL", raising=False)
+    asyncio.run(_write(tmp_path))
+    catalogue = Catalogue(tmp_path / "caucus.sqlite3")
+    room = catalogue.create_simulation(ScenarioId("harbour"), 0).id
+    catalogue.close()
+    args = parser().parse_args(["token", room, "party_b", "--data-dir", str(tmp_path)])
+    args.run(args)
+    token = capsys.readouterr().out.strip()
+    claims = verify(Config(data_dir=tmp_path).with_secrets().secret, token)
+    assert (claims.room, claims.seat) == (room, "party_b")
+
+
+def test_a_database_the_server_never_upgraded_has_only_the_shipped_scenarios(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("CAUCUS_DATABASE_URL", raising=False)
+    catalogue = Catalogue(tmp_path / "caucus.sqlite3")  # as `caucus demo` leaves it
+    room = catalogue.create_simulation(ScenarioId("bakery-supply"), 0).id
+    catalogue.close()
+    args = parser().parse_args(["token", room, "mediator", "--data-dir", str(tmp_path)])
+    args.run(args)
+    assert capsys.readouterr().out.strip()
