@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import AsyncIterator, Callable
 
@@ -26,6 +27,7 @@ from recordings.writer_thread import WriterThread
 from sessions.ids import RoomId
 from sessions.scenarios import builtin_scenarios
 from signaling.directory import RoomDirectory
+from signaling.ending import end_room
 from signaling.media_port import MediaPort, NoMedia
 from signaling.namespace import SimulationNamespace
 from signaling.protocol import MAX_PACKET_BYTES
@@ -34,7 +36,7 @@ from signaling.wire import GuardedServer, LibraryLog
 from storage.database import Database
 from storage.migrate import upgrade
 from storage.people import People
-from web import annotations_api, api, console, pages, recordings_api
+from web import annotations_api, api, console, live_api, pages, recordings_api, simulations_api
 from web.auth import PEOPLE, signed_in
 from web.errors import errors_as_json, quiet_client_http_errors
 from web.forwarded import forwarded_headers, parse_networks
@@ -118,6 +120,7 @@ def create_app(config: Config, media: MediaPort | None = None) -> web.Applicatio
     )
     directory.observers.append(recordings.room_changed)
     bridge: SfuMedia | None = None
+    links: LinkWatch | None = None
     if media is None and config.media:
         addresses = [a.strip() for a in config.ice_addresses.split(",") if a.strip()]
         sfu_config = SfuConfig(
@@ -171,6 +174,11 @@ def create_app(config: Config, media: MediaPort | None = None) -> web.Applicatio
     app.add_routes(annotations_api.routes)
     app.add_routes(recordings_api.routes)
     app.add_routes(console.routes)
+    simulations_api.setup(app, functools.partial(end_room, namespace))
+    app.add_routes(live_api.routes)
+    app[live_api.MEDIA] = namespace.media
+    if links is not None:
+        app[live_api.LINK_READINGS] = links.latest
     pages.add_static(app)
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:

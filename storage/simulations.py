@@ -267,14 +267,15 @@ class Simulations:
         return found
 
     async def mark_ended(self, simulation_id: str, at_ms: int, actor: str | None = None) -> bool:
-        """Note when it ended (once); `actor` ended it by hand (an audit row says who)."""
+        """Note when it ended (the first time only); `actor` ended it by hand, which
+        leaves an audit row (who, when). Whether `ended_ms` was set now."""
         async with self.db.transaction() as conn:
             changed = await conn.execute(
                 update(simulations)
                 .where(simulations.c.id == simulation_id, simulations.c.ended_ms.is_(None))
                 .values(ended_ms=at_ms)
             )
-            if changed.rowcount and actor is not None:
+            if actor is not None:
                 await audit.record(conn, actor, "simulation.end", simulation_id, {})
         return bool(changed.rowcount)
 
