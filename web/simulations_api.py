@@ -394,8 +394,10 @@ async def end(request: web.Request) -> web.Response:
     if ended(request.app[DIRECTORY], simulation):
         return conflict("ended", "this simulation has already ended")
     at = await request.app[END_ROOM](simulation.id, staff.actor)
-    ended_ms = now_ms()
-    await request.app[SIMULATIONS].mark_ended(simulation.id, ended_ms, staff.actor)
+    store = request.app[SIMULATIONS]
+    await store.mark_ended(simulation.id, now_ms(), staff.actor)
+    noted = await store.get(simulation.id)  # the room's own observer may have noted it first
+    ended_ms = noted.ended_ms if noted is not None else None
     return web.json_response({"ok": True, "id": simulation.id, "ended_ms": ended_ms, "t_ms": at})
 
 
