@@ -297,6 +297,34 @@ async def listing(request: web.Request) -> web.Response:
     return web.json_response([view(request, s) for s in found])
 
 
+@routes.get("/api/schedule/scenarios")
+async def scenarios(request: web.Request) -> web.Response:
+    """The scenarios a simulation can run, each with the seats it would have with
+    `observers` observer seats (the console's seat pickers come from here)."""
+    await admin_of(request)
+    try:
+        observers = int(request.query.get("observers", "1"))
+    except ValueError:
+        raise BadRequest("'observers' is an integer") from None
+    if not 0 <= observers <= MAX_OBSERVERS:
+        raise BadRequest(f"'observers' must be an integer from 0 to {MAX_OBSERVERS}")
+    found = []
+    for scenario in request.app[SCENARIOS].values():
+        seats = Room.create(RoomId("new"), scenario, observers).seats
+        found.append(
+            {
+                "id": scenario.id,
+                "title": scenario.title,
+                "seats": [
+                    {"seat": seat, "label": default_name(scenario, seat)}
+                    for seat in seats
+                    if seat != ADMIN_SEAT
+                ],
+            }
+        )
+    return web.json_response(found)
+
+
 @routes.get("/api/schedule/{id}")
 async def one(request: web.Request) -> web.Response:
     staff = await staff_of(request)
