@@ -12,6 +12,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sessions.errors import DomainError, UnknownSeat
 from sessions.ids import SeatId
+from sessions.roles import Role, role_of
+from sessions.scenarios import Scenario
 
 #: a signed-in person may take their seat this long before the scheduled start
 JOIN_EARLY_MS = 15 * 60_000
@@ -124,3 +126,17 @@ def ends_ms(scheduled_ms: int, duration_min: int) -> int:
 def token_expiry_ms(scheduled_ms: int, duration_min: int) -> int:
     """When a seat token for a scheduled simulation stops admitting anyone."""
     return ends_ms(scheduled_ms, duration_min) + TOKEN_AFTER_END_MS
+
+
+def seat_label(scenario: Scenario, seat: SeatId) -> str:
+    """How the console names a seat: "Mediator", "Party A (Amara Okafor)", "Observer 1"."""
+    role = role_of(seat)
+    if role is Role.PARTY:
+        suffix = seat.rsplit("_", 1)[-1].upper()
+        for party in scenario.parties:
+            if party.seat == seat:
+                return f"Party {suffix} ({party.name})"
+        return f"Party {suffix}"
+    if role is Role.OBSERVER:
+        return f"Observer {seat.rsplit('_', 1)[-1]}"
+    return role.value.capitalize()

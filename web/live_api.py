@@ -15,8 +15,8 @@ from aiohttp import web
 from sessions.ids import RoomId, SeatId
 from sessions.link_trouble import LinkSample
 from sessions.roles import ADMIN_SEAT
+from sessions.schedule import seat_label
 from sessions.views import recording_for
-from signaling.admission import default_name
 from signaling.directory import LiveRoom
 from signaling.media_port import MediaPort
 from storage.simulations import Simulation
@@ -62,7 +62,7 @@ def room_view(
         seats.append(
             {
                 "seat": seat,
-                "label": default_name(room.scenario, seat),
+                "label": seat_label(room.scenario, seat),
                 "assigned": None
                 if assigned is None
                 else {"id": assigned.person_id, "name": assigned.name},

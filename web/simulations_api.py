@@ -33,6 +33,7 @@ from sessions.schedule import (
     check_seats,
     check_start,
     opens_ms,
+    seat_label,
     token_expiry_ms,
     utc_ms,
 )
@@ -218,7 +219,7 @@ def view(request: web.Request, simulation: Simulation) -> dict[str, Any]:
         seat_list.append(
             {
                 "seat": seat,
-                "label": default_name(scenario, seat) if scenario is not None else seat,
+                "label": seat_label(scenario, seat) if scenario is not None else seat,
                 "person": None
                 if held is None
                 else {"id": held.person_id, "name": held.name, "active": held.active},
@@ -316,7 +317,7 @@ async def scenarios(request: web.Request) -> web.Response:
                 "id": scenario.id,
                 "title": scenario.title,
                 "seats": [
-                    {"seat": seat, "label": default_name(scenario, seat)}
+                    {"seat": seat, "label": seat_label(scenario, seat)}
                     for seat in seats
                     if seat != ADMIN_SEAT
                 ],
@@ -403,7 +404,7 @@ async def guest_links(request: web.Request) -> web.Response:
         links.append(
             {
                 "seat": seat,
-                "label": name,
+                "label": seat_label(room.scenario, SeatId(seat)),
                 "token": token,
                 "link": join_link(base, simulation.id, token),
                 "expires_at": expires_at,

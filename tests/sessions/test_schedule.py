@@ -7,7 +7,8 @@ from datetime import UTC, datetime
 import pytest
 
 from sessions.errors import UnknownSeat
-from sessions.ids import SeatId
+from sessions.ids import ScenarioId, SeatId
+from sessions.scenarios import builtin_scenarios
 from sessions.schedule import (
     BadDuration,
     BadTime,
@@ -19,6 +20,7 @@ from sessions.schedule import (
     check_start,
     local_iso,
     opens_ms,
+    seat_label,
     token_expiry_ms,
     utc_ms,
 )
@@ -86,3 +88,9 @@ def test_seats_exist_and_each_person_sits_once() -> None:
 def test_the_room_opens_fifteen_minutes_early_and_tokens_last_two_hours_past_the_end() -> None:
     assert opens_ms(1_000_000_000) == 1_000_000_000 - 15 * 60_000
     assert token_expiry_ms(0, 90) == 90 * 60_000 + 2 * 3600_000
+
+
+def test_the_console_names_seats_by_role_and_character() -> None:
+    fence = builtin_scenarios()[ScenarioId("boundary-fence")]
+    labels = [seat_label(fence, SeatId(s)) for s in ("mediator", "party_a", "coach", "observer_2")]
+    assert labels == ["Mediator", "Party A (Amara Okafor)", "Coach", "Observer 2"]

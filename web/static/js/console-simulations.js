@@ -76,7 +76,7 @@ function drawSeatPicks() {
       choices.push(el("option", { value: person.id, selected: picked[seat.seat] === person.id }, person.name));
     }
     return el("div", { class: "seat-pick" },
-      el("label", { for: id }, seat.label === seat.seat ? seat.seat : `${seat.label} (${seat.seat})`),
+      el("label", { for: id }, seat.label),
       el("select", { id, dataset: { seat: seat.seat }, disabled: !people }, ...choices),
     );
   }));
