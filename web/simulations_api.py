@@ -533,4 +533,9 @@ def setup(app: web.Application, end_room: EndRoom) -> None:
     app[END_ROOM] = end_room
     app[ENDED_ROOMS] = EndedRooms(simulations)
     app[DIRECTORY].observers.append(app[ENDED_ROOMS])
+
+    async def settle(app: web.Application) -> None:
+        await app[ENDED_ROOMS].settle()  # before the database closes (cleanup)
+
+    app.on_shutdown.append(settle)
     app.add_routes(routes)
