@@ -164,3 +164,32 @@ async def test_one_scheduled_time_reads_in_each_persons_own_zone(
         await expect(row).to_contain_text("10 Mar 2027")
         await expect(row).to_contain_text(shown)
         await opened.close()
+
+
+async def test_before_it_opens_the_join_page_says_when_in_the_persons_own_time(
+    server: LiveServer, browser: Browser
+) -> None:
+    admin = await sign_in(server.app, Role.ADMIN, "ada@example.org", "Ada", PHOENIX)
+    amara = await sign_in(server.app, Role.TRAINEE, "amara@example.org", "Amara", NAIROBI)
+    start = (int(time.time()) // 60 + 120) * 60_000  # two hours ahead, on the minute
+    async with admin.session() as http:
+        async with http.post(
+            f"{server.url}/api/schedule",
+            json={
+                "scenario": "boundary-fence",
+                "scheduled_ms": start,
+                "seats": {"party_b": amara.person.id},
+            },
+            headers=admin.write_headers,
+        ) as response:
+            created = await response.json()
+    opened = await signed_in_page(browser, server, amara, f"/join/{created['id']}", "party_b")
+    page = opened.page
+    await expect(
+        page.get_by_role("heading", name="This simulation is not open yet")
+    ).to_be_visible()
+    opens = datetime.fromtimestamp(start / 1000 - 15 * 60, ZoneInfo(NAIROBI))
+    await expect(page.locator("#notice-text")).to_contain_text(opens.strftime("%H:%M"))
+    await expect(page.get_by_role("button", name="Try again")).to_be_visible()
+    assert opened.errors == [], opened.errors
+    await opened.close()

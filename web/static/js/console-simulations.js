@@ -161,7 +161,10 @@ async function refresh() {
   /** @type {Simulation[]} */
   const all = await api("/api/schedule");
   const now = Date.now();
-  const past = all.filter((s) => s.status === "ended" || (s.ends_ms !== null && s.ends_ms < now));
+  const DAY_MS = 24 * 3600 * 1000;
+  // past: ended, over, or (unscheduled, made by the CLI or the API) older than a day
+  const past = all.filter((s) => s.status === "ended"
+    || (s.ends_ms !== null ? s.ends_ms < now : s.scheduled_ms === null && s.created_ms < now - DAY_MS));
   const upcoming = all.filter((s) => !past.includes(s));
   past.reverse(); // the latest first
   for (const [name, list] of /** @type {[string, Simulation[]][]} */ ([["upcoming", upcoming], ["past", past]])) {
