@@ -36,7 +36,16 @@ from signaling.wire import GuardedServer, LibraryLog
 from storage.database import Database
 from storage.migrate import upgrade
 from storage.people import People
-from web import annotations_api, api, console, live_api, pages, recordings_api, simulations_api
+from web import (
+    annotations_api,
+    api,
+    console,
+    live_api,
+    my_seat,
+    pages,
+    recordings_api,
+    simulations_api,
+)
 from web.auth import PEOPLE, signed_in
 from web.errors import errors_as_json, quiet_client_http_errors
 from web.forwarded import forwarded_headers, parse_networks
@@ -175,6 +184,7 @@ def create_app(config: Config, media: MediaPort | None = None) -> web.Applicatio
     app.add_routes(recordings_api.routes)
     app.add_routes(console.routes)
     simulations_api.setup(app, functools.partial(end_room, namespace))
+    app.add_routes(my_seat.routes)
     app.add_routes(live_api.routes)
     app[live_api.MEDIA] = namespace.media
     if links is not None:

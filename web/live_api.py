@@ -21,7 +21,7 @@ from signaling.directory import LiveRoom
 from signaling.media_port import MediaPort
 from storage.simulations import Simulation
 from web.keys import DIRECTORY
-from web.simulations_api import SIMULATIONS, staff_of
+from web.staff import SIMULATIONS, staff_of
 
 routes = web.RouteTableDef()
 

@@ -1,29 +1,24 @@
 """Scheduling from the console: simulations with a time, a cohort and people in seats;
-guest links for the seats nobody holds; ending a room; a signed-in person's own seat.
+guest links for the seats nobody holds; ending a room for everyone.
 
-Who may: an admin (a person with the admin role, cookie + CSRF, or the admin
-bearer token) does everything; a coach of a simulation's cohort (a
-`cohort_members` row with role coach) sees it and may end it; anyone signed in
-asks for their own seat (`my-seat`). A simulation outside a coach's cohorts does
-not exist for them (404). Live rooms are in `web/live_api.py`.
+Who may (`web/staff.py`): an admin does everything; a coach of a simulation's
+cohort sees it and may end it; to anyone else it does not exist (404). A signed-in
+person's own seat is `web/my_seat.py`; live rooms are `web/live_api.py`.
 """
 
 from __future__ import annotations
 
 import asyncio
-import hmac
 import logging
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
 
-from sessions.errors import NotPermitted, UnknownSeat
+from sessions.errors import UnknownSeat
 from sessions.ids import RoomId, ScenarioId, SeatId
-from sessions.people import Person
 from sessions.phases import PhaseKind
-from sessions.roles import ADMIN_SEAT, COACH_SEAT, MAX_OBSERVERS
+from sessions.roles import ADMIN_SEAT, MAX_OBSERVERS
 from sessions.rooms import Room
 from sessions.scenarios import Scenario
 from sessions.schedule import (
@@ -39,14 +34,12 @@ from sessions.schedule import (
 )
 from signaling.admission import DEFAULT_TTL_S, default_name, join_link, seat_token
 from signaling.directory import RoomDirectory
-from signaling.tokens import MAX_NAME_CHARS
-from storage import audit
 from storage.people import now_ms
 from storage.simulations import Simulation, Simulations
 from web.api import UnknownScenario, base_url, body
-from web.auth import person_of
-from web.errors import BadRequest, NotFound, Unauthorized
-from web.keys import ADMIN_TOKEN, DATABASE, DIRECTORY, SCENARIOS, SECRET
+from web.errors import BadRequest, NotFound
+from web.keys import DATABASE, DIRECTORY, SCENARIOS, SECRET
+from web.staff import SIMULATIONS, admin_of, staff_of
 
 logger = logging.getLogger(__name__)
 
@@ -54,61 +47,9 @@ routes = web.RouteTableDef()
 
 #: ends a live room for everyone (signaling.ending.end_room bound to the namespace)
 EndRoom = Callable[[RoomId, str], Awaitable[int | None]]
-SIMULATIONS = web.AppKey("simulations", Simulations)
 END_ROOM: web.AppKey[EndRoom] = web.AppKey("end_room")
 
 _SCHEDULE_FIELDS = {"scheduled_ms", "local_time", "time_zone", "duration_min", "cohort", "seats"}
-
-
-# --- who asks ----------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Staff:
-    """An admin (every simulation) or a coach (the simulations of the cohorts they coach)."""
-
-    actor: str  # a person's id, or "admin-token"
-    person: Person | None
-    admin: bool
-    cohorts: frozenset[str]
-
-    def may_see(self, simulation: Simulation) -> bool:
-        return self.admin or (
-            simulation.cohort_id is not None and simulation.cohort_id in self.cohorts
-        )
-
-    def check_sees(self, simulation: Simulation) -> None:
-        if not self.may_see(simulation):
-            raise NotFound(f"there is no simulation {simulation.id!r}")
-
-
-async def staff_of(request: web.Request) -> Staff:
-    """The admin (token or person) or a coach of at least one cohort; 401/403 otherwise."""
-    header = request.headers.get("Authorization")
-    if header is not None:
-        scheme, _, token = header.partition(" ")
-        presented = token.encode("utf-8", "surrogateescape")
-        if scheme.lower() == "bearer" and hmac.compare_digest(
-            presented, request.app[ADMIN_TOKEN].encode()
-        ):
-            return Staff(audit.ADMIN_TOKEN, None, True, frozenset())
-        raise Unauthorized("the admin token is required (Authorization: Bearer …)")
-    person = person_of(request)
-    if person is None:
-        raise Unauthorized("sign in first")
-    if person.is_admin:
-        return Staff(person.id, person, True, frozenset())
-    cohorts = await request.app[SIMULATIONS].coached_cohorts(person.id)
-    if not cohorts:
-        raise NotPermitted("only admins and coaches see simulations")
-    return Staff(person.id, person, False, cohorts)
-
-
-async def admin_of(request: web.Request) -> Staff:
-    staff = await staff_of(request)
-    if not staff.admin:
-        raise NotPermitted("only an admin schedules simulations")
-    return staff
 
 
 # --- reading a request --------------------------------------------------------------
@@ -173,7 +114,7 @@ def _room(request: web.Request, simulation: Simulation) -> Room:
     return Room.create(simulation.id, scenario, simulation.observers)
 
 
-async def _simulation(request: web.Request) -> Simulation:
+async def simulation_of(request: web.Request) -> Simulation:
     simulation_id = request.match_info["id"]
     found = await request.app[SIMULATIONS].get(simulation_id)
     if found is None:
@@ -329,7 +270,7 @@ async def scenarios(request: web.Request) -> web.Response:
 @routes.get("/api/schedule/{id}")
 async def one(request: web.Request) -> web.Response:
     staff = await staff_of(request)
-    simulation = await _simulation(request)
+    simulation = await simulation_of(request)
     staff.check_sees(simulation)
     return web.json_response(view(request, simulation))
 
@@ -337,7 +278,7 @@ async def one(request: web.Request) -> web.Response:
 @routes.patch("/api/schedule/{id}")
 async def change(request: web.Request) -> web.Response:
     staff = await admin_of(request)
-    simulation = await _simulation(request)
+    simulation = await simulation_of(request)
     data = await body(request, _SCHEDULE_FIELDS)
     if simulation.started or ended(request.app[DIRECTORY], simulation):
         return conflict("started", "a simulation that has started cannot be changed")
@@ -358,7 +299,7 @@ async def change(request: web.Request) -> web.Response:
     return web.json_response(view(request, updated))
 
 
-def _token_ttl_s(simulation: Simulation, now: int) -> int:
+def token_ttl_s(simulation: Simulation, now: int) -> int:
     """Seconds a seat token of this simulation stays valid from `now` (0: its time is over)."""
     if simulation.scheduled_ms is None:
         minutes = simulation.duration_min or DEFAULT_DURATION_MIN
@@ -373,7 +314,7 @@ def _token_ttl_s(simulation: Simulation, now: int) -> int:
 async def guest_links(request: web.Request) -> web.Response:
     """A join link for each seat nobody is assigned to (or for the seats named)."""
     await admin_of(request)
-    simulation = await _simulation(request)
+    simulation = await simulation_of(request)
     data = await body(request, {"seats"})
     room = _room(request, simulation)
     wanted = data.get("seats")
@@ -392,7 +333,7 @@ async def guest_links(request: web.Request) -> web.Response:
     if simulation.scheduled_ms is None:
         ttl_s = DEFAULT_TTL_S
     else:
-        ttl_s = _token_ttl_s(simulation, now_ms())
+        ttl_s = token_ttl_s(simulation, now_ms())
         if ttl_s <= 0:
             return conflict("ended", "this simulation's time is over")
     base, links = base_url(request), []
@@ -417,7 +358,7 @@ async def guest_links(request: web.Request) -> web.Response:
 async def end(request: web.Request) -> web.Response:
     """End the room for everyone: the coach's end, from the console."""
     staff = await staff_of(request)
-    simulation = await _simulation(request)
+    simulation = await simulation_of(request)
     staff.check_sees(simulation)
     await body(request, set())
     if ended(request.app[DIRECTORY], simulation):
@@ -428,66 +369,6 @@ async def end(request: web.Request) -> web.Response:
     noted = await store.get(simulation.id)  # the room's own observer may have noted it first
     ended_ms = noted.ended_ms if noted is not None else None
     return web.json_response({"ok": True, "id": simulation.id, "ended_ms": ended_ms, "t_ms": at})
-
-
-def _coach_seat_free(request: web.Request, simulation: Simulation, person: Person) -> bool:
-    held = simulation.person_in(COACH_SEAT)
-    if held is not None and held.person_id != person.id:
-        return False
-    live = request.app[DIRECTORY].peek(simulation.id)
-    sitting = live.room.participants.get(COACH_SEAT) if live is not None else None
-    return sitting is None or sitting.identity == person.id
-
-
-@routes.post("/api/simulations/{id}/my-seat")
-async def my_seat(request: web.Request) -> web.Response:
-    """A signed-in person's seat token: no link needed (docs/protocol.md, "my-seat")."""
-    person = person_of(request)
-    if person is None:
-        raise Unauthorized("sign in first")
-    simulation = await _simulation(request)
-    await body(request, set())
-    seat = simulation.seat_of(person.id)
-    if seat is None:
-        coaches = person.is_admin or (
-            simulation.cohort_id is not None
-            and simulation.cohort_id in await request.app[SIMULATIONS].coached_cohorts(person.id)
-        )
-        if not coaches:
-            raise NotPermitted("you have no seat in this simulation")
-        if not _coach_seat_free(request, simulation, person):
-            raise NotPermitted("someone else sits in the coach's seat")
-        seat = COACH_SEAT
-    if ended(request.app[DIRECTORY], simulation):
-        return conflict("ended", "this simulation has ended")
-    now = now_ms()
-    start = simulation.scheduled_ms
-    if start is not None and now < opens_ms(start):
-        return conflict(
-            "not_yet_open",
-            "this simulation opens 15 minutes before it starts",
-            opens_ms=opens_ms(start),
-            scheduled_ms=start,
-        )
-    ttl_s = _token_ttl_s(simulation, now)
-    if ttl_s <= 0:
-        return conflict("ended", "this simulation's time is over")
-    token, expires_at = seat_token(
-        request.app[SECRET],
-        simulation.id,
-        seat,
-        person.name[:MAX_NAME_CHARS],
-        person.id,
-        ttl_s,
-    )
-    return web.json_response(
-        {
-            "token": token,
-            "seat": seat,
-            "link": join_link(base_url(request), simulation.id, token),
-            "expires_at": expires_at,
-        }
-    )
 
 
 # --- wiring -------------------------------------------------------------------------
