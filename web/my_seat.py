@@ -31,14 +31,14 @@ def _coach_seat_free(request: web.Request, simulation: Simulation, person: Perso
     return sitting is None or sitting.identity == person.id
 
 
-@routes.post("/api/simulations/{id}/my-seat")
+@routes.post("/api/simulations/{room}/my-seat")
 async def my_seat(request: web.Request) -> web.Response:
     """A signed-in person's seat token: no link needed (docs/protocol.md, "my-seat")."""
+    await body(request, set())  # none expected; a broken one is refused first, as everywhere
     person = person_of(request)
     if person is None:
         raise Unauthorized("sign in first")
     simulation = await simulation_of(request)
-    await body(request, set())
     seat = simulation.seat_of(person.id)
     if seat is None:
         coaches = person.is_admin or (

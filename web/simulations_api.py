@@ -115,7 +115,7 @@ def _room(request: web.Request, simulation: Simulation) -> Room:
 
 
 async def simulation_of(request: web.Request) -> Simulation:
-    simulation_id = request.match_info["id"]
+    simulation_id = request.match_info["room"]
     found = await request.app[SIMULATIONS].get(simulation_id)
     if found is None:
         raise NotFound(f"there is no simulation {simulation_id[:40]!r}")
@@ -267,7 +267,7 @@ async def scenarios(request: web.Request) -> web.Response:
     return web.json_response(found)
 
 
-@routes.get("/api/schedule/{id}")
+@routes.get("/api/schedule/{room}")
 async def one(request: web.Request) -> web.Response:
     staff = await staff_of(request)
     simulation = await simulation_of(request)
@@ -275,7 +275,7 @@ async def one(request: web.Request) -> web.Response:
     return web.json_response(view(request, simulation))
 
 
-@routes.patch("/api/schedule/{id}")
+@routes.patch("/api/schedule/{room}")
 async def change(request: web.Request) -> web.Response:
     staff = await admin_of(request)
     simulation = await simulation_of(request)
@@ -310,7 +310,7 @@ def token_ttl_s(simulation: Simulation, now: int) -> int:
     return max(0, (expiry - now) // 1000)
 
 
-@routes.post("/api/schedule/{id}/links")
+@routes.post("/api/schedule/{room}/links")
 async def guest_links(request: web.Request) -> web.Response:
     """A join link for each seat nobody is assigned to (or for the seats named)."""
     await admin_of(request)
@@ -354,7 +354,7 @@ async def guest_links(request: web.Request) -> web.Response:
     return web.json_response({"links": links}, status=201)
 
 
-@routes.post("/api/simulations/{id}/end")
+@routes.post("/api/simulations/{room}/end")
 async def end(request: web.Request) -> web.Response:
     """End the room for everyone: the coach's end, from the console."""
     staff = await staff_of(request)

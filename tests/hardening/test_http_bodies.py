@@ -26,6 +26,9 @@ VALID: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/api/simulations/{room}/tokens"): {"seat": "party_a", "name": "Amani"},
     ("POST", "/api/recordings/{room}/annotations"): {"t_ms": 0, "text": "a note"},
     ("PATCH", "/api/recordings/{room}/annotations/{note}"): {"text": "edited"},
+    ("POST", "/api/schedule"): {"scenario": "boundary-fence", "duration_min": 30},
+    ("PATCH", "/api/schedule/{room}"): {"duration_min": 30},
+    ("POST", "/api/schedule/{room}/links"): {"seats": ["party_a"]},
 }
 CONTENT_TYPES = [
     "application/json",
@@ -72,7 +75,7 @@ def mutant_body(valid: dict[str, Any], rng: random.Random) -> bytes:
     if kind == 3:
         return text[: rng.randrange(len(text))].encode()
     if kind == 4:  # a value of another type or shape
-        key = rng.choice(list(valid))
+        key = rng.choice(list(valid) or ["extra"])  # a route that takes no fields
         other: object = rng.choice(
             [None, 1e308, -1, 2**70, [], {}, "x" * 5000, True, [[[[]]]], "\u0000"]
         )
