@@ -1,4 +1,5 @@
-"""Live rooms with real media: each seated person's link as the server samples it."""
+"""Live rooms with real media: each seat's link as the server samples it; ending a room
+from the console closes its recording as the coach's end does."""
 
 from __future__ import annotations
 
@@ -53,6 +54,43 @@ async def test_live_rooms_show_who_is_connected_and_their_link(tmp_path: Path) -
         assert link["quality"] == "good" and link["loss_pct"] < 8, link
         assert by_seat["mediator"]["occupant"] is None and by_seat["mediator"]["link"] is None
         assert shown["connected"] == 2 and shown["phase"]["kind"] == "lobby"
+    finally:
+        for seat in seats.values():
+            await seat.media.close()
+            await seat.socket.close()
+        await server.stop()
+
+
+async def test_ending_from_the_console_closes_the_recording(tmp_path: Path) -> None:
+    server = await start_server(tmp_path, media=True, ice_addresses="127.0.0.1")
+    room = server.simulation()
+    sent = SentLog()
+    seats = {s: Seat(server, room, s, sent) for s in ("coach", "party_a")}
+    admin = {"Authorization": f"Bearer {server.config.admin_token}"}
+    try:
+        for seat in seats.values():
+            await seat.socket.connect(server.url)
+            assert (await seat.socket.join())["ok"]
+        assert (await seats["party_a"].socket.call("consent", {"recording": True}))["ok"]
+        assert (await seats["coach"].socket.call("phase", {"to": "joint"}))["ok"]
+        await seats["party_a"].media.wait_until(
+            lambda: bool(server.catalogue.segments(room, status="recording")), timeout=20
+        )
+        async with aiohttp.ClientSession() as http:
+            url = f"{server.url}/api/simulations/{room}/end"
+            async with http.post(url, headers=admin) as response:
+                assert response.status == 200, await response.text()
+        state = await seats["party_a"].socket.wait_for_state(
+            lambda s: s["phase"]["kind"] == "ended"
+        )
+        assert state["recording"]["status"] == "off"
+        await seats["party_a"].media.wait_until(
+            lambda: not server.catalogue.segments(room, status="recording"), timeout=10
+        )
+        segments = server.catalogue.segments(room)
+        assert segments and {s.status for s in segments} == {"complete"}
+        ended = [e for e in server.catalogue.events(room) if e.get("phase") == "ended"]
+        assert [(e["seat"], e["by"]) for e in ended] == [(None, "admin-token")]
     finally:
         for seat in seats.values():
             await seat.media.close()
