@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import AsyncIterator, Callable
 
@@ -27,6 +28,7 @@ from recordings.writer_thread import WriterThread
 from sessions.ids import RoomId
 from sessions.scenarios import ScenarioCatalogue, builtin_scenarios
 from signaling.directory import RoomDirectory
+from signaling.ending import end_room
 from signaling.media_port import MediaPort, NoMedia
 from signaling.namespace import SimulationNamespace
 from signaling.protocol import MAX_PACKET_BYTES
@@ -45,11 +47,14 @@ from web import (
     cohorts_api,
     console,
     home,
+    live_api,
+    my_seat,
     pages,
     people_api,
     recordings_api,
     scenarios_api,
     signin,
+    simulations_api,
 )
 from web.auth import PEOPLE, signed_in
 from web.errors import errors_as_json, quiet_client_http_errors
@@ -144,6 +149,7 @@ def create_app(config: Config, media: MediaPort | None = None) -> web.Applicatio
     )
     directory.observers.append(recordings.room_changed)
     bridge: SfuMedia | None = None
+    links: LinkWatch | None = None
     if media is None and config.media:
         addresses = [a.strip() for a in config.ice_addresses.split(",") if a.strip()]
         sfu_config = SfuConfig(
@@ -209,6 +215,12 @@ def create_app(config: Config, media: MediaPort | None = None) -> web.Applicatio
     people_api.setup(app, mailer)
     app.add_routes(cohorts_api.routes)
     app.add_routes(scenarios_api.routes)
+    simulations_api.setup(app, functools.partial(end_room, namespace))
+    app.add_routes(my_seat.routes)
+    app.add_routes(live_api.routes)
+    app[live_api.MEDIA] = namespace.media
+    if links is not None:
+        app[live_api.LINK_READINGS] = links.latest
     pages.add_static(app)
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:

@@ -47,6 +47,9 @@ VALID: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/api/scenarios"): BAKERY | {"id": "fuzz-new"},
     ("PUT", "/api/scenarios/{scenario}"): BAKERY | {"id": "fuzz"},
     ("POST", "/api/scenarios/{scenario}/copy"): {"title": "Fuzz copy"},
+    ("POST", "/api/schedule"): {"scenario": "boundary-fence", "duration_min": 30},
+    ("PATCH", "/api/schedule/{room}"): {"duration_min": 30},
+    ("POST", "/api/schedule/{room}/links"): {"seats": ["party_a"]},
 }
 CONTENT_TYPES = [
     "application/json",
@@ -95,7 +98,7 @@ def mutant_body(valid: dict[str, Any], rng: random.Random) -> bytes:
     if kind == 3:
         return text[: rng.randrange(len(text))].encode()
     if kind == 4:  # a value of another type or shape
-        key = rng.choice(list(valid))
+        key = rng.choice(list(valid) or ["extra"])  # a route that takes no fields
         other: object = rng.choice(
             [None, 1e308, -1, 2**70, [], {}, "x" * 5000, True, [[[[]]]], "\u0000"]
         )
