@@ -27,6 +27,7 @@ from storage.schema import cohort_members, cohorts, people, seat_assignments, si
 
 class UnknownPerson(DomainError):
     code = "unknown_person"
+    status = 400  # named in the request's body, not its path
 
 
 class InactivePerson(DomainError):

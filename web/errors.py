@@ -73,7 +73,9 @@ async def errors_as_json(request: web.Request, handler: Handler) -> web.StreamRe
     try:
         return await handler(request)
     except DomainError as exc:
-        return json_error(exc.code, exc.message)
+        # an error may name its own status where one code means two things (a person
+        # missing from a path is 404, one named in a body 400)
+        return json_error(exc.code, exc.message, getattr(exc, "status", None))
     except web.HTTPRequestEntityTooLarge:
         return json_error("too_large", "the request body is too large")
     except web.HTTPException as exc:
