@@ -18,7 +18,7 @@ and not inside an unavailable range. Everything about daylight saving follows:
 
 Unavailable ranges win over weekly slots and extra ranges. A slot whose end is not
 after its start crosses midnight (18:00–00:00 is six hours; 22:00–02:00 ends on the
-next day). Exceptions are naive local wall times in the person's zone.
+next day; 00:00–00:00 is the whole day). Exceptions are naive local wall times in the person's zone.
 """
 
 from __future__ import annotations
@@ -70,8 +70,6 @@ class WeeklySlot:
         for t in (self.start, self.end):
             if t.tzinfo is not None or t.second or t.microsecond:
                 raise InvalidAvailability("slot times are naive whole minutes")
-        if self.start == self.end:
-            raise InvalidAvailability("a weekly slot needs a start and a different end")
 
     @classmethod
     def parse(cls, text: str) -> WeeklySlot:
