@@ -23,8 +23,8 @@ from sessions.availability import (
 ZONES = ("Europe/London", "America/New_York", "America/Phoenix", "Africa/Nairobi", "Asia/Taipei")
 
 
-def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=UTC)  # type: ignore[misc]
+def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=UTC)
 
 
 def spans(availability: Availability, first: date, days: int) -> list[tuple[datetime, datetime]]:
@@ -38,42 +38,60 @@ def spans(availability: Availability, first: date, days: int) -> list[tuple[date
             "America/New_York",
             "tue 09:00-11:00",
             date(2027, 3, 8),
-            [(utc(2027, 3, 9, 14), utc(2027, 3, 9, 16)), (utc(2027, 3, 16, 13), utc(2027, 3, 16, 15))],
+            [
+                (utc(2027, 3, 9, 14), utc(2027, 3, 9, 16)),
+                (utc(2027, 3, 16, 13), utc(2027, 3, 16, 15)),
+            ],
             id="New York 09:00 stays 09:00 across the March 2027 change",
         ),
         pytest.param(
             "America/New_York",
             "tue 09:00-11:00",
             date(2027, 11, 1),
-            [(utc(2027, 11, 2, 13), utc(2027, 11, 2, 15)), (utc(2027, 11, 9, 14), utc(2027, 11, 9, 16))],
+            [
+                (utc(2027, 11, 2, 13), utc(2027, 11, 2, 15)),
+                (utc(2027, 11, 9, 14), utc(2027, 11, 9, 16)),
+            ],
             id="New York 09:00 stays 09:00 across the November 2027 change",
         ),
         pytest.param(
             "Europe/London",
             "mon 18:00-21:00",
             date(2027, 3, 22),
-            [(utc(2027, 3, 22, 18), utc(2027, 3, 22, 21)), (utc(2027, 3, 29, 17), utc(2027, 3, 29, 20))],
+            [
+                (utc(2027, 3, 22, 18), utc(2027, 3, 22, 21)),
+                (utc(2027, 3, 29, 17), utc(2027, 3, 29, 20)),
+            ],
             id="London 18:00 stays 18:00 across the March 2027 change",
         ),
         pytest.param(
             "America/Phoenix",
             "tue 18:00-21:00",
             date(2027, 3, 8),
-            [(utc(2027, 3, 10, 1), utc(2027, 3, 10, 4)), (utc(2027, 3, 17, 1), utc(2027, 3, 17, 4))],
+            [
+                (utc(2027, 3, 10, 1), utc(2027, 3, 10, 4)),
+                (utc(2027, 3, 17, 1), utc(2027, 3, 17, 4)),
+            ],
             id="Phoenix keeps UTC-7 while New York changes",
         ),
         pytest.param(
             "Africa/Nairobi",
             "mon 18:00-21:00",
             date(2027, 3, 22),
-            [(utc(2027, 3, 22, 15), utc(2027, 3, 22, 18)), (utc(2027, 3, 29, 15), utc(2027, 3, 29, 18))],
+            [
+                (utc(2027, 3, 22, 15), utc(2027, 3, 22, 18)),
+                (utc(2027, 3, 29, 15), utc(2027, 3, 29, 18)),
+            ],
             id="Nairobi is UTC+3 all year",
         ),
         pytest.param(
             "Asia/Taipei",
             "sat 09:00-12:00",
             date(2027, 3, 8),
-            [(utc(2027, 3, 13, 1), utc(2027, 3, 13, 4)), (utc(2027, 3, 20, 1), utc(2027, 3, 20, 4))],
+            [
+                (utc(2027, 3, 13, 1), utc(2027, 3, 13, 4)),
+                (utc(2027, 3, 20, 1), utc(2027, 3, 20, 4)),
+            ],
             id="Taipei is UTC+8 all year",
         ),
         pytest.param(
@@ -134,8 +152,10 @@ def test_unavailable_ranges_win_over_weekly_slots_and_extra_ranges() -> None:
         "Africa/Nairobi",
         weekly=(WeeklySlot.parse("mon 18:00-21:00"),),
         unavailable=(LocalRange(datetime(2027, 3, 8, 19), datetime(2027, 3, 10)),),
-        extra=(LocalRange(datetime(2027, 3, 9, 8), datetime(2027, 3, 9, 10)),
-               LocalRange(datetime(2027, 3, 13, 8), datetime(2027, 3, 13, 10))),  # fmt: skip
+        extra=(
+            LocalRange(datetime(2027, 3, 9, 8), datetime(2027, 3, 9, 10)),
+            LocalRange(datetime(2027, 3, 13, 8), datetime(2027, 3, 13, 10)),
+        ),  # fmt: skip
     )
     assert spans(stated, date(2027, 3, 8), 7) == [
         (utc(2027, 3, 8, 15), utc(2027, 3, 8, 16)),
@@ -183,7 +203,9 @@ def slots(draw: st.DrawFn) -> WeeklySlot:
     start = draw(st.integers(0, 95)) * 15
     length = draw(st.integers(1, 48)) * 15
     end = (start + length) % 1440
-    return WeeklySlot(draw(st.integers(0, 6)), time(start // 60, start % 60), time(end // 60, end % 60))
+    return WeeklySlot(
+        draw(st.integers(0, 6)), time(start // 60, start % 60), time(end // 60, end % 60)
+    )
 
 
 @st.composite
