@@ -139,11 +139,11 @@ class Grouping:
     """Trainees into groups of the shape's core size (observers on top), minimising the
     lexicographic cost above under the hard rule that each group shares a start."""
 
-    def __init__(self, problem: Problem, n_groups: int, rng: random.Random) -> None:
+    def __init__(self, problem: Problem, rng: random.Random) -> None:
         self.p = problem
         self.rng = rng
-        self.n_groups = n_groups
-        self.pool_index = n_groups
+        self.n_groups = 0
+        self.pool_index = 0
 
     def cost_of(self, g: int, members: Sequence[int]) -> Cost:
         if g == self.pool_index:
@@ -153,30 +153,81 @@ class Grouping:
     def feasible(self, g: int, members: Sequence[int]) -> bool:
         return g == self.pool_index or self.p.group_mask(members) != 0
 
-    def initial(self) -> State:
+    def _grow(
+        self,
+        members: list[int],
+        mask: int,
+        cands: list[int],
+        tie: dict[int, float],
+        budget: list[int],
+    ) -> list[int] | None:
+        """Depth-first completion of a group from `members`, best-looking candidate first
+        (fewest repeats, a new level, then the hardest to place elsewhere: the flexible
+        are kept for later groups), within `budget` steps."""
         p = self.p
-        n = len(p.ids)
-        groups: list[list[int]] = [[] for _ in range(self.n_groups + 1)]
-        seeds = sorted(range(n), key=lambda i: (p.mediated[i], p.mask[i].bit_count(), p.rank[i]))
-        for g in range(self.n_groups):
-            groups[g].append(seeds[g])
-        rest = sorted(seeds[self.n_groups :], key=lambda i: (p.mask[i].bit_count(), p.rank[i]))
-        for i in rest:
-            best: tuple[Cost, int] | None = None
-            for limit in (p.core, p.capacity):
-                for g in range(self.n_groups):
-                    if len(groups[g]) >= limit:
-                        continue
-                    trial = [*groups[g], i]
-                    if not self.feasible(g, trial):
-                        continue
-                    delta = _sub(p.group_cost(trial), p.group_cost(groups[g]))
-                    if best is None or delta < best[0]:
-                        best = (delta, g)
-                if best is not None:
+        if len(members) == p.core:
+            return members
+        if len(members) + len(cands) < p.core:
+            return None
+        ordered = sorted(
+            cands,
+            key=lambda i: (
+                sum(p.met[i][m] for m in members),
+                all(p.level[i] == p.level[m] for m in members),
+                p.mask[i].bit_count(),
+                tie[i],
+            ),
+        )
+        for x, pick in enumerate(ordered):
+            budget[0] -= 1
+            if budget[0] < 0:
+                return None
+            kept = mask & p.mask[pick]
+            rest = [i for i in ordered[x + 1 :] if kept & p.mask[i]]
+            found = self._grow([*members, pick], kept, rest, tie, budget)
+            if found is not None:
+                return found
+        return None
+
+    def construct(self, max_groups: int, shuffle: bool) -> State:
+        """Greedy: complete groups one at a time, each grown from the most constrained
+        trainee left (fewest feasible starts, ties in a fresh random order) by adding
+        whoever adds the fewest repeats and is hardest to place elsewhere (depth-first
+        when that dead-ends); then the rest
+        as observers where they fit, else in the pool."""
+        p = self.p
+        tie = {i: self.rng.random() for i in range(len(p.ids))}
+        if shuffle:  # a later start: seeds in a random order, for another packing
+            remaining = sorted(range(len(p.ids)), key=lambda i: tie[i])
+        else:
+            remaining = sorted(range(len(p.ids)), key=lambda i: (p.mask[i].bit_count(), tie[i]))
+        groups: list[list[int]] = []
+        while len(groups) < max_groups:
+            made: list[int] | None = None
+            for seed in remaining:
+                cands = [i for i in remaining if i != seed and p.mask[seed] & p.mask[i]]
+                made = self._grow([seed], p.mask[seed], cands, tie, [200])
+                if made is not None:
                     break
-            groups[best[1] if best is not None else self.pool_index].append(i)
-        where = [0] * n
+            if made is None:
+                break
+            groups.append(made)
+            remaining = [i for i in remaining if i not in made]
+        self.n_groups = len(groups)
+        self.pool_index = len(groups)
+        pool: list[int] = []
+        for i in remaining:
+            best: tuple[Cost, int] | None = None
+            for g, members in enumerate(groups):
+                trial = [*members, i]
+                if len(trial) > p.capacity or not self.feasible(g, trial):
+                    continue
+                delta = _sub(p.group_cost(trial), p.group_cost(members))
+                if best is None or delta < best[0]:
+                    best = (delta, g)
+            (groups[best[1]] if best is not None else pool).append(i)
+        groups.append(pool)
+        where = [0] * len(p.ids)
         for g, members in enumerate(groups):
             for i in members:
                 where[i] = g
@@ -245,8 +296,8 @@ class Grouping:
             s.where[i], s.where[j] = gj, gi
             swaps -= 1
 
-    def solve(self, kicks: int) -> State:
-        best = self.initial()
+    def improve(self, state: State, kicks: int) -> State:
+        best = state
         self.descend(best)
         for _ in range(kicks):
             if best.total() == ZERO:
@@ -259,45 +310,39 @@ class Grouping:
         return best
 
 
-def kicks_for(n: int) -> int:
-    """Perturbation rounds: many for small cohorts (cheap, and where the test compares
-    with the brute-force optimum), a fixed budget for large ones."""
-    return max(8, min(60, 1200 // max(1, n)))
+def budget(n: int) -> tuple[int, int]:
+    """(fresh starts, kicks per start): many for small cohorts, where they are cheap
+    (and where the tests compare with the brute-force optimum), fewer for large ones."""
+    if n <= 12:
+        return 16, 10
+    if n <= 30:
+        return 4, 12
+    return 2, 6
 
 
 def group_trainees(
     facts: Facts, eligible: Sequence[str], rng: random.Random
 ) -> tuple[list[list[str]], list[str]]:
     """Complete groups (as mediator, parties..., observers... ids) and the trainees left
-    in the pool."""
+    in the pool. The best of several greedy starts, each improved by local search."""
     problem = Problem(facts, eligible, rng)
-    n_groups = len(eligible) // problem.core
-    if n_groups == 0:
+    max_groups = len(eligible) // problem.core
+    if max_groups == 0:
         return [], list(eligible)
-    state = Grouping(problem, n_groups, rng).solve(kicks_for(len(eligible)))
-    filled = _complete(problem, state)
-    if filled < n_groups:
-        # availability allows fewer groups than the numbers: search again for as many
-        # groups as were filled, then one more while every group fills
-        k = max(1, filled)
-        while k < n_groups:
-            trial = Grouping(problem, k, rng).solve(kicks_for(len(eligible)))
-            if _complete(problem, trial) < k:
-                break
-            state, k = trial, k + 1
+    starts, kicks = budget(len(eligible))
+    best: State | None = None
+    for attempt in range(starts):
+        grouping = Grouping(problem, rng)
+        state = grouping.improve(grouping.construct(max_groups, attempt > 0), kicks)
+        if best is None or state.total() < best.total():
+            best = state
+    assert best is not None
     groups: list[list[str]] = []
-    pool: list[str] = [problem.ids[i] for i in state.groups[-1]]
-    for members in state.groups[:-1]:
-        if len(members) < problem.core:
-            pool.extend(problem.ids[i] for i in members)
-            continue
+    pool: list[str] = [problem.ids[i] for i in best.groups[-1]]
+    for members in best.groups[:-1]:
         mediator, parties, observers = problem.roles(members)
         groups.append([problem.ids[i] for i in (mediator, *parties, *observers)])
     return groups, pool
-
-
-def _complete(problem: Problem, state: State) -> int:
-    return sum(1 for g in state.groups[:-1] if len(g) >= problem.core)
 
 
 def assign_coaches(

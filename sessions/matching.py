@@ -176,8 +176,9 @@ def _put(d: Draft, kind: str, index: int, person: str) -> Draft:
 
 
 def swap(proposal: Proposal, person_a: str, person_b: str) -> SwapResult:
-    """Exchange two people's seats (two trainees, one of them possibly unplaced, or two
-    coaches), keep every group's time, re-score, and name each rule the swap made worse."""
+    """Exchange two trainees' seats (one of them may be unplaced), or two coaches' groups
+    (all of them), keep every group's time, re-score, and name each rule the swap made
+    worse: a person not free at their new group's time breaks availability."""
     if person_a == person_b:
         raise InvalidSwap("a swap needs two different people")
     facts = Facts(proposal.request)
@@ -187,9 +188,14 @@ def swap(proposal: Proposal, person_a: str, person_b: str) -> SwapResult:
     if seat_a[0] == -1 and seat_b[0] == -1:
         raise InvalidSwap("neither of the two has a seat in this round")
     drafts = [_draft(facts, g) for g in proposal.groups]
-    for (gi, kind, index), newcomer in ((seat_a, person_b), (seat_b, person_a)):
-        if gi >= 0:
-            drafts[gi] = _put(drafts[gi], kind, index, newcomer)
+    if seat_a[1] == "coach":
+        # coaches exchange their whole schedules for the round
+        exchange = {person_a: person_b, person_b: person_a}
+        drafts = [_put(d, "coach", 0, exchange.get(d.coach, d.coach)) for d in drafts]
+    else:
+        for (gi, kind, index), newcomer in ((seat_a, person_b), (seat_b, person_a)):
+            if gi >= 0:
+                drafts[gi] = _put(drafts[gi], kind, index, newcomer)
     unplaced = [u for u in proposal.unplaced if u.person not in (person_a, person_b)]
     for seat, person in ((seat_a, person_b), (seat_b, person_a)):
         if seat[1] == "unplaced":
