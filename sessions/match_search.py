@@ -7,6 +7,7 @@ docs/design-notes.md ("The practice-round matcher").
 
 from __future__ import annotations
 
+import itertools
 import random
 from collections import deque
 from collections.abc import Callable, Sequence
@@ -19,6 +20,8 @@ from sessions.match_model import Draft, Facts
 Cost = tuple[int, int, int, int, int, int, int]
 ZERO: Cost = (0, 0, 0, 0, 0, 0, 0)
 POOL = -1
+#: the largest union of two groups (or a group and the pool) `regroup` re-splits
+REGROUP_MAX = 10
 
 
 def _add(a: Cost, b: Cost) -> Cost:
@@ -144,6 +147,7 @@ class Grouping:
         self.rng = rng
         self.n_groups = 0
         self.pool_index = 0
+        self.rotation_first = False
 
     def cost_of(self, g: int, members: Sequence[int]) -> Cost:
         if g == self.pool_index:
@@ -172,6 +176,7 @@ class Grouping:
         ordered = sorted(
             cands,
             key=lambda i: (
+                -p.mediated[i] if self.rotation_first else 0,
                 sum(p.met[i][m] for m in members),
                 all(p.level[i] == p.level[m] for m in members),
                 p.mask[i].bit_count(),
@@ -189,18 +194,23 @@ class Grouping:
                 return found
         return None
 
-    def construct(self, max_groups: int, shuffle: bool) -> State:
-        """Greedy: complete groups one at a time, each grown from the most constrained
-        trainee left (fewest feasible starts, ties in a fresh random order) by adding
-        whoever adds the fewest repeats and is hardest to place elsewhere (depth-first
-        when that dead-ends); then the rest
-        as observers where they fit, else in the pool."""
+    def construct(self, max_groups: int, attempt: int) -> State:
+        """Greedy: complete groups one at a time, each grown from a seed by adding whoever
+        adds the fewest repeats and is hardest to place elsewhere (depth-first when that
+        dead-ends); then the rest as observers where they fit, else in the pool. Seeds:
+        the most constrained first (first attempt), the least-mediated first with the
+        most-mediated as partners (every third attempt), or a random order."""
         p = self.p
         tie = {i: self.rng.random() for i in range(len(p.ids))}
-        if shuffle:  # a later start: seeds in a random order, for another packing
-            remaining = sorted(range(len(p.ids)), key=lambda i: tie[i])
-        else:
+        self.rotation_first = attempt % 3 == 1
+        if attempt == 0:
             remaining = sorted(range(len(p.ids)), key=lambda i: (p.mask[i].bit_count(), tie[i]))
+        elif self.rotation_first:
+            remaining = sorted(
+                range(len(p.ids)), key=lambda i: (p.mediated[i], p.mask[i].bit_count(), tie[i])
+            )
+        else:
+            remaining = sorted(range(len(p.ids)), key=lambda i: tie[i])
         groups: list[list[int]] = []
         while len(groups) < max_groups:
             made: list[int] | None = None
@@ -260,6 +270,11 @@ class Grouping:
             s.where[j] = g_from
         return True
 
+    def settle(self, s: State) -> None:
+        self.descend(s)
+        while self.regroup(s):
+            self.descend(s)
+
     def descend(self, s: State) -> None:
         """First-improvement local search: swaps of two trainees (the pool included) and
         moves into a group with a free seat, until none improves."""
@@ -296,15 +311,101 @@ class Grouping:
             s.where[i], s.where[j] = gj, gi
             swaps -= 1
 
+    def state_of(self, groups: list[list[int]], pool: list[int]) -> State:
+        self.n_groups = len(groups)
+        self.pool_index = len(groups)
+        lists = [*groups, pool]
+        where = [0] * len(self.p.ids)
+        for g, members in enumerate(lists):
+            for i in members:
+                where[i] = g
+        return State(lists, [self.cost_of(g, m) for g, m in enumerate(lists)], where)
+
+    def pack(self, members: list[int], budget: int) -> list[list[int]]:
+        """The most full groups found among `members` (exhaustive within `budget` steps)."""
+        p = self.p
+        best: list[list[int]] = []
+        steps = [budget]
+
+        def walk(rest: list[int], chosen: list[list[int]]) -> None:
+            nonlocal best
+            if len(chosen) > len(best):
+                best = list(chosen)
+            if len(chosen) + len(rest) // p.core <= len(best) or steps[0] <= 0:
+                return
+            head, tail = rest[0], rest[1:]
+            mates = [i for i in tail if p.mask[head] & p.mask[i]]
+            for combo in itertools.combinations(mates, p.core - 1):
+                steps[0] -= 1
+                if steps[0] <= 0:
+                    return
+                if p.group_mask([head, *combo]):
+                    walk([i for i in tail if i not in combo], [*chosen, [head, *combo]])
+            walk(tail, chosen)
+
+        walk(members, [])
+        return best
+
+    def add_group(self, state: State) -> State | None:
+        """One more full group, from the left-over trainees alone or with one group's
+        members regrouped among them (the greedy packing can strand a group's worth)."""
+        pool = state.groups[-1]
+        groups = state.groups[:-1]
+        for g in [None, *range(len(groups))]:
+            members = pool if g is None else [*groups[g], *pool]
+            packed = self.pack(members, 400)
+            if len(packed) > (0 if g is None else 1):
+                seated = {i for grp in packed for i in grp}
+                kept = [grp for x, grp in enumerate(groups) if x != g]
+                return self.state_of([*kept, *packed], [i for i in members if i not in seated])
+        return None
+
+    def regroup(self, s: State) -> bool:
+        """Re-seat the members of two groups (or of a group and the left-over trainees)
+        in the best way they can be split, keeping each side's size: the exchanges of
+        two or more trainees at once that single swaps cannot reach when the halfway
+        points share no time. Only unions of up to REGROUP_MAX trainees are tried."""
+        improved = False
+        last = len(s.groups) - 1
+        for g1 in range(last):
+            for g2 in range(g1 + 1, last + 1):
+                union = [*s.groups[g1], *s.groups[g2]]
+                if len(union) > REGROUP_MAX or not s.groups[g2]:
+                    continue
+                old = _add(s.costs[g1], s.costs[g2])
+                if old == ZERO:
+                    continue
+                best: tuple[Cost, list[int], list[int]] | None = None
+                for first in itertools.combinations(union, len(s.groups[g1])):
+                    a = list(first)
+                    if not self.feasible(g1, a):
+                        continue
+                    b = [i for i in union if i not in first]
+                    if not self.feasible(g2, b):
+                        continue
+                    cost = _add(self.cost_of(g1, a), self.cost_of(g2, b))
+                    if cost < old and (best is None or cost < best[0]):
+                        best = (cost, a, b)
+                if best is not None:
+                    _, a, b = best
+                    s.groups[g1], s.groups[g2] = a, b
+                    s.costs[g1], s.costs[g2] = self.cost_of(g1, a), self.cost_of(g2, b)
+                    for i in a:
+                        s.where[i] = g1
+                    for i in b:
+                        s.where[i] = g2
+                    improved = True
+        return improved
+
     def improve(self, state: State, kicks: int) -> State:
         best = state
-        self.descend(best)
+        self.settle(best)
         for _ in range(kicks):
             if best.total() == ZERO:
                 break
             trial = best.copy()
             self.kick(trial, 2 + self.rng.randrange(2))
-            self.descend(trial)
+            self.settle(trial)
             if trial.total() < best.total():
                 best = trial
         return best
@@ -333,7 +434,12 @@ def group_trainees(
     best: State | None = None
     for attempt in range(starts):
         grouping = Grouping(problem, rng)
-        state = grouping.improve(grouping.construct(max_groups, attempt > 0), kicks)
+        state = grouping.improve(grouping.construct(max_groups, attempt), kicks)
+        while len(state.groups) - 1 < max_groups:
+            grown = grouping.add_group(state)
+            if grown is None:
+                break
+            state = grouping.improve(grown, kicks)
         if best is None or state.total() < best.total():
             best = state
     assert best is not None

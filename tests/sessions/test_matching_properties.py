@@ -301,7 +301,7 @@ def test_every_group_mixes_levels_when_the_cohort_has_enough_of_each(c: dict[str
         assert "at most" in proposal.report(Rule.EXPERIENCE_MIX).detail
 
 
-@FAST
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(cohorts(max_trainees=14, full=True), st.integers(1, 5))
 def test_coach_loads_differ_by_at_most_one_when_coaches_are_free(
     c: dict[str, object], n_coaches: int
