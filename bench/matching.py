@@ -54,6 +54,16 @@ def stated(zone: str, rng: random.Random) -> Availability:
     return Availability(zone, tuple(slots))
 
 
+#: the issue's cohort: weekday evenings, and Saturday afternoon in London, which is
+#: Saturday morning in Phoenix, evening in Nairobi and late night in Taipei
+SMALL = {
+    "Africa/Nairobi": ("mon 18:00-21:00", "wed 18:00-21:00", "sat 16:00-21:00"),
+    "Asia/Taipei": ("tue 19:00-22:00", "thu 19:00-22:00", "sat 21:00-01:30"),
+    "America/Phoenix": ("mon 17:00-21:00", "sat 06:00-11:00", "sun 17:00-20:00"),
+    "Europe/London": ("tue 18:00-21:00", "sat 13:00-18:30", "sun 10:00-13:00"),
+}
+
+
 def coach_hours(zone: str) -> Availability:
     return Availability(zone, tuple(WeeklySlot(d, clock(7), clock(23)) for d in range(7)))
 
@@ -65,7 +75,10 @@ def cohort(
     trainees = [Trainee(f"t{i:02d}", i % 3) for i in range(n)]
     coaches = [Coach(f"coach{i}") for i in range(n_coaches)]
     availability = {
-        t.id: stated(z, rng) for t, z in zip(trainees, itertools.cycle(ZONES), strict=False)
+        t.id: Availability(z, tuple(WeeklySlot.parse(s) for s in SMALL[z]))
+        if n <= 12
+        else stated(z, rng)
+        for t, z in zip(trainees, itertools.cycle(ZONES), strict=False)
     }
     for k, z in zip(coaches, itertools.cycle(ZONES), strict=False):
         availability[k.id] = coach_hours(z)
