@@ -206,10 +206,6 @@ class Draft:
         return (self.mediator, *self.parties, *self.observers)
 
 
-def _popcount(mask: int) -> int:
-    return mask.bit_count()
-
-
 class Facts:
     """What the matcher derives once from a request: the start grid, each person's
     feasible starts as a bit mask over it, and counts from the history."""
@@ -302,6 +298,3 @@ class Facts:
 
 def pair(a: str, b: str) -> tuple[str, str]:
     return (a, b) if a < b else (b, a)
-
-
-popcount = _popcount

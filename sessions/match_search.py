@@ -1,5 +1,5 @@
-"""The matcher's search: trainees into groups (greedy, then local search with kicks),
-then a coach and a start for each group (greedy, then load-balancing moves).
+"""The matcher's search for groups: trainees into full groups (greedy packing, then
+local search, exact re-splits and kicks); `match_coaches` then gives each a coach.
 
 Internals of `sessions/matching.py`; the objective and its order are described in
 docs/design-notes.md ("The practice-round matcher").
@@ -9,17 +9,15 @@ from __future__ import annotations
 
 import itertools
 import random
-from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sessions.match_model import Draft, Facts
+from sessions.match_model import Facts
 
 #: a cost, compared lexicographically: (missing core seats, unplaced trainees,
 #: rotation, repeat pairings, unmixed groups, observer rotation, who is left out)
 Cost = tuple[int, int, int, int, int, int, int]
 ZERO: Cost = (0, 0, 0, 0, 0, 0, 0)
-POOL = -1
 #: the largest union of two groups (or a group and the pool) `regroup` re-splits
 REGROUP_MAX = 10
 
@@ -459,109 +457,3 @@ def group_trainees(
         mediator, parties, observers = problem.roles(members)
         groups.append([problem.ids[i] for i in (mediator, *parties, *observers)])
     return groups, pool
-
-
-def assign_coaches(
-    facts: Facts, groups: Sequence[Sequence[str]], rng: random.Random
-) -> tuple[list[Draft], list[Sequence[str]]]:
-    """A coach and a start for each group: the least-loaded coach free at a start the
-    group shares (earliest start), then loads levelled along chains of moves.
-    Returns the drafts and the groups no coach could take."""
-    core = facts.request.shape.core
-    coaches = list(facts.coach_ids)
-    crank = {c: r for r, c in enumerate(rng.sample(coaches, len(coaches)))}
-    shared: list[int] = []
-    for members in groups:
-        m = facts.all_starts
-        for t in members:
-            m &= facts.mask[t]
-        shared.append(m)
-    order = sorted(range(len(groups)), key=lambda g: (shared[g].bit_count(), g))
-    load = dict.fromkeys(coaches, 0)
-    blocked = dict.fromkeys(coaches, 0)
-    chosen: dict[int, tuple[str, int]] = {}
-    homeless: list[int] = []
-
-    def free(g: int, c: str) -> int:
-        return shared[g] & facts.mask[c] & ~blocked[c]
-
-    for g in order:
-        options = sorted(
-            (c for c in coaches if free(g, c)),
-            key=lambda c: (load[c], facts.coached[c], crank[c]),
-        )
-        if not options:
-            homeless.append(g)
-            continue
-        c = options[0]
-        start = (free(g, c) & -free(g, c)).bit_length() - 1
-        chosen[g] = (c, start)
-        load[c] += 1
-        blocked[c] |= facts.clash(start)
-
-    def unbook(g: int) -> None:
-        c, start = chosen.pop(g)
-        load[c] -= 1
-        blocked[c] = 0
-        for oc, os in chosen.values():
-            if oc == c:
-                blocked[c] |= facts.clash(os)
-
-    def book(g: int, c: str) -> None:
-        f = free(g, c)
-        start = (f & -f).bit_length() - 1
-        chosen[g] = (c, start)
-        load[c] += 1
-        blocked[c] |= facts.clash(start)
-
-    # level loads: move a group along a chain of coaches, from one with the most groups
-    # to one with at least two fewer; each chain lowers the sum of squared loads
-    while chosen:
-        top = max(load.values())
-        sources = [c for c in coaches if load[c] == top]
-        path = _chain(sources, coaches, chosen, load, free)
-        if path is None:
-            break
-        for g, _ in path:
-            unbook(g)
-        for g, c in path:
-            book(g, c)
-
-    drafts = []
-    for g in sorted(chosen, key=lambda g: (chosen[g][1], g)):
-        c, start = chosen[g]
-        members = groups[g]
-        drafts.append(Draft(start, c, members[0], tuple(members[1:core]), tuple(members[core:])))
-    return drafts, [groups[g] for g in sorted(homeless)]
-
-
-def _chain(
-    sources: Sequence[str],
-    coaches: Sequence[str],
-    chosen: dict[int, tuple[str, int]],
-    load: dict[str, int],
-    free: Callable[[int, str], int],
-) -> list[tuple[int, str]] | None:
-    """Breadth-first from the most-loaded coaches over "a group of c1 could go to c2"
-    to a coach with at least two groups fewer: the moves (group, new coach) along it."""
-    top = load[sources[0]]
-    prev: dict[str, tuple[str, int] | None] = dict.fromkeys(sources)
-    queue = deque(sources)
-    while queue:
-        c1 = queue.popleft()
-        for g, (c, _) in sorted(chosen.items()):
-            if c != c1:
-                continue
-            for c2 in coaches:
-                if c2 in prev or not free(g, c2):
-                    continue
-                prev[c2] = (c1, g)
-                if load[c2] <= top - 2:
-                    path: list[tuple[int, str]] = []
-                    node = c2
-                    while (step := prev[node]) is not None:
-                        path.append((step[1], node))
-                        node = step[0]
-                    return path
-                queue.append(c2)
-    return None

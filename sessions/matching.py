@@ -19,6 +19,7 @@ from collections.abc import Iterable, Mapping
 from typing import Literal
 
 from sessions.availability import Availability, Interval, Window
+from sessions.match_coaches import assign_coaches
 from sessions.match_model import (
     PRIORITY,
     Coach,
@@ -39,7 +40,7 @@ from sessions.match_model import (
     Unplaced,
 )
 from sessions.match_rules import evaluate
-from sessions.match_search import assign_coaches, group_trainees
+from sessions.match_search import group_trainees
 
 __all__ = [
     "PRIORITY",
