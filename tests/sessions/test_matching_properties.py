@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from sessions.availability import (
     Availability,
+    Interval,
     LocalRange,
     WeeklySlot,
     Window,
@@ -435,10 +436,15 @@ def test_a_swap_reports_exactly_the_rules_it_made_worse(
 ) -> None:
     proposal = propose(c)
     seated = [t for g in proposal.groups for t in g.trainees]
-    if len(seated) < 2:
+    left = [u.person for u in proposal.unplaced]
+    if not seated or len(seated) + len(left) < 2:
         return
-    a, b = data.draw(st.permutations(seated))[:2]
+    a = data.draw(st.sampled_from(seated))
+    b = data.draw(st.sampled_from([t for t in seated + left if t != a]))
     result = swap(proposal, a, b)
+    if b in left:
+        assert a in {u.person for u in result.proposal.unplaced}
+        assert b in {t for g in result.proposal.groups for t in g.trainees}
     before = {r.rule: r.shortfall for r in proposal.rules}
     assert {r.rule for r in result.broken} == {
         r.rule for r in result.proposal.rules if r.shortfall > before[r.rule]
@@ -450,3 +456,22 @@ def test_a_swap_reports_exactly_the_rules_it_made_worse(
         for p in g.people
     )
     assert (Rule.AVAILABILITY in {r.rule for r in result.broken}) == unavailable
+
+
+@FAST
+@given(cohorts(), st.data())
+def test_nobody_is_booked_over_time_already_booked_elsewhere(
+    c: dict[str, object], data: st.DataObject
+) -> None:
+    window = c["window"]
+    assert isinstance(window, Window)
+    everyone = list(c["availability"])  # type: ignore[call-overload]
+    busy = {}
+    for pid in data.draw(st.lists(st.sampled_from(everyone), max_size=4, unique=True)):
+        start = window.start + timedelta(minutes=30 * data.draw(st.integers(0, 300)))
+        busy[pid] = (Interval(start, start + timedelta(hours=data.draw(st.integers(1, 48)))),)
+    proposal = propose({**c, "busy": busy})
+    for g in proposal.groups:
+        for person in g.people:
+            for taken in busy.get(person, ()):
+                assert g.end <= taken.start or taken.end <= g.start, (person, g.start)
