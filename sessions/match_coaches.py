@@ -14,7 +14,8 @@ def assign_coaches(
     facts: Facts, groups: Sequence[Sequence[str]], rng: random.Random
 ) -> tuple[list[Draft], list[Sequence[str]]]:
     """A coach and a start for each group: the least-loaded coach free at a start the
-    group shares (earliest start), then loads levelled along chains of moves.
+    group shares (earliest start; a group that finds none may displace one booked group
+    to another coach or time), then loads levelled along chains of moves.
     Returns the drafts and the groups no coach could take."""
     core = facts.request.shape.core
     coaches = list(facts.coach_ids)
@@ -34,20 +35,6 @@ def assign_coaches(
     def free(g: int, c: str) -> int:
         return shared[g] & facts.mask[c] & ~blocked[c]
 
-    for g in order:
-        options = sorted(
-            (c for c in coaches if free(g, c)),
-            key=lambda c: (load[c], facts.coached[c], crank[c]),
-        )
-        if not options:
-            homeless.append(g)
-            continue
-        c = options[0]
-        start = (free(g, c) & -free(g, c)).bit_length() - 1
-        chosen[g] = (c, start)
-        load[c] += 1
-        blocked[c] |= facts.clash(start)
-
     def unbook(g: int) -> None:
         c, start = chosen.pop(g)
         load[c] -= 1
@@ -56,12 +43,46 @@ def assign_coaches(
             if oc == c:
                 blocked[c] |= facts.clash(os)
 
-    def book(g: int, c: str) -> None:
-        f = free(g, c)
-        start = (f & -f).bit_length() - 1
+    def book(g: int, c: str, start: int | None = None) -> None:
+        if start is None:
+            f = free(g, c)
+            start = (f & -f).bit_length() - 1
         chosen[g] = (c, start)
         load[c] += 1
         blocked[c] |= facts.clash(start)
+
+    def by_load(g: int) -> list[str]:
+        return sorted(
+            (c for c in coaches if free(g, c)),
+            key=lambda c: (load[c], facts.coached[c], crank[c]),
+        )
+
+    def rescue(g: int) -> bool:
+        """Make room for `g` by moving one booked group of a coach free at one of g's
+        starts to another coach or time."""
+        for c in sorted(coaches, key=lambda c: (load[c], crank[c])):
+            if not shared[g] & facts.mask[c]:
+                continue
+            for h, (hc, hs) in sorted(chosen.items()):
+                if hc != c:
+                    continue
+                unbook(h)
+                if free(g, c):
+                    book(g, c)
+                    elsewhere = by_load(h)
+                    if elsewhere:
+                        book(h, elsewhere[0])
+                        return True
+                    unbook(g)
+                book(h, hc, hs)
+        return False
+
+    for g in order:
+        options = by_load(g)
+        if options:
+            book(g, options[0])
+        elif not rescue(g):
+            homeless.append(g)
 
     # level loads: move a group along a chain of coaches, from one with the most groups
     # to one with at least two fewer; each chain lowers the sum of squared loads
