@@ -5,7 +5,8 @@ Pure data: `sessions/matching.py` is the entry point (`propose_round`, `swap`).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import copy
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -272,6 +273,20 @@ class Facts:
             if lo <= hi:
                 mask |= ((1 << (hi - lo + 1)) - 1) << lo
         return mask
+
+    def after(self, bookings: Sequence[Draft]) -> Facts:
+        """These facts with the coaches' booked times taken out, and this round's
+        bookings counted in their loads: for placing who is left in a second pass."""
+        rest = copy.copy(self)
+        rest.mask = dict(self.mask)
+        rest.coached = dict(self.coached)
+        for d in bookings:
+            rest.mask[d.coach] &= ~self.clash(d.start)
+            rest.coached[d.coach] += 1
+        rest.coach_any = 0
+        for c in self.coach_ids:
+            rest.coach_any |= rest.mask[c]
+        return rest
 
     def start_at(self, index: int) -> datetime:
         return datetime.fromtimestamp((self.first + index * self.grid) * 60, UTC)

@@ -110,6 +110,14 @@ def propose(request: RoundRequest) -> Proposal:
             eligible.append(t)
     groups, pool = group_trainees(facts, eligible, rng)
     drafts, homeless = assign_coaches(facts, groups, rng)
+    if homeless:
+        # groups no coach could take: regroup them with those left over, at the times
+        # a coach is still free
+        rest = facts.after(drafts)
+        again = [*pool, *(t for g in homeless for t in g)]
+        groups, pool = group_trainees(rest, sorted(again), rng)
+        more, homeless = assign_coaches(rest, groups, rng)
+        drafts = sorted([*drafts, *more], key=lambda d: (d.start, d.coach))
     for members in homeless:
         for t in members:
             reasons[t] = (
