@@ -25,6 +25,7 @@ from sessions.match_search import rotation_penalty
 from sessions.matching import (
     Coach,
     GroupShape,
+    InvalidRound,
     InvalidSwap,
     PastGroup,
     Proposal,
@@ -475,3 +476,53 @@ def test_nobody_is_booked_over_time_already_booked_elsewhere(
         for person in g.people:
             for taken in busy.get(person, ()):
                 assert g.end <= taken.start or taken.end <= g.start, (person, g.start)
+
+
+@pytest.mark.parametrize("first", [date(2027, 3, 9), date(2027, 3, 16)], ids=["EST", "EDT"])
+def test_a_new_york_trainee_s_09_00_slot_stays_09_00_on_both_sides_of_the_change(
+    first: date,
+) -> None:
+    stated = {
+        "ny": Availability("America/New_York", (WeeklySlot.parse("tue 09:00-10:30"),)),
+        "ldn": always("Europe/London"),
+        "phx": always("America/Phoenix"),
+        "coach": always("Africa/Nairobi"),
+    }
+    proposal = propose_round(
+        [Trainee("ny", 0), Trainee("ldn", 1), Trainee("phx", 2)],
+        [Coach("coach")],
+        GroupShape(parties=2, minutes=90),
+        stated,
+        Window.days_from(first, 1),
+    )
+    (group,) = proposal.groups
+    assert group.start.astimezone(ZoneInfo("America/New_York")).time() == time(9)
+    assert group.start.hour == (14 if first.day == 9 else 13)
+
+
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda: Trainee("", 0),
+        lambda: Trainee("t", 12),
+        lambda: GroupShape(parties=1),
+        lambda: GroupShape(parties=2, observers=9),
+        lambda: GroupShape(minutes=5),
+        lambda: propose_round(
+            [Trainee("x")], [Coach("x")], GroupShape(), {}, Window.days_from(date(2027, 3, 8), 7)
+        ),
+        lambda: propose_round(
+            [Trainee("x")],
+            [],
+            GroupShape(),
+            {},
+            Window.days_from(date(2027, 3, 8), 7),
+            grid_minutes=7,
+        ),  # fmt: skip
+    ],
+)
+def test_a_malformed_round_is_refused_with_its_own_code(build: object) -> None:
+    assert callable(build)
+    with pytest.raises(InvalidRound) as caught:
+        build()
+    assert caught.value.code == "invalid_round"
