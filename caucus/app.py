@@ -10,6 +10,7 @@ from aiohttp import web
 
 from caucus.config import Config
 from caucus.drain import Drain
+from caucus.logbook_writer import LogbookWriter
 from caucus.media_bridge import SfuMedia
 from caucus.recording_status import RecordingStatus
 from media import aiortc_internals
@@ -23,7 +24,7 @@ from recordings.feedback import Feedback
 from recordings.recovery import recover_interrupted
 from recordings.service import Recordings
 from recordings.writer_thread import WriterThread
-from sessions.ids import RoomId
+from sessions.ids import RoomId, ScenarioId
 from sessions.scenarios import builtin_scenarios
 from signaling.directory import RoomDirectory
 from signaling.media_port import MediaPort, NoMedia
@@ -34,7 +35,7 @@ from signaling.wire import GuardedServer, LibraryLog
 from storage.database import Database
 from storage.migrate import upgrade
 from storage.people import People
-from web import annotations_api, api, calendar, console, home, pages, recordings_api
+from web import annotations_api, api, calendar, console, home, logbook_api, pages, recordings_api
 from web.auth import PEOPLE, signed_in
 from web.errors import errors_as_json, quiet_client_http_errors
 from web.forwarded import forwarded_headers, parse_networks
@@ -117,6 +118,8 @@ def create_app(config: Config, media: MediaPort | None = None) -> web.Applicatio
         retry_s=config.recording_retry_s,
     )
     directory.observers.append(recordings.room_changed)
+    logbook_writer = LogbookWriter(database, lambda i: scenarios.get(ScenarioId(i)))
+    directory.observers.append(logbook_writer.room_changed)
     bridge: SfuMedia | None = None
     if media is None and config.media:
         addresses = [a.strip() for a in config.ice_addresses.split(",") if a.strip()]
@@ -170,6 +173,7 @@ def create_app(config: Config, media: MediaPort | None = None) -> web.Applicatio
     # before any /api/simulations/{id} route: "/api/simulations/{id}.ics" is matched in order
     app.add_routes(calendar.routes)
     app.add_routes(home.routes)
+    app.add_routes(logbook_api.routes)
     app.add_routes(api.routes)
     app.add_routes(annotations_api.routes)
     app.add_routes(recordings_api.routes)
@@ -178,6 +182,7 @@ def create_app(config: Config, media: MediaPort | None = None) -> web.Applicatio
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         await upgrade(database)
+        logbook_writer.catch_up()
         yield
         # After the drain (on_shutdown) these find little left to do; without a drain
         # (a test's runner) they still close everything.
@@ -187,6 +192,7 @@ def create_app(config: Config, media: MediaPort | None = None) -> web.Applicatio
         recordings.close(timeout=max(0.5, config.drain_s * 0.1))
         feedback.store.close()
         catalogue.close()
+        await logbook_writer.settle()
         await database.close()
 
     app.cleanup_ctx.append(lifecycle)
