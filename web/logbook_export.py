@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 
 from fpdf import FPDF
 
-from sessions.logbook import Entry, Totals, totals
+from sessions.logbook import Entry, Source, Totals, totals
 from storage.logbook import StoredEntry
 
 #: a Unicode font for the PDF when the system has it (Debian: fonts-dejavu-core);
@@ -61,6 +61,15 @@ def ratings_text(entry: Entry) -> str:
     return "; ".join(
         f"{r.name or r.skill}: {r.average:g} ({r.count})" for r in entry.feedback.ratings
     )
+
+
+def feedback_text(entry: Entry) -> str:
+    """ "3 notes · Opening statement: 4.5 (2)"; a dash for practice entered by hand."""
+    if entry.source is Source.MANUAL:
+        return "—"
+    count = entry.feedback.count
+    text = f"{count} {'note' if count == 1 else 'notes'}"
+    return f"{text} · {ratings_text(entry)}" if entry.feedback.ratings else text
 
 
 def safe_cell(value: str) -> str:
@@ -138,10 +147,7 @@ def _entry_html(stored: StoredEntry, time_zone: str) -> str:
         ("Medium", e.medium.label),
         ("Coach", e.coach or "—"),
         ("With", ", ".join(e.co_participants) or "—"),
-        (
-            "Feedback",
-            f"{e.feedback.count} notes" + (f" · {ratings_text(e)}" if e.feedback.ratings else ""),
-        ),
+        ("Feedback", feedback_text(e)),
         ("Source", "Caucus simulation" if e.source.value == "caucus" else "entered by hand"),
     ]
     reflections = [
@@ -271,10 +277,7 @@ def to_pdf(book: Logbook, compress: bool = True) -> bytes:
             f" · With: {', '.join(e.co_participants) or '-'}",
             9,
         )
-        feedback = f"Feedback: {e.feedback.count} notes"
-        if e.feedback.ratings:
-            feedback += f" · {ratings_text(e)}"
-        line(feedback, 9)
+        line(f"Feedback: {feedback_text(e)}", 9)
         for label, text in (
             ("Went well", e.reflections.went_well),
             ("Challenging", e.reflections.challenging),
