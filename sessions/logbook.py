@@ -300,7 +300,7 @@ def _nameable(viewer: str, seat: str) -> bool:
 def completed_entries(completed: Completed, is_person: Callable[[str], bool]) -> dict[str, Entry]:
     """Each signed-in participant's entry (person id → entry); `is_person` tells a
     person's id from a guest's identity. Someone who sat in two seats gets the entry
-    of the last one."""
+    of the seat they joined last."""
     seats = sitters(completed.timeline)
     bands = phase_bands(list(completed.timeline), completed.end_ms)
     began = ran_from_ms(list(completed.timeline))
@@ -309,10 +309,15 @@ def completed_entries(completed: Completed, is_person: Callable[[str], bool]) ->
         MIN_DURATION_MIN, min(MAX_DURATION_MIN, round((completed.end_ms - start) / 60_000))
     )
     coach = seats.get("coach")
+    last_seat = {
+        e["identity"]: e["seat"]
+        for e in completed.timeline
+        if e.get("kind") in _SEATED and isinstance(e.get("identity"), str)
+    }
     entries: dict[str, Entry] = {}
     for seat, sitter in seats.items():
         role = log_role_of(seat)
-        if role is None or not is_person(sitter.identity):
+        if role is None or last_seat.get(sitter.identity) != seat or not is_person(sitter.identity):
             continue
         others = tuple(
             other.name
