@@ -135,7 +135,7 @@ class Reflections:
     def __post_init__(self) -> None:
         for name in ("went_well", "challenging", "next_steps"):
             value = getattr(self, name)
-            if not isinstance(value, str):
+            if not isinstance(value, str) or not storable(value):
                 raise InvalidEntry(f"'{name}' must be text")
             if len(value) > MAX_REFLECTION_CHARS:
                 raise InvalidEntry(f"'{name}' has at most {MAX_REFLECTION_CHARS} characters")
@@ -157,8 +157,19 @@ class Entry:
     source: Source = Source.MANUAL
 
 
+def storable(value: str) -> bool:
+    """Text a database keeps as it is: no NUL character, no lone surrogate."""
+    if "\x00" in value:
+        return False
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _text(name: str, value: Any, required: bool) -> str:
-    if not isinstance(value, str):
+    if not isinstance(value, str) or not storable(value):
         raise InvalidEntry(f"'{name}' must be text")
     text = value.strip()
     if required and not text:

@@ -9,6 +9,8 @@ Queries are checked: a value outside its vocabulary answers 400 `bad_request`.
 
 from __future__ import annotations
 
+import asyncio
+import re
 from collections.abc import Mapping
 from dataclasses import replace
 from datetime import date, datetime, time, timedelta
@@ -26,6 +28,7 @@ from sessions.logbook import (
     Source,
     manual_entry,
     reflections,
+    storable,
     totals,
 )
 from sessions.people import Person
@@ -46,6 +49,11 @@ MANUAL_FIELDS = (
     frozenset({"at_ms", "duration_min", "role", "medium", "scenario", "coach", "co_participants"})
     | REFLECTION_FIELDS
 )
+#: dates a logbook query may name (beyond them a time zone's arithmetic overflows)
+FIRST_YEAR, LAST_YEAR = 1900, 2999
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+#: the shape of the ids this server makes; anything else is nobody's, answered before the database
+_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 QUERY_KEYS = frozenset({"person", "role", "medium", "source", "from", "to", "q", "sort", "order"})
 
 
@@ -63,13 +71,12 @@ def _day(query: Mapping[str, str], key: str) -> date | None:
     if not value:
         return None
     try:
-        return date.fromisoformat(value) if len(value) == 10 else _not_a_date(key)
+        day = date.fromisoformat(value) if _DATE.fullmatch(value) else None
     except ValueError:
-        return _not_a_date(key)
-
-
-def _not_a_date(key: str) -> date:
-    raise BadRequest(f"'{key}' must be a date as YYYY-MM-DD")
+        day = None
+    if day is None or not FIRST_YEAR <= day.year <= LAST_YEAR:
+        raise BadRequest(f"'{key}' must be a date as YYYY-MM-DD ({FIRST_YEAR} to {LAST_YEAR})")
+    return day
 
 
 def _start_ms(day: date, zone: str) -> int:
@@ -91,8 +98,8 @@ def filters_of(query: Mapping[str, str], time_zone: str) -> tuple[Filters, str]:
     if first and last and last < first:
         raise BadRequest("'to' is before 'from'")
     text = query.get("q", "")
-    if len(text) > MAX_TEXT_CHARS:
-        raise BadRequest(f"'q' has at most {MAX_TEXT_CHARS} characters")
+    if len(text) > MAX_TEXT_CHARS or not storable(text):
+        raise BadRequest(f"'q' is text of at most {MAX_TEXT_CHARS} characters")
     found = Filters(
         role=LogRole(role) if role else None,
         medium=Medium(medium) if medium else None,
@@ -114,7 +121,7 @@ def filters_of(query: Mapping[str, str], time_zone: str) -> tuple[Filters, str]:
 async def _owner(request: web.Request, reader: Person) -> dict[str, Any]:
     """Whose logbook the request reads: the reader's own, or `?person=` if they may."""
     wanted = request.query.get("person") or reader.id
-    if len(wanted) > 64:
+    if not _ID.fullmatch(wanted):
         raise NotFound("there is no such person")
     db = request.app[DATABASE]
     if not await logbook.may_read(db, reader, wanted):
@@ -234,7 +241,8 @@ async def export_csv(request: web.Request) -> web.Response:
 async def export_pdf(request: web.Request) -> web.Response:
     _, owner, entries, period = await _read(request)
     return web.Response(
-        body=to_pdf(_book(owner, entries, period)),
+        # fpdf2 is pure Python: a long logbook is drawn off the event loop
+        body=await asyncio.to_thread(to_pdf, _book(owner, entries, period)),
         content_type="application/pdf",
         headers={"Content-Disposition": _attachment(str(owner["name"]), "pdf")},
     )
@@ -258,7 +266,7 @@ async def add_entry(request: web.Request) -> web.Response:
 async def _own_entry(request: web.Request, person: Person) -> StoredEntry:
     entry_id = request.match_info["id"]
     found = None
-    if len(entry_id) <= 64:
+    if _ID.fullmatch(entry_id):
         found = await logbook.entry(request.app[DATABASE], person.id, entry_id)
     if found is None:
         raise NotFound("there is no such entry in your logbook")

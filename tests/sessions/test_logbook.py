@@ -26,6 +26,7 @@ from sessions.logbook import (
     log_role_of,
     manual_entry,
     reflections,
+    storable,
     totals,
 )
 from sessions.review import phase_bands
@@ -276,6 +277,7 @@ def test_manual_entries_either_pass_every_rule_or_are_refused(
         and role in {r.value for r in LogRole}
         and medium in {m.value for m in Medium}
         and len(reflection) <= MAX_REFLECTION_CHARS
+        and storable(reflection)
     )
     if valid:
         entry = manual_entry(data, NOW)
@@ -283,6 +285,13 @@ def test_manual_entries_either_pass_every_rule_or_are_refused(
     else:
         with pytest.raises(InvalidEntry):
             manual_entry(data, NOW)
+
+
+@pytest.mark.parametrize("text", ["a\x00b", "\ud800", "\udfff tail"])
+def test_text_a_database_cannot_keep_is_refused(text: str) -> None:
+    assert not storable(text)
+    with pytest.raises(InvalidEntry):
+        Reflections(went_well=text)
 
 
 def test_reflections_change_only_the_fields_given() -> None:

@@ -165,6 +165,9 @@ async def test_only_signed_in_people_reach_a_logbook_and_only_their_own_entries(
     assert (status, body["code"]) == (404, "not_found")
     assert (await call(lin, "DELETE", f"{url}/{made['id']}"))[0] == 404
     assert (await call(lin, "GET", f"{url}?person={amara.person.id}"))[0] == 403
+    for odd in ("%00", "%C3%A9t%C3%A9", "x" * 65):
+        assert (await call(lin, "GET", f"{url}?person={odd}"))[0] == 404
+        assert (await call(amara, "PATCH", f"{url}/{odd}", {"went_well": "x"}))[0] == 404
     assert (await call(lin, "GET", url))[1]["entries"] == []
     status, body = await call(amara, "POST", url, manual(), csrf=False)
     assert (status, body["code"]) == (403, "csrf")
@@ -239,6 +242,9 @@ async def test_a_simulations_entry_changes_only_its_reflections_and_stays(
         ({"scenario": " "}, "invalid_entry"),
         ({"went_well": "x" * 4001}, "invalid_entry"),
         ({"co_participants": "Kip"}, "invalid_entry"),
+        ({"scenario": "fence\x00"}, "invalid_entry"),  # PostgreSQL keeps no NUL
+        ({"went_well": "\ud800"}, "invalid_entry"),  # a lone surrogate is no text
+        ({"co_participants": ["Kip\x00"]}, "invalid_entry"),
         ({"colour": "red"}, "bad_request"),
     ],
 )
@@ -276,6 +282,10 @@ async def test_a_manual_entry_is_edited_in_every_field_and_deleted(server: LiveS
         "from=2026-05-02&to=2026-05-01",
         "colour=red",
         "q=" + "x" * 201,
+        "q=a%00b",
+        "from=0001-01-01",
+        "to=9999-12-31",
+        "from=2026-5-1",
     ],
 )
 async def test_a_bad_query_answers_bad_request(server: LiveServer, query: str) -> None:
