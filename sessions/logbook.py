@@ -260,6 +260,8 @@ class Completed:
     notes: Sequence[Mapping[str, Any]] = ()
     #: rubric skill id → its name
     skill_names: Mapping[str, str] = field(default_factory=dict)
+    #: the person scheduled in the coach seat, named when nobody joined it
+    assigned_coach: str | None = None
 
 
 _SEATED = ("join", "resume", "replace")
@@ -345,7 +347,7 @@ def completed_entries(completed: Completed, is_person: Callable[[str], bool]) ->
             role=role,
             medium=Medium.ONLINE,
             scenario=completed.scenario_title,
-            coach=coach.name if coach is not None else None,
+            coach=coach.name if coach is not None else completed.assigned_coach,
             co_participants=others,
             feedback=(
                 _feedback(completed, seat, sitter.identity, bands)

@@ -2,7 +2,8 @@
 entries written by hand, reflections on both.
 
 A completed simulation's entries are built by `sessions.logbook.completed_entries`
-from what the room left behind (`simulations`, `events`, `annotations`), read
+from what the room left behind (`simulations`, `events`, `annotations`, and the
+coach scheduled in `seat_assignments` when nobody joined the coach seat), read
 straight from those tables; the unique (person, simulation) index makes writing
 them idempotent, so the writer may run again at every start. A logbook is the
 person's record: deleting the simulation leaves its entries (simulation_id NULL).
@@ -42,6 +43,7 @@ from storage.schema import (
     notes,
     people,
     scenarios,
+    seat_assignments,
     simulations,
 )
 
@@ -173,8 +175,16 @@ async def completed(
     found_notes = await conn.execute(
         select(notes).where(notes.c.simulation_id == simulation_id).order_by(notes.c.t_ms)
     )
+    assigned_coach = await conn.scalar(
+        select(people.c.name)
+        .join(seat_assignments, seat_assignments.c.person_id == people.c.id)
+        .where(
+            seat_assignments.c.simulation_id == simulation_id, seat_assignments.c.seat == "coach"
+        )
+    )
     return Completed(
         simulation_id=simulation_id,
+        assigned_coach=assigned_coach,
         scenario_title=scenario.title if scenario else sim.scenario_id,
         observer_view=scenario.observer_view if scenario else ObserverView.JOINT_ONLY,
         t0_ms=int(sim.t0_ms),

@@ -97,6 +97,23 @@ async def test_a_simulation_that_has_not_ended_writes_nothing_and_waits_to_be_wr
     assert await logbook.unwritten(database) == []
 
 
+async def test_the_scheduled_coach_is_named_when_nobody_sat_in_the_coach_seat(
+    database: Database,
+) -> None:
+    store = People(database)
+    amara = await store.add("amara@example.org", "Amara", Role.TRAINEE)
+    ruth = await store.add("ruth@example.org", "Ruth Diaz", Role.COACH)
+    sim = await finished(
+        database,
+        {"mediator": (amara.id, "Amara")},
+        seats={"mediator": amara.id, "coach": ruth.id},
+    )
+    await logbook.record_completed(database, sim, scenario_of)
+    [entry] = await logbook.entries(database, amara.id)
+    assert entry.entry.coach == "Ruth Diaz"
+    assert await logbook.entries(database, ruth.id) == []  # never joined: no practice logged
+
+
 async def test_deleting_the_simulation_leaves_the_persons_entry(database: Database) -> None:
     amara = await People(database).add("amara@example.org", "Amara", Role.TRAINEE)
     sim = await finished(database, {"mediator": (amara.id, "Amara")})
