@@ -11,6 +11,7 @@ person's record: deleting the simulation leaves its entries (simulation_id NULL)
 
 from __future__ import annotations
 
+import json
 import secrets
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -262,16 +263,25 @@ async def unwritten(db: Database) -> list[str]:
 
 
 def _matches(text: str) -> Any:
+    """Entries whose scenario, coach, co-participants or reflections contain `text`
+    (case-insensitive; SQLite folds the case of ASCII letters only)."""
     needle = text.lower()
     columns = (
         logbook_entries.c.scenario,
         logbook_entries.c.coach,
-        cast(logbook_entries.c.co_participants, Text),
         logbook_entries.c.went_well,
         logbook_entries.c.challenging,
         logbook_entries.c.next_steps,
     )
-    return or_(*(func.lower(c).contains(needle, autoescape=True) for c in columns))
+    names = func.lower(cast(logbook_entries.c.co_participants, Text))
+    # the names are stored as JSON, where a non-ASCII letter is written \uXXXX: the
+    # text as typed and in lower case, escaped the same way
+    as_json = {json.dumps(t)[1:-1].lower() for t in (text, needle)}
+    return or_(
+        *(func.lower(c).contains(needle, autoescape=True) for c in columns),
+        names.contains(needle, autoescape=True),
+        *(names.contains(j, autoescape=True) for j in sorted(as_json)),
+    )
 
 
 def _order(filters: Filters) -> list[Any]:

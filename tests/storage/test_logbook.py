@@ -151,6 +151,9 @@ async def test_entries_are_filtered_and_sorted(database: Database) -> None:
         amara.id,
         manual(1, 30, "advocate", "face-to-face", "Lease", went_well="100% of_the rent"),
     )
+    b = await logbook.change(
+        database, b, replace(b.entry, co_participants=("Wanjiku Ōtieno", "林 美"))
+    )
     sim = await finished(database, {"party_a": (amara.id, "Amara")}, t0_ms=now - 2 * 24 * HOUR_MS)
     await logbook.record_completed(database, sim, scenario_of)
     [c] = [e for e in await logbook.entries(database, amara.id) if e.simulation_id == sim]
@@ -171,6 +174,9 @@ async def test_entries_are_filtered_and_sorted(database: Database) -> None:
     assert await ids(text="100%") == [b.id]  # LIKE's wildcards are plain text
     assert await ids(text="of_the") == [b.id]
     assert await ids(text="o%_") == []
+    assert await ids(text="Ōtieno") == [b.id]  # a name stored as JSON, non-ASCII
+    assert await ids(text="林") == [b.id]
+    assert await ids(text="wanjiku") == [b.id]
 
 
 async def test_reflections_change_and_a_manual_entry_is_deleted_with_an_audit_row(
