@@ -18,6 +18,7 @@ from tests.e2e.browser import SCREENSHOTS, screenshot
 from tests.e2e.test_home_page import NAIROBI, open_signed_in
 from tests.live_server import LiveServer
 from tests.logbook_rows import finished, rated
+from tests.pdf_text import pdf_text
 from tests.people import sign_in
 from web.keys import DATABASE
 
@@ -64,6 +65,16 @@ async def test_a_trainee_adds_an_entry_writes_a_reflection_and_exports_her_logbo
     assert stored[0].entry.at_ms == int(at.timestamp() * 1000)
     await expect(page.locator("#totals")).to_contain_text("2 sessions")
 
+    # A hand-written entry changes in every field: the form comes back filled
+    await added.get_by_role("button", name="Edit").click()
+    await expect(page.locator("#a-when")).to_have_value("2026-03-10T18:30")
+    await expect(page.locator("#a-with")).to_have_value("Wanjiru, Otieno")
+    await page.locator("#a-duration").fill("150")
+    await page.get_by_role("button", name="Save changes").click()
+    await expect(added.locator(".when")).to_contain_text("150 min")
+    await expect(added.locator(".when time")).to_have_text("Tue, 10 Mar 2026, 18:30")
+    await expect(entries).to_have_count(2)
+
     # A reflection on the simulation's entry
     sim_entry = page.locator("#entries > li[data-source='caucus']")
     await sim_entry.get_by_role("button", name="Write reflections").click()
@@ -94,6 +105,22 @@ async def test_a_trainee_adds_an_entry_writes_a_reflection_and_exports_her_logbo
     ]
     await page.locator("#f-role").select_option("")
     await expect(entries).to_have_count(2)
+    await expect(page.locator("#export-pdf")).to_have_attribute(
+        "href", "/api/logbook.pdf?sort=date&order=desc"
+    )
+    async with page.expect_download() as download_info:
+        await page.locator("#export-pdf").click()
+    pdf = (await (await download_info.value).path()).read_bytes()
+    shown = pdf_text(pdf)
+    assert pdf.startswith(b"%PDF-")
+    for expected in (
+        "Amara Odhiambo",
+        "The Fence on Alder Lane",
+        "Market stall lease, Kisumu",
+        "Went well: A calm opening; both felt heard",
+        "2026-03-10 18:30 · Market stall lease, Kisumu",  # Nairobi time
+    ):
+        assert expected in shown, expected
 
     printed = await opened.context.new_page()
     await printed.goto(f"{server.url}/logbook/print")

@@ -52,6 +52,12 @@ function offsetAt(ms, timeZone) {
   return Date.UTC(n("year"), n("month") - 1, n("day"), n("hour"), n("minute"), n("second")) - Math.floor(ms / 1000) * 1000;
 }
 
+/** The instant `ms` as a wall-clock "YYYY-MM-DDTHH:MM" in `timeZone`. @param {number} ms @param {string} timeZone */
+function utcToWall(ms, timeZone) {
+  const wall = new Date(ms + offsetAt(ms, timeZone)).toISOString();
+  return wall.slice(0, 16);
+}
+
 /** A wall-clock "YYYY-MM-DDTHH:MM" in `timeZone` as UTC ms. @param {string} local @param {string} timeZone */
 export function wallToUtc(local, timeZone) {
   const [day, time] = local.split("T");
@@ -140,6 +146,9 @@ function entryItem(entry) {
       onclick: () => { if (!item.querySelector(".reflect-form")) item.append(reflectForm(entry, item)); },
     }, "Write reflections"));
   }
+  if (entry.actions.includes("edit")) {
+    buttons.push(el("button", { type: "button", onclick: () => startEditing(entry) }, "Edit"));
+  }
   if (entry.actions.includes("delete")) {
     buttons.push(el("button", {
       type: "button", class: "danger",
@@ -200,6 +209,41 @@ async function load() {
   $("entries").dataset.loaded = "true";
 }
 
+/** The hand-written entry the form is changing (null: the form adds a new one). @type {Entry | null} */
+let editing = null;
+
+/** Fill the form with a hand-written entry to change it. @param {Entry} entry */
+function startEditing(entry) {
+  editing = entry;
+  input("a-when").value = utcToWall(entry.at_ms, zone);
+  input("a-duration").value = String(entry.duration_min);
+  input("a-role").value = entry.role;
+  input("a-medium").value = entry.medium;
+  input("a-scenario").value = entry.scenario;
+  input("a-coach").value = entry.coach || "";
+  input("a-with").value = entry.co_participants.join(", ");
+  input("a-went-well").value = entry.went_well;
+  input("a-challenging").value = entry.challenging;
+  input("a-next").value = entry.next_steps;
+  $("add-summary").textContent = `Change “${entry.scenario}”`;
+  $("add-submit").textContent = "Save changes";
+  $("add-cancel").hidden = false;
+  const details = /** @type {HTMLDetailsElement} */ ($("add"));
+  details.open = true;
+  details.scrollIntoView({ block: "start" });
+  input("a-scenario").focus();
+}
+
+function stopEditing() {
+  editing = null;
+  /** @type {HTMLFormElement} */ ($("add-form")).reset();
+  $("add-summary").textContent = "Add practice outside Caucus";
+  $("add-submit").textContent = "Add to logbook";
+  $("add-cancel").hidden = true;
+  $("add-problem").textContent = "";
+  /** @type {HTMLDetailsElement} */ ($("add")).open = false;
+}
+
 /** @param {SubmitEvent} event */
 async function addEntry(event) {
   event.preventDefault();
@@ -221,14 +265,16 @@ async function addEntry(event) {
     next_steps: input("a-next").value,
   };
   try {
-    await api("/api/logbook", { method: "POST", body });
+    if (editing) {
+      await api(`/api/logbook/${encodeURIComponent(editing.id)}`, { method: "PATCH", body });
+    } else {
+      await api("/api/logbook", { method: "POST", body });
+    }
   } catch (error) {
     $("add-problem").textContent = error instanceof Error ? error.message : String(error);
     return;
   }
-  $("add-problem").textContent = "";
-  /** @type {HTMLFormElement} */ ($("add-form")).reset();
-  /** @type {HTMLDetailsElement} */ ($("add")).open = false;
+  stopEditing();
   await load();
 }
 
@@ -248,6 +294,7 @@ async function start() {
   });
   $("filters").addEventListener("submit", (event) => { event.preventDefault(); load(); });
   $("add-form").addEventListener("submit", addEntry);
+  $("add-cancel").addEventListener("click", stopEditing);
   await load();
 }
 
