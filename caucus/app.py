@@ -10,7 +10,7 @@ from aiohttp import web
 
 from caucus.config import Config
 from caucus.drain import Drain
-from caucus.logbook_writer import LogbookWriter
+from caucus.logbook_writer import LOGBOOK_WRITER, LogbookWriter
 from caucus.media_bridge import SfuMedia
 from caucus.recording_status import RecordingStatus
 from media import aiortc_internals
@@ -162,6 +162,7 @@ def create_app(config: Config, media: MediaPort | None = None) -> web.Applicatio
     app[FEEDBACK] = feedback
     app[RECORDINGS] = recordings
     app[NAMESPACE] = namespace
+    app[LOGBOOK_WRITER] = logbook_writer
     if bridge is not None:
         sfu_bridge = bridge
         app[PEER_CONNECTIONS] = lambda: sum(

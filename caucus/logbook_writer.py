@@ -15,6 +15,8 @@ import logging
 from collections.abc import Coroutine
 from typing import Any
 
+from aiohttp import web
+
 from sessions.phases import PhaseKind
 from sessions.rooms import Room
 from storage import logbook
@@ -24,6 +26,8 @@ logger = logging.getLogger(__name__)
 
 
 class LogbookWriter:
+    """Writes logbooks as rooms end (one per app, under `LOGBOOK_WRITER`)."""
+
     def __init__(self, database: Database, scenario_of: logbook.ScenarioOf) -> None:
         self._db = database
         self._scenario_of = scenario_of
@@ -75,3 +79,6 @@ class LogbookWriter:
             return
         for room_id in pending:
             await self._write(room_id)
+
+
+LOGBOOK_WRITER = web.AppKey("logbook_writer", LogbookWriter)

@@ -16,6 +16,7 @@ import pytest
 from aiohttp import ClientSession
 from sqlalchemy import insert
 
+from caucus.logbook_writer import LOGBOOK_WRITER
 from sessions.ids import RoomId, SeatId
 from sessions.people import Role
 from signaling.admission import seat_token
@@ -92,15 +93,11 @@ async def test_a_room_that_ends_writes_an_entry_for_each_signed_in_participant(
     assert (await coach.call("phase", {"to": "joint"}))["ok"]
     assert (await coach.call("phase", {"to": "ended"}))["ok"]
 
-    async def written() -> list[Any]:
-        while True:
-            status, body = await call(amara, "GET", f"{server.url}/api/logbook")
-            assert status == 200
-            if body["entries"]:
-                return list(body["entries"])
-            await asyncio.sleep(0.05)  # the write is a background task of the room's end
-
-    [entry] = await asyncio.wait_for(written(), 10)
+    # the room's end started the write in the background; wait for it
+    await asyncio.wait_for(server.app[LOGBOOK_WRITER].settle(), 10)
+    status, body = await call(amara, "GET", f"{server.url}/api/logbook")
+    assert status == 200
+    [entry] = body["entries"]
     assert (entry["role"], entry["source"], entry["medium"]) == (
         "lead-mediator",
         "caucus",
@@ -124,10 +121,7 @@ async def test_entries_missed_while_the_server_was_down_are_written_at_the_next_
     await first.stop()
     again = await start_server(tmp_path)
     try:
-        for _ in range(200):
-            if await logbook.entries(db(again), amara.person.id):
-                break
-            await asyncio.sleep(0.05)
+        await asyncio.wait_for(again.app[LOGBOOK_WRITER].settle(), 10)
         [entry] = await logbook.entries(db(again), amara.person.id)
         assert entry.simulation_id == sim
     finally:
