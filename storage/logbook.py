@@ -16,12 +16,14 @@ import secrets
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from enum import StrEnum
+from functools import cache
 from typing import Any
 
 from sqlalchemy import Text, and_, cast, delete, exists, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from sessions.ids import ScenarioId
 from sessions.logbook import (
     Completed,
     Entry,
@@ -33,7 +35,7 @@ from sessions.logbook import (
     completed_entries,
 )
 from sessions.people import Person
-from sessions.scenarios import ObserverView, Scenario
+from sessions.scenarios import ObserverView, Scenario, builtin_scenarios
 from storage import audit
 from storage.database import Database
 from storage.people import now_ms
@@ -196,13 +198,23 @@ async def completed(
     )
 
 
+@cache
+def _shipped_scenarios() -> dict[ScenarioId, Scenario]:
+    return builtin_scenarios()
+
+
+def _shipped(scenario_id: str) -> Scenario | None:
+    return _shipped_scenarios().get(ScenarioId(scenario_id))
+
+
 async def record_completed(
     db: Database, room_id: str, scenario_of: ScenarioOf | None = None
 ) -> int:
     """Write the entries of simulation `room_id` if it has ended: one per participant who
     is a signed-in person (an identity that is a people.id), none for guests. Writing
-    again writes nothing new. Returns how many entries were added."""
-    lookup = scenario_of or (lambda _id: None)
+    again writes nothing new. Returns how many entries were added. Scenarios are
+    looked up with `scenario_of` (the shipped ones by default), then in the database."""
+    lookup = scenario_of or _shipped
     async with db.reading() as conn:
         facts = await completed(conn, room_id, lookup)
     if facts is None:

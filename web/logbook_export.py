@@ -29,6 +29,7 @@ UNICODE_FONTS = (
     Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"),
     Path("/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"),
 )
+DECLARATION = "I confirm that this logbook is a true record of my mediation practice."
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -192,6 +193,10 @@ def to_html(book: Logbook) -> str:
     <h2>Entries</h2>
     {entries}
   </main>
+  <footer class="declaration">
+    <p>{escape(DECLARATION)}</p>
+    <p class="sign">Signature ______________________ &nbsp; Date ______________</p>
+  </footer>
 </body>
 </html>
 """
@@ -286,4 +291,8 @@ def to_pdf(book: Logbook, compress: bool = True) -> bytes:
             if text.strip():
                 line(f"{label}: {text}", 9)
         pdf.ln(2)
+    pdf.ln(4)
+    line(DECLARATION, 10)
+    pdf.ln(6)
+    line("Signature ______________________    Date ______________", 10)
     return bytes(pdf.output())

@@ -366,11 +366,12 @@ async def test_the_pdf_and_the_print_page_show_the_person_totals_and_every_entry
         "Mediation logbook",
         "Amara Odhiambo",
         "Neighbour dispute at the community centre",
-        "boundary-fence",  # no scenario lookup given to the writer in this test
+        "The Fence on Alder Lane",  # the shipped scenarios are the writer's default
         "Reframed <b>positions</b> as interests",
         "Co-mediator",
         "Lead mediator",
-        "opening_statement: 4 (1)",
+        "Opening statement: 4 (1)",
+        "I confirm that this logbook is a true record of my mediation practice.",
     ):
         assert expected in text, (expected, text[:2000])
 
