@@ -9,13 +9,16 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from playwright.async_api import Browser, expect
+from sqlalchemy import insert
 
 from sessions.ids import ScenarioId
 from sessions.people import Role
 from sessions.scenarios import builtin_scenarios
 from storage import logbook
+from storage.schema import cohort_members
 from tests.e2e.browser import SCREENSHOTS, screenshot
 from tests.e2e.test_home_page import NAIROBI, open_signed_in
+from tests.home_rows import cohort_with_coach
 from tests.live_server import LiveServer
 from tests.logbook_rows import finished, rated
 from tests.pdf_text import pdf_text
@@ -129,5 +132,35 @@ async def test_a_trainee_adds_an_entry_writes_a_reflection_and_exports_her_logbo
     await expect(printed.locator("body")).to_contain_text("A calm opening; both felt heard")
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     await printed.screenshot(path=SCREENSHOTS / "logbook-print.png", full_page=True)
+    assert opened.errors == []
+    await opened.close()
+
+
+async def test_a_coach_reads_a_trainees_logbook_and_is_offered_no_change(
+    server: LiveServer, browser: Browser
+) -> None:
+    db = server.app[DATABASE]
+    amara = await sign_in(server.app, Role.TRAINEE, name="Amara Odhiambo", time_zone=NAIROBI)
+    ruth = await sign_in(server.app, Role.COACH, name="Ruth Diaz", time_zone="America/Phoenix")
+    cohort = await cohort_with_coach(db, ruth.person.id)
+    async with db.transaction() as conn:
+        await conn.execute(
+            insert(cohort_members).values(
+                cohort_id=cohort, person_id=amara.person.id, role="trainee"
+            )
+        )
+    sim = await finished(db, {"mediator": (amara.person.id, "Amara Odhiambo")})
+    await logbook.record_completed(db, sim)
+
+    url = f"{server.url}/logbook?person={amara.person.id}"
+    opened = await open_signed_in(browser, server, ruth, url, "ruth")
+    page = opened.page
+    await expect(page.locator("h1")).to_have_text("Amara Odhiambo’s logbook")
+    await expect(page.locator("#zone")).to_have_text("Times are shown in Africa/Nairobi.")
+    await expect(page.locator("#entries > li")).to_have_count(1)
+    await expect(page.locator("#entries button")).to_have_count(0)
+    await expect(page.locator("#add")).to_be_hidden()
+    href = await page.locator("#export-pdf").get_attribute("href")
+    assert href == f"/api/logbook.pdf?person={amara.person.id}&sort=date&order=desc"
     assert opened.errors == []
     await opened.close()
