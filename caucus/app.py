@@ -11,6 +11,7 @@ from aiohttp import web
 
 from caucus.config import Config
 from caucus.drain import Drain
+from caucus.logbook_writer import LOGBOOK_WRITER, LogbookWriter
 from caucus.media_bridge import SfuMedia
 from caucus.recording_status import RecordingStatus
 from caucus.retention import Retention
@@ -25,7 +26,7 @@ from recordings.feedback import Feedback
 from recordings.recovery import recover_interrupted
 from recordings.service import Recordings
 from recordings.writer_thread import WriterThread
-from sessions.ids import RoomId
+from sessions.ids import RoomId, ScenarioId
 from sessions.scenarios import ScenarioCatalogue, builtin_scenarios
 from signaling.directory import RoomDirectory
 from signaling.ending import end_room
@@ -48,6 +49,7 @@ from web import (
     console,
     home,
     live_api,
+    logbook_api,
     my_seat,
     pages,
     people_api,
@@ -148,6 +150,8 @@ def create_app(config: Config, media: MediaPort | None = None) -> web.Applicatio
         retry_s=config.recording_retry_s,
     )
     directory.observers.append(recordings.room_changed)
+    logbook_writer = LogbookWriter(database, lambda i: scenarios.get(ScenarioId(i)))
+    directory.observers.append(logbook_writer.room_changed)
     bridge: SfuMedia | None = None
     links: LinkWatch | None = None
     if media is None and config.media:
@@ -191,6 +195,7 @@ def create_app(config: Config, media: MediaPort | None = None) -> web.Applicatio
     app[FEEDBACK] = feedback
     app[RECORDINGS] = recordings
     app[NAMESPACE] = namespace
+    app[LOGBOOK_WRITER] = logbook_writer
     if bridge is not None:
         sfu_bridge = bridge
         app[PEER_CONNECTIONS] = lambda: sum(
@@ -202,6 +207,7 @@ def create_app(config: Config, media: MediaPort | None = None) -> web.Applicatio
     # before any /api/simulations/{id} route: "/api/simulations/{id}.ics" is matched in order
     app.add_routes(calendar.routes)
     app.add_routes(home.routes)
+    app.add_routes(logbook_api.routes)
     app.add_routes(api.routes)
     app.add_routes(annotations_api.routes)
     app.add_routes(recordings_api.routes)
@@ -226,6 +232,7 @@ def create_app(config: Config, media: MediaPort | None = None) -> web.Applicatio
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         await upgrade(database)
         scenarios.load(stored.scenario for stored in await written(database))
+        logbook_writer.catch_up()
         yield
         # After the drain (on_shutdown) these find little left to do; without a drain
         # (a test's runner) they still close everything.
@@ -237,6 +244,7 @@ def create_app(config: Config, media: MediaPort | None = None) -> web.Applicatio
         catalogue.close()
         if mailer is not None:
             await mailer.close()
+        await logbook_writer.settle()
         await database.close()
 
     app.cleanup_ctx.append(lifecycle)
