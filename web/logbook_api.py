@@ -264,7 +264,7 @@ async def add_entry(request: web.Request) -> web.Response:
 
 
 async def _own_entry(request: web.Request, person: Person) -> StoredEntry:
-    entry_id = request.match_info["id"]
+    entry_id = request.match_info["entry"]
     found = None
     if _ID.fullmatch(entry_id):
         found = await logbook.entry(request.app[DATABASE], person.id, entry_id)
@@ -273,7 +273,7 @@ async def _own_entry(request: web.Request, person: Person) -> StoredEntry:
     return found
 
 
-@routes.patch("/api/logbook/{id}")
+@routes.patch("/api/logbook/{entry}")
 async def change_entry(request: web.Request) -> web.Response:
     person = require_person(request)
     stored = await _own_entry(request, person)
@@ -306,7 +306,7 @@ async def change_entry(request: web.Request) -> web.Response:
     return web.json_response(entry_json(changed, True))
 
 
-@routes.delete("/api/logbook/{id}")
+@routes.delete("/api/logbook/{entry}")
 async def delete_entry(request: web.Request) -> web.Response:
     person = require_person(request)
     stored = await _own_entry(request, person)

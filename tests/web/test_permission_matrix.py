@@ -102,6 +102,14 @@ GET    /api/recordings/{room}/annotations.{fmt}       401  401  ok   404  ok   o
 PATCH  /api/recordings/{room}/annotations/{note}      401  401  403  404  ok   ok
 DELETE /api/recordings/{room}/annotations/{note}      401  401  403  404  ok   ok
 GET    /api/trainees/{identity}/summary               401  401  ok   404  ok   ok
+GET    /logbook                                       ok   ok   ok   ok   ok   ok
+GET    /logbook/print                                 ok   ok   ok   ok   ok   ok
+GET    /api/logbook                                   401  401  ok   ok   ok   ok
+GET    /api/logbook.csv                               401  401  ok   ok   ok   ok
+GET    /api/logbook.pdf                               401  401  ok   ok   ok   ok
+POST   /api/logbook                                   401  401  ok   ok   ok   ok
+PATCH  /api/logbook/{entry}                           401  401  ok   404  404  404
+DELETE /api/logbook/{entry}                           401  401  ok   404  404  404
 """
 
 #: infrastructure, not the application's API
@@ -205,6 +213,20 @@ class World:
             ) as response:
                 assert response.status == 201 or response.status == 200, await response.text()
 
+    async def trainee_entry(self) -> str:
+        trainee = self.callers["trainee"]
+        assert trainee is not None
+        # a session of the trainee's own, apart from the one the matrix signs out
+        token, csrf = await self.server.app[PEOPLE].start_session(trainee.person.id, None)
+        async with aiohttp.ClientSession(cookies={COOKIE: token}) as http:
+            async with http.post(
+                f"{self.server.url}/api/logbook",
+                json=LOGBOOK_ENTRY,
+                headers={CSRF_HEADER: csrf},
+            ) as response:
+                assert response.status == 201, await response.text()
+                return str((await response.json())["id"])
+
     async def recorded_room(self) -> str:
         app = self.server.app
         return await add_session(
@@ -226,6 +248,8 @@ class World:
         fill = dict(self.fill)
         if (method, path) == ("DELETE", "/api/recordings/{room}/annotations/{note}"):
             fill["note"] = await self.coach_note()  # each caller deletes a note of its own
+        if path == "/api/logbook/{entry}":
+            fill["entry"] = await self.trainee_entry()  # the trainee's own, hand-written
         if (method, path) == ("DELETE", "/api/cohorts/{cohort}"):
             fill["cohort"] = await cohort_with_coach(
                 self.server.app[DATABASE], self.coach.person.id
@@ -235,9 +259,21 @@ class World:
         return self.server.url + path.format_map(fill)
 
 
+LOGBOOK_ENTRY = {
+    "at_ms": 1_780_000_000_000,
+    "duration_min": 90,
+    "role": "co-mediator",
+    "medium": "face-to-face",
+    "scenario": "Neighbours and a fence",
+    "went_well": "Kept both parties talking",
+}
+
+
 def body_of(method: str, path: str) -> Mapping[str, Any] | None:
     if method in ("GET", "DELETE"):
         return None
+    if path.startswith("/api/logbook"):
+        return LOGBOOK_ENTRY if method == "POST" else {"challenging": "Silence"}
     if (method, path) == ("PUT", "/api/scenarios/{scenario}"):
         return BAKERY | {"id": "matrix-written", "title": "Bakery, rewritten"}
     if (method, path) == ("POST", "/login"):
