@@ -248,7 +248,6 @@ async def run(
     rooms: int, seconds: float, warmup: float, port: int, verbose: bool, serve_flags: list[str]
 ) -> None:
     aiortc_internals.install()
-    aiortc_internals.limit_ice_host_addresses(["127.0.0.1"])
     started = time.monotonic()
     video, audio = cached("vp8", encode_video), cached("opus", encode_audio)
     video_kbps = sum(len(f) for f in video) * 8 / LOOP_SECONDS / 1000
@@ -389,7 +388,9 @@ def main() -> None:
         flags = [
             f for f, on in (("--record", args.record), ("--tracemalloc", args.tracemalloc)) if on
         ]
-        asyncio.run(run(args.rooms, args.seconds, args.warmup, args.port, args.verbose, flags))
+        # this process's clients gather on loopback, where the SFU process listens
+        with aiortc_internals.gather_policy(aiortc_internals.LOOPBACK):
+            asyncio.run(run(args.rooms, args.seconds, args.warmup, args.port, args.verbose, flags))
 
 
 if __name__ == "__main__":

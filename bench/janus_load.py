@@ -276,7 +276,6 @@ async def run(
     rooms: int, seconds: float, warmup: float, address: str, client_address: str, netns: str
 ) -> dict[str, Any]:
     aiortc_internals.install()
-    aiortc_internals.limit_ice_host_addresses([client_address])
     video, audio = cached("vp8", encode_video), cached("opus", encode_audio)
     directory = Path(tempfile.mkdtemp(prefix="caucus-bench-janus-"))
     janus = subprocess.Popen(
@@ -386,16 +385,20 @@ def main() -> None:
     parser.add_argument("--client-address", required=True, help="the participants' address")
     parser.add_argument("--janus-netns", required=True, help="the namespace Janus runs in")
     args = parser.parse_args()
-    result = asyncio.run(
-        run(
-            args.rooms,
-            args.seconds,
-            args.warmup,
-            args.address,
-            args.client_address,
-            args.janus_netns,
+    # the participants gather on their own address only
+    with aiortc_internals.gather_policy(
+        aiortc_internals.GatherPolicy(host_addresses=(args.client_address,))
+    ):
+        result = asyncio.run(
+            run(
+                args.rooms,
+                args.seconds,
+                args.warmup,
+                args.address,
+                args.client_address,
+                args.janus_netns,
+            )
         )
-    )
     print("RESULT " + json.dumps(result), flush=True)
 
 

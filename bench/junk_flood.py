@@ -254,10 +254,14 @@ async def junk_flood(
     size: int = 1200,
 ) -> Figures:
     """Run the scenario against a fresh server in ``data_dir``; see the module docstring."""
-    figures = Figures(seconds, rate, size)
     # this process's clients: on loopback only, guarded like the server
     aiortc_internals.install()
-    aiortc_internals.limit_ice_host_addresses(["127.0.0.1"])
+    with aiortc_internals.gather_policy(aiortc_internals.LOOPBACK):
+        return await _flood(data_dir, seconds, rate, size)
+
+
+async def _flood(data_dir: Path, seconds: float, rate: int, size: int) -> Figures:
+    figures = Figures(seconds, rate, size)
     config = Config(data_dir=data_dir).with_secrets()
     room = await create_simulation(config)
     server = ServerProcess(data_dir, CAUCUS_MEDIA="1", CAUCUS_ICE_ADDRESSES="127.0.0.1")
@@ -354,8 +358,6 @@ def hot_path(n: int = 200_000) -> list[str]:
 
     from media.aiortc_internals import port_guard
 
-    aiortc_internals.limit_ice_host_addresses(["127.0.0.1"])
-
     async def run() -> list[str]:
         a = Connection(ice_controlling=True, use_ipv6=False)
         b = Connection(ice_controlling=False, use_ipv6=False)
@@ -395,7 +397,8 @@ def hot_path(n: int = 200_000) -> list[str]:
         await b.close()
         return lines
 
-    return asyncio.run(run())
+    with aiortc_internals.gather_policy(aiortc_internals.LOOPBACK):
+        return asyncio.run(run())
 
 
 def main(argv: list[str]) -> None:

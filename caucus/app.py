@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import AsyncIterator, Callable
 
@@ -10,8 +11,10 @@ from aiohttp import web
 
 from caucus.config import Config
 from caucus.drain import Drain
+from caucus.logbook_writer import LOGBOOK_WRITER, LogbookWriter
 from caucus.media_bridge import SfuMedia
 from caucus.recording_status import RecordingStatus
+from caucus.retention import Retention
 from media import aiortc_internals
 from media.announce import announced_address, parse_port_range
 from media.link_stats import LinkWatch
@@ -21,12 +24,14 @@ from recordings.feedback import Feedback
 from recordings.recovery import recover_interrupted
 from recordings.service import Recordings
 from recordings.writer_thread import WriterThread
-from sessions.ids import RoomId
-from sessions.scenarios import builtin_scenarios
+from sessions.ids import RoomId, ScenarioId
+from sessions.scenarios import ScenarioCatalogue, builtin_scenarios
 from signaling.directory import RoomDirectory
+from signaling.ending import end_room
 from signaling.media_port import MediaPort, NoMedia
 from signaling.namespace import SimulationNamespace
 from signaling.protocol import MAX_PACKET_BYTES
+from signaling.revocation import guards_joins, seat_ender
 from signaling.turn import IceServerPolicy
 from signaling.wire import GuardedServer, LibraryLog
 from storage.catalogue import Catalogue
@@ -34,7 +39,25 @@ from storage.database import Database
 from storage.migrate import upgrade
 from storage.notes import Notes
 from storage.people import People
-from web import annotations_api, api, console, pages, recordings_api
+from storage.scenarios import written
+from web import (
+    annotations_api,
+    api,
+    audit_api,
+    calendar,
+    cohorts_api,
+    console,
+    home,
+    live_api,
+    logbook_api,
+    my_seat,
+    pages,
+    people_api,
+    recordings_api,
+    scenarios_api,
+    signin,
+    simulations_api,
+)
 from web.auth import PEOPLE, signed_in
 from web.errors import errors_as_json, quiet_client_http_errors
 from web.forwarded import forwarded_headers, parse_networks
@@ -50,12 +73,15 @@ from web.keys import (
     SCENARIOS,
     SECRET,
 )
+from web.mail import Mailer, SmtpSettings
+from web.person_viewers import signed_in_viewers
 from web.security import add_security_headers, origin_policy
 
 logger = logging.getLogger(__name__)
 
 NAMESPACE = web.AppKey("namespace", SimulationNamespace)
 RECORDINGS = web.AppKey("recordings", Recordings)
+RETENTION = web.AppKey("retention", Retention)
 MAX_BODY_BYTES = 64 * 1024
 
 
@@ -98,11 +124,18 @@ def create_app(config: Config, media: MediaPort | None = None) -> web.Applicatio
     forwarded = [forwarded_headers(proxies)] if proxies else []
     app = web.Application(
         client_max_size=MAX_BODY_BYTES,
-        middlewares=[*forwarded, add_security_headers, errors_as_json, signed_in],
+        middlewares=[
+            *forwarded,
+            add_security_headers,
+            errors_as_json,
+            signed_in,
+            signed_in_viewers,
+        ],
     )
     database = Database(config.database)
     catalogue = Catalogue(database)
-    scenarios = builtin_scenarios()
+    # shipped + written in the console (loaded at start), one live object shared by all
+    scenarios = ScenarioCatalogue(builtin_scenarios())
     feedback = Feedback(Notes(database), catalogue, scenarios)
     directory = RoomDirectory(catalogue, scenarios, empty_timeout_s=config.empty_timeout_s)
     recordings = Recordings(
@@ -113,7 +146,10 @@ def create_app(config: Config, media: MediaPort | None = None) -> web.Applicatio
         retry_s=config.recording_retry_s,
     )
     directory.observers.append(recordings.room_changed)
+    logbook_writer = LogbookWriter(database, lambda i: scenarios.get(ScenarioId(i)))
+    directory.observers.append(logbook_writer.room_changed)
     bridge: SfuMedia | None = None
+    links: LinkWatch | None = None
     if media is None and config.media:
         addresses = [a.strip() for a in config.ice_addresses.split(",") if a.strip()]
         sfu_config = SfuConfig(
@@ -156,6 +192,7 @@ def create_app(config: Config, media: MediaPort | None = None) -> web.Applicatio
     app[FEEDBACK] = feedback
     app[RECORDINGS] = recordings
     app[NAMESPACE] = namespace
+    app[LOGBOOK_WRITER] = logbook_writer
     if bridge is not None:
         sfu_bridge = bridge
         app[PEER_CONNECTIONS] = lambda: sum(
@@ -164,10 +201,29 @@ def create_app(config: Config, media: MediaPort | None = None) -> web.Applicatio
         app[PEER_CONNECTION_OBJECTS] = peer_connections_in_memory
     app[RECORDING_COUNTS] = recording_counts(recordings)
     app.add_routes(pages.routes)
+    # before any /api/simulations/{id} route: "/api/simulations/{id}.ics" is matched in order
+    app.add_routes(calendar.routes)
+    app.add_routes(home.routes)
+    app.add_routes(logbook_api.routes)
     app.add_routes(api.routes)
     app.add_routes(annotations_api.routes)
     app.add_routes(recordings_api.routes)
     app.add_routes(console.routes)
+    app.add_routes(audit_api.routes)
+    # people and sign-in: deactivated people's seat tokens are refused and their seats ended
+    guards_joins(namespace, app[PEOPLE].is_deactivated)
+    app[people_api.END_SEATS] = seat_ender(namespace)
+    mailer = Mailer(SmtpSettings.from_config(config)) if config.smtp_host else None
+    signin.setup(app)
+    people_api.setup(app, mailer)
+    app.add_routes(cohorts_api.routes)
+    app.add_routes(scenarios_api.routes)
+    simulations_api.setup(app, functools.partial(end_room, namespace))
+    app.add_routes(my_seat.routes)
+    app.add_routes(live_api.routes)
+    app[live_api.MEDIA] = namespace.media
+    if links is not None:
+        app[live_api.LINK_READINGS] = links.latest
     pages.add_static(app)
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
@@ -176,6 +232,8 @@ def create_app(config: Config, media: MediaPort | None = None) -> web.Applicatio
             logger.warning(
                 "simulation %s was interrupted; its recording plays up to the crash", room_id
             )
+        scenarios.load(stored.scenario for stored in await written(database))
+        logbook_writer.catch_up()
         yield
         # After the drain (on_shutdown) these find little left to do; without a drain
         # (a test's runner) they still close everything.
@@ -183,9 +241,15 @@ def create_app(config: Config, media: MediaPort | None = None) -> web.Applicatio
         await namespace.close()
         await namespace.media.close()
         await recordings.close(limit_s=max(0.5, config.drain_s * 0.1))
+        if mailer is not None:
+            await mailer.close()
+        await logbook_writer.settle()
         await database.close()
 
     app.cleanup_ctx.append(lifecycle)
+    # after lifecycle: runs on the migrated database, stops before it closes
+    app[RETENTION] = Retention(database, config.recordings_dir, config.retention_days, directory)
+    app.cleanup_ctx.append(app[RETENTION].context)
     app.on_shutdown.append(
         Drain(
             directory,

@@ -1,4 +1,4 @@
-"""The `caucus` command: serve, demo, token, render, scenarios, turn-config."""
+"""The `caucus` command: serve, demo, token, render, scenarios, turn-config, db, users."""
 
 from __future__ import annotations
 
@@ -20,9 +20,11 @@ from caucus.drain import server_timeout
 from caucus.https import insecure_origin_warning, is_ip, ssl_context
 from sessions.ids import RoomId, ScenarioId, SeatId
 from sessions.rooms import Room
-from sessions.scenarios import builtin_scenarios
+from sessions.scenarios import ScenarioCatalogue, builtin_scenarios
 from signaling.admission import DEFAULT_TTL_S, default_name, join_link, seat_links, seat_token
+from storage import scenarios as scenario_store
 from storage.catalogue import SimulationRecord, catalogue_at
+from storage.database import Database
 from storage.faults import StorageUnavailable
 
 T = TypeVar("T")
@@ -52,6 +54,19 @@ def _stored(work: Coroutine[Any, Any, T]) -> T:
         return asyncio.run(work)
     except StorageUnavailable as exc:
         raise SystemExit(f"caucus: {exc.message}") from None
+
+
+def _scenarios(config: Config) -> ScenarioCatalogue:
+    """The shipped scenarios and those written in the console (from the database)."""
+
+    async def read() -> ScenarioCatalogue:
+        database = Database(config.database)
+        try:
+            return await scenario_store.catalogue(database)
+        finally:
+            await database.close()
+
+    return asyncio.run(read())
 
 
 def create_demo(config: Config, scenario_id: ScenarioId, observers: int) -> str:
@@ -125,7 +140,9 @@ def cmd_token(args: argparse.Namespace) -> None:
     record = _stored(find())
     if record is None:
         raise SystemExit(f"no simulation {args.room!r}")
-    scenario = builtin_scenarios()[record.scenario_id]
+    scenario = _scenarios(config).get(record.scenario_id)
+    if scenario is None:
+        raise SystemExit(f"simulation {record.id} ran scenario {record.scenario_id!r}, now gone")
     seat = SeatId(args.seat)
     if seat not in Room.create(record.id, scenario, record.observers).seats:
         raise SystemExit(f"simulation {record.id} has no seat {seat!r}")
@@ -153,7 +170,8 @@ def cmd_render(args: argparse.Namespace) -> None:
         async with catalogue_at(config.database) as catalogue:
             if await catalogue.simulation(args.session) is None:
                 raise SystemExit(f"no simulation {args.session!r}")
-            return await plan_render(catalogue, builtin_scenarios(), RoomId(args.session))
+            scenarios = await scenario_store.catalogue(catalogue.database)
+            return await plan_render(catalogue, scenarios, RoomId(args.session))
 
     try:
         # the catalogue is read on an event loop of its own; the render itself is synchronous
@@ -203,6 +221,36 @@ def cmd_turn_config(args: argparse.Namespace) -> None:
 def cmd_scenarios(args: argparse.Namespace) -> None:
     for scenario in builtin_scenarios().values():
         print(f"{scenario.id:<18} {scenario.title}")
+
+
+def cmd_db(args: argparse.Namespace) -> None:
+    """`db upgrade` runs the migrations (`serve` runs them too); `db current` only reports."""
+    from sqlalchemy.engine import make_url
+
+    from storage.database import Database
+    from storage.migrate import current, head, upgrade
+
+    config = _config(args, load_secrets=False)
+    where = make_url(config.database).render_as_string(hide_password=True)
+
+    async def run() -> tuple[str | None, str | None]:
+        database = Database(config.database)
+        try:
+            before = await current(database)
+            if args.action == "upgrade":
+                await upgrade(database)
+            return before, await current(database)
+        finally:
+            await database.close()
+
+    try:
+        before, after = asyncio.run(run())
+    except Exception as exc:  # unreachable server, bad URL, a failed migration
+        raise SystemExit(f"caucus db {args.action}: {where}: {exc}") from None
+    if args.action == "upgrade":
+        print(f"{where}: {before or 'unversioned'} -> {after}")
+    else:
+        print(f"{where}: {after or 'unversioned'} (newest: {head()})")
 
 
 def parser() -> argparse.ArgumentParser:
@@ -270,8 +318,17 @@ def parser() -> argparse.ArgumentParser:
     turn.add_argument("--public-url")
     turn.set_defaults(run=cmd_turn_config)
 
+    db = command("db", "the database: `upgrade` runs its migrations, `current` shows its revision")
+    db.add_argument("action", choices=["upgrade", "current"])
+    db.set_defaults(run=cmd_db)
+
     scenarios = command("scenarios", "list the shipped scenarios")
     scenarios.set_defaults(run=cmd_scenarios)
+
+    # people who sign in (caucus/users.py): `users add EMAIL --role admin` makes the first admin
+    from caucus.users import add_user_commands
+
+    add_user_commands(command("users", "add people (prints an invitation link), list them"))
     return top
 
 

@@ -67,6 +67,17 @@ class Config:
     #: SQLAlchemy URL of the database; "" = SQLite in the data directory
     #: (postgresql+asyncpg://user:pass@host/db for PostgreSQL)
     database_url: str = field(default="", repr=False)
+    #: recordings (and their feedback) older than this many days are deleted; 0 = keep forever
+    retention_days: int = 0
+    # --- outgoing mail for invitation links; no host = none (the console shows each link)
+    smtp_host: str = ""
+    smtp_port: int = 587
+    smtp_user: str = ""
+    smtp_password: str = field(default="", repr=False)
+    #: the From address; "" = the user if it is an address, else caucus@<host>
+    smtp_from: str = ""
+    #: STARTTLS before logging in and sending (turn off only for a relay on loopback)
+    smtp_starttls: bool = True
     secret: str = field(default="", repr=False)
     admin_token: str = field(default="", repr=False)
 
@@ -81,6 +92,8 @@ class Config:
     def __post_init__(self) -> None:
         if (self.tls_cert is None) != (self.tls_key is None):
             raise ValueError("TLS needs both a certificate and a key (--tls-cert, --tls-key)")
+        if self.retention_days < 0:
+            raise ValueError("CAUCUS_RETENTION_DAYS must be 0 (keep forever) or a number of days")
 
     @property
     def tls(self) -> bool:
@@ -131,6 +144,13 @@ class Config:
             "empty_timeout_s": float,
             "recording_retry_s": float,
             "database_url": str,
+            "retention_days": int,
+            "smtp_host": str,
+            "smtp_port": int,
+            "smtp_user": str,
+            "smtp_password": str,
+            "smtp_from": str,
+            "smtp_starttls": lambda v: v.lower() not in ("0", "false", "no", "off"),
             "secret": str,
             "admin_token": str,
         }

@@ -81,6 +81,8 @@ class _Watched:
     gaps: FrameGaps
     since_ms: int
     counts: _Counts = field(default_factory=_Counts)
+    #: the latest sample, for the console's live rooms
+    last: LinkSample | None = None
 
 
 class LinkWatch:
@@ -148,6 +150,11 @@ class LinkWatch:
                 except Exception:  # one seat's closing connection must not stop the rest
                     logger.exception("link sample of %s/%s failed", room_id, seat)
 
+    def latest(self, room_id: RoomId, seat: SeatId) -> LinkSample | None:
+        """The seat's most recent sample (None before the first, or once it left)."""
+        watched = self._seats.get((room_id, seat))
+        return None if watched is None else watched.last
+
     async def sample_seat(self, room_id: RoomId, seat: SeatId) -> None:
         """Sample one watched seat now (the loop does this every interval)."""
         watched = self._seats.get((room_id, seat))
@@ -188,6 +195,7 @@ class LinkWatch:
             freezes=tuple((max(0, a), b) for a, b in freezes if max(0, a) < b),
         )
         logger.debug("link %s/%s: %s", room_id, seat, link)
+        watched.last = link
         self._keep(room_id, watched.tracker.add(link))
 
     def _keep(self, room_id: RoomId, stretches: list[Stretch]) -> None:

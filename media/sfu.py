@@ -113,12 +113,17 @@ class SfuConfig:
             check_announced_ip(self.announced_address)
         if self.udp_ports is not None:
             check_port_range(self.udp_ports)
+        self.gather_policy  # noqa: B018 - a host address that is not an IP fails here
 
     @property
     def gather_policy(self) -> aiortc_internals.GatherPolicy | None:
-        if self.announced_address is None and self.udp_ports is None:
+        """How this SFU's connections gather (None: as aioice does on its own)."""
+        hosts = self.ice_host_addresses
+        if self.announced_address is None and self.udp_ports is None and hosts is None:
             return None
-        return aiortc_internals.GatherPolicy(self.announced_address, self.udp_ports)
+        return aiortc_internals.GatherPolicy(
+            self.announced_address, self.udp_ports, None if hosts is None else tuple(hosts)
+        )
 
 
 class Sfu:
@@ -137,12 +142,15 @@ class Sfu:
         # restarts in a row that never got media flowing, per (room, seat)
         self._failures: dict[tuple[RoomId, SeatId], int] = {}
         aiortc_internals.require_installed()  # process-wide: the composition root's job
-        if self.config.ice_host_addresses is not None:
-            aiortc_internals.limit_ice_host_addresses(self.config.ice_host_addresses)
-        if self.config.gather_policy is not None:
+        # the SFU itself patches nothing: its settings reach aioice per connection
+        # (the gather policy entered in _gathering)
+        self._gather_policy = self.config.gather_policy
+        if self._gather_policy is not None:
             ports = self.config.udp_ports
+            hosts = self.config.ice_host_addresses
             logger.info(
-                "media: UDP ports %s, announced address %s",
+                "media: host addresses %s, UDP ports %s, announced address %s",
+                ", ".join(hosts) if hosts is not None else "all but loopback",
                 f"{ports[0]}-{ports[1]}" if ports else "any",
                 self.config.announced_address or "none",
             )
@@ -203,11 +211,14 @@ class Sfu:
 
         The first offer gathers the ICE candidates (binds the sockets): every
         path that starts a participant's peer connection goes through here, so
-        its ports stay in ``udp_ports`` and it announces ``announced_address``.
+        its candidates are on ``ice_host_addresses``, its ports stay in
+        ``udp_ports`` and it announces ``announced_address``. The policy is
+        entered even when it is None (aioice's own), so a policy the caller's
+        context holds (a test's in-process clients) never reaches the server.
         A full port range releases the seat's media and raises MediaUnavailable.
         """
         try:
-            with aiortc_internals.gather_policy(self.config.gather_policy):
+            with aiortc_internals.gather_policy(self._gather_policy):
                 return await first_offer
         except aiortc_internals.UdpPortsExhausted as exc:
             logger.warning("seat %s/%s gets no media: %s", room_id, seat, exc)

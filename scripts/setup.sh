@@ -11,6 +11,8 @@ apt_packages=()
 need() { command -v "$1" >/dev/null 2>&1 || apt_packages+=("$2"); }
 need python3.11 python3.11
 need npm npm
+# the logbook's PDF draws every script with DejaVu Sans (without it: Latin-1 only)
+[ -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || apt_packages+=(fonts-dejavu-core)
 if [ "$dev" = 1 ]; then
   need chromium chromium
   need redis-server redis-server

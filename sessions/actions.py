@@ -1,7 +1,7 @@
 """What a seat may do next: the permitted actions each seat's room state carries.
 
 The page shows and enables its controls from these and derives nothing
-(DESIGN decision 13), so each answer is computed by the rule that enforces it:
+(docs/ARCHITECTURE.md §13), so each answer is computed by the rule that enforces it:
 a phase request is listed when `Room.change_phase` would accept it, the phase
 controls are the requests the phase machine ever accepts from the seat, and
 the rest come from the role's capabilities.

@@ -43,6 +43,14 @@ def people_in(events: Sequence[TimelineEvent]) -> list[dict[str, str]]:
     return [{"seat": seat, "name": name} for seat, name in names.items()]
 
 
+def may_name(viewer: SeatId | None, seat: SeatId) -> bool:
+    """Whether a list shown to `viewer` (None: the admin) names who sat in `seat`:
+    trainees were never shown who observed (nor the admin), so their lists do not either."""
+    if viewer is None or is_staff(viewer) or role_of(viewer) is Role.OBSERVER:
+        return True
+    return role_of(seat) not in (Role.OBSERVER, Role.ADMIN)
+
+
 def phase_bands(events: Sequence[TimelineEvent], end_ms: int) -> list[dict[str, Any]]:
     """Consecutive phases as [start, end) bands on the session clock."""
     bands: list[dict[str, Any]] = []

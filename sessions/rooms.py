@@ -11,9 +11,9 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from types import MappingProxyType
 
-from sessions.errors import NotPermitted, NotSeated, SeatTaken, UnknownSeat
+from sessions.errors import InvalidTransition, NotPermitted, NotSeated, SeatTaken, UnknownSeat
 from sessions.ids import Identity, RoomId, SeatId
-from sessions.phases import Phase, PhaseKind, PhaseState, transition
+from sessions.phases import ENDED, Phase, PhaseKind, PhaseState, transition
 from sessions.roles import (
     ADMIN_SEAT,
     COACH_SEAT,
@@ -189,6 +189,19 @@ class Room:
         )
         room = replace(self, phases=phases, timer=Timer(at_ms, planned_ms))
         return room, event
+
+    def end(self, at_ms: int, by: str) -> tuple[Room, Event]:
+        """Staff outside the room end it for everyone (the console's End): the same
+        `ended` phase the coach's own end reaches, with no seat and `by` (who)."""
+        if self.phase.kind is PhaseKind.ENDED:
+            raise InvalidTransition(f"room {self.id} has already ended")
+        event = Event(
+            at_ms,
+            EventKind.PHASE,
+            None,
+            {"phase": str(ENDED), "from": str(self.phase), "planned_ms": None, "by": by},
+        )
+        return replace(self, phases=PhaseState(ENDED), timer=Timer(at_ms)), event
 
     def answer_consent(self, seat: SeatId, given: bool, at_ms: int) -> tuple[Room, Event]:
         """Record the participant's answer to being recorded; it may be changed later."""

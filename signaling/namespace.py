@@ -61,6 +61,9 @@ def _refused(what: str, exc: ValueError) -> BadPayload:
 
 
 class SimulationNamespace(socketio.AsyncNamespace):
+    #: async identity → may it take a seat (signaling/revocation.py); None admits every token
+    identity_check: Callable[[str], Awaitable[bool]] | None = None
+
     def __init__(
         self,
         directory: RoomDirectory,
@@ -146,6 +149,8 @@ class SimulationNamespace(socketio.AsyncNamespace):
         token = text(fields, "token", MAX_TOKEN_CHARS)
         asked_room = text(fields, "room", MAX_ROOM_ID_CHARS, required=False)
         claims = verify(self._secret, token or "")
+        if self.identity_check is not None and not await self.identity_check(claims.identity):
+            raise BadPayload(ErrorCode.TOKEN_REVOKED, "this account has been deactivated")
         if asked_room is not None and asked_room != claims.room:
             raise BadPayload(ErrorCode.WRONG_ROOM, "this join link is for another simulation")
         if self.directory.locate(sid) is not None:

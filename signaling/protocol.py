@@ -58,6 +58,7 @@ class ErrorCode(StrEnum):
     NOT_JOINED = "not_joined"
     TOKEN_EXPIRED = "token_expired"
     TOKEN_INVALID = "token_invalid"
+    TOKEN_REVOKED = "token_revoked"  # the person it names was deactivated
     WRONG_ROOM = "wrong_room"
     UNKNOWN_ROOM = "unknown_room"
     RATE_LIMITED = "rate_limited"

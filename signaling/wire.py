@@ -10,9 +10,10 @@ that client's connection and leaves one rate-limited WARNING line.  Binary
 packets are refused too: the protocol (docs/protocol.md) has none, and each
 would hold attachments in memory until its last one arrived.
 
-This overrides underscored parts of python-socketio and python-engineio
-(pinned: 5.18 / 4.15); tests/hardening/test_socket_frames.py fails if their
-behaviour changes.
+This overrides underscored parts of python-socketio and python-engineio,
+checked against the versions in ``CHECKED_WITH``: tests/signaling/test_wire_tripwire.py
+fails if a private name or signature used here changes (or the version moves on),
+tests/hardening/test_socket_frames.py if their behaviour does.
 """
 
 from __future__ import annotations
@@ -32,6 +33,9 @@ from signaling.client_faults import ClientFaultLog
 
 logger = logging.getLogger(__name__)
 client_faults = ClientFaultLog(logger)
+
+#: the library versions whose private parts the overrides below were checked against
+CHECKED_WITH = {"python-socketio": "5.18.1", "python-engineio": "4.15.1"}
 
 #: Socket.IO packet types 5 and 6 (BINARY_EVENT, BINARY_ACK), as the first character
 _BINARY_TYPES = ("5", "6")
@@ -75,6 +79,7 @@ class MalformedFrame(ValueError):
 
 
 class _GuardedWebSocket(WebSocket):  # type: ignore[misc]
+    # overrides engineio.async_drivers.aiohttp.WebSocket.wait(self), checked: engineio 4.15.1
     async def wait(self) -> Any:
         message = await super().wait()
         if isinstance(message, str) and (not message or message[0] not in _ENGINEIO_TYPES):
@@ -86,6 +91,7 @@ class _GuardedWebSocket(WebSocket):  # type: ignore[misc]
 class _GuardedEngine(engineio.AsyncServer):  # type: ignore[misc]
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        # engineio's private driver table AsyncServer._async["websocket"], checked: 4.15.1
         drivers: dict[str, Any] | None = getattr(self, "_async", None)
         if drivers is not None and drivers.get("websocket") is WebSocket:
             self._async = {**drivers, "websocket": _GuardedWebSocket}
@@ -98,6 +104,7 @@ class _GuardedEngine(engineio.AsyncServer):  # type: ignore[misc]
         except KeyError as exc:
             # A polling request for a session that is closing (engine.io looks it up
             # after checking it exists): the client's race, answered like a bad sid.
+            # The message is BaseServer._get_socket's, checked: engineio 4.15.1.
             if "Session is disconnected" not in str(exc):
                 raise
             client_faults.refused("Socket.IO request", "a request for a closed session")
@@ -111,6 +118,7 @@ class _GuardedEngine(engineio.AsyncServer):  # type: ignore[misc]
         its session timed out.
         """
         client_faults.refused("Socket.IO request", "a polling POST over the size limit")
+        # AsyncServer.sockets and AsyncSocket.close(wait=, reason=), checked: engineio 4.15.1
         socket = self.sockets.pop(request.query.get("sid", ""), None)
         if socket is not None:
             await socket.close(wait=False, reason=self.reason.SERVER_DISCONNECT)
@@ -123,9 +131,11 @@ class GuardedServer(socketio.AsyncServer):  # type: ignore[misc]
         super().__init__(**kwargs)
         self._closing: set[asyncio.Future[None]] = set()
 
+    # overrides socketio.AsyncServer._engineio_server_class(self), checked: socketio 5.18.1
     def _engineio_server_class(self) -> type[engineio.AsyncServer]:
         return _GuardedEngine
 
+    # overrides AsyncServer._handle_eio_message(self, eio_sid, data), checked: socketio 5.18.1
     async def _handle_eio_message(self, eio_sid: str, data: Any) -> None:
         try:
             if not isinstance(data, str) or data[:1] in _BINARY_TYPES:
@@ -140,6 +150,8 @@ class GuardedServer(socketio.AsyncServer):  # type: ignore[misc]
             self._closing.add(closing)
             closing.add_done_callback(self._closing.discard)
 
+    # overrides AsyncServer._handle_event(self, eio_sid, namespace, id, data),
+    # checked: socketio 5.18.1
     async def _handle_event(self, eio_sid: str, namespace: str, id: Any, data: Any) -> None:
         if not (isinstance(data, list) and data and isinstance(data[0], str)):
             raise MalformedFrame("an event is [name, ...payload] with a string name")

@@ -215,3 +215,34 @@ audit_log = Table(
     Column("target", Text, nullable=False),
     Column("detail", JSON, nullable=False),
 )
+
+# --- the logbook (issue 15) ----------------------------------------------------------
+
+#: a person's practice record: one entry per completed simulation they sat in (source
+#: "caucus"), and practice elsewhere entered by hand ("manual"); it outlives the
+#: simulation (SET NULL). `feedback` is {"count", "ratings": [{skill, name, average,
+#: count}]}; `co_participants` a list of names.
+logbook_entries = Table(
+    "logbook_entries",
+    metadata,
+    Column("id", Text, primary_key=True),
+    Column("person_id", Text, ForeignKey("people.id", ondelete="CASCADE"), nullable=False),
+    Column("simulation_id", Text, ForeignKey("simulations.id", ondelete="SET NULL")),
+    Column("source", Text, nullable=False),  # "caucus" | "manual"
+    Column("at_ms", BigInteger, nullable=False),  # when it began, UTC
+    Column("duration_min", Integer, nullable=False),
+    Column("role", Text, nullable=False),  # sessions.logbook.LogRole
+    Column("medium", Text, nullable=False),  # sessions.logbook.Medium
+    Column("scenario", Text, nullable=False),
+    Column("coach", Text),
+    Column("co_participants", JSON, nullable=False),
+    Column("feedback", JSON, nullable=False),
+    Column("went_well", Text, nullable=False, server_default=""),
+    Column("challenging", Text, nullable=False, server_default=""),
+    Column("next_steps", Text, nullable=False, server_default=""),
+    Column("created_ms", BigInteger, nullable=False),
+    Column("updated_ms", BigInteger, nullable=False),
+    Index("ix_logbook_entries_person", "person_id", "at_ms"),
+    Index("ix_logbook_entries_simulation", "simulation_id"),
+    Index("uq_logbook_entries_person_simulation", "person_id", "simulation_id", unique=True),
+)

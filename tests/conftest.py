@@ -14,12 +14,16 @@ from storage.migrate import upgrade
 
 
 @pytest.fixture(autouse=True, scope="session")
-def aiortc_patched() -> None:
+def aiortc_patched() -> Iterator[None]:
     """What the composition root does before any SFU exists: aiortc's process-wide patches.
 
     Tests that build an ``Sfu`` without ``create_app`` need them as ``caucus serve`` has them.
+    In-process clients (aiortc peer connections a test makes) gather on 127.0.0.1 only,
+    as every server in the tests listens there; each SFU gathers under its own settings.
     """
     aiortc_internals.install()
+    with aiortc_internals.gather_policy(aiortc_internals.LOOPBACK):
+        yield
 
 
 @pytest.fixture

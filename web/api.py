@@ -11,10 +11,11 @@ from sessions.errors import DomainError, UnknownSeat
 from sessions.ids import RoomId, ScenarioId, SeatId
 from sessions.roles import MAX_OBSERVERS
 from sessions.rooms import Room
-from sessions.scenarios import Scenario
+from sessions.scenarios import Scenario, ScenarioCatalogue
 from signaling import safe_json
 from signaling.admission import DEFAULT_TTL_S, default_name, join_link, seat_links, seat_token
 from signaling.directory import UnknownRoom
+from web.console_access import require_staff
 from web.errors import BadRequest, UnsupportedMediaType
 from web.keys import CATALOGUE, DIRECTORY, PUBLIC_URL, SCENARIOS, SECRET
 from web.viewers import require_admin
@@ -96,8 +97,15 @@ async def _room(request: web.Request) -> Room:
 
 @routes.get("/api/scenarios")
 async def list_scenarios(request: web.Request) -> web.Response:
-    require_admin(request)
-    return web.json_response([scenario_summary(s) for s in request.app[SCENARIOS].values()])
+    await require_staff(request)  # admin (person or token), or a coach
+    scenarios = request.app[SCENARIOS]
+    live = scenarios if isinstance(scenarios, ScenarioCatalogue) else None
+    return web.json_response(
+        [
+            scenario_summary(s) | {"builtin": live is None or live.is_builtin(s.id)}
+            for s in scenarios.values()
+        ]
+    )
 
 
 @routes.post("/api/simulations")

@@ -36,14 +36,20 @@ class CsrfRefused(DomainError):
 
 @web.middleware
 async def signed_in(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Attach the signed-in person (or None) to the request; refuse CSRF-less cookie writes."""
+    """Attach the signed-in person (or None) to the request; refuse CSRF-less cookie writes.
+
+    A request that carries `Authorization` is judged by that header alone: its cookie
+    is not read, so no route can mix a bearer's rights with a cookie's person.
+    """
     token = request.cookies.get(COOKIE)
+    if "Authorization" in request.headers:
+        return await handler(request)
     if token and PEOPLE in request.app and len(token) <= 128:
         found = await request.app[PEOPLE].session(token)
         if found is not None:
             request[PERSON] = found[0]
             request[CSRF] = found[1]
-            if request.method in _WRITES and "Authorization" not in request.headers:
+            if request.method in _WRITES:
                 presented = request.headers.get(CSRF_HEADER, "")
                 if not hmac.compare_digest(presented.encode(), found[1].encode()):
                     return json_error(

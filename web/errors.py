@@ -39,10 +39,21 @@ _STATUS_OF_CODE = {
     "unknown_room": 404,
     "unknown_scenario": 404,
     "unknown_seat": 400,
+    "recording_in_progress": 409,
     "too_large": 413,
     "unsupported_media_type": 415,
     "unavailable": 503,  # the storage refused (disk full); nothing changed
     "server_closing": 503,
+    # people and sign-in (web/signin.py, web/people_api.py)
+    "bad_credentials": 401,
+    "too_many_attempts": 429,
+    "unknown_person": 404,
+    "unknown_invitation": 404,
+    "invitation_used": 410,
+    "invitation_expired": 410,
+    "email_taken": 409,
+    "own_account": 409,
+    "person_deactivated": 409,
 }
 
 
@@ -62,7 +73,9 @@ async def errors_as_json(request: web.Request, handler: Handler) -> web.StreamRe
     try:
         return await handler(request)
     except DomainError as exc:
-        return json_error(exc.code, exc.message)
+        # an error may name its own status where one code means two things (a person
+        # missing from a path is 404, one named in a body 400)
+        return json_error(exc.code, exc.message, getattr(exc, "status", None))
     except web.HTTPRequestEntityTooLarge:
         return json_error("too_large", "the request body is too large")
     except web.HTTPException as exc:

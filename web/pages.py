@@ -9,6 +9,7 @@ from aiohttp import web
 from sessions.actions import seat_facts
 from sessions.rooms import Consent
 from signaling.tokens import TokenError, verify
+from web.auth import person_of
 from web.errors import NotFound, Unauthorized
 from web.health import process_counts
 from web.keys import CATALOGUE, DIRECTORY, SCENARIOS, SECRET
@@ -36,6 +37,9 @@ async def health(request: web.Request) -> web.Response:
 
 @routes.get("/")
 async def index(request: web.Request) -> web.FileResponse:
+    # A signed-in person's home page; anyone else the welcome page (with "Sign in").
+    if person_of(request) is not None:
+        return web.FileResponse(STATIC_DIR / "home.html")
     return web.FileResponse(STATIC_DIR / "index.html")
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +10,7 @@ from aiohttp import web
 
 from sessions.errors import NotPermitted
 from sessions.ids import RoomId, SeatId
+from sessions.phases import PhaseKind
 from sessions.recording_rules import may_watch
 from sessions.review import (
     band_visible,
@@ -20,11 +20,15 @@ from sessions.review import (
     review_timeline,
     session_end_ms,
 )
+from sessions.review_actions import reviewer_actions, roles_of
 from sessions.roles import Role, is_staff, role_of
+from storage import audit, deletion
 from storage.catalogue import Catalogue, Segment
+from web.auth import person_of
 from web.errors import NotFound
-from web.keys import CATALOGUE, RECORDINGS_DIR, SCENARIOS, SECRET
-from web.viewers import Viewer, check_signed, signed_query, viewer_of
+from web.keys import CATALOGUE, DATABASE, DIRECTORY, RECORDINGS_DIR, SCENARIOS, SECRET
+from web.recording_filters import matching, parse_filter
+from web.viewers import Viewer, check_signed, seats_of_room, signed_query, viewer_of
 
 logger = logging.getLogger(__name__)
 routes = web.RouteTableDef()
@@ -64,7 +68,11 @@ async def _summary(
         "t0_ms": record.t0_ms,
         # wall-clock ms when the role-play began (the review list's date); None: never ran
         "ran_ms": None if ran_from is None or record.t0_ms is None else record.t0_ms + ran_from,
-        "people": [p for p in people_in(events) if _may_name(seat, SeatId(p["seat"]))],
+        "people": [
+            {**p, "role": role_of(SeatId(p["seat"])).value}
+            for p in people_in(events)
+            if _may_name(seat, SeatId(p["seat"]))
+        ],
         "duration_ms": session_end_ms(events, (s.end_ms for s in segments)),
         "status": _status(segments),
         "your_seat": seat,
@@ -74,11 +82,15 @@ async def _summary(
 @routes.get("/api/recordings")
 async def list_recordings(request: web.Request) -> web.Response:
     viewer = await viewer_of(request)
+    wanted = parse_filter(request.query)  # ?cohort= &person= &from= &to=, checked first
     catalogue = request.app[CATALOGUE]
     if viewer.is_admin:
         rooms = {r.id: None for r in await catalogue.simulations()}
     else:
         rooms = dict(viewer.seats)  # type: ignore[arg-type]
+    if wanted is not None:
+        kept = await matching(request.app[DATABASE], wanted)
+        rooms = {room: seat for room, seat in rooms.items() if room in kept}
     return web.json_response(
         [await _summary(catalogue, request, RoomId(room), seat) for room, seat in rooms.items()]
     )
@@ -119,6 +131,11 @@ async def get_recording(request: web.Request) -> web.Response:
     # (and names the skills of tags for everyone).
     parties = [{"seat": p.seat, "name": p.name, "label": p.label} for p in scenario.parties]
     rubric = [{"id": s.id, "name": s.name} for s in scenario.rubric]
+    # What the viewer may do, and the role of every seat named here: the page derives
+    # neither (docs/ARCHITECTURE.md §13).
+    actions = reviewer_actions(seat, viewer.identity, await seats_of_room(request, room_id))
+    named = [s["seat"] for s in segments] + [str(e["seat"]) for e in timeline if e.get("seat")]
+    named += [p["seat"] for p in summary["people"]] + [p["seat"] for p in parties]
     return web.json_response(
         {
             **summary,
@@ -127,6 +144,8 @@ async def get_recording(request: web.Request) -> web.Response:
             "phases": bands,
             "segments": segments,
             "timeline": timeline,
+            "viewer": actions,
+            "roles": roles_of(named + actions["note_targets"]),
         }
     )
 
@@ -157,13 +176,17 @@ async def delete_recording(request: web.Request) -> web.Response:
     viewer.seat_in(room_id)  # NotFound unless the session is the viewer's
     if not viewer.is_admin:
         raise NotPermitted("only an admin deletes recordings")
-    catalogue = request.app[CATALOGUE]
-    if await catalogue.simulation(room_id) is None:
-        raise NotFound(f"there is no recording {room_id!r}")
-    if any(s.status == "recording" for s in await catalogue.segments(room_id)):
-        raise NotPermitted("the session is still being recorded; end it first")
-    folder = request.app[RECORDINGS_DIR] / room_id
-    await catalogue.delete_simulation(room_id)
-    shutil.rmtree(folder, ignore_errors=True)
-    logger.info("deleted recording %s", room_id)
-    return web.json_response({"ok": True, "deleted": room_id})
+    person = person_of(request)
+    actor = person.id if person and "Authorization" not in request.headers else audit.ADMIN_TOKEN
+    live = request.app[DIRECTORY].peek(room_id)
+    deleted = await deletion.delete_recording(
+        request.app[DATABASE],
+        request.app[RECORDINGS_DIR],
+        room_id,
+        actor,
+        # an ended room lingers while people read its end page; it records nothing more
+        live=lambda _room: live is not None and live.room.phase.kind is not PhaseKind.ENDED,
+    )
+    return web.json_response(
+        {"ok": True, "deleted": room_id, "segments": deleted.segments, "notes": deleted.notes}
+    )

@@ -1,4 +1,5 @@
-"""Who is asking to review recordings: the admin, or a person identified by a seat token."""
+"""Who is asking to review recordings: the admin, a person identified by a seat token, or a
+signed-in person (worked out by web.person_viewers before the handler runs)."""
 
 from __future__ import annotations
 
@@ -41,10 +42,18 @@ class Viewer:
         return seat
 
 
+#: the signed-in person as a viewer (set by web.person_viewers.signed_in_viewers)
+SIGNED_IN_VIEWER = web.RequestKey("signed_in_viewer", Viewer)
+
+
 async def viewer_of(request: web.Request) -> Viewer:
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token:
-        raise Unauthorized("send a seat token or the admin token (Authorization: Bearer …)")
+        if SIGNED_IN_VIEWER in request:
+            return request[SIGNED_IN_VIEWER]
+        raise Unauthorized(
+            "sign in, or send a seat token or the admin token (Authorization: Bearer …)"
+        )
     presented = token.encode("utf-8", "surrogateescape")  # header bytes aiohttp could not decode
     if hmac.compare_digest(presented, request.app[ADMIN_TOKEN].encode()):
         return Viewer(None, {})
@@ -92,10 +101,14 @@ def check_signed(request: web.Request, segment_id: int) -> None:
 
 
 def require_admin(request: web.Request) -> None:
-    """Only the admin token passes; a seat token, however valid, does not (so the
-    database is not asked: a seat token's seats do not matter here)."""
+    """Only the admin token (or a signed-in admin, without a bearer header) passes; a
+    seat token, however valid, does not (so the database is not asked: a seat token's
+    seats do not matter here)."""
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-    presented = token.encode("utf-8", "surrogateescape")
-    admin = request.app[ADMIN_TOKEN].encode()
-    if scheme.lower() != "bearer" or not token or not hmac.compare_digest(presented, admin):
-        raise Unauthorized("an admin token is required (Authorization: Bearer …)")
+    if scheme.lower() == "bearer" and token:
+        presented = token.encode("utf-8", "surrogateescape")
+        if hmac.compare_digest(presented, request.app[ADMIN_TOKEN].encode()):
+            return
+    elif SIGNED_IN_VIEWER in request and request[SIGNED_IN_VIEWER].is_admin:
+        return
+    raise Unauthorized("an admin token is required (Authorization: Bearer …)")

@@ -24,10 +24,13 @@ Process-wide (:func:`install`):
   the next one without waiting a round trip for the NACK.
 * aioice's ``Connection.connect`` no longer leaves a consent-check task running
   forever when the connection was closed while ICE completed.
-* aioice's ``Connection.get_component_candidates`` follows the
-  :class:`~media.aiortc_internals.ice.GatherPolicy` of the context it runs in
-  (the SFU's: host sockets bound inside ``CAUCUS_UDP_PORTS``, the announced
-  address offered beside them); without one it is aioice's own.
+* aioice's ``get_host_addresses`` and ``Connection.get_component_candidates``
+  follow the :class:`~media.aiortc_internals.ice.GatherPolicy` of the context
+  they run in (an SFU's, entered per connection: host candidates only on
+  ``CAUCUS_ICE_ADDRESSES``, their sockets bound inside ``CAUCUS_UDP_PORTS``, the
+  announced address offered beside them; a test client's: ``LOOPBACK``);
+  without one they are aioice's own. Constructing an ``Sfu`` changes nothing
+  process-wide.
 * Media ports accept only what belongs (:mod:`.port_guard`): non-STUN datagrams
   only from the selected ICE pair, STUN requests only with valid credentials,
   a bounded queue; every drop counted.
@@ -48,10 +51,10 @@ Per object:
 
 Where it lives: :mod:`.receivers` (decoder dispatch, NACK/recovery, RTX
 routing), :mod:`.senders` (feedback relay, packet writing, stream id),
-:mod:`.ice` (host addresses, port range and announced address, consent timing,
-UDP endpoints, the selected pair, the connect fix), :mod:`.port_guard` (what a
-media port accepts) and :mod:`.arrivals` (what reached a peer connection from
-its peer).
+:mod:`.ice` (the gather policy: host addresses, port range and announced
+address; consent timing, UDP endpoints, the selected pair, the connect fix),
+:mod:`.port_guard` (what a media port accepts) and :mod:`.arrivals` (what
+reached a peer connection from its peer).
 This module holds the pin and :func:`install`, and re-exports the public names.
 """
 
@@ -66,11 +69,11 @@ from aiortc.rtcrtpparameters import RTCRtcpFeedback
 from media.aiortc_internals import arrivals, ice, port_guard, receivers, senders
 from media.aiortc_internals.arrivals import Arrivals, count_arrivals
 from media.aiortc_internals.ice import (
+    LOOPBACK,
     GatherPolicy,
     UdpPortsExhausted,
     gather_policy,
     ice_datagram_protocols,
-    limit_ice_host_addresses,
     selected_pair,
     set_consent_timing,
 )
@@ -94,6 +97,7 @@ __all__ = [
     "AiortcVersionError",
     "Arrivals",
     "GatherPolicy",
+    "LOOPBACK",
     "PacketHook",
     "PassThroughQueue",
     "ReceiverControl",
@@ -107,7 +111,6 @@ __all__ = [
     "ice_datagram_protocols",
     "install",
     "installed",
-    "limit_ice_host_addresses",
     "pass_through_receiver",
     "port_guard",
     "receivers",
@@ -155,6 +158,7 @@ def install(
         _enable_opus_fec()
     aioice.ice.Connection.connect = ice._connect_then_respect_close  # type: ignore[method-assign]
     aioice.ice.Connection.get_component_candidates = ice._gather_component  # type: ignore[method-assign]
+    aioice.ice.get_host_addresses = ice._host_addresses
     port_guard.install()
 
 

@@ -13,7 +13,7 @@ import ipaddress
 import logging
 import random
 import socket
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass
 
@@ -39,25 +39,13 @@ async def _connect_then_respect_close(self: aioice.ice.Connection) -> None:
         task.cancel()
 
 
-def limit_ice_host_addresses(addresses: Sequence[str] | None) -> None:
-    """Gather host candidates only on ``addresses`` (None: aioice's default).
-
-    aioice skips 127.0.0.1; tests and benchmarks need exactly that, and a
-    production server wants its public interface only.
-    """
-    if addresses is None:
-        aioice.ice.get_host_addresses = _original_get_host_addresses
-        return
-    fixed = list(addresses)
-
-    def get_host_addresses(use_ipv4: bool, use_ipv6: bool) -> list[str]:
-        return [a for a in fixed if (":" in a and use_ipv6) or (":" not in a and use_ipv4)]
-
-    aioice.ice.get_host_addresses = get_host_addresses
-
-
 def set_consent_timing(interval: float, failures: int) -> None:
-    """ICE consent freshness: a silent peer is declared failed after ~interval*failures."""
+    """ICE consent freshness: a silent peer is declared failed after ~interval*failures.
+
+    Only tests call it (to see consent expire in seconds); it stays here rather
+    than under tests/ because it patches aioice, and every aioice patch is in
+    this package (docs/ARCHITECTURE.md, "Packages").
+    """
     aioice.ice.CONSENT_INTERVAL = interval  # type: ignore[assignment]
     aioice.ice.CONSENT_FAILURES = failures
 
@@ -82,9 +70,12 @@ class UdpPortsExhausted(OSError):
 
 @dataclass(frozen=True)
 class GatherPolicy:
-    """How a *server* peer connection gathers its host candidates.
+    """How the peer connections gathering inside :func:`gather_policy` find their host candidates.
 
-    ``udp_ports`` bounds the ports its sockets bind (inclusive), so a firewall
+    ``host_addresses`` are the only interfaces gathered on (aioice's own
+    choice is every interface but 127.0.0.1: a production server wants its
+    public interface only, tests and benchmarks loopback only);
+    ``udp_ports`` bounds the ports their sockets bind (inclusive), so a firewall
     rule can be written; ``announced_address`` (an IP) is offered beside each
     host candidate of the same family, as a server-reflexive candidate with the
     same port (a 1:1 NAT keeps ports), while the socket stays on the local
@@ -93,22 +84,50 @@ class GatherPolicy:
 
     announced_address: str | None = None
     udp_ports: tuple[int, int] | None = None
+    host_addresses: tuple[str, ...] | None = None
+
+    def __post_init__(self) -> None:
+        for address in self.host_addresses or ():
+            try:
+                ipaddress.ip_address(address)
+            except ValueError:
+                raise ValueError(f"ICE host address {address!r} is not an IP address") from None
 
 
-# A context variable, not a module setting: only the server's peer connections
-# follow the policy (in-process test clients gather as stock aioice does), and
-# gathering runs in tasks created inside Sfu._gathering, which copy the context.
+LOOPBACK = GatherPolicy(host_addresses=("127.0.0.1",))
+"""Host candidates on 127.0.0.1 only: in-process clients of a server on loopback."""
+
+# A context variable, not a module setting: each SFU's peer connections follow
+# its own policy (gathering runs in tasks created inside Sfu._gathering, which
+# copy the context), and in-process clients follow whatever their code entered
+# (tests: LOOPBACK), never the server's. Outside any policy, aioice's own.
 _gather_policy: ContextVar[GatherPolicy | None] = ContextVar("caucus_gather_policy", default=None)
 
 
 @contextlib.contextmanager
 def gather_policy(policy: GatherPolicy | None) -> Iterator[None]:
-    """Peer connections whose candidates are gathered inside follow ``policy``."""
+    """Peer connections whose candidates are gathered inside follow ``policy``
+    (None: aioice's own gathering, whatever policy encloses this one)."""
     token = _gather_policy.set(policy)
     try:
         yield
     finally:
         _gather_policy.reset(token)
+
+
+def _host_addresses(use_ipv4: bool, use_ipv6: bool) -> list[str]:
+    """aioice's ``get_host_addresses`` under the current :class:`GatherPolicy`.
+
+    aioice's ``Connection.gather_candidates`` looks this module-level function up
+    at call time, in the gathering task (so in its context), and only for the
+    "all" transport policy: a relay-only connection still gathers no host.
+    """
+    policy = _gather_policy.get()
+    if policy is None or policy.host_addresses is None:
+        return _original_get_host_addresses(use_ipv4, use_ipv6)
+    return [
+        a for a in policy.host_addresses if (":" in a and use_ipv6) or (":" not in a and use_ipv4)
+    ]
 
 
 async def _gather_component(

@@ -1,4 +1,4 @@
-"""A media port accepts only what belongs to its ICE connection (DESIGN decision 10).
+"""A media port accepts only what belongs to its ICE connection (docs/ARCHITECTURE.md §10).
 
 Stock aioice (0.13) hands every datagram that does not parse as STUN to
 ``Connection.data_received``, from any source, into an unbounded

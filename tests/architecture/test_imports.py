@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = ("caucus", "sessions", "signaling", "media", "recordings", "web")
+PACKAGES = ("caucus", "sessions", "signaling", "media", "recordings", "storage", "web")
 
 
 def module_name(path: Path) -> str:
@@ -107,7 +107,10 @@ def test_a_module_named_in_a_from_import_is_an_edge() -> None:
 
 
 def test_the_domain_imports_no_io_library() -> None:
-    forbidden = ("asyncio", "aiortc", "aioice", "aiohttp", "socketio", "av", "redis", "sqlite3")
+    forbidden = (
+        *("asyncio", "aiortc", "aioice", "aiohttp", "socketio", "av", "redis", "sqlite3"),
+        *("sqlalchemy", "alembic", "aiosqlite", "asyncpg"),
+    )
     offenders = {
         module: sorted(
             name for name in imported_names(path, module) if name.split(".")[0] in forbidden
@@ -124,5 +127,17 @@ def test_only_media_reaches_aiortc_and_aioice() -> None:
         for module, path in project_modules().items()
         if not module.startswith("media")
         and any(name.split(".")[0] in ("aiortc", "aioice") for name in imported_names(path, module))
+    }
+    assert offenders == set()
+
+
+def test_only_storage_speaks_sql() -> None:
+    """One package holds every query and the schema (ARCHITECTURE.md, "Storage")."""
+    sql = ("sqlite3", "sqlalchemy", "alembic", "aiosqlite", "asyncpg")
+    offenders = {
+        module
+        for module, path in project_modules().items()
+        if not module.startswith("storage")
+        and any(name.split(".")[0] in sql for name in imported_names(path, module))
     }
     assert offenders == set()

@@ -108,6 +108,31 @@ INSTRUMENT = r"""
 })();
 """
 
+#: Test-side reading of the playback page's master clock (added by
+#: tests/e2e/recorded.open_playback): window.__caucusClockNow() is the clock's time now
+#: (ms), from what the page shows anyway: #time's data-t-ms, noted with performance.now()
+#: whenever the page sets it (every frame while playing, and on each play, pause and
+#: seek), advanced while #play's data-playing says so. A data-t-ms read alone is a frame
+#: old, or more when the machine is loaded; this is off by one tick's own work at most.
+PLAYBACK_CLOCK = r"""
+(() => {
+  let t = 0;
+  let at = performance.now();
+  document.addEventListener("DOMContentLoaded", () => {
+    const time = document.getElementById("time");
+    if (!time) return;
+    new MutationObserver(() => {
+      t = Number(time.dataset.tMs);
+      at = performance.now();
+    }).observe(time, { attributes: true, attributeFilter: ["data-t-ms"] });
+  });
+  window.__caucusClockNow = () => {
+    const play = document.getElementById("play");
+    return play && play.dataset.playing === "true" ? t + (performance.now() - at) : t;
+  };
+})();
+"""
+
 #: for wait_for_function(arg=[seat, ...]): each of these seats' tiles plays its video
 VIDEO_PLAYING = """
 (seats) => seats.every((seat) => {

@@ -21,7 +21,7 @@ from playwright.async_api import Browser, Page, Route, expect
 
 from sessions.ids import RoomId, ScenarioId, SeatId
 from sessions.media_kinds import MediaKind
-from tests.e2e.browser import DESKTOP, WAIT_MS, SeatPage
+from tests.e2e.browser import DESKTOP, PLAYBACK_CLOCK, WAIT_MS, SeatPage
 from tests.encoded_media import opus_frames
 from tests.live_server import LiveServer
 from tests.recorded_session import seated_and_recording, written
@@ -180,6 +180,7 @@ async def open_playback(
     extra_fields: add the fields the page asks the API for (see add_review_fields)."""
     token = session.admin_token if seat == "admin" else session.token(seat)
     context = await browser.new_context(viewport=DESKTOP)
+    await context.add_init_script(PLAYBACK_CLOCK)  # window.__caucusClockNow()
     page = await context.new_page()
     page.set_default_timeout(WAIT_MS)
     opened = SeatPage(seat, context, page)

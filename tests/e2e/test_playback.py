@@ -48,8 +48,9 @@ ALIGNED_JS = """([seat, id, offset, tolerance]) => {
 }"""
 
 #: every element that is playing, with how far it is from the master clock (s)
+#: (window.__caucusClockNow: tests/e2e/browser.PLAYBACK_CLOCK)
 DRIFT_JS = """(starts) => {
-  const t = window.__caucusPlayback.clock.now();
+  const t = window.__caucusClockNow();
   return [...document.querySelectorAll("#players video, #players audio")]
     .filter((m) => !m.paused)
     .map((m) => [m.dataset.seat, m.tagName,
@@ -156,7 +157,7 @@ async def test_every_seat_plays_on_one_clock_and_a_click_on_the_timeline_moves_t
     await page.wait_for_function(
         f"""(starts) => {{
             const drift = ({DRIFT_JS})(starts);
-            return window.__caucusPlayback.clock.now() > 1000 && drift.length === 6
+            return window.__caucusClockNow() > 1000 && drift.length === 6
               && drift.every(([, , d]) => Math.abs(d) <= {SEEK_TOLERANCE_S});
         }}""",
         arg=starts,
@@ -195,7 +196,7 @@ async def test_a_party_sees_the_other_partys_caucus_hidden_and_never_loads_its_m
     # Play through the end of the caucus: the joint session comes back on every tile.
     t = await click_timeline(page, 0.6)
     await page.locator("#play").click()
-    await page.wait_for_function("() => window.__caucusPlayback.clock.now() > 8600")
+    await page.wait_for_function('() => Number(document.getElementById("time").dataset.tMs) > 8600')
     await page.locator("#play").click()
     paused_at = int(await page.locator(".timeline .track").get_attribute("aria-valuenow") or -1)
     await expect_players_at(party_b, segments, paused_at)

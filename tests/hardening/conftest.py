@@ -24,8 +24,7 @@ async def server(tmp_path: Path) -> AsyncIterator[LiveServer]:
 
 @pytest.fixture
 async def media_server(tmp_path: Path) -> AsyncIterator[LiveServer]:
-    aiortc_internals.install()
-    aiortc_internals.limit_ice_host_addresses(["127.0.0.1"])
+    aiortc_internals.install()  # clients on loopback: tests/conftest.py's gather policy
     logging.getLogger("aioice").setLevel(logging.WARNING)
     # A short heartbeat: engine.io's per-socket ping task ends at its next beat
     # after a disconnect, so the task count settles within a second.

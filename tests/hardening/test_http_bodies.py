@@ -13,11 +13,14 @@ from typing import Any
 import aiohttp
 import pytest
 
+from sessions.ids import ScenarioId
+from sessions.scenarios import builtin_scenarios
 from tests.hardening.conftest import LogWatch
 from tests.hardening.mutations import nasty_json_text
 from tests.live_server import LiveServer
 
 SEED = 2026_11
+BAKERY = builtin_scenarios()[ScenarioId("bakery-supply")].to_dict()
 SCALE = float(os.environ.get("CAUCUS_FUZZ_SCALE", "1"))
 CASES_PER_ROUTE = int(150 * SCALE)
 #: a valid body per JSON route, the seed of its mutants
@@ -26,6 +29,27 @@ VALID: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/api/simulations/{room}/tokens"): {"seat": "party_a", "name": "Amani"},
     ("POST", "/api/recordings/{room}/annotations"): {"t_ms": 0, "text": "a note"},
     ("PATCH", "/api/recordings/{room}/annotations/{note}"): {"text": "edited"},
+    # people and sign-in (the routes without a body mutate {})
+    ("POST", "/api/people"): {"email": "fuzz@example.org", "name": "Fuzz", "role": "trainee"},
+    ("PATCH", "/api/people/{id}"): {"name": "Fuzz", "time_zone": "Africa/Nairobi"},
+    ("PATCH", "/api/me"): {"name": "Fuzz", "time_zone": "Asia/Taipei"},
+    ("POST", "/api/invitations/{token}"): {"password": "a long enough password"},
+    # cohorts and scenarios written in the console (the routes without a body mutate {})
+    ("POST", "/api/cohorts"): {
+        "name": "Fuzz",
+        "starts_on": "2027-01-01",
+        "ends_on": "2027-02-01",
+        "requirements": {"hours": 3, "reflections": True},
+    },
+    ("PATCH", "/api/cohorts/{cohort}"): {"name": "Fuzz 2", "ends_on": "2027-03-01"},
+    ("PUT", "/api/cohorts/{cohort}/members"): {"coaches": [], "trainees": []},
+    ("PUT", "/api/cohorts/{cohort}/scenarios"): {"scenarios": ["bakery-supply"]},
+    ("POST", "/api/scenarios"): BAKERY | {"id": "fuzz-new"},
+    ("PUT", "/api/scenarios/{scenario}"): BAKERY | {"id": "fuzz"},
+    ("POST", "/api/scenarios/{scenario}/copy"): {"title": "Fuzz copy"},
+    ("POST", "/api/schedule"): {"scenario": "boundary-fence", "duration_min": 30},
+    ("PATCH", "/api/schedule/{room}"): {"duration_min": 30},
+    ("POST", "/api/schedule/{room}/links"): {"seats": ["party_a"]},
 }
 CONTENT_TYPES = [
     "application/json",
@@ -60,6 +84,8 @@ def json_routes(server: LiveServer) -> list[tuple[str, str]]:
 def mutant_body(valid: dict[str, Any], rng: random.Random) -> bytes:
     text = json.dumps(valid)
     kind = rng.randrange(8)
+    if kind == 4 and not valid:  # a route that takes no body has no value to swap
+        kind = 5
     if kind == 0:
         return nasty_json_text(rng).encode("utf-8", "surrogatepass")
     if kind == 1:  # invalid UTF-8 somewhere
@@ -72,7 +98,7 @@ def mutant_body(valid: dict[str, Any], rng: random.Random) -> bytes:
     if kind == 3:
         return text[: rng.randrange(len(text))].encode()
     if kind == 4:  # a value of another type or shape
-        key = rng.choice(list(valid))
+        key = rng.choice(list(valid) or ["extra"])  # a route that takes no fields
         other: object = rng.choice(
             [None, 1e308, -1, 2**70, [], {}, "x" * 5000, True, [[[[]]]], "\u0000"]
         )
@@ -93,8 +119,24 @@ async def test_broken_bodies_get_client_errors_on_every_json_route(
     admin = {"Authorization": f"Bearer {server.config.admin_token}"}
     rng = random.Random(SEED)
     statuses: Counter[int] = Counter()
+    async with http.post(
+        f"{server.url}/api/cohorts", json=VALID[("POST", "/api/cohorts")], headers=admin
+    ) as r:
+        cohort = (await r.json())["id"]
+    async with http.post(
+        f"{server.url}/api/scenarios", json=BAKERY | {"id": "fuzz"}, headers=admin
+    ):
+        pass
+    fill = {
+        "room": room,
+        "note": "1",
+        "id": "someone",
+        "token": "not-a-token",
+        "cohort": cohort,
+        "scenario": "fuzz",
+    }
     for method, template in routes:
-        path = re.sub(r"\{(\w+)\}", lambda m: {"room": room, "note": "1"}[m.group(1)], template)
+        path = re.sub(r"\{(\w+)\}", lambda m: fill[m.group(1)], template)
         valid = VALID.get((method, template), {})
         for _ in range(CASES_PER_ROUTE):
             body = mutant_body(valid, rng)

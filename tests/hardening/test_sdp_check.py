@@ -9,7 +9,6 @@ import pytest
 from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 from aiortc.rtcconfiguration import RTCBundlePolicy
 
-from media import aiortc_internals
 from media.sdp_check import SdpRejected, check_answer, check_candidate
 from media.seat_connection import codec_preferences
 from sessions.media_kinds import MediaKind
@@ -20,12 +19,12 @@ Pair = tuple[str, str]
 @pytest.fixture
 async def offer_and_answer() -> AsyncIterator[Pair]:
     """The server's first offer (audio and video to publish on) and a client's answer."""
-    aiortc_internals.limit_ice_host_addresses(["127.0.0.1"])
     config = RTCConfiguration(iceServers=[], bundlePolicy=RTCBundlePolicy.MAX_BUNDLE)
     server, client = RTCPeerConnection(config), RTCPeerConnection(config)
     for kind in (MediaKind.AUDIO, MediaKind.VIDEO):
         transceiver = server.addTransceiver(kind.value, direction="recvonly")
         transceiver.setCodecPreferences(codec_preferences(kind))
+    # both ends gather on loopback only: tests/conftest.py's gather policy
     await server.setLocalDescription(await server.createOffer())
     await client.setRemoteDescription(RTCSessionDescription(server.localDescription.sdp, "offer"))
     answer = await client.createAnswer()

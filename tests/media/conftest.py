@@ -1,4 +1,5 @@
-"""Media tests run real aiortc peer connections on 127.0.0.1 only."""
+"""Media tests run real aiortc peer connections on 127.0.0.1 only (clients: the
+LOOPBACK gather policy of tests/conftest.py; servers: their SfuConfig)."""
 
 from __future__ import annotations
 
@@ -12,5 +13,4 @@ from media import aiortc_internals
 @pytest.fixture(autouse=True)
 def _loopback_only() -> None:
     aiortc_internals.install()
-    aiortc_internals.limit_ice_host_addresses(["127.0.0.1"])
     logging.getLogger("aioice").setLevel(logging.WARNING)

@@ -147,7 +147,8 @@ def test_the_signatures_we_call_or_replace_are_unchanged() -> None:
     assert _params(RTCRtpReceiver._send_rtcp_pli) == ["self", "media_ssrc"]
     assert _params(RTCRtpReceiver._send_rtcp) == ["self", "packet"]
     assert _params(RTCEncodedFrame.__init__) == ["self", "payloads", "timestamp", "audio_level"]
-    assert _params(aioice.ice.get_host_addresses) == ["use_ipv4", "use_ipv6"]
+    assert _params(ice._original_get_host_addresses) == ["use_ipv4", "use_ipv6"]
+    assert _params(ice._host_addresses) == _params(ice._original_get_host_addresses)
     assert _params(ice._original_get_component_candidates) == [
         "self",
         "component",

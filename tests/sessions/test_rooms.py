@@ -106,3 +106,18 @@ def test_seat_names_decide_roles() -> None:
     assert role_of(SeatId("observer_3")) is Role.OBSERVER
     with pytest.raises(UnknownSeat):
         role_of(SeatId("observer_0"))
+
+
+def test_staff_outside_the_room_end_it_as_the_coach_would() -> None:
+    room = in_phase(room_with("mediator", "coach"), "joint")
+    ended, event = room.end(at_ms=9000, by="admin-token")
+    assert ended.phase.kind.value == "ended" and ended.timer.started_ms == 9000
+    assert (event.kind, event.seat) == (EventKind.PHASE, None)
+    assert event.detail == {
+        "phase": "ended",
+        "from": "joint",
+        "planned_ms": None,
+        "by": "admin-token",
+    }
+    with pytest.raises(DomainError):
+        ended.end(at_ms=9001, by="admin-token")

@@ -18,11 +18,15 @@ const SECTIONS = [
 let current = null;
 
 export class ApiError extends Error {
-  /** @param {number} status @param {string} code @param {string} message */
-  constructor(status, code, message) {
+  /**
+   * @param {number} status @param {string} code @param {string} message
+   * @param {Record<string, any>} [details] the whole error body (`field`, `ids` where a route names them)
+   */
+  constructor(status, code, message, details = {}) {
     super(message);
     this.status = status;
     this.code = code;
+    this.details = details;
   }
 }
 
@@ -56,7 +60,8 @@ export async function api(path, options = {}) {
   const type = response.headers.get("Content-Type") || "";
   const data = type.includes("json") ? await response.json() : await response.text();
   if (!response.ok) {
-    throw new ApiError(response.status, data.code || "error", data.message || response.statusText);
+    const details = typeof data === "object" && data ? data : {};
+    throw new ApiError(response.status, data.code || "error", data.message || response.statusText, details);
   }
   return data;
 }
@@ -79,11 +84,19 @@ export async function startConsole(active) {
       ...SECTIONS.map(([name, label]) =>
         el("a", { href: `/admin/${name}`, "aria-current": name === active ? "page" : undefined }, label),
       ),
+      el("button", { type: "button", class: "quiet sign-out", onclick: signOut }, "Sign out"),
     );
   }
   const you = $("you");
   if (you) you.textContent = `${person.name} · ${person.role}`;
   return person;
+}
+
+/** End this browser's session and go to the sign-in page. */
+export async function signOut() {
+  await api("/logout", { method: "POST" });
+  current = null;
+  location.assign("/login");
 }
 
 /** Show a problem in the page's alert line (or clear it with ""). @param {string} message */

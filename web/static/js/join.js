@@ -1,5 +1,6 @@
-// Entry point of the join page: read the seat token from the link's fragment,
-// run the device check and consent, then take the seat and show the room.
+// Entry point of the join page: read the seat token from the link's fragment (or,
+// without one, ask for the signed-in person's own seat), run the device check and
+// consent, then take the seat and show the room.
 import { $, announce } from "./dom.js";
 import { createDeviceCheck } from "./devices.js";
 import { createMedia } from "./media.js";
@@ -7,9 +8,10 @@ import { audioContext, resumeAudioOnGesture } from "./meter.js";
 import { createRoom } from "./room.js";
 import { peekToken, seatLabel } from "./seats.js";
 import { connectSeat } from "./signal.js";
+import { zonedText } from "./zoned-time.js";
 
 const room = decodeURIComponent(location.pathname.split("/").pop());
-const token = new URLSearchParams(location.hash.slice(1)).get("token");
+let token = new URLSearchParams(location.hash.slice(1)).get("token");
 
 function notice(title, text, action = null) {
   $("setup").hidden = true;
@@ -17,9 +19,15 @@ function notice(title, text, action = null) {
   $("conn-banner").hidden = true;
   $("notice-title").textContent = title;
   $("notice-text").textContent = text;
+  // an action is a button ({label, run}) or a link to another page ({label, href})
   const button = $("notice-action");
-  button.hidden = !action;
-  if (action) {
+  const link = /** @type {HTMLAnchorElement} */ ($("notice-link"));
+  button.hidden = !action || Boolean(action.href);
+  link.hidden = !action || !action.href;
+  if (action && action.href) {
+    link.textContent = action.label;
+    link.href = action.href;
+  } else if (action) {
     button.textContent = action.label;
     button.onclick = action.run;
   }
@@ -193,11 +201,68 @@ function offerToJoinWithout() {
   };
 }
 
-async function setup() {
-  if (!token) {
-    notice("This link has no seat", "Ask your coach or administrator for your personal join link.");
-    return;
+/**
+ * Without a link, a signed-in person asks for their own seat (POST my-seat, with the
+ * session's CSRF token). True once `token` holds their seat token; otherwise the page
+ * says why not (not signed in, no seat here, not open yet, ended).
+ */
+async function ownSeat() {
+  const signIn = { label: "Sign in", href: `/login?next=${encodeURIComponent(location.pathname)}` };
+  let me = null;
+  try {
+    const response = await fetch("/api/me", { credentials: "same-origin", cache: "no-store" });
+    me = response.ok ? await response.json() : null;
+  } catch {
+    me = null;
   }
+  if (!me) {
+    notice(
+      "Sign in to join",
+      "This page needs your personal join link, or sign in and it finds your seat.",
+      signIn,
+    );
+    return false;
+  }
+  let answer = null;
+  let status = 0;
+  try {
+    const response = await fetch(`/api/simulations/${encodeURIComponent(room)}/my-seat`, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "X-CSRF-Token": me.csrf, Accept: "application/json" },
+    });
+    status = response.status;
+    answer = await response.json();
+  } catch {
+    notice("Could not reach Caucus", "Check your connection and try again.", reload("Try again"));
+    return false;
+  }
+  if (status === 200 && answer.token) {
+    token = answer.token;
+    return true;
+  }
+  const code = answer && answer.code;
+  if (code === "not_yet_open") {
+    notice(
+      "This simulation is not open yet",
+      `You can join from ${zonedText(answer.opens_ms, me.time_zone)} (your time), `
+        + "15 minutes before it starts.",
+      reload("Try again"),
+    );
+  } else if (code === "ended") {
+    notice("This simulation has ended", "Your home page lists your sessions and their recordings.", {
+      label: "Go to your home page", href: "/",
+    });
+  } else if (code === "not_found") {
+    notice("There is no such simulation", "Check the address, or open it from your home page.");
+  } else {
+    notice("You have no seat in this simulation", (answer && answer.message) || "Ask your administrator.");
+  }
+  return false;
+}
+
+async function setup() {
+  if (!token && !(await ownSeat())) return;
   const claims = peekToken(token) || {};
   const seat = typeof claims.seat === "string" ? claims.seat : "";
   const name = typeof claims.name === "string" ? claims.name : "";

@@ -1,6 +1,7 @@
 // The review pages' link to the REST API: the viewer's token (from the link's
 // fragment, kept in sessionStorage so a reload works), authorised fetches with
 // errors people can read, and downloads that need the Authorization header.
+// Without a token the signed-in person's cookie authorises (writes send its CSRF token).
 import { peekToken } from "./seats.js";
 
 const TOKEN_KEY = "caucus.review.token";
@@ -53,10 +54,21 @@ function explain(status, data) {
   }
 }
 
-/** fetch() with the Bearer token; JSON in and out. Throws ApiError with a readable message. */
+/** fetch() with the Bearer token (none: the session cookie); JSON in and out. Throws ApiError
+ * with a readable message. */
 export function createApi(token) {
+  let csrf = null;
+  async function csrfToken() {
+    if (csrf === null) {
+      const response = await fetch("/api/me", { cache: "no-store" });
+      csrf = response.ok ? (await response.json()).csrf : "";
+    }
+    return csrf;
+  }
+
   async function send(method, path, body) {
-    const headers = { Authorization: `Bearer ${token}` };
+    const headers = token ? { Authorization: `Bearer ${token}` } : {};
+    if (!token && method !== "GET") headers["X-CSRF-Token"] = await csrfToken();
     if (body !== undefined) headers["Content-Type"] = "application/json";
     let response;
     try {

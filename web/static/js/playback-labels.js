@@ -1,6 +1,7 @@
 // Names for what a recording shows: seats (with the scenario's characters when
-// the API sends them), phases, rubric skills and each skill's colour.
-import { roleOfSeat, seatLabel } from "./seats.js";
+// the API sends them), phases, rubric skills and each skill's colour. Each seat's
+// role is the API's (`roles`), never read from the seat's name.
+import { seatLabel } from "./seats.js";
 
 /** Colour-blind-friendly, distinct on white and on the dark timeline. */
 export const SKILL_COLOURS = [
@@ -39,9 +40,10 @@ export function createSkills(rubric) {
 
 /**
  * Seat names. parties: [{seat, name, label}] (the scenario's characters, when the
- * API sends them); timeline: the recording's events, whose joins name the people.
+ * API sends them); timeline: the recording's events, whose joins name the people;
+ * roles: {seat: role} (the API's `roles`).
  */
-export function createSeatNames(parties, timeline = []) {
+export function createSeatNames(parties, timeline = [], roles = {}) {
   const bySeat = new Map((Array.isArray(parties) ? parties : []).map((p) => [p.seat, p]));
   const people = new Map();
   for (const e of Array.isArray(timeline) ? timeline : []) {
@@ -56,7 +58,7 @@ export function createSeatNames(parties, timeline = []) {
     role(seat) {
       const party = bySeat.get(seat);
       if (people.has(seat)) return party ? `${seatLabel(seat)} · as ${party.name}` : seatLabel(seat);
-      return party ? [seatLabel(seat), party.label].filter(Boolean).join(" · ") : roleWord(seat);
+      return party ? [seatLabel(seat), party.label].filter(Boolean).join(" · ") : roleWord(roles[seat]);
     },
     /** Short form for lists: "Party A (Wanjiru Kamau)". */
     short(seat) {
@@ -67,8 +69,8 @@ export function createSeatNames(parties, timeline = []) {
   };
 }
 
-function roleWord(seat) {
-  switch (roleOfSeat(seat)) {
+function roleWord(role) {
+  switch (role) {
     case "mediator": return "Trainee mediator";
     case "party": return "Party (role-play)";
     case "coach": return "Observing coach";
@@ -77,13 +79,15 @@ function roleWord(seat) {
   }
 }
 
-/** Seats in the order people expect to see them: mediator, parties, coach, observers. */
-export function seatOrder(a, b) {
-  const rank = (s) => {
-    const role = roleOfSeat(s);
-    return [role === "mediator", role === "party", role === "coach", role === "observer"].indexOf(true) + 1 || 9;
-  };
-  return rank(a) - rank(b) || a.localeCompare(b);
+const ROLE_ORDER = ["mediator", "party", "coach", "observer"];
+
+/**
+ * A comparison of seats in the order people expect to see them: mediator, parties,
+ * coach, observers. roles: {seat: role} (the API's `roles`).
+ */
+export function seatOrder(roles) {
+  const rank = (s) => (ROLE_ORDER.indexOf(roles[s]) + 1) || 9;
+  return (a, b) => rank(a) - rank(b) || a.localeCompare(b);
 }
 
 /** A phase band's label; `names` from createSeatNames. */
@@ -99,13 +103,4 @@ export function bandLabel(band, names) {
     case "ended": return "Ended";
     default: return band.phase;
   }
-}
-
-/** Trainee seats a note may be addressed to, from parties, segments and the timeline. */
-export function traineeSeats(recording) {
-  const seats = new Set((recording.parties || []).map((p) => p.seat));
-  for (const s of recording.segments || []) seats.add(s.seat);
-  for (const e of recording.timeline || []) if (e.seat) seats.add(e.seat);
-  seats.add("mediator");
-  return [...seats].filter((s) => ["mediator", "party"].includes(roleOfSeat(s))).sort(seatOrder);
 }

@@ -3,7 +3,7 @@
 // addressed to them. Note text is shown as text, whatever it contains.
 import { el } from "./dom.js";
 import { stamp } from "./playback-clock.js";
-import { roleOfSeat, seatLabel } from "./seats.js";
+import { seatLabel } from "./seats.js";
 
 /** A note is "on" for this long after its time (as its WebVTT cue is). */
 const CURRENT_MS = 4000;
@@ -13,21 +13,23 @@ const byTime = (a, b) => a.t_ms - b.t_ms || a.created_ms - b.created_ms;
 
 /**
  * list: the <ol> to fill; count: element for the number of notes; api;
- * room; viewer: {identity, admin}; yourSeat: the recording's your_seat;
+ * room; viewer: the recording's `viewer` ({seat, identity, admin, staff, may_reply, ...});
  * skills, names; clock; form: createNoteForm() or null; onChange(notes).
  */
-export function createNotesList({ list, count, api, room, viewer, yourSeat, skills, names, clock, form, onChange }) {
+export function createNotesList({ list, count, api, room, viewer, skills, names, clock, form, onChange }) {
   const base = `/api/recordings/${encodeURIComponent(room)}/annotations`;
-  const staff = viewer.admin || ["coach", "admin"].includes(roleOfSeat(yourSeat || ""));
+  const staff = viewer.staff;
   let notes = [];
   let current = "";
 
+  // The notes API says nothing per note, so the page asks of each note the viewer's rights
+  // in the terms the server states them: the author and admins change a note
+  // (sessions/annotations.may_change), `may_reply` names which notes take a reply.
   const mayChange = (note) => viewer.admin || (viewer.identity !== null && note.author === viewer.identity);
   function mayReply(note) {
     if (note.reply_to) return false;
-    if (staff) return true;
-    const role = roleOfSeat(yourSeat || "");
-    return (role === "mediator" || role === "party") && note.target === yourSeat && note.visibility !== "coach";
+    if (viewer.may_reply === "any") return true;
+    return viewer.may_reply === "addressed" && note.target === viewer.seat && note.visibility !== "coach";
   }
 
   function skillText(note) {

@@ -2,14 +2,14 @@
 // every seat the viewer may watch on one clock and one timeline, with the
 // session's feedback alongside. The viewer's token comes from the link's fragment.
 import { $, el } from "./dom.js";
-import { createApi, roomFromLocation, viewerOf, viewerToken } from "./playback-api.js";
+import { createApi, roomFromLocation, viewerToken } from "./playback-api.js";
 import { createClock, stamp } from "./playback-clock.js";
-import { createSeatNames, createSkills, seatOrder, traineeSeats } from "./playback-labels.js";
+import { createSeatNames, createSkills, seatOrder } from "./playback-labels.js";
 import { createNoteForm } from "./playback-note-form.js";
 import { createNotesList } from "./playback-notes.js";
 import { createSeatPlayer } from "./playback-player.js";
 import { createTimeline, transportKey } from "./playback-timeline.js";
-import { roleOfSeat, seatLabel } from "./seats.js";
+import { seatLabel } from "./seats.js";
 
 const STATUS = {
   recording: "Still being recorded: reload for the latest",
@@ -63,7 +63,7 @@ function playersFor(recording, names, clock) {
     bySeat.get(segment.seat).push(segment);
   }
   const hiddenBands = recording.phases.filter((b) => b.hidden);
-  return [...bySeat.keys()].sort(seatOrder).map((seat) =>
+  return [...bySeat.keys()].sort(seatOrder(recording.roles)).map((seat) =>
     createSeatPlayer({ seat, names, segments: bySeat.get(seat), hiddenBands, clock }));
 }
 
@@ -88,11 +88,15 @@ function exportsFor(api, room) {
   }, label)));
 }
 
-function show(recording, api, viewer, room) {
-  const names = createSeatNames(recording.parties, recording.timeline);
+/**
+ * recording: GET /api/recordings/{id}, whose `viewer` says what this person may do
+ * (docs/protocol.md); the page enables its controls from it alone.
+ */
+function show(recording, api, room) {
+  const names = createSeatNames(recording.parties, recording.timeline, recording.roles);
   const skills = createSkills(recording.rubric);
-  const yourSeat = recording.your_seat;
-  const staff = yourSeat === null || ["coach", "admin"].includes(roleOfSeat(yourSeat));
+  const viewer = recording.viewer;
+  const yourSeat = viewer.seat;
   document.title = `${recording.title} — recording — Caucus`;
   $("title").textContent = recording.title;
   $("you").textContent = yourSeat ? `Recording · you were ${seatLabel(yourSeat)}` : "Recording · admin review";
@@ -131,16 +135,16 @@ function show(recording, api, viewer, room) {
   });
   playButton.addEventListener("click", () => clock.toggle());
 
-  if (staff) {
+  if (viewer.may_annotate) {
     form = createNoteForm({
-      section: $("note-form-card"), skills, trainees: traineeSeats(recording), names, clock,
+      section: $("note-form-card"), skills, trainees: viewer.note_targets, names, clock,
       save: (payload, editing) => notes.save(payload, editing),
     });
   } else {
     $("notes-hint").textContent = "Feedback your coach shared with you. You can reply to notes addressed to you.";
   }
   notes = createNotesList({
-    list: $("notes"), count: $("note-count"), api, room, viewer, yourSeat, skills, names, clock, form,
+    list: $("notes"), count: $("note-count"), api, room, viewer, skills, names, clock, form,
     onChange: (top, describe) => timeline.setNotes(top, skills, describe),
   });
   exportsFor(api, room);
@@ -159,9 +163,6 @@ function show(recording, api, viewer, room) {
   $("playback").hidden = false;
   clock.seek(firstRecordedMoment(recording.segments));
   notes.load().catch((error) => { $("notes-problem").textContent = error.message; });
-  // Kept for tests/e2e/test_playback.py: the master clock's exact value at the moment media
-  // positions are sampled is not in the DOM (issue 13: the other page hooks moved to tests/).
-  /** @type {any} */ (window).__caucusPlayback = { clock, players };
 }
 
 async function start() {
@@ -171,19 +172,19 @@ async function start() {
     notice("No recording chosen", "Open a recording from your list of recordings.");
     return;
   }
-  if (!token) {
-    notice("This link has no access", "Open the review link you were given (it ends in #token=…), or ask your coach or administrator for one.");
-    return;
-  }
-  const api = createApi(token);
+  const api = createApi(token); // no token: the signed-in person's cookie
   let recording;
   try {
     recording = await api.get(`/api/recordings/${encodeURIComponent(room)}`);
   } catch (error) {
-    notice("Could not open this recording", error.message);
+    if (!token && error.status === 401) {
+      notice("This link has no access", "Sign in, or open the review link you were given (it ends in #token=…), or ask your coach or administrator for one.");
+    } else {
+      notice("Could not open this recording", error.message);
+    }
     return;
   }
-  show(recording, api, viewerOf(token), room);
+  show(recording, api, room);
 }
 
 start();

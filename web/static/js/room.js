@@ -72,6 +72,7 @@ export function createRoom({ signal, media, local, audioOnly, feedbackUrl, onEnd
   let cameraOn = Boolean(local && local.getVideoTracks().length) && !audioOnly;
   let videoDropped = false; // audio only, chosen in the room (the camera is stopped)
   let endedHandled = false;
+  let signedIn = false; // at the end, a signed-in person is sent to their home page
   let consentBusy = false;
 
   const muteButton = /** @type {HTMLButtonElement} */ ($("mute"));
@@ -187,6 +188,10 @@ export function createRoom({ signal, media, local, audioOnly, feedbackUrl, onEnd
     if (state.phase.kind !== "ended" || endedHandled) return;
     endedHandled = true;
     onEnded();
+    fetch("/api/signed-in", { credentials: "same-origin" })
+      .then((r) => r.json())
+      .then((who) => { signedIn = Boolean(who.signed_in); if (signedIn) renderStage(); })
+      .catch(() => {});
     for (const b of [muteButton, cameraButton, videoOffButton]) b.hidden = true;
   }
 
@@ -219,10 +224,11 @@ export function createRoom({ signal, media, local, audioOnly, feedbackUrl, onEnd
       $("away-text").textContent = notice.text;
     }
     const link = /** @type {HTMLAnchorElement} */ ($("away-link"));
-    link.hidden = !(notice && notice.link && feedbackUrl);
+    const home = Boolean(notice && notice.link && signedIn);
+    link.hidden = !(notice && notice.link && (feedbackUrl || home));
     if (!link.hidden) {
-      link.textContent = notice.link;
-      link.href = feedbackUrl;
+      link.textContent = home ? "Your sessions and feedback" : notice.link;
+      link.href = home ? "/" : feedbackUrl;
     }
     const note = stageNote(state);
     $("stage-note").textContent = note;

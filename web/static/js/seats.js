@@ -1,18 +1,7 @@
 // How to name seats for people. The server decides what a seat is and may do (the
-// join preview and state.actions); these are labels, plus the one reading of the
-// token the page does before it joins (to greet the person; the server verifies it).
-
-/**
- * The role a seat name implies (mirrors sessions/roles.py:role_of). Only the recording
- * pages (playback*.js) still read it, for labels, order and the reply button; the join
- * page and the live room take every role fact from the server. Left: issue 13.
- */
-export function roleOfSeat(seat) {
-  if (seat === "mediator" || seat === "coach" || seat === "admin") return seat;
-  if (/^party_[a-d]$/.test(seat)) return "party";
-  if (/^observer_[1-8]$/.test(seat)) return "observer";
-  return "unknown";
-}
+// join preview and state.actions; a recording's `viewer` and `roles`); these are
+// labels, plus the one reading of the token the page does before it joins (to greet
+// the person; the server verifies it).
 
 export function seatLabel(seat) {
   if (seat === "mediator") return "Mediator";

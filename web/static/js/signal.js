@@ -6,7 +6,7 @@ const ACK_TIMEOUT_MS = 15000; // generous: a 500 ms RTT link with loss needs a f
 /** Join errors that trying again cannot fix. */
 const FINAL = new Set([
   "token_expired", "token_invalid", "wrong_room", "unknown_room", "unknown_seat",
-  "seat_taken", "bad_request", "forbidden",
+  "seat_taken", "bad_request", "forbidden", "token_revoked",
 ]);
 
 /**

@@ -1,0 +1,114 @@
+"""Who is calling a console route (a signed-in person or the admin token), and the
+refusals of cohort and scenario routes, which name a field or the ids at fault.
+
+The admin is a person whose role is admin (cookie + CSRF, checked by
+`web.auth.signed_in`) or whoever presents the admin bearer token. A request
+with an `Authorization` header is judged by that header alone, so a cookie
+never stands in for a missing token (nor skips the CSRF check).
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from aiohttp import web
+
+from sessions.errors import DomainError, NotPermitted
+from sessions.people import CohortRole, Person, Role
+from storage import audit
+from storage.cohorts import cohorts_of
+from web.auth import person_of
+from web.errors import Unauthorized
+from web.keys import DATABASE
+from web.viewers import require_admin
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+#: statuses of the codes these routes add (the rest are web/errors.py's)
+STATUS = {
+    "invalid_cohort": 400,
+    "invalid_scenario": 400,
+    "unknown_people": 400,
+    "unknown_scenarios": 400,
+    "read_only": 403,
+    "unknown_cohort": 404,
+    "unknown_scenario": 404,
+    "scenario_exists": 409,
+    "scenario_in_use": 409,
+}
+
+
+@dataclass(frozen=True)
+class Caller:
+    """A signed-in person, or the admin token (`person` None)."""
+
+    person: Person | None
+
+    @property
+    def is_admin(self) -> bool:
+        return self.person is None or self.person.role is Role.ADMIN
+
+    @property
+    def person_id(self) -> str | None:
+        return None if self.person is None else self.person.id
+
+    @property
+    def actor(self) -> str:
+        """Who an audit row names."""
+        return audit.ADMIN_TOKEN if self.person is None else self.person.id
+
+
+def caller_of(request: web.Request) -> Caller:
+    if "Authorization" in request.headers:
+        require_admin(request)  # the admin token; a seat token is not a console caller
+        return Caller(None)
+    person = person_of(request)
+    if person is None:
+        raise Unauthorized("sign in first")
+    return Caller(person)
+
+
+def require_console_admin(request: web.Request) -> Caller:
+    caller = caller_of(request)
+    if not caller.is_admin:
+        raise NotPermitted("only an admin may change this")
+    return caller
+
+
+async def require_staff(request: web.Request) -> Caller:
+    """An admin, a coach, or someone who coaches a cohort: people who may read every brief."""
+    caller = caller_of(request)
+    person = caller.person
+    if caller.is_admin or person is None or person.role is Role.COACH:
+        return caller
+    memberships = await cohorts_of(request.app[DATABASE], person.id)
+    if any(m.role is CohortRole.COACH for m in memberships):
+        return caller
+    raise NotPermitted("only coaches and admins may read scenarios (their briefs are private)")
+
+
+def refusal(exc: DomainError) -> web.Response:
+    body: dict[str, Any] = {"ok": False, "code": exc.code, "message": exc.message}
+    for extra in ("field", "ids"):
+        if hasattr(exc, extra):
+            body[extra] = getattr(exc, extra)
+    return web.json_response(body, status=STATUS.get(exc.code, 400))
+
+
+def answers(handler: Handler) -> Handler:
+    """Answer this module's refusals with their status, field and ids; leave the rest
+    (unauthorized, forbidden, bad_request…) to `web.errors.errors_as_json`."""
+
+    @functools.wraps(handler)
+    async def answered(request: web.Request) -> web.StreamResponse:
+        try:
+            return await handler(request)
+        except DomainError as exc:
+            if exc.code in STATUS:
+                return refusal(exc)
+            raise
+
+    return answered

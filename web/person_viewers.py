@@ -1,0 +1,82 @@
+"""Signed-in people as viewers of recordings (besides the admin token and seat tokens).
+
+An admin sees every session. Anyone else sees the sessions they sat in — a join
+under their person id (events.identity) or a seat assigned to them — from that
+seat, under the same rules as a seat token naming them; a coach of a cohort also
+sees that cohort's sessions, from the coach's seat. The middleware works the
+viewer out once per request, before the handler, so `web.viewers.viewer_of`
+stays a plain lookup.
+"""
+
+from __future__ import annotations
+
+from aiohttp import web
+from sqlalchemy import select
+
+from sessions.ids import RoomId, SeatId
+from sessions.people import CohortRole, Person
+from sessions.roles import COACH_SEAT
+from storage.database import Database
+from storage.schema import cohort_members, events, seat_assignments, simulations
+from web.auth import Handler, person_of
+from web.keys import DATABASE
+from web.viewers import SIGNED_IN_VIEWER, Viewer
+
+#: the routes that ask who is viewing (an admin person is worked out for every API route:
+#: it costs no query, and the admin-only routes accept them)
+_VIEWING = ("/api/recordings", "/api/trainees/")
+_JOINS = ("join", "resume", "replace")
+
+
+async def seats_of_person(db: Database, person_id: str) -> dict[RoomId, SeatId]:
+    """Every session `person_id` may review, with the seat they review it from."""
+    coached = (
+        select(simulations.c.id)
+        .join(cohort_members, cohort_members.c.cohort_id == simulations.c.cohort_id)
+        .where(
+            cohort_members.c.person_id == person_id,
+            cohort_members.c.role == CohortRole.COACH.value,
+        )
+    )
+    assigned = select(seat_assignments.c.simulation_id, seat_assignments.c.seat).where(
+        seat_assignments.c.person_id == person_id
+    )
+    joined = (
+        select(events.c.simulation_id, events.c.seat)
+        .where(events.c.identity == person_id, events.c.kind.in_(_JOINS))
+        .order_by(events.c.id)
+    )
+    seats: dict[RoomId, SeatId] = {}
+    async with db.reading() as conn:
+        # later wins: a seat assigned, then the seat actually taken (the last one held),
+        # then coaching the cohort (a coach reviews their cohort's sessions as its coach)
+        for room, seat in (await conn.execute(assigned)).all():
+            seats[RoomId(room)] = SeatId(seat)
+        for room, seat in (await conn.execute(joined)).all():
+            if seat is not None:
+                seats[RoomId(room)] = SeatId(seat)
+        for (room,) in (await conn.execute(coached)).all():
+            seats[RoomId(room)] = COACH_SEAT
+    return seats
+
+
+async def person_viewer(db: Database, person: Person) -> Viewer:
+    if person.is_admin:
+        return Viewer(None, {})
+    return Viewer(person.id, await seats_of_person(db, person.id))
+
+
+@web.middleware
+async def signed_in_viewers(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Attach the signed-in person's viewer where a route may ask for it."""
+    person = person_of(request)
+    if (
+        person is not None
+        and "Authorization" not in request.headers
+        and request.path.startswith("/api/")
+        and (person.is_admin or request.path.startswith(_VIEWING))
+        # a segment's URL is signed for its viewer already; a <video> fetches it often
+        and "/segments/" not in request.path
+    ):
+        request[SIGNED_IN_VIEWER] = await person_viewer(request.app[DATABASE], person)
+    return await handler(request)

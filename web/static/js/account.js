@@ -1,0 +1,23 @@
+// @ts-check
+// What the sign-in and invitation pages share: one JSON POST that carries the
+// CSRF token when this browser is already signed in (the server refuses a
+// signed-in browser's write without it, even a new sign-in).
+
+/**
+ * POST `body` as JSON; resolves to the parsed answer and the HTTP status.
+ * @param {string} path
+ * @param {unknown} body
+ * @returns {Promise<{status: number, data: any}>}
+ */
+export async function postJson(path, body) {
+  /** @type {Record<string, string>} */
+  const headers = { "Content-Type": "application/json", Accept: "application/json" };
+  const me = await fetch("/api/me", { credentials: "same-origin" });
+  if (me.ok) headers["X-CSRF-Token"] = (await me.json()).csrf;
+  const response = await fetch(path, {
+    method: "POST", headers, body: JSON.stringify(body), credentials: "same-origin",
+  });
+  const type = response.headers.get("Content-Type") || "";
+  const data = type.includes("json") ? await response.json() : { message: response.statusText };
+  return { status: response.status, data };
+}
