@@ -225,13 +225,11 @@ def cmd_scenarios(args: argparse.Namespace) -> None:
 
 def cmd_db(args: argparse.Namespace) -> None:
     """`db upgrade` runs the migrations (`serve` runs them too); `db current` only reports."""
-    from sqlalchemy.engine import make_url
-
-    from storage.database import Database
+    from storage.database import Database, display_url
     from storage.migrate import current, head, upgrade
 
     config = _config(args, load_secrets=False)
-    where = make_url(config.database).render_as_string(hide_password=True)
+    where = display_url(config.database)
 
     async def run() -> tuple[str | None, str | None]:
         database = Database(config.database)

@@ -233,3 +233,18 @@ async def cohorts_of(db: Database, person_id: str) -> list[Membership]:
     async with db.reading() as conn:
         rows = await conn.execute(query)
     return [Membership(_cohort(row), CohortRole(row.member_role)) for row in rows]
+
+
+async def coaches_trainee(db: Database, coach_id: str, trainee_id: str) -> bool:
+    """Whether `coach_id` coaches a cohort in which `trainee_id` trains."""
+    coached = select(cohort_members.c.cohort_id).where(
+        cohort_members.c.person_id == coach_id,
+        cohort_members.c.role == CohortRole.COACH.value,
+    )
+    query = select(cohort_members.c.person_id).where(
+        cohort_members.c.person_id == trainee_id,
+        cohort_members.c.role == CohortRole.TRAINEE.value,
+        cohort_members.c.cohort_id.in_(coached),
+    )
+    async with db.reading() as conn:
+        return (await conn.execute(query.limit(1))).first() is not None

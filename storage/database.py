@@ -34,6 +34,11 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def display_url(url: str) -> str:
+    """`url` fit to print: the password hidden."""
+    return make_url(url).render_as_string(hide_password=True)
+
+
 def is_sqlite(url: str | URL) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 

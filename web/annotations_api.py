@@ -11,9 +11,11 @@ from recordings.feedback import Author, draft_from
 from sessions.errors import NotPermitted
 from sessions.ids import RoomId
 from sessions.review import phase_bands, review_timeline
+from storage.cohorts import coaches_trainee
 from web.api import body
+from web.auth import person_of
 from web.errors import NotFound
-from web.keys import CATALOGUE, FEEDBACK, SCENARIOS
+from web.keys import CATALOGUE, DATABASE, FEEDBACK, SCENARIOS
 from web.viewers import viewer_of
 
 routes = web.RouteTableDef()
@@ -100,11 +102,14 @@ async def export_notes(request: web.Request) -> web.Response:
 
 @routes.get("/api/trainees/{identity}/summary")
 async def summary(request: web.Request) -> web.Response:
-    """Feedback addressed to one trainee across their sessions (they or an admin ask)."""
+    """Feedback addressed to one trainee across their sessions (they, their cohort's coach
+    or an admin ask)."""
     viewer = await viewer_of(request)
     identity = request.match_info["identity"]
     if not viewer.is_admin and viewer.identity != identity:
-        raise NotPermitted("a trainee's summary is for the trainee and admins")
+        person = person_of(request)
+        if person is None or not await coaches_trainee(request.app[DATABASE], person.id, identity):
+            raise NotPermitted("a trainee's summary is for the trainee, their coach and admins")
     catalogue, feedback = request.app[CATALOGUE], request.app[FEEDBACK]
     sessions = []
     for room_id, seat in (await catalogue.seats_of(identity)).items():

@@ -11,13 +11,10 @@ stays a plain lookup.
 from __future__ import annotations
 
 from aiohttp import web
-from sqlalchemy import select
 
-from sessions.ids import RoomId, SeatId
-from sessions.people import CohortRole, Person
-from sessions.roles import COACH_SEAT
+from sessions.people import Person
 from storage.database import Database
-from storage.schema import cohort_members, events, seat_assignments, simulations
+from storage.reviewers import seats_of_person
 from web.auth import Handler, person_of
 from web.keys import DATABASE
 from web.viewers import SIGNED_IN_VIEWER, Viewer
@@ -25,39 +22,6 @@ from web.viewers import SIGNED_IN_VIEWER, Viewer
 #: the routes that ask who is viewing (an admin person is worked out for every API route:
 #: it costs no query, and the admin-only routes accept them)
 _VIEWING = ("/api/recordings", "/api/trainees/")
-_JOINS = ("join", "resume", "replace")
-
-
-async def seats_of_person(db: Database, person_id: str) -> dict[RoomId, SeatId]:
-    """Every session `person_id` may review, with the seat they review it from."""
-    coached = (
-        select(simulations.c.id)
-        .join(cohort_members, cohort_members.c.cohort_id == simulations.c.cohort_id)
-        .where(
-            cohort_members.c.person_id == person_id,
-            cohort_members.c.role == CohortRole.COACH.value,
-        )
-    )
-    assigned = select(seat_assignments.c.simulation_id, seat_assignments.c.seat).where(
-        seat_assignments.c.person_id == person_id
-    )
-    joined = (
-        select(events.c.simulation_id, events.c.seat)
-        .where(events.c.identity == person_id, events.c.kind.in_(_JOINS))
-        .order_by(events.c.id)
-    )
-    seats: dict[RoomId, SeatId] = {}
-    async with db.reading() as conn:
-        # later wins: a seat assigned, then the seat actually taken (the last one held),
-        # then coaching the cohort (a coach reviews their cohort's sessions as its coach)
-        for room, seat in (await conn.execute(assigned)).all():
-            seats[RoomId(room)] = SeatId(seat)
-        for room, seat in (await conn.execute(joined)).all():
-            if seat is not None:
-                seats[RoomId(room)] = SeatId(seat)
-        for (room,) in (await conn.execute(coached)).all():
-            seats[RoomId(room)] = COACH_SEAT
-    return seats
 
 
 async def person_viewer(db: Database, person: Person) -> Viewer:

@@ -9,26 +9,13 @@ planned start, else its creation), inclusive.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, func, or_, select
-
-from storage.database import Database
-from storage.schema import events, people, seat_assignments, simulations
+from storage.reviewers import RecordingFilter
 from web.errors import BadRequest
 
 MAX_TEXT = 200
 #: the largest ms a JavaScript number holds exactly
 MAX_MS = 2**53 - 1
-_JOINS = ("join", "resume", "replace")
-
-
-@dataclass(frozen=True)
-class RecordingFilter:
-    cohort: str | None = None
-    person: str | None = None
-    from_ms: int | None = None
-    to_ms: int | None = None
 
 
 def _text(query: Mapping[str, str], name: str) -> str | None:
@@ -57,41 +44,3 @@ def parse_filter(query: Mapping[str, str]) -> RecordingFilter | None:
     if found.from_ms is not None and found.to_ms is not None and found.from_ms > found.to_ms:
         raise BadRequest("from must not be after to")
     return None if found == RecordingFilter() else found
-
-
-def _like(text: str) -> str:
-    escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
-async def matching(db: Database, wanted: RecordingFilter) -> set[str]:
-    """Ids of the simulations that pass every part of `wanted`."""
-    conditions: list[ColumnElement[bool]] = []
-    if wanted.cohort is not None:
-        conditions.append(simulations.c.cohort_id == wanted.cohort)
-    started = func.coalesce(
-        simulations.c.t0_ms, simulations.c.scheduled_ms, simulations.c.created_ms
-    )
-    if wanted.from_ms is not None:
-        conditions.append(started >= wanted.from_ms)
-    if wanted.to_ms is not None:
-        conditions.append(started <= wanted.to_ms)
-    if wanted.person is not None:
-        needle = wanted.person
-        persons = select(people.c.id).where(
-            or_(
-                people.c.id == needle,
-                people.c.email == needle.lower(),
-                func.lower(people.c.name).like(_like(needle), escape="\\"),
-            )
-        )
-        joined = select(events.c.simulation_id).where(
-            events.c.kind.in_(_JOINS),
-            or_(events.c.identity == needle, events.c.identity.in_(persons)),
-        )
-        assigned = select(seat_assignments.c.simulation_id).where(
-            seat_assignments.c.person_id.in_(persons)
-        )
-        conditions.append(or_(simulations.c.id.in_(joined), simulations.c.id.in_(assigned)))
-    async with db.reading() as conn:
-        return set((await conn.scalars(select(simulations.c.id).where(*conditions))).all())

@@ -24,10 +24,11 @@ from sessions.review_actions import reviewer_actions, roles_of
 from sessions.roles import Role, is_staff, role_of
 from storage import audit, deletion
 from storage.catalogue import Catalogue, Segment
+from storage.reviewers import matching
 from web.auth import person_of
 from web.errors import NotFound
 from web.keys import CATALOGUE, DATABASE, DIRECTORY, RECORDINGS_DIR, SCENARIOS, SECRET
-from web.recording_filters import matching, parse_filter
+from web.recording_filters import parse_filter
 from web.viewers import Viewer, check_signed, seats_of_room, signed_query, viewer_of
 
 logger = logging.getLogger(__name__)

@@ -101,7 +101,7 @@ POST   /api/recordings/{room}/annotations             401  401  403  404  ok   o
 GET    /api/recordings/{room}/annotations.{fmt}       401  401  ok   404  ok   ok
 PATCH  /api/recordings/{room}/annotations/{note}      401  401  403  404  ok   ok
 DELETE /api/recordings/{room}/annotations/{note}      401  401  403  404  ok   ok
-GET    /api/trainees/{identity}/summary               401  401  ok   404  ok   ok
+GET    /api/trainees/{identity}/summary               401  401  ok   403  ok   ok
 GET    /logbook                                       ok   ok   ok   ok   ok   ok
 GET    /logbook/print                                 ok   ok   ok   ok   ok   ok
 GET    /api/logbook                                   401  401  ok   ok   ok   ok
