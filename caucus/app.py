@@ -243,6 +243,7 @@ def create_app(config: Config, media: MediaPort | None = None) -> web.Applicatio
         await recordings.close(limit_s=max(0.5, config.drain_s * 0.1))
         if mailer is not None:
             await mailer.close()
+        await app[simulations_api.ENDED_ROOMS].settle()
         await logbook_writer.settle()
         await database.close()
 

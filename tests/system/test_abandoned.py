@@ -8,12 +8,14 @@ import asyncio
 from pathlib import Path
 
 from caucus.app import RECORDINGS
+from caucus.logbook_writer import LOGBOOK_WRITER
 from recordings.recovery import probe
 from sessions.ids import RoomId
 from tests.live_server import LiveServer, start_server
 from tests.media.synthetic import MEDIATOR
 from tests.system.recorded_seats import RecordedRoom, now
 from web.keys import DIRECTORY
+from web.simulations_api import ENDED_ROOMS
 
 EMPTY_TIMEOUT_S = 2.0
 SEATS = ("mediator", "party_a", "party_b", "coach")
@@ -81,6 +83,9 @@ async def test_a_room_left_empty_ends_itself_and_releases_its_media(tmp_path: Pa
             assert frames == segment.frames > 0, segment
         # The room's peer connections, consumers and timers are gone with it.
         assert not any(r.participants for r in server.sfu.rooms.values())
+        # The ending's own writes (the simulation's end time, its logbook entries) finish.
+        await server.app[ENDED_ROOMS].settle()
+        await server.app[LOGBOOK_WRITER].settle()
         leftover = [
             t
             for t in asyncio.all_tasks()
