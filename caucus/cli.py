@@ -26,6 +26,7 @@ from storage import scenarios as scenario_store
 from storage.catalogue import SimulationRecord, catalogue_at
 from storage.database import Database
 from storage.faults import StorageUnavailable
+from web.auth import PEOPLE
 
 T = TypeVar("T")
 
@@ -104,6 +105,7 @@ def cmd_serve(args: argparse.Namespace) -> None:
         app = create_app(config)
     except ValueError as exc:  # a malformed CAUCUS_TRUSTED_PROXIES / TURN / STUN setting
         raise SystemExit(f"caucus: {exc}") from None
+    app.on_startup.append(first_admin_hint)
     app.on_startup.append(freeze_start_up_heap)
     web.run_app(
         app,
@@ -113,6 +115,16 @@ def cmd_serve(args: argparse.Namespace) -> None:
         print=None,
         shutdown_timeout=server_timeout(config.drain_s),
     )
+
+
+async def first_admin_hint(app: web.Application) -> None:
+    """On an install nobody administers yet, say how to make the first admin."""
+    if not any(a.person.is_admin and a.person.active for a in await app[PEOPLE].accounts()):
+        print(
+            "No admin can sign in yet: run `.venv/bin/caucus users add you@example.org "
+            "--role admin` and open the link it prints.",
+            flush=True,
+        )
 
 
 async def freeze_start_up_heap(_app: web.Application) -> None:
