@@ -147,6 +147,20 @@ export function createNotesList({ list, count, api, room, viewer, skills, names,
     count.textContent = top.length ? `(${top.length})` : "";
     current = "";
     highlight(clock.now());
+    markRead();
+  }
+
+  // A note addressed to a trainee counts as read once shown to them (the tracker's
+  // "every feedback note read"); only a signed-in person is recorded: with a seat link the
+  // server refuses, and nothing is said.
+  const marked = new Set();
+  function markRead() {
+    if (staff || viewer.may_reply !== "addressed") return;
+    for (const note of notes) {
+      if (note.target !== viewer.seat || note.author === viewer.identity || marked.has(note.id)) continue;
+      marked.add(note.id);
+      api.post(`/api/notes/${encodeURIComponent(note.id)}/read`).catch(() => {});
+    }
   }
 
   function highlight(t) {
