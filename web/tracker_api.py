@@ -34,7 +34,7 @@ from storage.cohorts import get as get_cohort
 from storage.database import Database
 from storage.people import now_ms
 from storage.tracker import Certificate, CertificateRevoked, RequirementsNotMet
-from web.api import base_url
+from web.api import base_url, body
 from web.auth import person_of, require_person
 from web.certificate import to_pdf, verification_html
 from web.console_access import caller_of, require_console_admin
@@ -135,6 +135,7 @@ async def cohort_progress(request: web.Request) -> web.Response:
 
 @routes.post("/api/notes/{note}/read")
 async def note_read(request: web.Request) -> web.Response:
+    await body(request, set())  # none expected; a broken one is refused first, as everywhere
     person = require_person(request)
     note_id = _id(request, "note", "note")
     read_ms = await tracker.mark_read(
@@ -147,6 +148,7 @@ async def note_read(request: web.Request) -> web.Response:
 
 @routes.post("/api/tracker/me/certificates/{cohort}")
 async def issue_certificate(request: web.Request) -> web.Response:
+    await body(request, set())  # none expected; a broken one is refused first, as everywhere
     person = require_person(request)
     db = request.app[DATABASE]
     cohort_id = _id(request, "cohort", "cohort")
@@ -218,6 +220,7 @@ async def verification_page(request: web.Request) -> web.Response:
 
 @routes.post("/api/certificates/{certificate}/revoke")
 async def revoke_certificate(request: web.Request) -> web.Response:
+    await body(request, set())  # none expected; a broken one is refused first, as everywhere
     caller = require_console_admin(request)
     cert_id = _id(request, "certificate", "certificate")
     try:
