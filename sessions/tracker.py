@@ -145,9 +145,11 @@ class Item:
         return self.done < self.expected
 
     @property
-    def share(self) -> float:
-        """How much of it is done, from 0 to 1 (1 when nothing is needed)."""
-        return 1.0 if self.needed <= 0 else min(1.0, self.done / self.needed)
+    def shortfall(self) -> float:
+        """What is missing of what is expected by now, as a share of what is needed."""
+        if self.needed <= 0 or self.done >= self.expected:
+            return 0.0
+        return (self.expected - self.done) / self.needed
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -160,6 +162,7 @@ class Item:
             "expected": self.expected,
             "met": self.met,
             "behind": self.behind,
+            "shortfall": round(self.shortfall, 4),
         }
 
 
@@ -185,8 +188,11 @@ class Progress:
 
     @property
     def lag(self) -> float:
-        """How far the least advanced requirement trails the time elapsed (0: on pace)."""
-        return max((max(0.0, self.elapsed - item.share) for item in self.items), default=0.0)
+        """How far the furthest behind requirement trails what is expected by now, as a
+        share of that requirement (0: on pace; above 0 exactly when behind)."""
+        if self.complete:
+            return 0.0
+        return max((item.shortfall for item in self.items), default=0.0)
 
     @property
     def left(self) -> tuple[Item, ...]:

@@ -20,7 +20,8 @@ from web.logbook_export import UNICODE_FONTS
 
 def day(ms: int) -> str:
     """A UTC date, written out (a certificate is read worldwide: no local zone)."""
-    return f"{datetime.fromtimestamp(ms / 1000, UTC):%d %B %Y}"
+    moment = datetime.fromtimestamp(ms / 1000, UTC)
+    return f"{moment.day} {moment:%B %Y}"
 
 
 def _done(item: dict[str, Any]) -> str:

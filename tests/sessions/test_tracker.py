@@ -153,6 +153,7 @@ def test_complete_iff_every_requirement_is_met_and_left_says_what_is_missing(
         assert item.left == max(0, item.needed - item.done)
         assert (item.left == 0) == item.met
     assert not (p.behind and p.complete)
+    assert p.behind == (p.lag > 0)  # the lag measures exactly what being behind means
     assert 0.0 <= p.elapsed <= 1.0 and 0.0 <= p.lag <= 1.0
     # exactly the requirements the cohort asks for are tracked
     asked = {

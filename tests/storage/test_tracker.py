@@ -116,10 +116,11 @@ async def test_progress_counts_the_cohorts_sessions_notes_read_and_reflections(
     again, issued_again = await tracker.issue(database, amara, cohort, now, scenario_of)
     assert again.id == cert.id and not issued_again
 
-    # the cohort at a glance: who is behind first (Lin and Bo mediated nothing, halfway in;
-    # Lin's days, in Taipei, began eight hours before Bo's in London: she is further behind)
+    # the cohort at a glance: who is behind first (Lin and Bo mediated nothing, halfway in:
+    # equally short of one session of two, then by name)
     rows = await tracker.of_cohort(database, cohort, now, scenario_of)
-    assert [r.name for r in rows] == ["Lin", "Bo", "Amara"]
+    assert [r.name for r in rows] == ["Bo", "Lin", "Amara"]
+    assert rows[0].progress.lag == rows[1].progress.lag == 0.5
     assert rows[0].progress.behind and not rows[2].progress.behind
     assert rows[2].certificate is not None and rows[2].certificate.id == cert.id
     [(mine_cohort, mine, mine_cert)] = await tracker.mine(database, amara, now, scenario_of)

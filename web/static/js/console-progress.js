@@ -64,9 +64,12 @@ function columns(found) {
     },
     {
       key: "lag",
-      label: "Behind by",
+      label: "Short of pace",
       value: (r) => -r.progress.lag,
-      cell: (r) => (r.progress.lag > 0 ? `${Math.round(r.progress.lag * 100)}% of the course` : "—"),
+      cell: (r) => {
+        const short = r.progress.items.filter((i) => i.behind && !i.met);
+        return short.length ? short.map((i) => `${i.label}: ${amount(i, i.expected - i.done)} short`).join("; ") : "—";
+      },
     },
   ];
   for (const item of items) {

@@ -6,7 +6,7 @@ import { el } from "./dom.js";
 
 /**
  * @typedef {{requirement: string, label: string, unit: string, done: number, needed: number,
- *   left: number, expected: number, met: boolean, behind: boolean}} Item
+ *   left: number, expected: number, met: boolean, behind: boolean, shortfall: number}} Item
  * @typedef {{items: Item[], left: Item[], complete: boolean, behind: boolean, overdue: boolean,
  *   lag: number, elapsed: number, counted: number, starts_ms: number, due_ms: number}} Progress
  * @typedef {{id: string, valid: boolean, issued_ms: number, revoked_ms: number | null,
