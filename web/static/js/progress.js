@@ -37,7 +37,7 @@ function cohortCard(mine) {
     p.items.length ? requirementsTable(p) : el("p", {}, "This cohort asks for nothing: you are complete."),
   );
   if (!p.complete) {
-    const left = p.left.map((item) => `${amount(item, item.left)} ${item.label.toLowerCase()}`).join(", ");
+    const left = p.left.map((item) => `${item.label.toLowerCase()} (${amount(item, item.left)} more)`).join(", ");
     card.append(el("p", { class: "left" }, `Left to do by ${lastDay(p, zone)}: ${left}.`));
   }
   if (certificate) {
