@@ -2,6 +2,7 @@
 // its author (or an admin) edits or deletes it; a trainee replies to feedback
 // addressed to them. Note text is shown as text, whatever it contains.
 import { el } from "./dom.js";
+import { viewerToken } from "./playback-api.js";
 import { stamp } from "./playback-clock.js";
 import { seatLabel } from "./seats.js";
 
@@ -151,11 +152,10 @@ export function createNotesList({ list, count, api, room, viewer, skills, names,
   }
 
   // A note addressed to a trainee counts as read once shown to them (the tracker's
-  // "every feedback note read"); only a signed-in person is recorded: with a seat link the
-  // server refuses, and nothing is said.
+  // "every feedback note read"); only a signed-in person (no review link) is recorded.
   const marked = new Set();
   function markRead() {
-    if (staff || viewer.may_reply !== "addressed") return;
+    if (staff || viewer.may_reply !== "addressed" || viewerToken()) return;
     for (const note of notes) {
       if (note.target !== viewer.seat || note.author === viewer.identity || marked.has(note.id)) continue;
       marked.add(note.id);
