@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import insert, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from sessions.annotations import may_see
@@ -214,24 +215,33 @@ async def mark_read(
 ) -> int | None:
     """Record that the person opened note `note_id`; the moment it was first read, or None
     when the note is not addressed to them or not theirs to see (as if it did not exist)."""
-    async with db.transaction() as conn:
-        sim_id = await conn.scalar(select(notes.c.simulation_id).where(notes.c.id == note_id))
-        if sim_id is None:
-            return None
-        visible = await addressed(conn, person_id, [sim_id], scenario_of)
-        if note_id not in visible.get(sim_id, set()):
-            return None
-        first = await conn.scalar(
-            select(note_reads.c.read_ms).where(
-                note_reads.c.person_id == person_id, note_reads.c.note_id == note_id
+    try:
+        async with db.transaction() as conn:
+            sim_id = await conn.scalar(select(notes.c.simulation_id).where(notes.c.id == note_id))
+            if sim_id is None:
+                return None
+            visible = await addressed(conn, person_id, [sim_id], scenario_of)
+            if note_id not in visible.get(sim_id, set()):
+                return None
+            first = await _first_read(conn, person_id, note_id)
+            if first is not None:
+                return first
+            await conn.execute(
+                insert(note_reads).values(person_id=person_id, note_id=note_id, read_ms=now_ms)
             )
+            return now_ms
+    except IntegrityError:  # the same note marked at the same moment by another request
+        async with db.reading() as conn:
+            return await _first_read(conn, person_id, note_id)
+
+
+async def _first_read(conn: AsyncConnection, person_id: str, note_id: str) -> int | None:
+    first = await conn.scalar(
+        select(note_reads.c.read_ms).where(
+            note_reads.c.person_id == person_id, note_reads.c.note_id == note_id
         )
-        if first is not None:
-            return int(first)
-        await conn.execute(
-            insert(note_reads).values(person_id=person_id, note_id=note_id, read_ms=now_ms)
-        )
-        return now_ms
+    )
+    return None if first is None else int(first)
 
 
 # --- progress ------------------------------------------------------------------------------

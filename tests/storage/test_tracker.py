@@ -3,6 +3,7 @@ count, notes marked read only by their addressee, certificates issued once and r
 
 from __future__ import annotations
 
+import asyncio
 import datetime
 from dataclasses import replace
 
@@ -163,3 +164,18 @@ async def test_another_cohorts_session_and_a_note_of_it_do_not_count(database: D
     assert by[Requirement.PARTY_SESSIONS].done == 0
     assert by[Requirement.FEEDBACK_READ].needed == 0  # that session's notes are Other's
     assert p.counted == 0
+
+
+async def test_a_note_opened_twice_at_once_is_read_once_at_the_first_moment(
+    database: Database,
+) -> None:
+    lin = await People(database).add("lin@example.org", "Lin", Role.TRAINEE, "Asia/Taipei")
+    sim = await finished(database, {"party_a": (lin.id, "Lin")})
+    to_lin = await note(database, sim, "Well said", target="party_a")
+    now = now_ms()
+    moments = await asyncio.gather(
+        *(tracker.mark_read(database, lin.id, to_lin, now + i, scenario_of) for i in range(5))
+    )
+    assert len(set(moments)) == 1 and moments[0] is not None
+    async with database.reading() as conn:
+        assert await tracker.read_ids(conn, lin.id) == {to_lin}
