@@ -412,6 +412,21 @@ async def issue(
     }
     cert = Certificate(secrets.token_urlsafe(16), person.id, cohort.id, now_ms, None, snapshot)
     async with db.transaction() as conn:
+        # one issue at a time per person: a write to their row first takes the lock
+        # (PostgreSQL: the row; SQLite: the database), so a second request waits here
+        # and then finds the first one's certificate
+        await conn.execute(
+            update(people).where(people.c.id == person.id).values(created_ms=people.c.created_ms)
+        )
+        raced = (
+            await conn.execute(
+                select(certificates)
+                .where(certificates.c.person_id == person.id, certificates.c.cohort_id == cohort.id)
+                .limit(1)
+            )
+        ).first()
+        if raced is not None:
+            return _certificate(raced), False
         await conn.execute(
             insert(certificates).values(
                 id=cert.id,

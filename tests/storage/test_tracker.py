@@ -179,3 +179,14 @@ async def test_a_note_opened_twice_at_once_is_read_once_at_the_first_moment(
     assert len(set(moments)) == 1 and moments[0] is not None
     async with database.reading() as conn:
         assert await tracker.read_ids(conn, lin.id) == {to_lin}
+
+
+async def test_two_requests_at_once_issue_one_certificate(database: Database) -> None:
+    lin = await People(database).add("lin@example.org", "Lin", Role.TRAINEE, "Asia/Taipei")
+    cohort = await cohorts.add(database, {"name": "Open", **around_today(3)})  # asks nothing
+    await cohorts.set_members(database, cohort.id, [], [lin.id])
+    issued = await asyncio.gather(
+        *(tracker.issue(database, lin, cohort, now_ms(), scenario_of) for _ in range(4))
+    )
+    assert len({cert.id for cert, _ in issued}) == 1
+    assert sum(1 for _, new in issued if new) == 1
