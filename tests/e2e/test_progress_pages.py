@@ -5,6 +5,7 @@ on the console's progress page, who is behind first, and sorts it."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime
 from dataclasses import replace
 
@@ -134,3 +135,24 @@ async def test_a_trainee_completes_takes_her_certificate_and_her_coach_sees_who_
     await expect(table.locator("tbody tr").first).to_contain_text("Lin Wei")
     assert console.errors == []
     await console.close()
+
+    # An admin revokes it from the console; its public page says so at once.
+    admin = await sign_in(app, Role.ADMIN, "ada@example.org", "Ada Admin")
+    console = await open_signed_in(
+        browser, server, admin, f"{server.url}/admin/progress?cohort={course.id}", "ada"
+    )
+    page = console.page
+    lin_row = page.locator(f'#trainees[data-loaded="true"] tbody tr[data-person="{lin.person.id}"]')
+    page.once("dialog", lambda dialog: asyncio.ensure_future(dialog.accept()))
+    await lin_row.get_by_role("button", name="Revoke Lin Wei's certificate").click()
+    await expect(
+        page.locator(f'#trainees[data-loaded="true"] tbody tr[data-person="{lin.person.id}"]')
+    ).to_contain_text("revoked")
+    assert console.errors == []
+    await console.close()
+    context = await browser.new_context(viewport=DESKTOP)
+    public = await context.new_page()
+    await public.goto(f"{server.url}{href}")
+    await expect(public.locator("#verdict")).to_contain_text("Revoked on")
+    await public.screenshot(path=SCREENSHOTS / "certificate-verification-revoked.png")
+    await context.close()
