@@ -57,6 +57,7 @@ from web import (
     scenarios_api,
     signin,
     simulations_api,
+    tracker_api,
 )
 from web.auth import PEOPLE, signed_in
 from web.errors import errors_as_json, quiet_client_http_errors
@@ -205,6 +206,7 @@ def create_app(config: Config, media: MediaPort | None = None) -> web.Applicatio
     app.add_routes(calendar.routes)
     app.add_routes(home.routes)
     app.add_routes(logbook_api.routes)
+    app.add_routes(tracker_api.routes)  # the accountability tracker, certificates
     app.add_routes(api.routes)
     app.add_routes(annotations_api.routes)
     app.add_routes(recordings_api.routes)

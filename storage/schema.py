@@ -246,3 +246,31 @@ logbook_entries = Table(
     Index("ix_logbook_entries_simulation", "simulation_id"),
     Index("uq_logbook_entries_person_simulation", "person_id", "simulation_id", unique=True),
 )
+
+# --- the accountability tracker (issue 15) ---------------------------------------------
+
+#: a feedback note its addressee has opened (on the playback page, or by the API)
+note_reads = Table(
+    "note_reads",
+    metadata,
+    Column("person_id", Text, ForeignKey("people.id", ondelete="CASCADE"), nullable=False),
+    Column("note_id", Text, ForeignKey("annotations.id", ondelete="CASCADE"), nullable=False),
+    Column("read_ms", BigInteger, nullable=False),
+    PrimaryKeyConstraint("person_id", "note_id"),
+    Index("ix_note_reads_note", "note_id"),
+)
+
+#: a certificate of completion: `id` is the random part of its public verification URL;
+#: `snapshot` is what was met when it was issued ({name, cohort, starts_on, ends_on,
+#: items}), so it reads the same after the cohort changes or goes (cohort_id SET NULL)
+certificates = Table(
+    "certificates",
+    metadata,
+    Column("id", Text, primary_key=True),
+    Column("person_id", Text, ForeignKey("people.id", ondelete="CASCADE"), nullable=False),
+    Column("cohort_id", Text, ForeignKey("cohorts.id", ondelete="SET NULL")),
+    Column("issued_ms", BigInteger, nullable=False),
+    Column("revoked_ms", BigInteger),
+    Column("snapshot", JSON, nullable=False),
+    Index("ix_certificates_person", "person_id", "cohort_id"),
+)

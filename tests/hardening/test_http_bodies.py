@@ -134,6 +134,8 @@ async def test_broken_bodies_get_client_errors_on_every_json_route(
         "token": "not-a-token",
         "cohort": cohort,
         "scenario": "fuzz",
+        "certificate": "nope",
+        "entry": "nope",
     }
     for method, template in routes:
         path = re.sub(r"\{(\w+)\}", lambda m: fill[m.group(1)], template)

@@ -24,6 +24,7 @@ import aiohttp
 from sqlalchemy import insert, select, update
 
 from sessions.people import Role
+from storage import cohorts, tracker
 from storage.people import People
 from storage.schema import cohort_members, segments, simulations
 from tests.hardening.test_http_bodies import BAKERY, VALID
@@ -110,6 +111,14 @@ GET    /api/logbook.pdf                               401  401  ok   ok   ok   o
 POST   /api/logbook                                   401  401  ok   ok   ok   ok
 PATCH  /api/logbook/{entry}                           401  401  ok   404  404  404
 DELETE /api/logbook/{entry}                           401  401  ok   404  404  404
+GET    /progress                                      ok   ok   ok   ok   ok   ok
+GET    /api/tracker/me                                401  401  ok   ok   ok   ok
+GET    /api/tracker/cohorts/{cohort}                  401  401  403  404  ok   ok
+POST   /api/notes/{note}/read                         401  401  ok   404  404  404
+POST   /api/tracker/me/certificates/{cohort}          401  401  ok   404  404  404
+GET    /api/certificates/{certificate}.pdf            401  401  ok   404  ok   ok
+GET    /certificates/{certificate}                    ok   ok   ok   ok   ok   ok
+POST   /api/certificates/{certificate}/revoke         401  401  403  403  403  ok
 """
 
 #: infrastructure, not the application's API
@@ -179,6 +188,10 @@ class World:
             segment = await conn.scalar(
                 select(segments.c.id).where(segments.c.simulation_id == room).limit(1)
             )
+        # the trainee's certificate (the cohort asks for nothing: complete from the start)
+        spring = await cohorts.get(db, cohort)
+        assert spring is not None
+        certificate, _ = await tracker.issue(db, trainee.person, spring, now_ms(), lambda _: None)
         self.coach = coach
         self.room = room
         self.seated = seated
@@ -204,6 +217,7 @@ class World:
             "token": secrets.token_urlsafe(16),
             "identity": trainee.person.id,
             "section": "live",
+            "certificate": certificate.id,
         }
         async with aiohttp.ClientSession(cookies=admin.cookies) as http:
             async with http.post(

@@ -9,6 +9,7 @@ const SECTIONS = [
   ["live", "Live rooms"],
   ["simulations", "Simulations"],
   ["cohorts", "Cohorts"],
+  ["progress", "Progress"],
   ["people", "People"],
   ["scenarios", "Scenarios"],
   ["recordings", "Recordings"],

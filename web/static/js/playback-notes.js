@@ -2,6 +2,7 @@
 // its author (or an admin) edits or deletes it; a trainee replies to feedback
 // addressed to them. Note text is shown as text, whatever it contains.
 import { el } from "./dom.js";
+import { viewerToken } from "./playback-api.js";
 import { stamp } from "./playback-clock.js";
 import { seatLabel } from "./seats.js";
 
@@ -147,6 +148,19 @@ export function createNotesList({ list, count, api, room, viewer, skills, names,
     count.textContent = top.length ? `(${top.length})` : "";
     current = "";
     highlight(clock.now());
+    markRead();
+  }
+
+  // A note addressed to a trainee counts as read once shown to them (the tracker's
+  // "every feedback note read"); only a signed-in person (no review link) is recorded.
+  const marked = new Set();
+  function markRead() {
+    if (staff || viewer.may_reply !== "addressed" || viewerToken()) return;
+    for (const note of notes) {
+      if (note.target !== viewer.seat || note.author === viewer.identity || marked.has(note.id)) continue;
+      marked.add(note.id);
+      api.post(`/api/notes/${encodeURIComponent(note.id)}/read`).catch(() => {});
+    }
   }
 
   function highlight(t) {
