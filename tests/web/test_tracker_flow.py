@@ -31,7 +31,7 @@ async def server(tmp_path: Path) -> AsyncIterator[LiveServer]:
 
 async def run_room(server: LiveServer, seats: dict[str, SignedIn]) -> None:
     """A simulation with these people in these seats: joint session, then the coach ends it."""
-    room = server.simulation()
+    room = await server.simulation()
     joined = []
     for seat, who in seats.items():
         token = seat_token(
