@@ -44,6 +44,7 @@ from web import (
     annotations_api,
     api,
     audit_api,
+    availability_api,
     calendar,
     cohorts_api,
     console,
@@ -54,6 +55,7 @@ from web import (
     pages,
     people_api,
     recordings_api,
+    rounds_api,
     scenarios_api,
     signin,
     simulations_api,
@@ -222,6 +224,9 @@ def create_app(config: Config, media: MediaPort | None = None) -> web.Applicatio
     app.add_routes(cohorts_api.routes)
     app.add_routes(scenarios_api.routes)
     simulations_api.setup(app, functools.partial(end_room, namespace))
+    # practice rounds and availability (issue 15): rounds mail those seated when SMTP is set
+    app.add_routes(availability_api.routes)
+    rounds_api.setup(app, mailer)
     app.add_routes(my_seat.routes)
     app.add_routes(live_api.routes)
     app[live_api.MEDIA] = namespace.media

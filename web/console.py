@@ -17,7 +17,7 @@ from web.pages import STATIC_DIR
 routes = web.RouteTableDef()
 
 #: the console's sections, in navigation order (each has console-<name>.html)
-SECTIONS = ("live", "simulations", "cohorts", "people", "scenarios", "recordings")
+SECTIONS = ("live", "simulations", "rounds", "cohorts", "people", "scenarios", "recordings")
 
 
 @routes.get("/admin")
