@@ -135,7 +135,7 @@ async def test_a_draft_is_swapped_deleted_or_published_all_at_once(database: Dat
     made = await Simulations(database).get(ids[0])
     assert made is not None
     assert (made.cohort_id, made.scheduled_ms, made.duration_min) == (group.cohort, window[0], 60)
-    assert {s.seat: s.person_id for s in made.seated} == {**seats, "coach": coach}
+    assert {s.seat: s.person_id for s in made.seated} == {**seats, SeatId("coach"): coach}
     with pytest.raises(RoundPublished):
         await rounds.publish(database, draft, [first], "admin-token", None)
     with pytest.raises(RoundPublished):
