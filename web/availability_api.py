@@ -68,8 +68,8 @@ async def mine(request: web.Request) -> web.Response:
 
 @routes.put("/api/me/availability")
 async def state(request: web.Request) -> web.Response:
+    data = await body(request, {"weekly", "exceptions"})  # a body that is no JSON: 415/400 first
     person: Person = require_person(request)
-    data = await body(request, {"weekly", "exceptions"})
     try:
         statement = read_statement(data)
     except AvailabilityRefused as exc:

@@ -320,8 +320,8 @@ async def swap_two(request: web.Request) -> web.Response:
     """Exchange two trainees' seats (or two coaches' groups); the answer lists the rules
     the swap made worse (`broken`)."""
     staff = await staff_of(request)
-    found = await round_of(request, staff)
     data = await body(request, {"a", "b"})
+    found = await round_of(request, staff)
     a, b = data.get("a"), data.get("b")
     if not isinstance(a, str) or not isinstance(b, str) or not a or not b:
         raise BadRequest("'a' and 'b' are the ids of the two people to swap")
@@ -341,8 +341,8 @@ async def swap_two(request: web.Request) -> web.Response:
 async def publish(request: web.Request) -> web.Response:
     """Schedule every group's simulation (all or none) and tell everyone seated."""
     staff = await staff_of(request)
-    found = await round_of(request, staff)
     await body(request, set())
+    found = await round_of(request, staff)
     if found.status != rounds.DRAFT:
         raise rounds.RoundPublished("this round is already published")
     groups = list(found.proposal["groups"])

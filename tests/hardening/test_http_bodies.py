@@ -8,6 +8,7 @@ import random
 import re
 from collections import Counter
 from collections.abc import AsyncIterator
+from datetime import date, timedelta
 from typing import Any
 
 import aiohttp
@@ -24,6 +25,8 @@ BAKERY = builtin_scenarios()[ScenarioId("bakery-supply")].to_dict()
 SCALE = float(os.environ.get("CAUCUS_FUZZ_SCALE", "1"))
 CASES_PER_ROUTE = int(150 * SCALE)
 #: a valid body per JSON route, the seed of its mutants
+#: a round's window: dates a week ahead
+NEXT_WEEK = tuple((date.today() + timedelta(days=d)).isoformat() for d in (7, 13))
 VALID: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/api/simulations"): {"scenario": "boundary-fence", "observers": 1},
     ("POST", "/api/simulations/{room}/tokens"): {"seat": "party_a", "name": "Amani"},
@@ -50,6 +53,19 @@ VALID: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/api/schedule"): {"scenario": "boundary-fence", "duration_min": 30},
     ("PATCH", "/api/schedule/{room}"): {"duration_min": 30},
     ("POST", "/api/schedule/{room}/links"): {"seats": ["party_a"]},
+    # availability and practice rounds
+    ("PUT", "/api/me/availability"): {
+        "weekly": [{"weekday": 0, "start": "18:00", "end": "21:00"}],
+        "exceptions": [{"kind": "extra", "start": "2027-01-04T09:00", "end": "2027-01-04T12:00"}],
+    },
+    ("POST", "/api/rounds"): {
+        "cohort": "fuzz-cohort",
+        "scenario": "boundary-fence",
+        "from": NEXT_WEEK[0],
+        "to": NEXT_WEEK[1],
+        "duration_min": 60,
+    },
+    ("POST", "/api/rounds/{round}/swap"): {"a": "someone", "b": "someone-else"},
 }
 CONTENT_TYPES = [
     "application/json",
@@ -134,6 +150,8 @@ async def test_broken_bodies_get_client_errors_on_every_json_route(
         "token": "not-a-token",
         "cohort": cohort,
         "scenario": "fuzz",
+        "round": "nope",
+        "entry": "nope",
     }
     for method, template in routes:
         path = re.sub(r"\{(\w+)\}", lambda m: fill[m.group(1)], template)
