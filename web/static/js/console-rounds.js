@@ -95,10 +95,17 @@ function groupCard(group, index) {
   );
 }
 
+/** The matcher's sentences name people by id: show their names. @param {string} text */
+function named(text) {
+  let out = text;
+  for (const person of Object.values(shown ? shown.people : {})) out = out.split(person.id).join(person.name);
+  return out;
+}
+
 /** @param {RuleReport} r */
 function ruleItem(r) {
   return el("li", { class: r.met ? "met" : "missed", dataset: { rule: r.rule } },
-    el("strong", {}, RULES[/** @type {keyof typeof RULES} */ (r.rule)] || r.rule), ": ", r.detail);
+    el("strong", {}, RULES[/** @type {keyof typeof RULES} */ (r.rule)] || r.rule), ": ", named(r.detail));
 }
 
 /** @param {Round} round */
@@ -114,7 +121,7 @@ function draw(round) {
   $("rules").replaceChildren(...round.rules.map(ruleItem));
   $("groups").replaceChildren(...round.groups.map(groupCard));
   $("unplaced").replaceChildren(
-    ...round.unplaced.map((u) => el("li", { dataset: { person: u.person } }, el("strong", {}, nameOf(u.person)), ` ${u.reason}`)),
+    ...round.unplaced.map((u) => el("li", { dataset: { person: u.person } }, el("strong", {}, nameOf(u.person)), ` ${named(u.reason)}`)),
   );
   $("unplaced-none").hidden = round.unplaced.length > 0;
   const everyone = Object.values(round.people).sort((a, b) => a.role.localeCompare(b.role) || a.name.localeCompare(b.name));
@@ -199,7 +206,7 @@ async function swapTwo(/** @type {SubmitEvent} */ event) {
     const broken = after.broken || [];
     $("broken").replaceChildren(
       broken.length
-        ? el("p", {}, "This swap breaks: ", ...broken.map((r, i) => `${i ? "; " : ""}${RULES[/** @type {keyof typeof RULES} */ (r.rule)] || r.rule} (${r.detail})`))
+        ? el("p", {}, "This swap breaks: ", ...broken.map((r, i) => `${i ? "; " : ""}${RULES[/** @type {keyof typeof RULES} */ (r.rule)] || r.rule} (${named(r.detail)})`))
         : el("p", { class: "published" }, "Swapped; no rule got worse."),
     );
     $("broken").dataset.count = String(broken.length);
