@@ -99,11 +99,11 @@ async def round_cohort(
                 created_ms=now_ms(),
             )
         )
-        await conn.execute(
-            insert(cohort_members),
-            [{"cohort_id": cohort_id, "person_id": t, "role": "trainee"} for t in trainee_ids]
-            + [{"cohort_id": cohort_id, "person_id": c, "role": "coach"} for c in coach_list],
-        )
+        members = [
+            {"cohort_id": cohort_id, "person_id": t, "role": "trainee"} for t in trainee_ids
+        ] + [{"cohort_id": cohort_id, "person_id": c, "role": "coach"} for c in coach_list]
+        if members:
+            await conn.execute(insert(cohort_members), members)
     return RoundCohort(cohort_id, tuple(trainee_ids), tuple(coach_list), zone_of, name_of, email_of)
 
 

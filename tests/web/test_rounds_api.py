@@ -18,7 +18,7 @@ from aiosmtpd.controller import Controller
 from sqlalchemy import insert, select
 
 from sessions.people import Role
-from storage.schema import audit_log, cohort_scenarios
+from storage.schema import audit_log, cohort_members, cohort_scenarios
 from tests.live_server import LiveServer, start_server
 from tests.people import SignedIn, sign_in
 from tests.round_rows import COACH_HOURS, TRAINEE_HOURS, RoundCohort, next_week, round_cohort
@@ -393,3 +393,50 @@ async def test_a_proposal_request_is_checked_and_only_its_cohorts_staff_may_ask(
     assert (await call(coach, server, "DELETE", path))[0] == 200
     assert (await call(coach, server, "GET", path))[0] == 404
     assert re.fullmatch(r"[\w-]+", made["id"])
+
+
+async def test_a_weekly_time_stays_on_the_local_clock_across_the_spring_change(
+    server: LiveServer,
+) -> None:
+    """London's clocks go forward on 28 March 2027: a weekly 09:00 stays 09:00 there,
+    09:00 UTC the week before and 08:00 UTC the week after."""
+    db = server.app[DATABASE]
+    admin = await sign_in(server.app, Role.ADMIN, name="Ada")
+    cohort = await round_cohort(db, trainees_per_zone=0, coaches=())
+    london = [
+        await sign_in(server.app, Role.TRAINEE, name=f"Londoner {n}", time_zone="Europe/London")
+        for n in range(3)
+    ]
+    coach = await sign_in(server.app, Role.COACH, name="Cora", time_zone="Europe/London")
+    morning = {"weekly": [slot(d, "09:00", "10:30") for d in range(7)]}
+    for person in (*london, coach):
+        assert (await call(person, server, "PUT", "/api/me/availability", morning))[0] == 200
+    async with db.transaction() as conn:
+        await conn.execute(
+            insert(cohort_members),
+            [
+                {"cohort_id": cohort.cohort, "person_id": p.person.id, "role": "trainee"}
+                for p in london
+            ]
+            + [{"cohort_id": cohort.cohort, "person_id": coach.person.id, "role": "coach"}],
+        )
+    for first, last, utc_hour in (("2027-03-22", "2027-03-27", 9), ("2027-03-29", "2027-04-03", 8)):
+        status, made = await call(
+            admin,
+            server,
+            "POST",
+            "/api/rounds",
+            {
+                "cohort": cohort.cohort,
+                "scenario": "bakery-supply",
+                "from": first,
+                "to": last,
+                "duration_min": 60,
+                "observers": 0,
+            },
+        )
+        assert status == 201, made
+        [group] = made["groups"]
+        start = datetime.fromtimestamp(group["start_ms"] / 1000, UTC)
+        local = start.astimezone(ZoneInfo("Europe/London"))
+        assert (start.hour, local.hour) == (utc_hour, 9), start
