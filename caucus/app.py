@@ -49,6 +49,7 @@ from web import (
     cohorts_api,
     console,
     home,
+    levels_api,
     live_api,
     logbook_api,
     my_seat,
@@ -226,6 +227,7 @@ def create_app(config: Config, media: MediaPort | None = None) -> web.Applicatio
     simulations_api.setup(app, functools.partial(end_room, namespace))
     # practice rounds and availability (issue 15): rounds mail those seated when SMTP is set
     app.add_routes(availability_api.routes)
+    app.add_routes(levels_api.routes)
     rounds_api.setup(app, mailer)
     app.add_routes(my_seat.routes)
     app.add_routes(live_api.routes)

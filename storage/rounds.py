@@ -214,6 +214,16 @@ async def set_levels(db: Database, cohort_id: str, levels: Mapping[str, int]) ->
             )
 
 
+async def levels_of(db: Database, cohort_id: str) -> dict[str, int]:
+    async with db.reading() as conn:
+        rows = await conn.execute(
+            select(experience_levels.c.person_id, experience_levels.c.level).where(
+                experience_levels.c.cohort_id == cohort_id
+            )
+        )
+        return {row.person_id: int(row.level) for row in rows}
+
+
 async def add(
     db: Database,
     cohort_id: str,

@@ -18,14 +18,13 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from aiohttp import web
-from sqlalchemy import select
 
 from sessions.availability import Window
 from sessions.errors import DomainError
-from sessions.ids import ScenarioId, SeatId
+from sessions.ids import ScenarioId
 from sessions.match_model import GRIDS_MINUTES, GroupShape, Proposal
 from sessions.matching import propose_round, swap
-from sessions.roles import MAX_OBSERVERS, PARTY_SEATS
+from sessions.roles import MAX_OBSERVERS
 from sessions.round_json import instant, proposal_from_json, proposal_to_json, rule_to_json
 from sessions.scenarios import Scenario
 from sessions.schedule import (
@@ -39,12 +38,12 @@ from storage import cohorts as cohort_store
 from storage import rounds
 from storage.people import now_ms
 from storage.rounds import NewSimulation, Round
-from storage.schema import people
 from web.api import UnknownScenario, base_url, body
 from web.errors import BadRequest, NotFound
 from web.keys import DATABASE, SCENARIOS
 from web.mail import Mailer
 from web.round_mail import round_message
+from web.round_view import seats_of, summary, view
 from web.staff import Staff, staff_of
 
 routes = web.RouteTableDef()
@@ -79,7 +78,7 @@ class RoundStale(DomainError):
 # --- reading a request --------------------------------------------------------------
 
 
-def _cohort_id(staff: Staff, raw: Any) -> str:
+def cohort_id_of(staff: Staff, raw: Any) -> str:
     if not isinstance(raw, str) or not _ID.fullmatch(raw):
         raise BadRequest("'cohort' is a cohort's id")
     if not staff.admin and raw not in staff.cohorts:
@@ -152,91 +151,6 @@ async def round_of(request: web.Request, staff: Staff) -> Round:
     return found
 
 
-# --- what a round looks like --------------------------------------------------------
-
-
-def seats_of(group: Mapping[str, Any]) -> dict[SeatId, str]:
-    """A group of a proposal as the seats of its simulation."""
-    seats = {SeatId("mediator"): group["mediator"], SeatId("coach"): group["coach"]}
-    for seat, person in zip(PARTY_SEATS, group["parties"], strict=False):
-        seats[seat] = person
-    for n, person in enumerate(group["observers"], start=1):
-        seats[SeatId(f"observer_{n}")] = person
-    return seats
-
-
-async def _people(request: web.Request, ids: set[str]) -> dict[str, dict[str, Any]]:
-    async with request.app[DATABASE].reading() as conn:
-        rows = await conn.execute(
-            select(people.c.id, people.c.name, people.c.email, people.c.time_zone).where(
-                people.c.id.in_(sorted(ids))
-            )
-        )
-        return {
-            r.id: {"id": r.id, "name": r.name, "email": r.email, "time_zone": r.time_zone}
-            for r in rows
-        }
-
-
-async def view(request: web.Request, found: Round, staff: Staff) -> dict[str, Any]:
-    proposal = found.proposal
-    req = proposal["request"]
-    trainees = {t["id"] for t in req["trainees"]}
-    coaches = set(req["coaches"])
-    who = await _people(request, trainees | coaches)
-    for pid, person in who.items():
-        person["role"] = "coach" if pid in coaches else "trainee"
-        person["stated"] = pid in req["availability"]
-    cohort = await cohort_store.get(request.app[DATABASE], found.cohort_id)
-    scenario = request.app[SCENARIOS].get(ScenarioId(found.scenario_id))
-    simulations = proposal.get("simulations") or [None] * len(proposal["groups"])
-    base = base_url(request)
-    groups = []
-    for g, sim in zip(proposal["groups"], simulations, strict=True):
-        groups.append(
-            {
-                **g,
-                "simulation": sim,
-                "join_url": None if sim is None else f"{base}/join/{sim}",
-            }
-        )
-    return {
-        "id": found.id,
-        "cohort": {"id": found.cohort_id, "name": cohort.name if cohort else found.cohort_id},
-        "scenario": {
-            "id": found.scenario_id,
-            "title": scenario.title if scenario is not None else found.scenario_id,
-        },
-        "window_start_ms": found.window_start_ms,
-        "window_end_ms": found.window_end_ms,
-        "duration_min": found.duration_min,
-        "observers": req["shape"]["observers"],
-        "status": found.status,
-        "created_ms": found.created_ms,
-        "published_ms": found.published_ms,
-        "people": who,
-        "groups": groups,
-        "unplaced": proposal["unplaced"],
-        "rules": proposal["rules"],
-        "viewer_time_zone": staff.person.time_zone if staff.person is not None else "UTC",
-    }
-
-
-def summary(found: Round) -> dict[str, Any]:
-    return {
-        "id": found.id,
-        "cohort_id": found.cohort_id,
-        "scenario_id": found.scenario_id,
-        "window_start_ms": found.window_start_ms,
-        "window_end_ms": found.window_end_ms,
-        "status": found.status,
-        "groups": len(found.proposal["groups"]),
-        "unplaced": len(found.proposal["unplaced"]),
-        "created_ms": found.created_ms,
-        "published_ms": found.published_ms,
-    }
-
-
 # --- routes -------------------------------------------------------------------------
 
 
@@ -245,7 +159,7 @@ async def propose(request: web.Request) -> web.Response:
     """A proposal for a cohort, a scenario and a window of dates, stored as a draft."""
     staff = await staff_of(request)
     data = await body(request, FIELDS)
-    cohort_id = _cohort_id(staff, data.get("cohort"))
+    cohort_id = cohort_id_of(staff, data.get("cohort"))
     db = request.app[DATABASE]
     cohort = await cohort_store.get(db, cohort_id)
     if cohort is None:
@@ -303,7 +217,7 @@ async def listing(request: web.Request) -> web.Response:
     cohort = request.query.get("cohort")
     cohort_ids: list[str] | None = None if staff.admin else sorted(staff.cohorts)
     if cohort is not None:
-        cohort_ids = [_cohort_id(staff, cohort)]
+        cohort_ids = [cohort_id_of(staff, cohort)]
     found = await rounds.of_cohorts(request.app[DATABASE], cohort_ids)
     return web.json_response([summary(r) for r in found])
 

@@ -66,6 +66,7 @@ VALID: dict[tuple[str, str], dict[str, Any]] = {
         "duration_min": 60,
     },
     ("POST", "/api/rounds/{round}/swap"): {"a": "someone", "b": "someone-else"},
+    ("PUT", "/api/cohorts/{cohort}/levels"): {"levels": {"someone": 1}},
 }
 CONTENT_TYPES = [
     "application/json",

@@ -440,3 +440,38 @@ async def test_a_weekly_time_stays_on_the_local_clock_across_the_spring_change(
         start = datetime.fromtimestamp(group["start_ms"] / 1000, UTC)
         local = start.astimezone(ZoneInfo("Europe/London"))
         assert (start.hour, local.hour) == (utc_hour, 9), start
+
+
+async def test_experience_levels_are_set_by_the_cohorts_staff_and_mixed_in_groups(
+    server: LiveServer,
+) -> None:
+    db = server.app[DATABASE]
+    coach = await sign_in(server.app, Role.COACH, name="Cora")
+    other = await sign_in(server.app, Role.COACH, name="Otto")
+    cohort = await round_cohort(db, trainees_per_zone=1, coaches=(), coach_ids=(coach.person.id,))
+    await round_cohort(db, trainees_per_zone=1, coaches=(), coach_ids=(other.person.id,))
+    path = f"/api/cohorts/{cohort.cohort}/levels"
+    status, shown = await call(coach, server, "GET", path)
+    assert status == 200 and {t["id"]: t["level"] for t in shown["trainees"]} == dict.fromkeys(
+        cohort.trainees, 0
+    )
+    senior, *_ = cohort.trainees
+    status, changed = await call(coach, server, "PUT", path, {"levels": {senior: 3}})
+    assert status == 200 and {t["id"]: t["level"] for t in changed["trainees"]}[senior] == 3
+    for bad in ({"levels": {senior: 10}}, {"levels": {coach.person.id: 1}}, {"levels": [1]}, {}):
+        status, problem = await call(coach, server, "PUT", path, bad)
+        assert (status, problem["code"]) == (400, "bad_request"), bad
+    assert (await call(other, server, "GET", path))[0] == 404
+    assert (await call(other, server, "PUT", path, {"levels": {senior: 1}}))[0] == 404
+    trainee = await as_person(server, senior)
+    assert (await call(trainee, server, "GET", path))[0] == 403
+    # the matcher reads them: the group's levels are reported
+    status, made = await call(
+        coach,
+        server,
+        "POST",
+        "/api/rounds",
+        {"cohort": cohort.cohort, "scenario": "boundary-fence", "observers": 0, **window()},
+    )
+    assert status == 201 and [set(g["score"]["levels"]) for g in made["groups"]] == [{0, 3}]
+    assert {r["rule"]: r["met"] for r in made["rules"]}["experience_mix"]
