@@ -10,7 +10,7 @@ import aiohttp
 from playwright.async_api import Browser, expect
 
 from sessions.people import Role
-from storage import availability
+from storage import availability, rounds
 from tests.e2e.browser import screenshot
 from tests.e2e.test_home_page import local_time, open_signed_in
 from tests.live_server import LiveServer
@@ -78,6 +78,13 @@ async def test_an_admin_proposes_swaps_and_publishes_a_round_the_trainee_then_se
     page = console.page
     await expect(page.locator("body[data-ready=true]")).to_be_visible()
     await page.locator("#cohort").select_option(cohort.cohort)
+    # a trainee's experience level, set here, is what the matcher reads
+    senior = cohort.trainees[0]
+    await page.locator("#levels summary").click()
+    await page.get_by_label(f"Level of {cohort.name_of[senior]}").fill("2")
+    await page.get_by_role("button", name="Save levels").click()
+    await expect(page.locator("#levels-status")).to_have_text("Saved.")
+    assert (await rounds.levels_of(db, cohort.cohort))[senior] == 2
     await page.locator("#scenario").select_option("boundary-fence")
     first, last = next_week()
     await page.locator("#from").fill(first.isoformat())

@@ -141,6 +141,60 @@ function draw(round) {
   $("publish-status").className = draft ? "hint" : "hint published";
 }
 
+/** @type {{id: string, name: string, your_role: string | null, scenarios: string[]}[]} */
+let cohorts = [];
+/** @type {{id: string, title: string}[]} */
+let scenarios = [];
+
+/** The scenarios the chosen cohort uses (all when it names none). */
+function drawScenarios() {
+  const cohort = cohorts.find((c) => c.id === select("cohort").value);
+  const allowed = cohort && cohort.scenarios && cohort.scenarios.length ? cohort.scenarios : null;
+  const chosen = select("scenario").value;
+  select("scenario").replaceChildren(
+    ...scenarios
+      .filter((s) => !allowed || allowed.includes(s.id))
+      .map((s) => el("option", { value: s.id, selected: s.id === chosen }, s.title)),
+  );
+}
+
+async function loadLevels() {
+  const cohort = select("cohort").value;
+  if (!cohort) return;
+  /** @type {{trainees: {id: string, name: string, level: number}[]}} */
+  const found = await api(`/api/cohorts/${encodeURIComponent(cohort)}/levels`);
+  $("level-list").replaceChildren(
+    ...found.trainees.map((t) => {
+      const field = /** @type {HTMLInputElement} */ (el("input", { type: "number", min: "0", max: "9", name: t.id, "aria-label": `Level of ${t.name}` }));
+      field.value = String(t.level);
+      return el("li", {}, el("label", {}, t.name, field));
+    }),
+  );
+}
+
+async function saveLevels(/** @type {SubmitEvent} */ event) {
+  event.preventDefault();
+  problem("");
+  /** @type {Record<string, number>} */
+  const levels = {};
+  for (const field of /** @type {NodeListOf<HTMLInputElement>} */ ($("level-list").querySelectorAll("input"))) {
+    levels[field.name] = Number(field.value);
+  }
+  try {
+    await api(`/api/cohorts/${encodeURIComponent(select("cohort").value)}/levels`, { method: "PUT", body: { levels } });
+    $("levels-status").textContent = "Saved.";
+    await loadLevels();
+  } catch (error) {
+    report(error);
+  }
+}
+
+async function cohortChosen() {
+  drawScenarios();
+  $("levels-status").textContent = "";
+  await Promise.all([listRounds(), loadLevels()]);
+}
+
 async function listRounds() {
   const cohort = select("cohort").value;
   if (!cohort) return;
@@ -250,13 +304,11 @@ async function start() {
   const person = await startConsole("rounds");
   zone = person.time_zone || "UTC";
   $("zone-hint").textContent = `(${zone})`;
-  /** @type {{id: string, name: string, your_role: string | null}[]} */
-  const cohorts = await api("/api/cohorts");
-  const mine = cohorts.filter((c) => c.your_role === null || c.your_role === "coach");
-  select("cohort").replaceChildren(...mine.map((c) => el("option", { value: c.id }, c.name)));
-  /** @type {{id: string, title: string}[]} */
-  const scenarios = await api("/api/scenarios");
-  select("scenario").replaceChildren(...scenarios.map((s) => el("option", { value: s.id }, s.title)));
+  const all = /** @type {typeof cohorts} */ (await api("/api/cohorts"));
+  cohorts = all.filter((c) => c.your_role === null || c.your_role === "coach");
+  select("cohort").replaceChildren(...cohorts.map((c) => el("option", { value: c.id }, c.name)));
+  scenarios = await api("/api/scenarios");
+  drawScenarios();
   const now = Date.now();
   input("from").value = dayIn(now + 86_400_000, zone);
   input("to").value = dayIn(now + 7 * 86_400_000, zone);
@@ -264,8 +316,9 @@ async function start() {
   $("swap").addEventListener("submit", swapTwo);
   $("publish").addEventListener("click", publish);
   $("discard").addEventListener("click", discard);
-  select("cohort").addEventListener("change", () => listRounds().catch(report));
-  await listRounds();
+  $("levels-form").addEventListener("submit", saveLevels);
+  select("cohort").addEventListener("change", () => cohortChosen().catch(report));
+  await cohortChosen();
   document.body.dataset.ready = "true";
 }
 
