@@ -44,16 +44,19 @@ from web import (
     annotations_api,
     api,
     audit_api,
+    availability_api,
     calendar,
     cohorts_api,
     console,
     home,
+    levels_api,
     live_api,
     logbook_api,
     my_seat,
     pages,
     people_api,
     recordings_api,
+    rounds_api,
     scenarios_api,
     signin,
     simulations_api,
@@ -221,6 +224,10 @@ def create_app(config: Config, media: MediaPort | None = None) -> web.Applicatio
     app.add_routes(cohorts_api.routes)
     app.add_routes(scenarios_api.routes)
     simulations_api.setup(app, functools.partial(end_room, namespace))
+    # practice rounds and availability (issue 15): rounds mail those seated when SMTP is set
+    app.add_routes(availability_api.routes)
+    app.add_routes(levels_api.routes)
+    rounds_api.setup(app, mailer)
     app.add_routes(my_seat.routes)
     app.add_routes(live_api.routes)
     app[live_api.MEDIA] = namespace.media

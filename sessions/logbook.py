@@ -201,10 +201,11 @@ def manual_entry(data: Mapping[str, Any], now_ms: int) -> Entry:
             f" to {MAX_DURATION_MIN}"
         )
     role = data.get("role")
-    if role not in {r.value for r in LogRole}:
+    # a value of any JSON type may arrive: only a string is looked up (a dict is unhashable)
+    if not isinstance(role, str) or role not in {r.value for r in LogRole}:
         raise InvalidEntry(f"'role' must be one of: {', '.join(r.value for r in LogRole)}")
     medium = data.get("medium")
-    if medium not in {m.value for m in Medium}:
+    if not isinstance(medium, str) or medium not in {m.value for m in Medium}:
         raise InvalidEntry(f"'medium' must be one of: {', '.join(m.value for m in Medium)}")
     coach = _text("coach", data.get("coach") or "", required=False)
     others = data.get("co_participants", [])

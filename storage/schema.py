@@ -274,3 +274,61 @@ certificates = Table(
     Column("snapshot", JSON, nullable=False),
     Index("ix_certificates_person", "person_id", "cohort_id"),
 )
+
+# --- availability and practice rounds (issue 15) --------------------------------------
+
+#: a person's weekly availability, in their own zone (people.time_zone): on `weekday`
+#: (0 = Monday) from `start_min` to `end_min` minutes after local midnight; an end not
+#: after the start crosses midnight (sessions.availability.WeeklySlot)
+availability_slots = Table(
+    "availability_slots",
+    metadata,
+    Column("person_id", Text, ForeignKey("people.id", ondelete="CASCADE"), nullable=False),
+    Column("weekday", Integer, nullable=False),
+    Column("start_min", Integer, nullable=False),
+    Column("end_min", Integer, nullable=False),
+    PrimaryKeyConstraint("person_id", "weekday", "start_min"),
+)
+
+#: dated exceptions to the weekly pattern, naive local wall times "YYYY-MM-DDTHH:MM" in the
+#: person's zone: "unavailable" (away; wins over everything) or "extra" (free beyond it)
+availability_exceptions = Table(
+    "availability_exceptions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("person_id", Text, ForeignKey("people.id", ondelete="CASCADE"), nullable=False),
+    Column("kind", Text, nullable=False),  # "unavailable" | "extra"
+    Column("starts", Text, nullable=False),
+    Column("ends", Text, nullable=False),
+    Index("ix_availability_exceptions_person", "person_id"),
+)
+
+#: a trainee's experience level in a cohort (0 = newest): the matcher mixes levels
+experience_levels = Table(
+    "experience_levels",
+    metadata,
+    Column("cohort_id", Text, ForeignKey("cohorts.id", ondelete="CASCADE"), nullable=False),
+    Column("person_id", Text, ForeignKey("people.id", ondelete="CASCADE"), nullable=False),
+    Column("level", Integer, nullable=False),
+    PrimaryKeyConstraint("cohort_id", "person_id"),
+)
+
+#: a practice round of a cohort: the matcher's proposal (its inputs, groups, scores and
+#: explanations as JSON, sessions/round_json.py), a draft until published; publishing
+#: creates one simulation per group (their ids are written into the proposal)
+practice_rounds = Table(
+    "practice_rounds",
+    metadata,
+    Column("id", Text, primary_key=True),
+    Column("cohort_id", Text, ForeignKey("cohorts.id", ondelete="CASCADE"), nullable=False),
+    Column("scenario_id", Text, nullable=False),
+    Column("window_start_ms", BigInteger, nullable=False),
+    Column("window_end_ms", BigInteger, nullable=False),
+    Column("duration_min", Integer, nullable=False),
+    Column("status", Text, nullable=False),  # "draft" | "published"
+    Column("proposal", JSON, nullable=False),
+    Column("created_by", Text, ForeignKey("people.id", ondelete="SET NULL")),
+    Column("created_ms", BigInteger, nullable=False),
+    Column("published_ms", BigInteger),
+    Index("ix_practice_rounds_cohort", "cohort_id", "window_start_ms"),
+)

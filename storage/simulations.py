@@ -166,6 +166,37 @@ async def _seat(conn: AsyncConnection, simulation_id: str, seats: Mapping[SeatId
         )
 
 
+async def insert_simulation(
+    conn: AsyncConnection,
+    scenario_id: str,
+    observers: int,
+    *,
+    cohort_id: str | None = None,
+    scheduled_ms: int | None = None,
+    duration_min: int | None = None,
+    seats: Mapping[SeatId, str] | None = None,
+    created_by: str | None = None,
+) -> str:
+    """A new simulation with its people seated, inside the caller's transaction (a
+    practice round publishes all its groups in one); its id."""
+    simulation_id = secrets.token_urlsafe(9)
+    await _check_cohort(conn, cohort_id)
+    await conn.execute(
+        insert(simulations).values(
+            id=simulation_id,
+            scenario_id=scenario_id,
+            observers=observers,
+            created_ms=now_ms(),
+            cohort_id=cohort_id,
+            scheduled_ms=scheduled_ms,
+            duration_min=duration_min,
+            created_by=created_by,
+        )
+    )
+    await _seat(conn, simulation_id, seats or {})
+    return simulation_id
+
+
 class Simulations:
     def __init__(self, database: Database) -> None:
         self.db = database
@@ -182,22 +213,17 @@ class Simulations:
         created_by: str | None = None,
     ) -> Simulation:
         """A new simulation with its people seated (all of it, or nothing)."""
-        simulation_id = secrets.token_urlsafe(9)
         async with self.db.transaction() as conn:
-            await _check_cohort(conn, cohort_id)
-            await conn.execute(
-                insert(simulations).values(
-                    id=simulation_id,
-                    scenario_id=scenario_id,
-                    observers=observers,
-                    created_ms=now_ms(),
-                    cohort_id=cohort_id,
-                    scheduled_ms=scheduled_ms,
-                    duration_min=duration_min,
-                    created_by=created_by,
-                )
+            simulation_id = await insert_simulation(
+                conn,
+                scenario_id,
+                observers,
+                cohort_id=cohort_id,
+                scheduled_ms=scheduled_ms,
+                duration_min=duration_min,
+                seats=seats,
+                created_by=created_by,
             )
-            await _seat(conn, simulation_id, seats or {})
         found = await self.get(simulation_id)
         assert found is not None
         return found

@@ -17,7 +17,16 @@ from web.pages import STATIC_DIR
 routes = web.RouteTableDef()
 
 #: the console's sections, in navigation order (each has console-<name>.html)
-SECTIONS = ("live", "simulations", "cohorts", "progress", "people", "scenarios", "recordings")
+SECTIONS = (
+    "live",
+    "simulations",
+    "rounds",
+    "cohorts",
+    "progress",
+    "people",
+    "scenarios",
+    "recordings",
+)
 
 
 @routes.get("/admin")

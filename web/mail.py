@@ -81,23 +81,30 @@ class Mailer:
 
     def send_invitation(self, person: Person, link: str, purpose: str, expires_ms: int) -> None:
         """Queue the mail and return at once."""
-        message = invitation_message(self.settings, person, link, purpose, expires_ms)
-        task = asyncio.create_task(self._send(message))
+        self.send(invitation_message(self.settings, person, link, purpose, expires_ms))
+
+    def send(self, message: EmailMessage, what: str = "invitation") -> None:
+        """Queue any message (From is set here when missing) and return at once; `what`
+        names it in the log."""
+        if message["From"] is None:
+            message["From"] = self.settings.from_address
+        task = asyncio.create_task(self._send(message, what))
         self._sending.add(task)
         task.add_done_callback(self._sending.discard)
 
-    async def _send(self, message: EmailMessage) -> bool:
+    async def _send(self, message: EmailMessage, what: str) -> bool:
         try:
             await asyncio.to_thread(self._deliver, message)
         except (OSError, smtplib.SMTPException) as exc:
             logger.warning(
-                "could not mail the invitation to %s via %s: %s",
+                "could not mail the %s to %s via %s: %s",
+                what,
                 message["To"],
                 self.settings.host,
                 exc,
             )
             return False
-        logger.info("mailed an invitation link to %s", message["To"])
+        logger.info("mailed the %s to %s", what, message["To"])
         return True
 
     def _deliver(self, message: EmailMessage) -> None:

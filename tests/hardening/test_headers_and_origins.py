@@ -46,7 +46,12 @@ def concrete_paths(app: web.Application, room: str) -> list[tuple[str, str]]:
     fill = {"room": room, "note": "1", "segment": "1", "identity": "someone", "fmt": "json"}
     fill |= {"id": "someone", "token": "not-a-token", "section": "people"}  # wave 2
     fill |= {"cohort": "nope", "scenario": "bakery-supply", "simulation": room}
-    fill |= {"certificate": "nope", "entry": "nope"}  # issue 15: the tracker, the logbook
+    fill |= {
+        "certificate": "nope",
+        "round": "nope",
+        "person": "someone",
+        "entry": "nope",
+    }  # issue 15
     paths: list[tuple[str, str]] = []
     for route in app.router.routes():
         info = route.resource.get_info() if route.resource is not None else {}

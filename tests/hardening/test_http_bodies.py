@@ -8,22 +8,27 @@ import random
 import re
 from collections import Counter
 from collections.abc import AsyncIterator
+from datetime import date, timedelta
 from typing import Any
 
 import aiohttp
 import pytest
 
 from sessions.ids import ScenarioId
+from sessions.people import Role
 from sessions.scenarios import builtin_scenarios
 from tests.hardening.conftest import LogWatch
 from tests.hardening.mutations import nasty_json_text
 from tests.live_server import LiveServer
+from tests.people import sign_in
 
 SEED = 2026_11
 BAKERY = builtin_scenarios()[ScenarioId("bakery-supply")].to_dict()
 SCALE = float(os.environ.get("CAUCUS_FUZZ_SCALE", "1"))
 CASES_PER_ROUTE = int(150 * SCALE)
 #: a valid body per JSON route, the seed of its mutants
+#: a round's window: dates a week ahead
+NEXT_WEEK = tuple((date.today() + timedelta(days=d)).isoformat() for d in (7, 13))
 VALID: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/api/simulations"): {"scenario": "boundary-fence", "observers": 1},
     ("POST", "/api/simulations/{room}/tokens"): {"seat": "party_a", "name": "Amani"},
@@ -47,9 +52,32 @@ VALID: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/api/scenarios"): BAKERY | {"id": "fuzz-new"},
     ("PUT", "/api/scenarios/{scenario}"): BAKERY | {"id": "fuzz"},
     ("POST", "/api/scenarios/{scenario}/copy"): {"title": "Fuzz copy"},
+    # the logbook (issue 15)
+    ("POST", "/api/logbook"): {
+        "at_ms": 1_780_000_000_000,
+        "duration_min": 60,
+        "role": "co-mediator",
+        "medium": "online",
+        "scenario": "Fuzz",
+    },
+    ("PATCH", "/api/logbook/{entry}"): {"went_well": "Fuzz"},
     ("POST", "/api/schedule"): {"scenario": "boundary-fence", "duration_min": 30},
     ("PATCH", "/api/schedule/{room}"): {"duration_min": 30},
     ("POST", "/api/schedule/{room}/links"): {"seats": ["party_a"]},
+    # availability and practice rounds
+    ("PUT", "/api/me/availability"): {
+        "weekly": [{"weekday": 0, "start": "18:00", "end": "21:00"}],
+        "exceptions": [{"kind": "extra", "start": "2027-01-04T09:00", "end": "2027-01-04T12:00"}],
+    },
+    ("POST", "/api/rounds"): {
+        "cohort": "fuzz-cohort",
+        "scenario": "boundary-fence",
+        "from": NEXT_WEEK[0],
+        "to": NEXT_WEEK[1],
+        "duration_min": 60,
+    },
+    ("POST", "/api/rounds/{round}/swap"): {"a": "someone", "b": "someone-else"},
+    ("PUT", "/api/cohorts/{cohort}/levels"): {"levels": {"someone": 1}},
 }
 CONTENT_TYPES = [
     "application/json",
@@ -117,6 +145,16 @@ async def test_broken_bodies_get_client_errors_on_every_json_route(
     routes = json_routes(server)
     assert set(VALID) <= set(routes), routes
     admin = {"Authorization": f"Bearer {server.config.admin_token}"}
+    # The bodies go in as a signed-in admin (cookie + CSRF token), as the console sends
+    # them: every route, the personal ones (logbook, availability) included.
+    signed_in = await sign_in(server.app, Role.ADMIN, "fuzz-admin@example.org")
+    http.cookie_jar.update_cookies(signed_in.cookies)
+    async with http.post(
+        f"{server.url}/api/logbook",
+        json=VALID[("POST", "/api/logbook")],
+        headers=signed_in.write_headers,
+    ) as r:
+        entry = (await r.json())["id"]
     rng = random.Random(SEED)
     statuses: Counter[int] = Counter()
     async with http.post(
@@ -135,7 +173,8 @@ async def test_broken_bodies_get_client_errors_on_every_json_route(
         "cohort": cohort,
         "scenario": "fuzz",
         "certificate": "nope",
-        "entry": "nope",
+        "round": "nope",
+        "entry": entry,
     }
     for method, template in routes:
         path = re.sub(r"\{(\w+)\}", lambda m: fill[m.group(1)], template)
@@ -143,7 +182,7 @@ async def test_broken_bodies_get_client_errors_on_every_json_route(
         for _ in range(CASES_PER_ROUTE):
             body = mutant_body(valid, rng)
             content_type = rng.choice(CONTENT_TYPES)
-            headers = dict(admin)
+            headers = dict(signed_in.write_headers)
             if content_type:
                 headers["Content-Type"] = content_type
             async with http.request(method, server.url + path, data=body, headers=headers) as r:

@@ -243,6 +243,8 @@ def test_a_valid_manual_entry_keeps_its_fields() -> None:
         ({"role": "mediator"}, "role"),
         ({"role": None}, "role"),
         ({"medium": "Online"}, "medium"),
+        ({"medium": {}}, "medium"),  # any JSON type may arrive (a dict is unhashable)
+        ({"role": ["party"]}, "role"),
         ({"scenario": ""}, "scenario"),
         ({"scenario": "x" * 201}, "scenario"),
         ({"coach": 3}, "coach"),

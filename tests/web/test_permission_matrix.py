@@ -24,13 +24,14 @@ import aiohttp
 from sqlalchemy import insert, select, update
 
 from sessions.people import Role
-from storage import cohorts, tracker
+from storage import availability, cohorts, tracker
 from storage.people import People
 from storage.schema import cohort_members, segments, simulations
 from tests.hardening.test_http_bodies import BAKERY, VALID
 from tests.home_rows import cohort_with_coach, note
 from tests.live_server import LiveServer, start_server
 from tests.people import SignedIn, sign_in
+from tests.round_rows import next_week, weekly
 from tests.stored_sessions import add_session, now_ms
 from web.auth import COOKIE, CSRF_HEADER, PEOPLE
 from web.keys import DATABASE, RECORDINGS_DIR
@@ -57,6 +58,18 @@ GET    /api/me                                        401  401  ok   ok   ok   o
 PATCH  /api/me                                        401  401  ok   ok   ok   ok
 GET    /api/home                                      401  401  ok   ok   ok   ok
 GET    /api/join/{room}                               401  401  401  401  401  401
+GET    /availability                                  ok   ok   ok   ok   ok   ok
+GET    /api/me/availability                           401  401  ok   ok   ok   ok
+PUT    /api/me/availability                           401  401  ok   ok   ok   ok
+GET    /api/availability/{person}                     401  401  403  404  ok   ok
+POST   /api/rounds                                    401  401  403  404  ok   ok
+GET    /api/cohorts/{cohort}/levels                   401  401  403  404  ok   ok
+PUT    /api/cohorts/{cohort}/levels                   401  401  403  404  ok   ok
+GET    /api/rounds                                    401  401  403  ok   ok   ok
+GET    /api/rounds/{round}                            401  401  403  404  ok   ok
+POST   /api/rounds/{round}/swap                       401  401  403  404  ok   ok
+POST   /api/rounds/{round}/publish                    401  401  403  404  ok   ok
+DELETE /api/rounds/{round}                            401  401  403  404  ok   ok
 GET    /api/audit                                     401  401  403  403  403  ok
 GET    /api/people                                    401  401  403  403  403  ok
 POST   /api/people                                    401  401  403  403  403  ok
@@ -169,12 +182,21 @@ class World:
         target = await People(db).add("target@example.org", "Tom Target", Role.TRAINEE)
         cohort = await cohort_with_coach(db, coach.person.id)
         await cohort_with_coach(db, other.person.id)
+        # two more trainees, so a practice round of the cohort has a group (everyone free)
+        more = [
+            await People(db).add(f"t{n}@example.org", f"Trainee {n}", Role.TRAINEE) for n in (2, 3)
+        ]
         async with db.transaction() as conn:
             await conn.execute(
-                insert(cohort_members).values(
-                    cohort_id=cohort, person_id=trainee.person.id, role="trainee"
-                )
+                insert(cohort_members),
+                [
+                    {"cohort_id": cohort, "person_id": pid, "role": "trainee"}
+                    for pid in (trainee.person.id, *(p.id for p in more))
+                ],
             )
+        for pid in (trainee.person.id, coach.person.id, *(p.id for p in more)):
+            await availability.replace(db, pid, weekly("00:00", "00:00"))
+        self.round_people = (trainee.person.id, more[0].id)
         seated = {"party_a": trainee.person.id, "coach": coach.person.id}
         room = await add_session(
             db, app[RECORDINGS_DIR], seats=seated, assigned=seated, cohort_id=cohort
@@ -205,6 +227,7 @@ class World:
             "coach": coach,
             "admin": admin,
         }
+        self.admin = admin
         self.fill = {
             "room": room,
             "simulation": room,
@@ -218,6 +241,7 @@ class World:
             "identity": trainee.person.id,
             "section": "live",
             "certificate": certificate.id,
+            "person": trainee.person.id,
         }
         async with aiohttp.ClientSession(cookies=admin.cookies) as http:
             async with http.post(
@@ -226,6 +250,28 @@ class World:
                 headers=admin.write_headers,
             ) as response:
                 assert response.status == 201 or response.status == 200, await response.text()
+
+    def round_body(self) -> dict[str, Any]:
+        first, last = next_week()
+        return {
+            "cohort": self.cohort,
+            "scenario": "bakery-supply",  # the one the cohorts row gives the cohort
+            "from": first.isoformat(),
+            "to": last.isoformat(),
+        }
+
+    async def draft_round(self) -> str:
+        """A draft round of the coach's cohort (proposed by the admin): it has a group while
+        the cohort has its members (rows before PUT /api/cohorts/{cohort}/members)."""
+        async with aiohttp.ClientSession(cookies=self.admin.cookies) as http:
+            async with http.post(
+                f"{self.server.url}/api/rounds",
+                json=self.round_body(),
+                headers=self.admin.write_headers,
+            ) as response:
+                made = await response.json()
+                assert response.status == 201, made
+                return str(made["id"])
 
     async def trainee_entry(self) -> str:
         trainee = self.callers["trainee"]
@@ -262,6 +308,8 @@ class World:
         fill = dict(self.fill)
         if (method, path) == ("DELETE", "/api/recordings/{room}/annotations/{note}"):
             fill["note"] = await self.coach_note()  # each caller deletes a note of its own
+        if path.startswith("/api/rounds/{round}"):
+            fill["round"] = await self.draft_round()  # each caller asks about a fresh draft
         if path == "/api/logbook/{entry}":
             fill["entry"] = await self.trainee_entry()  # the trainee's own, hand-written
         if (method, path) == ("DELETE", "/api/cohorts/{cohort}"):
@@ -300,6 +348,12 @@ async def ask(world: World, caller: str, method: str, path: str) -> int:
     cookies = {COOKIE: who.token} if who is not None else {}
     headers = {CSRF_HEADER: who.csrf} if who is not None else {}
     body = body_of(method, path)
+    if (method, path) == ("POST", "/api/rounds"):
+        body = world.round_body()
+    if (method, path) == ("PUT", "/api/cohorts/{cohort}/levels"):
+        body = {"levels": {world.round_people[0]: 2}}
+    if (method, path) == ("POST", "/api/rounds/{round}/swap"):
+        body = dict(zip("ab", world.round_people, strict=True))
     async with aiohttp.ClientSession(cookies=cookies) as http:
         async with http.request(
             method, await world.url(method, path), json=body, headers=headers, allow_redirects=False

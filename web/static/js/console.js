@@ -8,6 +8,7 @@ import { $, el } from "./dom.js";
 const SECTIONS = [
   ["live", "Live rooms"],
   ["simulations", "Simulations"],
+  ["rounds", "Practice rounds"],
   ["cohorts", "Cohorts"],
   ["progress", "Progress"],
   ["people", "People"],
