@@ -1,12 +1,15 @@
 """The admin console's pages (/admin/…) and who-am-I (/api/me).
 
-Each console section is one static page (`web/static/console-<section>.html`)
-plus its module; `js/console.js` draws the shared navigation and talks to the
-API with the session's CSRF token. The pages hold no data: everything comes
+Each console section is its `<main>` (`web/static/console/<section>.html`) set
+in one shell (`console/shell.html`: head, header, navigation) plus its module
+`js/console-<section>.js`; `js/console.js` draws the shared navigation and
+talks to the API with the session's CSRF token. The pages hold no data: everything comes
 from the JSON API, which checks permissions on every call.
 """
 
 from __future__ import annotations
+
+import functools
 
 from aiohttp import web
 
@@ -16,17 +19,34 @@ from web.pages import STATIC_DIR
 
 routes = web.RouteTableDef()
 
-#: the console's sections, in navigation order (each has console-<name>.html)
-SECTIONS = (
-    "live",
-    "simulations",
-    "rounds",
-    "cohorts",
-    "progress",
-    "people",
-    "scenarios",
-    "recordings",
-)
+#: the console's sections, in navigation order: its title and any stylesheet of its own
+SECTIONS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "live": ("live rooms", ()),
+    "simulations": ("simulations", ()),
+    "rounds": ("practice rounds", ()),
+    "cohorts": ("cohorts", ()),
+    "progress": ("progress", ("progress.css",)),
+    "people": ("people", ()),
+    "scenarios": ("scenarios", ()),
+    "recordings": ("recordings", ()),
+}
+PAGES = STATIC_DIR / "console"
+
+
+@functools.cache
+def page_of(section: str) -> str:
+    """The section's whole page: its main set in the shell (read once; static markup)."""
+    title, styles = SECTIONS[section]
+    return (
+        (PAGES / "shell.html")
+        .read_text()
+        .format(
+            title=title,
+            styles="".join(f'  <link rel="stylesheet" href="/static/{s}">\n' for s in styles),
+            main=(PAGES / f"{section}.html").read_text(),
+            section=section,
+        )
+    )
 
 
 @routes.get("/admin")
@@ -35,13 +55,12 @@ async def console_home(request: web.Request) -> web.StreamResponse:
 
 
 @routes.get("/admin/{section}")
-async def console_page(request: web.Request) -> web.FileResponse:
+async def console_page(request: web.Request) -> web.Response:
     section = request.match_info["section"]
-    page = STATIC_DIR / f"console-{section}.html"
-    if section not in SECTIONS or not page.is_file():
+    if section not in SECTIONS:
         raise NotFound(f"there is no console page {section!r}")
     # The page itself is public (static markup); its data needs a signed-in staff member.
-    return web.FileResponse(page)
+    return web.Response(text=page_of(section), content_type="text/html")
 
 
 @routes.get("/api/me")
