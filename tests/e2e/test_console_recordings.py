@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from sessions.people import Role
 from storage.schema import notes
 from tests.e2e.browser import DESKTOP, SCREENSHOTS, WAIT_MS
+from tests.home_rows import cohort_with_coach
 from tests.live_server import LiveServer
 from tests.people import sign_in
 from tests.stored_sessions import DAY_MS, add_session, now_ms
@@ -23,8 +24,14 @@ async def test_an_admin_filters_opens_and_deletes_recordings(
     admin = await sign_in(server.app, Role.ADMIN, "ada@example.org", "Ada", "Africa/Nairobi")
     amara = await sign_in(server.app, Role.TRAINEE, "amara@example.org", "Amara Odhiambo")
     now = now_ms()
+    cohort = await cohort_with_coach(db, admin.person.id)
     amaras = await add_session(
-        db, folder, created_ms=now - 2 * DAY_MS, seats={"mediator": amara.person.id}, note_count=3
+        db,
+        folder,
+        created_ms=now - 2 * DAY_MS,
+        seats={"mediator": amara.person.id},
+        note_count=3,
+        cohort_id=cohort,
     )
     await add_session(db, folder, created_ms=now - DAY_MS, seats={"mediator": "guest-lin"})
     await add_session(db, folder, created_ms=now - 40 * DAY_MS, seats={"party_a": "guest-kofi"})
@@ -37,8 +44,15 @@ async def test_an_admin_filters_opens_and_deletes_recordings(
         await expect(page.locator("body[data-ready='true']")).to_be_attached(timeout=WAIT_MS)
         rows = page.locator("#recordings tbody tr")
         await expect(rows).to_have_count(3)
-        # no /api/cohorts on this server: no cohort filter
-        await expect(page.locator("#cohort-filter")).to_be_hidden()
+        # the cohorts the admin sees make the cohort filter
+        await expect(page.locator("#cohort-filter")).to_be_visible()
+        await page.select_option("#filter-cohort", cohort)
+        await page.click("#filters button[type=submit]")
+        await expect(rows).to_have_count(1)
+        await expect(rows.first).to_have_attribute("data-room", amaras)
+        await page.select_option("#filter-cohort", "")
+        await page.click("#filters button[type=submit]")
+        await expect(rows).to_have_count(3)
 
         await page.fill("#filter-person", "odhiambo")
         await page.click("#filters button[type=submit]")

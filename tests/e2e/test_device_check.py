@@ -88,7 +88,10 @@ async def test_an_observer_joins_without_devices_or_consent(
 async def test_a_link_without_a_token_explains_itself(server: LiveServer, browser: Browser) -> None:
     room = await server.simulation("boundary-fence")
     page = await open_page(browser, "nobody", f"{server.url}/join/{room}")
-    await expect(page.page.get_by_role("alert")).to_contain_text("This link has no seat")
+    # nobody signed in and no personal link: the page says how to get a seat
+    alert = page.page.get_by_role("alert")
+    await expect(alert).to_contain_text("personal join link, or sign in")
+    await expect(alert.get_by_role("link", name="Sign in")).to_be_visible()
     await expect(page.page.locator("#setup")).to_be_hidden()
 
 
