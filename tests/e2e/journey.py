@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from playwright.async_api import Browser, ConsoleMessage, Error, Page, expect
+from playwright.async_api import Browser, ConsoleMessage, Error, Page, Response, expect
 
 from tests.e2e.browser import DESKTOP, INSTRUMENT, SCREENSHOTS, WAIT_MS, SeatPage
 
@@ -78,12 +78,22 @@ async def person_page(browser: Browser, name: str, url: str) -> SeatPage:
     opened = SeatPage(name, context, page)
 
     def on_console(message: ConsoleMessage) -> None:
-        if message.type == "error":
+        # a failed request is in the response's own entry, below, with its address
+        if message.type == "error" and not message.text.startswith("Failed to load resource"):
             opened.errors.append(message.text)
 
     def on_error(error: Error) -> None:
         opened.errors.append(str(error))
 
+    def on_response(response: Response) -> None:
+        # the invitation page asks whether this browser is already signed in (for the
+        # CSRF token): "no" is the 401 every newcomer's first page gets
+        if response.status >= 400 and not (
+            response.status == 401 and response.url.endswith("/api/me")
+        ):
+            opened.errors.append(f"{response.status} {response.request.method} {response.url}")
+
+    page.on("response", on_response)
     page.on("console", on_console)
     page.on("pageerror", on_error)
     await page.goto(url)

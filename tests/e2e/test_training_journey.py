@@ -58,6 +58,12 @@ NOTE = "You named both worries before proposing anything: keep doing that"
 MEDIA_MS = 60_000
 
 
+def updated_in(zone: str) -> re.Pattern[str]:
+    """The live rooms page's "Updated 13:39:21." at `zone`'s hour (a minute either side)."""
+    hours = {datetime.fromtimestamp(time.time() + d, ZoneInfo(zone)).hour for d in (-60, 60)}
+    return re.compile(rf"^Updated ({'|'.join(f'{h:02d}' for h in hours)}):\d\d:\d\d\.$")
+
+
 async def invite(admin: Page, who: Newcomer) -> str:
     """Invite `who` on the people page; the link the page shows to copy."""
     await admin.get_by_label("Email").fill(who.email)
@@ -233,6 +239,8 @@ async def test_a_fresh_install_runs_a_scheduled_simulation_from_invitations_to_f
         card = admin.locator(f'.live-room[data-id="{room}"]')
         await expect(card.locator('tr[data-seat="mediator"]')).to_contain_text(NAIROBI.name)
         await expect(card.locator(".phase-pill")).to_contain_text("Joint")
+        # the page's clock is the admin's own (London), not the browser's (Kolkata)
+        await expect(admin.locator("#live-updated")).to_have_text(updated_in(ADMIN_ZONE))
         await shot(admin, "console-live")
 
         # a live note for the Nairobi trainee (the mediator)
@@ -293,7 +301,7 @@ async def test_a_fresh_install_runs_a_scheduled_simulation_from_invitations_to_f
             await expect(admin.locator("#console-problem")).to_be_empty()
             if section == "recordings":
                 await expect(admin.locator("#recordings tbody tr")).not_to_have_count(0)
-            await shot(admin, f"console-{section}")
+            await shot(admin, f"console-{section}" + ("-after" if section == "live" else ""))
         await admin.goto(f"{server.url}/")
         await expect(admin.get_by_role("heading", name="Your sessions")).to_be_visible()
         await shot(admin, "home-admin")
