@@ -11,11 +11,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from playwright.async_api import Browser, ConsoleMessage, Error, Page, Response, expect
+from playwright.async_api import Browser, ConsoleMessage, Error, Expect, Page, Response
 
-from tests.e2e.browser import DESKTOP, INSTRUMENT, SCREENSHOTS, WAIT_MS, SeatPage
+from tests.e2e.browser import DESKTOP, INSTRUMENT, SCREENSHOTS, SeatPage
 
 ROOT = Path(__file__).resolve().parents[2]
+#: bounded waits (ms): the journey runs eight pages and a media server, on a loaded machine
+WAIT_MS = 30_000
+#: this journey's own assertions, with its longer wait (the shared `expect` keeps its own)
+expect = Expect()
+expect.set_options(timeout=WAIT_MS)
 #: every browser runs in a zone nobody in the journey lives in: pages must use the person's
 BROWSER_ZONE = "Asia/Kolkata"
 
@@ -75,6 +80,7 @@ async def person_page(browser: Browser, name: str, url: str) -> SeatPage:
     await context.add_init_script(INSTRUMENT)
     page = await context.new_page()
     page.set_default_timeout(WAIT_MS)
+    page.set_default_navigation_timeout(WAIT_MS)
     opened = SeatPage(name, context, page)
 
     def on_console(message: ConsoleMessage) -> None:
@@ -113,3 +119,25 @@ async def shot(page: Page, name: str) -> Path:
     path = SCREENSHOTS / f"journey-{name}.png"
     await page.screenshot(path=path, full_page=True)
     return path
+
+
+async def take_seat(opened: SeatPage, *, consent: bool) -> None:
+    """The join page: the device check, the recording question (trainees), seated."""
+    page = opened.page
+    await expect(page.get_by_role("heading", name="Before you join")).to_be_visible()
+    join = page.get_by_role("button", name="Join the session")
+    await expect(page.locator("#setup")).to_have_attribute("data-preview", "done")
+    if consent:
+        await expect(page.locator("#consent-box")).to_be_visible()
+        await expect(join).to_be_disabled()
+        await page.get_by_label("I agree to this session being recorded").check()
+    else:
+        await expect(page.locator("#consent-box")).to_be_hidden()  # staff are told, not asked
+    await expect(join).to_be_enabled()
+    await join.click()
+    await expect(page.locator("#link")).to_have_attribute("data-state", "connected")
+    await expect(page.locator("#phase-banner")).to_be_visible()
+
+
+async def phase_is(opened: SeatPage, text: str) -> None:
+    await expect(opened.page.locator("#phase-name")).to_have_text(text)
