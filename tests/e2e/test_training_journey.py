@@ -254,6 +254,9 @@ async def test_a_fresh_install_runs_a_scheduled_simulation_from_invitations_to_f
         await coach.page.keyboard.type(NOTE)
         await coach.page.keyboard.press("Enter")
         await expect(coach.page.locator("#live-notes li.mine")).to_contain_text(NOTE)
+        await expect(coach.page.locator("#live-notes li.mine")).to_contain_text("for Mediator")
+        await shot(coach.page, "room-coach")
+        await shot(pages["mediator"].page, "room-trainee-nairobi")
         await coach.page.get_by_role("button", name="End session…").click()
         await coach.page.get_by_role("button", name="End now").click()
         for seat in trainees:
