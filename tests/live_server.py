@@ -58,11 +58,12 @@ class LiveServer:
 async def start_server(data_dir: Path, **config: Any) -> LiveServer:
     # Media only where a test asks for it (media=True, ice_addresses="127.0.0.1").
     config.setdefault("media", False)
-    cfg = Config(host="127.0.0.1", port=0, data_dir=data_dir, **config).with_secrets()
+    config.setdefault("port", 0)  # a fixed port: links printed before it starts (the CLI's)
+    cfg = Config(host="127.0.0.1", data_dir=data_dir, **config).with_secrets()
     app = create_app(cfg)
     runner = web.AppRunner(app, shutdown_timeout=1.0)
     await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
+    site = web.TCPSite(runner, "127.0.0.1", cfg.port)
     await site.start()
     port = runner.addresses[0][1]
     return LiveServer(app, runner, port, cfg)

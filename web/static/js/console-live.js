@@ -8,6 +8,8 @@ import { api, problem, startConsole } from "./console.js";
 import { confirmEnd, endSimulation } from "./console-end.js";
 
 const POLL_MS = 2000;
+/** the viewer's own time zone (their account's): "Updated" is their clock, not the browser's */
+let zone = "UTC";
 
 /** @typedef {{at_ms: number, loss_pct: number, rtt_ms: number | null, jitter_ms: number | null,
  *   kbps: number | null, frozen: boolean, quality: string}} Link */
@@ -104,7 +106,7 @@ async function poll() {
       if (again instanceof HTMLElement) again.focus();
     }
     $("live-empty").hidden = live.rooms.length > 0;
-    $("live-updated").textContent = `Updated ${new Date().toLocaleTimeString()}.`;
+    $("live-updated").textContent = `Updated ${new Date().toLocaleTimeString(undefined, { timeZone: zone })}.`;
     problem("");
   } catch (error) {
     problem(`Could not update: ${error instanceof Error ? error.message : String(error)}`);
@@ -112,7 +114,7 @@ async function poll() {
 }
 
 async function start() {
-  await startConsole("live");
+  zone = (await startConsole("live")).time_zone || "UTC";
   await poll();
   setInterval(() => {
     // a confirmation open over the page keeps what it asks about in place

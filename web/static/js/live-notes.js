@@ -71,6 +71,10 @@ export function createLiveNotes(section, { request, socket, media, now }) {
     "Press N to note this moment; a skill button (or its number key) tags it at once. Notes land on the recording where you saw it.");
   const sharing = el("select", { id: "live-note-sharing", "aria-describedby": "live-note-sharing-hint" },
     ...SHARING.map(([value, label]) => el("option", { value }, label)));
+  // Whom a note is for: the trainee finds it on their home page as feedback addressed to them.
+  const target = el("select", { id: "live-note-target" }, el("option", { value: "" }, "Nobody in particular"));
+  const targetRow = el("div", { class: "sharing-row" }, el("label", { for: "live-note-target" }, "For"), target);
+  let targetKey = "";
   const sharingRow = el("div", { class: "sharing-row" },
     el("label", { for: "live-note-sharing" }, "Notes and tags are shared with"), sharing,
     el("p", { class: "hint", id: "live-note-sharing-hint" },
@@ -87,7 +91,7 @@ export function createLiveNotes(section, { request, socket, media, now }) {
     box, el("div", { class: "row" }, save, cancel), problem);
   // Polite, but not role="log": the whispers are the room's log, and a note is not a message.
   const log = el("ol", { class: "whisper-log live-log", "aria-live": "polite", "aria-label": "Live notes so far" });
-  section.replaceChildren(heading, hint, buttons, form, sharingRow, log);
+  section.replaceChildren(heading, hint, buttons, form, targetRow, sharingRow, log);
   section.hidden = false;
 
   const rtt = createRttProbe(request, () => {
@@ -126,7 +130,7 @@ export function createLiveNotes(section, { request, socket, media, now }) {
     const item = el("li", {
       class: `live-note ${mine ? "mine" : "theirs"}`, dataset: { note: note.id, tMs: String(note.t_ms), visibility: note.visibility || "" },
     },
-      el("span", { class: "whisper-meta" }, `${who} · ${clock(note.t_ms)} · ${shared}`),
+      el("span", { class: "whisper-meta" }, `${who} · ${clock(note.t_ms)} · ${shared}${note.target ? ` · for ${seatLabel(note.target)}` : ""}`),
       el("span", { class: "whisper-text" }, `${tag}${note.text || ""}`));
     item.style.borderLeftColor = skills.colour(note.skill); // CSSOM, not a style attribute (CSP)
     log.prepend(item);
@@ -134,7 +138,7 @@ export function createLiveNotes(section, { request, socket, media, now }) {
 
   async function send(payload, at) {
     const lag_ms = await lagSince(at);
-    const reply = await request("annotate", { ...payload, visibility: sharing.value, lag_ms });
+    const reply = await request("annotate", { ...payload, visibility: sharing.value, target: target.value || null, lag_ms });
     if (reply && reply.ok) {
       show(reply.annotation, true);
       rtt.probe(); // keep the estimate fresh for the next note
@@ -148,6 +152,17 @@ export function createLiveNotes(section, { request, socket, media, now }) {
   function tag(skill, at) {
     problem.textContent = "";
     send({ skill: skill.id }, at);
+  }
+
+  /** The trainees' seats (the mediator and the parties) to address a note to. */
+  function renderTargets() {
+    const seats = ["mediator", ...(state.scenario.parties || []).map((p) => p.seat)];
+    const key = seats.join(",");
+    if (key === targetKey) return;
+    targetKey = key;
+    const chosen = target.value;
+    target.replaceChildren(el("option", { value: "" }, "Nobody in particular"),
+      ...seats.map((seat) => el("option", { value: seat, selected: seat === chosen }, seatLabel(seat))));
   }
 
   function renderButtons() {
@@ -212,6 +227,7 @@ export function createLiveNotes(section, { request, socket, media, now }) {
       rtt.start(); // once: the probe needs the state (which brief to ask for)
       skills = createSkills(next.scenario.rubric);
       renderButtons();
+      renderTargets();
     },
   };
 }
