@@ -14,7 +14,7 @@ from aiohttp import web
 
 from storage.home import Entry, agenda
 from storage.people import now_ms
-from web.auth import person_of, require_person
+from web.auth import CSRF, person_of, require_person
 from web.calendar import feed_path, join_path, scenario_lookup
 from web.keys import DATABASE, SECRET
 
@@ -71,8 +71,11 @@ def past_json(entry: Entry) -> dict[str, Any]:
 @routes.get("/api/signed-in")
 async def signed_in(request: web.Request) -> web.Response:
     """Whether this browser is signed in (always 200: a guest's page asks it too, and a
-    refusal would read as an error in their console)."""
-    return web.json_response({"signed_in": person_of(request) is not None})
+    refusal would read as an error in their console), and if so the CSRF token its writes
+    carry (the sign-in and invitation pages post with it)."""
+    if person_of(request) is None:
+        return web.json_response({"signed_in": False})
+    return web.json_response({"signed_in": True, "csrf": request[CSRF]})
 
 
 @routes.get("/api/home")

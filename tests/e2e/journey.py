@@ -92,11 +92,9 @@ async def person_page(browser: Browser, name: str, url: str) -> SeatPage:
         opened.errors.append(str(error))
 
     def on_response(response: Response) -> None:
-        # the invitation page asks whether this browser is already signed in (for the
-        # CSRF token): "no" is the 401 every newcomer's first page gets
-        if response.status >= 400 and not (
-            response.status == 401 and response.url.endswith("/api/me")
-        ):
+        # no request of the journey is refused: a newcomer's pages ask /api/signed-in
+        # (always 200), not /api/me
+        if response.status >= 400:
             opened.errors.append(f"{response.status} {response.request.method} {response.url}")
 
     page.on("response", on_response)

@@ -269,6 +269,7 @@ async def test_a_fresh_install_runs_a_scheduled_simulation_from_invitations_to_f
         await mediator.get_by_role("link", name="Your sessions and feedback").click()
         past = mediator.locator(f'#past li[data-id="{room}"]')
         await expect(past).to_contain_text("1 note from your coach")
+        await expect(past).not_to_contain_text("you did not join")
         await expect(past).to_contain_text(NOTE)
         recording = past.get_by_role("link", name="Recording and feedback")
         await expect(recording).to_have_attribute("href", f"/recordings/{room}")
