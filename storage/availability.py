@@ -5,7 +5,7 @@ kept as local wall times of the person's own zone (people.time_zone), so a weekl
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 from datetime import datetime, time
 
 from sqlalchemy import delete, insert, select
@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sessions.availability import Availability, LocalRange, WeeklySlot
 from sessions.stated_availability import DatedException, Statement, local
 from storage.database import Database
-from storage.schema import availability_exceptions, availability_slots, people
+from storage.schema import availability_exceptions, availability_slots, cohort_members, people
 
 
 def _minutes(t: time) -> int:
@@ -109,3 +109,32 @@ async def replace(db: Database, person_id: str, statement: Statement) -> Stateme
                 ],
             )
         return (await statements(conn, [person_id]))[person_id]
+
+
+async def reader_may_see(
+    db: Database, person_id: str, cohort_ids: Iterable[str] | None
+) -> tuple[str, str, str] | None:
+    """(id, name, time zone) of `person_id` if they exist and, unless `cohort_ids` is None
+    (an admin asks), belong to one of those cohorts; None otherwise."""
+    async with db.reading() as conn:
+        row = (
+            await conn.execute(
+                select(people.c.id, people.c.name, people.c.time_zone).where(
+                    people.c.id == person_id
+                )
+            )
+        ).first()
+        if row is None:
+            return None
+        if cohort_ids is not None:
+            shared = (
+                await conn.execute(
+                    select(cohort_members.c.cohort_id).where(
+                        cohort_members.c.person_id == person_id,
+                        cohort_members.c.cohort_id.in_(list(cohort_ids)),
+                    )
+                )
+            ).first()
+            if shared is None:
+                return None
+    return str(row.id), str(row.name), str(row.time_zone)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -302,3 +302,17 @@ class People:
             )
             for row in rows
         ]
+
+
+async def cards(db: Database, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+    """id → {id, name, email, time_zone} of each of `ids` that exists."""
+    async with db.reading() as conn:
+        rows = await conn.execute(
+            select(people.c.id, people.c.name, people.c.email, people.c.time_zone).where(
+                people.c.id.in_(sorted(ids))
+            )
+        )
+        return {
+            r.id: {"id": r.id, "name": r.name, "email": r.email, "time_zone": r.time_zone}
+            for r in rows
+        }

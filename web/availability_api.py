@@ -15,12 +15,10 @@ from typing import Any
 from urllib.parse import quote
 
 from aiohttp import web
-from sqlalchemy import select
 
 from sessions.people import Person
 from sessions.stated_availability import AvailabilityRefused, Statement, read_statement
 from storage import availability
-from storage.schema import cohort_members, people
 from web.api import body
 from web.auth import person_of, require_person
 from web.errors import NotFound
@@ -86,26 +84,9 @@ async def of_person(request: web.Request) -> web.Response:
     if not _ID.fullmatch(person_id):
         raise missing
     db = request.app[DATABASE]
-    async with db.reading() as conn:
-        row = (
-            await conn.execute(
-                select(people.c.id, people.c.name, people.c.time_zone).where(
-                    people.c.id == person_id
-                )
-            )
-        ).first()
-        if row is None:
-            raise missing
-        if not staff.admin:
-            shared = (
-                await conn.execute(
-                    select(cohort_members.c.cohort_id).where(
-                        cohort_members.c.person_id == person_id,
-                        cohort_members.c.cohort_id.in_(list(staff.cohorts)),
-                    )
-                )
-            ).first()
-            if shared is None:
-                raise missing
+    found = await availability.reader_may_see(db, person_id, None if staff.admin else staff.cohorts)
+    if found is None:
+        raise missing
+    row_id, name, time_zone = found
     stated = await availability.read(db, person_id)
-    return web.json_response(_view(row.id, row.name, row.time_zone, stated))
+    return web.json_response(_view(row_id, name, time_zone, stated))

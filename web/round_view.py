@@ -7,13 +7,12 @@ from collections.abc import Mapping
 from typing import Any
 
 from aiohttp import web
-from sqlalchemy import select
 
 from sessions.ids import ScenarioId, SeatId
 from sessions.roles import PARTY_SEATS
 from storage import cohorts as cohort_store
+from storage.people import cards
 from storage.rounds import Round
-from storage.schema import people
 from web.api import base_url
 from web.keys import DATABASE, SCENARIOS
 from web.staff import Staff
@@ -30,16 +29,7 @@ def seats_of(group: Mapping[str, Any]) -> dict[SeatId, str]:
 
 
 async def _people(request: web.Request, ids: set[str]) -> dict[str, dict[str, Any]]:
-    async with request.app[DATABASE].reading() as conn:
-        rows = await conn.execute(
-            select(people.c.id, people.c.name, people.c.email, people.c.time_zone).where(
-                people.c.id.in_(sorted(ids))
-            )
-        )
-        return {
-            r.id: {"id": r.id, "name": r.name, "email": r.email, "time_zone": r.time_zone}
-            for r in rows
-        }
+    return await cards(request.app[DATABASE], ids)
 
 
 async def view(request: web.Request, found: Round, staff: Staff) -> dict[str, Any]:
