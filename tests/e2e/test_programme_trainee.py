@@ -15,6 +15,7 @@ import asyncio
 import csv
 import difflib
 import io
+import os
 import re
 import shutil
 from pathlib import Path
@@ -70,8 +71,15 @@ async def ocr_words(pdf: Path) -> list[str]:
     image = prefix.with_suffix(".png")
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     shutil.copy(image, SCREENSHOTS / "programme-logbook-pdf-page1.png")
+    # one thread: OpenMP's spinning workers crawl on two cores shared with other jobs
     ocr = await asyncio.create_subprocess_exec(
-        "tesseract", str(image), "stdout", "-l", "eng", stdout=asyncio.subprocess.PIPE
+        "tesseract",
+        str(image),
+        "stdout",
+        "-l",
+        "eng",
+        stdout=asyncio.subprocess.PIPE,
+        env={**os.environ, "OMP_THREAD_LIMIT": "1"},
     )
     out, _ = await asyncio.wait_for(ocr.communicate(), 180)
     assert ocr.returncode == 0
