@@ -90,11 +90,13 @@ def rounds(n: int, n_coaches: int, days: int, n_rounds: int, seed: int) -> None:
     window = Window.days_from(date(2027, 3, 22), days)  # Europe changes clocks on the 28th
     shape = GroupShape(parties=2, observers=0, minutes=90)
     history: list[PastGroup] = []
+    times: list[float] = []
     print(f"{n} trainees, {n_coaches} coaches, {days} days, groups of {shape.core}:")
     for r in range(n_rounds):
         t0 = time.perf_counter()
         proposal = propose_round(trainees, coaches, shape, availability, window, history, seed=r)
         elapsed = time.perf_counter() - t0
+        times.append(elapsed)
         rules = "; ".join(
             f"{rep.rule} {'ok' if rep.met else f'short {rep.shortfall}'}" for rep in proposal.rules
         )
@@ -113,14 +115,19 @@ def rounds(n: int, n_coaches: int, days: int, n_rounds: int, seed: int) -> None:
             met[(a, b)] += 1
     repeats = sum(n - 1 for n in met.values() if n > 1)
     mediations = Counter(roles[t.id]["mediator"] for t in trainees)
+    print(f"  time per proposal: max {max(times) * 1000:.0f} ms over {n_rounds} rounds")
     print(f"  repeat pairings over {n_rounds} rounds: {repeats}")
     print(
         "  trainees by times mediated: "
         + ", ".join(f"{k}× {v}" for k, v in sorted(mediations.items()))
     )
     if n <= 12:
+        print("  role counts per trainee:")
         for t in trainees:
-            print(f"    {t.id}: mediator {roles[t.id]['mediator']}, party {roles[t.id]['party']}")
+            print(
+                f"    {t.id} ({availability[t.id].time_zone}, level {t.level}): "
+                f"mediator {roles[t.id]['mediator']}, party {roles[t.id]['party']}"
+            )
 
 
 def violations(n: int, seed: int) -> int:

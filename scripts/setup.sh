@@ -23,6 +23,10 @@ if [ "$dev" = 1 ]; then
   need ip iproute2
   need janus janus
   need firefox-esr firefox-esr
+  # the programme's browser test renders the logbook PDF to an image and reads it by OCR
+  need pdftoppm poppler-utils
+  need tesseract tesseract-ocr
+  compgen -G "/usr/share/tesseract-ocr/*/tessdata/eng.traineddata" >/dev/null || apt_packages+=(tesseract-ocr-eng)
   # storage tests run on SQLite and on a real PostgreSQL cluster the tests start
   compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || apt_packages+=(postgresql)
 fi
