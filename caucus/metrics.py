@@ -83,6 +83,8 @@ class NodeMetrics:
         self.registry = CollectorRegistry()
         self.access = MetricsAccess(self.registry, token, on_main_port=address is None)
         self.listener = None if address is None else MetricsListener(*address, self.access)
+        #: the link watch whose samples feed the seat histograms (None without media)
+        self.links: LinkWatch | None = None
         self.http = HttpCounts(self.registry)
         ProcessCollector(registry=self.registry)  # process_cpu_seconds_total, RSS, fds
         self.loop_lag = Histogram(
@@ -149,6 +151,7 @@ class NodeMetrics:
         """Read and hear the server's parts (once, after they are built and wired)."""
         self.registry.register(NodeCollector(directory, recordings, sio, sfu))
         sio.event_observers.append(self.signalling_event)
+        self.links = links
         if links is not None:
             links.on_sample.append(self.link_sample)
         status = recordings.on_status
@@ -270,17 +273,21 @@ class NodeCollector(Collector):
                 s.retransmissions_missed,
             ),
             (
-                "keyframe_requests_sent",
-                "Keyframe requests (PLI) sent to publishers",
-                s.keyframe_requests,
-            ),
-            (
                 "keyframe_requests_received",
                 "Keyframe requests (PLI/FIR) from subscribers",
                 s.keyframe_requests_received,
             ),
         ):
             yield _counter(f"caucus_{name}", doc, value)
+        plis = CounterMetricFamily(
+            "caucus_keyframe_requests_sent",
+            "Keyframe requests (PLI) sent to publishers: relayed for subscribers (throttled),"
+            " or the server's own (a frame given up on, no keyframe yet)",
+            labels=["reason"],
+        )
+        plis.add_metric(["relayed"], s.keyframe_requests)
+        plis.add_metric(["repair"], s.keyframe_requests_repair)
+        yield plis
         yield _histogram(
             "caucus_forwarding_delay_seconds",
             "Added delay from a packet's arrival to its copies' departure",

@@ -55,6 +55,8 @@ class ForwardingStats:
     bytes_out: int = 0
     #: PLI/FIR from subscribers (relayed upstream, throttled, as keyframe_requests)
     keyframe_requests_received: int = 0
+    #: PLIs the server's own receivers sent (a frame given up on, no keyframe yet)
+    keyframe_requests_repair: int = 0
     #: NACKs to publishers (RTCP packets) and the sequence numbers they asked for
     nacks_sent: int = 0
     nacked_packets: int = 0

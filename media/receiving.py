@@ -37,11 +37,12 @@ def forward_receiver(
     arrived (after SRTP, RTX unwrapping and depayloading; a retransmission that
     raced its original is dropped), with its sequence number extended past 16
     bits, awaited in the receive task itself.
-    ``stats``: the SFU's counters, where the NACK scheduler counts losses and NACKs.
+    ``stats``: the SFU's counters, where the NACK scheduler counts losses and NACKs,
+    the assembler its keyframe requests.
     """
     nack = NackScheduler(clock, stats=stats)
     if kind == "video":
-        assembler = vp8_assembler(nack, clock)
+        assembler = vp8_assembler(nack, clock, stats)
     else:
         assembler = FrameAssembler(ordered=False, clock=clock)
     return pass_through_receiver(
