@@ -16,6 +16,7 @@ HTTP requests by route template (never the raw path: bounded label values).
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import time
 from dataclasses import dataclass
@@ -148,6 +149,9 @@ class HttpCounts:
             return response
         except web.HTTPException as exc:
             status = exc.status
+            raise
+        except asyncio.CancelledError:
+            status = 499  # the client went away first (nginx's "client closed request")
             raise
         finally:
             method = request.method if request.method in _METHODS else "other"
