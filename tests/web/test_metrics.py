@@ -24,7 +24,7 @@ from sessions.media_kinds import MediaKind
 from tests.impairment import LinkProfile
 from tests.live_server import LiveServer, Participant, start_server
 from tests.media.media_harness import ClientParticipant
-from tests.media.synthetic import MEDIATOR, PARTY_A, SentLog
+from tests.media.synthetic import COACH, MEDIATOR, PARTY_A, SentLog
 from tests.system.socket_signal import SocketSignal
 
 TOKEN = "scrape-me-please"
@@ -114,6 +114,7 @@ async def test_a_session_of_two_seats_shows_in_the_metrics(tmp_path: Path) -> No
         async with asyncio.timeout(30):
             for s in seats.values():
                 await s.media.connected.wait()
+        await recorded_joint_session(server, room, seats)
         await sent.wait_until(lambda: both_seats_hear_each_other(seats), 20)
         flowing = time.monotonic()
         # a few seconds of media both ways (re-checked on every frame sent or received)
@@ -136,6 +137,8 @@ async def test_a_session_of_two_seats_shows_in_the_metrics(tmp_path: Path) -> No
             "caucus_forwarded_packets_total",
             "caucus_forwarded_bytes_total",
             "caucus_keyframe_requests_sent_total",
+            "caucus_recording_bytes_total",
+            "caucus_recording_frames_total",
         ):
             assert value(families, counter) > 0, counter
         assert value(families, "caucus_forwarded_bytes_total") > value(
@@ -159,7 +162,6 @@ async def test_a_session_of_two_seats_shows_in_the_metrics(tmp_path: Path) -> No
         for family in (
             "caucus_retransmissions_missed",
             "caucus_keyframe_requests_received",
-            "caucus_recording_bytes",
             "caucus_recording_failures",
             "caucus_recording_frames_dropped",
             "caucus_recording_queue_frames",
@@ -174,9 +176,11 @@ async def test_a_session_of_two_seats_shows_in_the_metrics(tmp_path: Path) -> No
         assert value(families, "caucus_forwarding_delay_seconds_count") > 0
         assert value(families, "caucus_seat_loss_ratio_count") >= 2  # a sample per seat
         assert value(families, "caucus_event_loop_lag_seconds_count") >= EXCHANGE_S / 0.5 - 1
-        assert value(families, "caucus_signalling_events_total", event="join") == 2
+        assert value(families, "caucus_signalling_events_total", event="join") == 3
+        assert value(families, "caucus_signalling_events_total", event="phase") == 1
         assert value(families, "caucus_signalling_events_total", event="media_answer") >= 2
-        assert value(families, "caucus_signalling_events_total", event="connect") == 2
+        assert value(families, "caucus_signalling_events_total", event="connect") == 3
+        assert value(families, "caucus_signalling_events_total", event="disconnect") == 1
         assert (
             value(families, "caucus_signalling_errors_total", event="other", code="unknown_event")
             == 1
@@ -199,6 +203,24 @@ async def test_a_session_of_two_seats_shows_in_the_metrics(tmp_path: Path) -> No
             await s.media.close()
             await s.socket.close()
         await server.stop()
+
+
+async def recorded_joint_session(
+    server: LiveServer, room: RoomId, seats: dict[SeatId, Seat]
+) -> None:
+    """Both trainees consent and a coach (signalling only) starts the joint session and
+    leaves: the two seats are recorded from then on."""
+    for s in seats.values():
+        assert (await s.socket.call("consent", {"recording": True}))["ok"]
+    coach = Participant(COACH, server.token(room, COACH), room)
+    coach.rejoin = False
+    await coach.connect(server.url)
+    try:
+        assert (await coach.join())["ok"]
+        assert (await coach.call("phase", {"to": "joint"}))["ok"]
+        assert (await coach.call("leave"))["ok"]
+    finally:
+        await coach.close()
 
 
 async def sampled_links(server: LiveServer, room: RoomId, seats: Iterable[SeatId]) -> None:
