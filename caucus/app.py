@@ -13,6 +13,7 @@ from caucus.config import Config
 from caucus.drain import Drain
 from caucus.logbook_writer import LOGBOOK_WRITER, LogbookWriter
 from caucus.media_bridge import SfuMedia
+from caucus.metrics import NodeMetrics
 from caucus.recording_status import RecordingStatus
 from caucus.retention import Retention
 from media import aiortc_internals
@@ -52,6 +53,7 @@ from web import (
     levels_api,
     live_api,
     logbook_api,
+    metrics,
     my_seat,
     pages,
     people_api,
@@ -86,10 +88,11 @@ logger = logging.getLogger(__name__)
 NAMESPACE = web.AppKey("namespace", SimulationNamespace)
 RECORDINGS = web.AppKey("recordings", Recordings)
 RETENTION = web.AppKey("retention", Retention)
+NODE_METRICS = web.AppKey("node_metrics", NodeMetrics)
 MAX_BODY_BYTES = 64 * 1024
 
 
-def socket_server(config: Config) -> socketio.AsyncServer:
+def socket_server(config: Config) -> GuardedServer:
     manager = socketio.AsyncRedisManager(config.redis_url) if config.redis_url else None
     origins = [config.base_url, *config.allowed_origins.split(",")]
     return GuardedServer(
@@ -123,12 +126,15 @@ def create_app(config: Config, media: MediaPort | None = None) -> web.Applicatio
     # settings a person typed: refused (ValueError) before anything is opened
     proxies = parse_networks(config.trusted_proxies)
     ice = IceServerPolicy.from_settings(config.stun_url, config.turn_urls, config.turn_secret)
+    node_metrics = NodeMetrics.from_config(config)  # None: metrics are off
     quiet_client_http_errors()
     # the forwarded scheme first, so HSTS and the origin check see it
     forwarded = [forwarded_headers(proxies)] if proxies else []
     app = web.Application(
         client_max_size=MAX_BODY_BYTES,
         middlewares=[
+            # outermost: every request counted with the status it finally got
+            *([node_metrics.http.middleware] if node_metrics else []),
             *forwarded,
             add_security_headers,
             errors_as_json,
@@ -233,6 +239,13 @@ def create_app(config: Config, media: MediaPort | None = None) -> web.Applicatio
     app[live_api.MEDIA] = namespace.media
     if links is not None:
         app[live_api.LINK_READINGS] = links.latest
+    # /metrics (web/metrics.py), fed by caucus/metrics.py
+    app.add_routes(metrics.routes)
+    if node_metrics is not None:
+        node_metrics.watch(directory, recordings, sio, bridge.sfu if bridge else None, links)
+        app[metrics.METRICS] = node_metrics.access
+        app[NODE_METRICS] = node_metrics
+        app.cleanup_ctx.append(node_metrics.context)
     pages.add_static(app)
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:

@@ -78,6 +78,10 @@ class Config:
     smtp_from: str = ""
     #: STARTTLS before logging in and sending (turn off only for a relay on loopback)
     smtp_starttls: bool = True
+    #: bearer token a Prometheus scraper shows for /metrics; "" (and no address) = no metrics
+    metrics_token: str = field(default="", repr=False)
+    #: host:port of a listener serving /metrics alone (then the main port answers 404)
+    metrics_address: str = ""
     secret: str = field(default="", repr=False)
     admin_token: str = field(default="", repr=False)
 
@@ -151,6 +155,8 @@ class Config:
             "smtp_password": str,
             "smtp_from": str,
             "smtp_starttls": lambda v: v.lower() not in ("0", "false", "no", "off"),
+            "metrics_token": str,
+            "metrics_address": str,
             "secret": str,
             "admin_token": str,
         }

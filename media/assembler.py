@@ -33,6 +33,7 @@ from aiortc.rtp import RtpPacket
 
 from media.aiortc_internals import depayloaded
 from media.codecs import vp8_is_keyframe
+from media.latency import ForwardingStats
 from media.nack import NackScheduler
 from media.packetizer import vp8_starts_frame
 from media.sequence import RecentNumbers, SequenceExtender
@@ -76,8 +77,10 @@ class FrameAssembler:
         is_frame_start: Callable[[RtpPacket], bool] | None = None,
         is_keyframe: Callable[[bytes], bool] | None = None,
         pli_interval: Callable[[], float] = lambda: 0.5,
+        stats: ForwardingStats | None = None,
     ) -> None:
         self._ordered = ordered
+        self._stats = stats if stats is not None else ForwardingStats()  # PLIs (/metrics)
         self._clock = clock
         self._is_pending = is_pending
         self._is_frame_start = is_frame_start
@@ -139,9 +142,11 @@ class FrameAssembler:
         if self._pli_now:
             self._pli_now = False
             self._last_pli = now
+            self._stats.keyframe_requests_repair += 1
             return True
         if self._awaiting_keyframe and now - self._last_pli >= self._pli_interval():
             self._last_pli = now
+            self._stats.keyframe_requests_repair += 1
             return True
         return False
 
@@ -248,7 +253,9 @@ class FrameAssembler:
 
 
 def vp8_assembler(
-    nack: NackScheduler, clock: Callable[[], float] = time.monotonic
+    nack: NackScheduler,
+    clock: Callable[[], float] = time.monotonic,
+    stats: ForwardingStats | None = None,
 ) -> FrameAssembler:
     """Video as every receiver here assembles it: VP8 frame boundaries and
     keyframes; a hole is waited for while ``nack`` still expects its repair; PLI
@@ -260,4 +267,5 @@ def vp8_assembler(
         is_frame_start=vp8_starts_frame,
         is_keyframe=vp8_is_keyframe,
         pli_interval=lambda: max(0.2, min(1.0, 1.5 * nack.srtt)),
+        stats=stats,
     )

@@ -116,6 +116,7 @@ class Consumer:
             transceiver.sender,
             on_keyframe_request=self._on_keyframe_request,
             on_remb=self._on_remb,
+            on_nack=self._on_nack,
         )
 
     @classmethod
@@ -218,6 +219,7 @@ class Consumer:
             mapping.max_ext = info.ext
             self._next_seq = (packet.sequence_number + mapping.seq_offset + 1) & 0xFFFF
             self._last = (timestamp, self._clock())
+        self._stats.bytes_out += len(packet.payload)
         if self.kind is MediaKind.VIDEO:
             self._open_frame = None if packet.marker else packet.timestamp
         self._writer.write(
@@ -253,8 +255,14 @@ class Consumer:
     # -- from the subscriber (RTCP) ------------------------------------------
 
     def _on_keyframe_request(self) -> None:
+        self._stats.keyframe_requests_received += 1
         if self.producer is not None and self.allowed:
             self.producer.request_keyframe()
+
+    def _on_nack(self, asked: int, held: int) -> None:
+        self._stats.retransmission_requests += asked
+        self._stats.retransmissions += held
+        self._stats.retransmissions_missed += asked - held
 
     def _on_remb(self, bitrate: int) -> None:
         if self.producer is not None:

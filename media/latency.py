@@ -50,6 +50,24 @@ class ForwardingStats:
     packets_out: int = 0
     frames_in: int = 0
     keyframe_requests: int = 0
+    # read by /metrics (caucus/metrics.py); plain increments, never per-packet calls
+    bytes_in: int = 0
+    bytes_out: int = 0
+    #: PLI/FIR from subscribers (relayed upstream, throttled, as keyframe_requests)
+    keyframe_requests_received: int = 0
+    #: PLIs the server's own receivers sent (a frame given up on, no keyframe yet)
+    keyframe_requests_repair: int = 0
+    #: NACKs to publishers (RTCP packets) and the sequence numbers they asked for
+    nacks_sent: int = 0
+    nacked_packets: int = 0
+    #: publishers' packets found missing on arrival, later repaired, given up on
+    packets_lost: int = 0
+    packets_repaired: int = 0
+    packets_abandoned: int = 0
+    #: packets subscribers NACKed, answered from the history or no longer there
+    retransmission_requests: int = 0
+    retransmissions: int = 0
+    retransmissions_missed: int = 0
     delay: LatencyHistogram = field(default_factory=LatencyHistogram)
 
     def snapshot(self) -> dict[str, float | int | None]:

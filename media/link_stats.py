@@ -102,6 +102,8 @@ class LinkWatch:
         self._clock = clock
         self._seats: dict[tuple[RoomId, SeatId], _Watched] = {}
         self._task: asyncio.Task[None] | None = None
+        #: told of every sample (the /metrics loss and round-trip histograms)
+        self.on_sample: list[Callable[[RoomId, SeatId, LinkSample], None]] = []
 
     def watch(self, room_id: RoomId, seat: SeatId, participant: SeatConnection) -> None:
         """Start sampling a seat that just connected (a reconnect starts afresh)."""
@@ -196,6 +198,8 @@ class LinkWatch:
         )
         logger.debug("link %s/%s: %s", room_id, seat, link)
         watched.last = link
+        for hook in self.on_sample:
+            hook(room_id, seat, link)
         self._keep(room_id, watched.tracker.add(link))
 
     def _keep(self, room_id: RoomId, stretches: list[Stretch]) -> None:

@@ -39,6 +39,8 @@ from dataclasses import dataclass
 from aiortc.rtp import RtpPacket
 from aiortc.utils import uint16_add, uint16_gt
 
+from media.latency import ForwardingStats
+
 # Upper bound on tracked holes: bounds both memory and the NACK packet size.
 MAX_TRACKED = 512
 
@@ -63,8 +65,11 @@ class NackScheduler:
         initial_rtt: float = 0.3,
         redundancy: int = 3,
         echo: float = 0.015,
+        stats: ForwardingStats | None = None,
     ) -> None:
         self._clock = clock
+        # the SFU's shared counters (/metrics); a scheduler of its own counts into its own
+        self._stats = stats if stats is not None else ForwardingStats()
         self._max_retries = max_retries
         self._max_age = max_age
         self._redundancy = redundancy
@@ -107,12 +112,14 @@ class NackScheduler:
             while missing != seq:
                 self._holes[missing] = _Hole(first_seen=now)
                 self.lost += 1
+                self._stats.packets_lost += 1
                 missing = uint16_add(missing, 1)
             self.max_seq = seq
         else:
             hole = self._holes.pop(seq, None)
             if hole is not None:
                 self.repaired += 1
+                self._stats.packets_repaired += 1
                 if hole.first_nack is not None:
                     # Measured from the *first* NACK: an over-estimate when that
                     # NACK was lost, which only makes later retries slower.
@@ -144,6 +151,7 @@ class NackScheduler:
         for seq in expired:
             del self._holes[seq]
         self.abandoned += len(expired)
+        self._stats.packets_abandoned += len(expired)
         if len(self._holes) > MAX_TRACKED:
             # keep the newest holes: the oldest are the least likely to matter
             for seq in sorted(self._holes, key=lambda s: self._holes[s].first_seen)[
@@ -151,6 +159,7 @@ class NackScheduler:
             ]:
                 del self._holes[seq]
                 self.abandoned += 1
+                self._stats.packets_abandoned += 1
             due = [s for s in due if s in self._holes]
         for seq in due:
             hole = self._holes[seq]
@@ -158,4 +167,7 @@ class NackScheduler:
                 hole.first_nack = now
             hole.last_nack = now
             hole.count += 1
+        if due:
+            self._stats.nacks_sent += 1
+            self._stats.nacked_packets += len(due)
         return due

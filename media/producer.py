@@ -117,6 +117,7 @@ class Producer:
         if self._newest_ext is None or ext > self._newest_ext:
             self._newest_ext = ext
         self._stats.packets_in += 1
+        self._stats.bytes_in += len(packet.payload)
         if self.kind is MediaKind.VIDEO:
             start = vp8_starts_frame(packet)
             key = start and vp8_is_keyframe(depayloaded(packet))

@@ -16,6 +16,7 @@ from aiortc import RTCRtpReceiver
 
 from media.aiortc_internals import PacketHook, ReceiverControl, pass_through_receiver
 from media.assembler import AssembledFrame, FrameAssembler, vp8_assembler
+from media.latency import ForwardingStats
 from media.nack import NackScheduler
 
 
@@ -27,6 +28,7 @@ def forward_receiver(
     on_end: Callable[[], None],
     on_packet: PacketHook | None = None,
     clock: Callable[[], float] = time.monotonic,
+    stats: ForwardingStats | None = None,
 ) -> ReceiverControl:
     """Make ``receiver`` hand over what it receives, without a decoder.
 
@@ -35,10 +37,12 @@ def forward_receiver(
     arrived (after SRTP, RTX unwrapping and depayloading; a retransmission that
     raced its original is dropped), with its sequence number extended past 16
     bits, awaited in the receive task itself.
+    ``stats``: the SFU's counters, where the NACK scheduler counts losses and NACKs,
+    the assembler its keyframe requests.
     """
-    nack = NackScheduler(clock)
+    nack = NackScheduler(clock, stats=stats)
     if kind == "video":
-        assembler = vp8_assembler(nack, clock)
+        assembler = vp8_assembler(nack, clock, stats)
     else:
         assembler = FrameAssembler(ordered=False, clock=clock)
     return pass_through_receiver(

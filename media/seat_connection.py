@@ -216,6 +216,7 @@ class SeatConnection:
             on_frame=producer.on_assembled_frame,
             on_end=producer.on_end,
             on_packet=producer.on_packet,
+            stats=self._stats,
         )
         producer.bind(control)
         self.producers[kind] = producer

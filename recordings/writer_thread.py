@@ -87,6 +87,9 @@ class _Queued:
 @dataclass
 class WriterStats:
     frames_dropped: int = 0
+    #: frames muxed, and their encoded bytes (/metrics)
+    frames_written: int = 0
+    bytes_written: int = 0
     jobs_run: int = 0
     jobs_failed: int = 0
 
@@ -150,6 +153,9 @@ class WriterThread:
                     self._bytes -= queued.frame_bytes
             try:
                 result = queued.job()
+                if queued.frame_bytes:
+                    self.stats.frames_written += 1
+                    self.stats.bytes_written += queued.frame_bytes
             except Exception as exc:  # noqa: BLE001 - a disk fault is the job's outcome
                 result = exc
                 self.stats.jobs_failed += 1

@@ -28,9 +28,12 @@ class ClientFaultLog:
         self._clock = clock
         self._last: dict[str, float] = {}
         self._suppressed: dict[str, int] = {}
+        #: refusals since the start, per kind, logged or not (/metrics reads them)
+        self.refusals: dict[str, int] = {}
 
     def refused(self, kind: str, reason: str) -> None:
         """Note that a client's `kind` of input was refused because of `reason`."""
+        self.refusals[kind] = self.refusals.get(kind, 0) + 1
         now = self._clock()
         last = self._last.get(kind)
         if last is not None and now - last < self._interval_s:

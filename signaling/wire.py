@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
+from collections.abc import Callable
 from typing import Any
 
 import engineio
@@ -130,6 +131,9 @@ class GuardedServer(socketio.AsyncServer):  # type: ignore[misc]
         kwargs.setdefault("json", safe_json)
         super().__init__(**kwargs)
         self._closing: set[asyncio.Future[None]] = set()
+        #: told of every event a client's socket caused (connect and disconnect
+        #: included) and what its handler answered (/metrics counts them by name and code)
+        self.event_observers: list[Callable[[str, Any], None]] = []
 
     # overrides socketio.AsyncServer._engineio_server_class(self), checked: socketio 5.18.1
     def _engineio_server_class(self) -> type[engineio.AsyncServer]:
@@ -156,3 +160,14 @@ class GuardedServer(socketio.AsyncServer):  # type: ignore[misc]
         if not (isinstance(data, list) and data and isinstance(data[0], str)):
             raise MalformedFrame("an event is [name, ...payload] with a string name")
         await super()._handle_event(eio_sid, namespace, id, data)
+
+    # overrides AsyncServer._trigger_event(self, event, namespace, *args),
+    # checked: socketio 5.18.1
+    async def _trigger_event(self, event: str, namespace: str, *args: Any) -> Any:
+        result = await super()._trigger_event(event, namespace, *args)
+        for observe in self.event_observers:
+            try:
+                observe(event, result)
+            except Exception:
+                logger.exception("an event observer failed on %r", event)
+        return result

@@ -19,9 +19,11 @@ from aiortc.rtcdtlstransport import State as DtlsState
 from aiortc.rtcrtpparameters import RTCRtpSendParameters
 from aiortc.rtp import (
     RTCP_PSFB_APP,
+    RTCP_RTPFB_NACK,
     AnyRtcpPacket,
     HeaderExtensions,
     RtcpPsfbPacket,
+    RtcpRtpfbPacket,
     RtpPacket,
     unpack_remb_fci,
 )
@@ -32,12 +34,15 @@ def relay_feedback(
     *,
     on_keyframe_request: Callable[[], None],
     on_remb: Callable[[int], None],
+    on_nack: Callable[[int, int], None] | None = None,
 ) -> None:
     """Hand a sender's PLI/FIR and REMB to the caller instead of its encoder.
 
     aiortc's sender turns PLI/FIR into a flag for its encoder and REMB into the
     encoder's target bitrate; a sender without an encoder must relay both.
-    NACKs are still answered by the sender, from its history.
+    NACKs are still answered by the sender, from its history; ``on_nack(asked,
+    held)`` is told how many packets a NACK asked for and how many of them the
+    history still holds (those ``_retransmit`` sends again).
     """
     original_handle_rtcp = sender._handle_rtcp_packet
 
@@ -50,6 +55,10 @@ def relay_feedback(
             else:
                 if sender._ssrc in ssrcs:
                     on_remb(bitrate)
+        elif on_nack is not None and isinstance(packet, RtcpRtpfbPacket):
+            history = sender._RTCRtpSender__rtp_history  # type: ignore[attr-defined]
+            if packet.fmt == RTCP_RTPFB_NACK and isinstance(history, SentHistory):
+                on_nack(len(packet.lost), sum(map(history.holds, packet.lost)))
         # NACK -> _retransmit from history, PLI/FIR -> _send_keyframe, RR stats
         await original_handle_rtcp(packet)
 
@@ -175,6 +184,11 @@ class SentHistory(dict[int, Any]):
             entry = super().get(old_slot)
             if entry is not None and entry[0] == old_number:  # not overwritten since
                 del self[old_slot]
+
+    def holds(self, sequence_number: int) -> bool:
+        """Whether a NACK for this packet is answered (``_retransmit`` finds it)."""
+        entry: _Sent | None = super().get(sequence_number % self._size)
+        return entry is not None and entry[0] == sequence_number
 
     def get(self, key: int, default: Any = None) -> Any:
         entry: _Sent | None = super().get(key % self._size)

@@ -51,6 +51,10 @@ ORIGINALS: dict[str, tuple[Callable[..., Any], list[str]]] = {
         socketio.AsyncServer._handle_event,
         ["self", "eio_sid", "namespace", "id", "data"],
     ),
+    "socketio.AsyncServer._trigger_event": (
+        socketio.AsyncServer._trigger_event,
+        ["self", "event", "namespace", "args"],
+    ),
     "engineio.AsyncServer.handle_request": (
         engineio.AsyncServer.handle_request,
         ["self", "args", "kwargs"],
@@ -78,6 +82,7 @@ def test_each_override_takes_what_the_original_takes() -> None:
     pairs: list[tuple[Callable[..., Any], Callable[..., Any]]] = [
         (wire.GuardedServer._handle_eio_message, socketio.AsyncServer._handle_eio_message),
         (wire.GuardedServer._handle_event, socketio.AsyncServer._handle_event),
+        (wire.GuardedServer._trigger_event, socketio.AsyncServer._trigger_event),
         (wire.GuardedServer._engineio_server_class, socketio.AsyncServer._engineio_server_class),
         (wire._GuardedWebSocket.wait, WebSocket.wait),
     ]
@@ -91,6 +96,9 @@ def test_the_library_still_calls_what_wire_overrides() -> None:
     assert "self._engineio_server_class()(" in base
     dispatch = inspect.getsource(socketio.async_server.AsyncServer._handle_eio_message)
     assert "await self._handle_event(eio_sid, pkt.namespace, pkt.id" in dispatch
+    # every client event (and connect/disconnect) goes through _trigger_event
+    internal = inspect.getsource(socketio.async_server.AsyncServer._handle_event_internal)
+    assert "await server._trigger_event(data[0], namespace, sid, *data[1:])" in internal
     assert "KeyError('Session is disconnected')" in inspect.getsource(
         engineio.base_server.BaseServer._get_socket
     )

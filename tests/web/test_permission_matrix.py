@@ -7,7 +7,8 @@ table shows permission alone. "ok" means the route did its work (2xx/3xx, or
 409 when a caller before it already did the same thing); 401, 403 and 404 are
 refusals (404: a thing that is not yours does not exist for you; a segment
 URL without a valid signature is 404 for everyone, so it tells nobody whether
-the segment exists).
+the segment exists). /metrics is for a Prometheus scraper with the metrics
+token, which no person's session or the admin token stands in for: 401 for all.
 
 A route added to the server without a row here fails the test: a new route
 must say who may call it.
@@ -44,6 +45,7 @@ GET    /                                              ok   ok   ok   ok   ok   o
 GET    /admin                                         ok   ok   ok   ok   ok   ok
 GET    /admin/{section}                               ok   ok   ok   ok   ok   ok
 GET    /healthz                                       ok   ok   ok   ok   ok   ok
+GET    /metrics                                       401  401  401  401  401  401
 GET    /login                                         ok   ok   ok   ok   ok   ok
 POST   /login                                         401  401  401  401  401  401
 POST   /logout                                        ok   ok   ok   ok   ok   ok
@@ -363,7 +365,7 @@ async def ask(world: World, caller: str, method: str, path: str) -> int:
 
 
 async def test_every_route_answers_each_caller_as_the_table_says(tmp_path: Path) -> None:
-    server = await start_server(tmp_path)
+    server = await start_server(tmp_path, metrics_token=secrets.token_urlsafe(16))
     try:
         world = World(server)
         await world.build()
