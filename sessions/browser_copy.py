@@ -71,9 +71,7 @@ def phases_between(
 def copy_visibility(seat: SeatId, phases: Sequence[Phase]) -> str:
     """Who may watch a chunk recorded across `phases`: the one visibility they share, or
     only the seat itself and the staff when they differ."""
-    kinds = {visibility_of(phase, seat) for phase in phases} or {
-        visibility_of(Phase.parse("lobby"))
-    }
+    kinds = {visibility_of(phase, seat) for phase in phases} or {PUBLIC}
     return kinds.pop() if len(kinds) == 1 else f"seat:{seat}"
 
 
