@@ -19,6 +19,7 @@ import hashlib
 import hmac
 import os
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -42,9 +43,18 @@ from web.viewers import MEDIA_URL_TTL_S, seats_of_room
 
 routes = web.RouteTableDef()
 
-COPIES = web.AppKey("browser_copies", BrowserCopies)
-COPY_LIMITS = web.AppKey("browser_copy_limits", CopyLimits)
-_LOCKS = web.AppKey("browser_copy_locks", dict[RoomId, asyncio.Lock])
+
+@dataclass
+class Uploads:
+    """The catalogue of chunks, the caps in force, one lock per session (caps are checked
+    and the chunk stored under it, so two uploads cannot both take the last bytes)."""
+
+    copies: BrowserCopies
+    limits: CopyLimits
+    locks: dict[RoomId, asyncio.Lock] = field(default_factory=dict)
+
+
+UPLOADS = web.AppKey("browser_copy_uploads", Uploads)
 
 CONTENT_TYPES = ("video/webm", "audio/webm")
 #: the longest chunk a page may send (it cuts every few seconds)
@@ -73,9 +83,7 @@ class WrongRoom(DomainError):
 
 
 def setup(app: web.Application, copies: BrowserCopies, limits: CopyLimits) -> None:
-    app[COPIES] = copies
-    app[COPY_LIMITS] = limits
-    app[_LOCKS] = {}
+    app[UPLOADS] = Uploads(copies, limits)
     app.add_routes(routes)
 
 
@@ -132,8 +140,9 @@ def _status(seat: SeatId, chunks: list[CopyChunk], limits: CopyLimits) -> dict[s
 async def copy_status(request: web.Request) -> web.Response:
     room_id = RoomId(request.match_info["simulation"])
     claims = await _seat_of(request, room_id)
-    chunks = await request.app[COPIES].chunks(room_id, claims.seat)
-    return web.json_response(_status(claims.seat, chunks, request.app[COPY_LIMITS]))
+    uploads = request.app[UPLOADS]
+    chunks = await uploads.copies.chunks(room_id, claims.seat)
+    return web.json_response(_status(claims.seat, chunks, uploads.limits))
 
 
 async def _body(request: web.Request, limit: int) -> bytes:
@@ -170,7 +179,8 @@ async def upload_chunk(request: web.Request) -> web.Response:
     room_id = RoomId(request.match_info["simulation"])
     claims = await _seat_of(request, room_id)
     seat = claims.seat
-    limits = request.app[COPY_LIMITS]
+    uploads = request.app[UPLOADS]
+    limits = uploads.limits
     try:
         n = int(request.match_info["n"])
     except ValueError:
@@ -184,8 +194,8 @@ async def upload_chunk(request: web.Request) -> web.Response:
         raise UnsupportedMediaType(f"a chunk is WebM ({' or '.join(CONTENT_TYPES)})")
     data = await _body(request, limits.chunk_bytes)
     digest = hashlib.sha256(data).hexdigest()
-    copies = request.app[COPIES]
-    async with request.app[_LOCKS].setdefault(room_id, asyncio.Lock()):
+    copies = uploads.copies
+    async with uploads.locks.setdefault(room_id, asyncio.Lock()):
         stored = await copies.chunk(room_id, seat, n)
         if stored is not None:
             if stored.sha256 != digest:
@@ -255,7 +265,7 @@ async def get_copy(request: web.Request) -> web.FileResponse:
     expected = _signature(request.app[SECRET], chunk_id, expires)
     if expires < time.time() or not hmac.compare_digest(expected, request.query.get("sig", "")):
         raise NotFound("there is no such chunk")
-    chunk = await request.app[COPIES].by_id(chunk_id)
+    chunk = await request.app[UPLOADS].copies.by_id(chunk_id)
     if chunk is None or chunk.simulation_id != request.match_info["room"]:
         raise NotFound("there is no such chunk")
     path = Path(chunk.path).resolve()

@@ -26,7 +26,7 @@ from storage import audit, deletion
 from storage.catalogue import Catalogue, Segment
 from storage.reviewers import matching
 from web.auth import person_of
-from web.browser_copy_api import COPIES, signed_copy_query
+from web.browser_copy_api import UPLOADS, signed_copy_query
 from web.errors import NotFound
 from web.keys import CATALOGUE, DATABASE, DIRECTORY, RECORDINGS_DIR, SCENARIOS, SECRET
 from web.recording_filters import parse_filter
@@ -140,7 +140,7 @@ async def get_recording(request: web.Request) -> web.Response:
             "duration_ms": c.duration_ms,
             "url": f"/api/recordings/{room_id}/copies/{c.id}?{signed_copy_query(secret, c.id)}",
         }
-        for c in await request.app[COPIES].chunks(room_id)
+        for c in await request.app[UPLOADS].copies.chunks(room_id)
         if seat is None or may_watch(seat, c.visibility, observers)
     ]
     timeline = review_timeline(events, seat, observers, bands)

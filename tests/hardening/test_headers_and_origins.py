@@ -46,6 +46,7 @@ def concrete_paths(app: web.Application, room: str) -> list[tuple[str, str]]:
     fill = {"room": room, "note": "1", "segment": "1", "identity": "someone", "fmt": "json"}
     fill |= {"id": "someone", "token": "not-a-token", "section": "people"}  # wave 2
     fill |= {"cohort": "nope", "scenario": "bakery-supply", "simulation": room}
+    fill |= {"n": "0", "chunk": "1", "entry": "nope"}  # the browser copy; a logbook entry
     paths: list[tuple[str, str]] = []
     for route in app.router.routes():
         info = route.resource.get_info() if route.resource is not None else {}

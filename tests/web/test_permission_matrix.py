@@ -7,7 +7,8 @@ table shows permission alone. "ok" means the route did its work (2xx/3xx, or
 409 when a caller before it already did the same thing); 401, 403 and 404 are
 refusals (404: a thing that is not yours does not exist for you; a segment
 URL without a valid signature is 404 for everyone, so it tells nobody whether
-the segment exists).
+the segment exists; a browser-copy upload takes the seat's token as Bearer, so
+a cookie, whoever's, is 401).
 
 A route added to the server without a row here fails the test: a new route
 must say who may call it.
@@ -96,6 +97,9 @@ GET    /api/recordings                                401  401  ok   ok   ok   o
 GET    /api/recordings/{room}                         401  401  ok   404  ok   ok
 DELETE /api/recordings/{room}                         401  401  403  404  403  ok
 GET    /api/recordings/{room}/segments/{segment}      404  404  404  404  404  404
+GET    /api/recordings/{room}/copies/{chunk}          404  404  404  404  404  404
+GET    /api/simulations/{simulation}/browser-copy     401  401  401  401  401  401
+PUT    /api/simulations/{simulation}/browser-copy/{n} 401  401  401  401  401  401
 GET    /api/recordings/{room}/annotations             401  401  ok   404  ok   ok
 POST   /api/recordings/{room}/annotations             401  401  403  404  ok   ok
 GET    /api/recordings/{room}/annotations.{fmt}       401  401  ok   404  ok   ok
@@ -204,6 +208,8 @@ class World:
             "token": secrets.token_urlsafe(16),
             "identity": trainee.person.id,
             "section": "live",
+            "n": "0",  # a browser-copy chunk: uploads take the seat's token, not a cookie
+            "chunk": "1",  # a browser-copy chunk's file: signed URLs only
         }
         async with aiohttp.ClientSession(cookies=admin.cookies) as http:
             async with http.post(
