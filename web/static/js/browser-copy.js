@@ -78,7 +78,7 @@ export function createBrowserCopy({ room, token, clock, local }) {
   let ready = null; // Promise: the database is open and numbering known
   let wanted = false; // the room says this seat is recorded now
   let phase = "";
-  /** @type {{recorder: MediaRecorder, startedAt: number, n: number, type: string}|null} */
+  /** @type {{recorder: MediaRecorder, startedAt: number, stoppedAt: number, n: number, type: string}|null} */
   let current = null;
   let rotation = 0;
   let uploading = false;
@@ -136,15 +136,17 @@ export function createBrowserCopy({ room, token, clock, local }) {
     const type = recordingType(stream);
     if (!type) return;
     const recorder = new MediaRecorder(stream, { mimeType: type });
-    const entry = { recorder, startedAt: clock.now(), n: next, type: type.split(";")[0] };
+    // Placed where start() and stop() were called: the recorder takes the frames that
+    // arrive between the two (the first within a frame interval); its start and stop
+    // events come later, by however long this page's event loop is busy.
+    const entry = { recorder, startedAt: 0, stoppedAt: 0, n: next, type: type.split(";")[0] };
     next += 1;
     localStorage.setItem(counterKey(), String(next));
     /** @type {Blob[]} */
     const parts = [];
-    recorder.addEventListener("start", () => { entry.startedAt = clock.now(); });
     recorder.addEventListener("dataavailable", (e) => { if (e.data && e.data.size) parts.push(e.data); });
     recorder.addEventListener("stop", async () => {
-      const endedAt = clock.now();
+      const endedAt = entry.stoppedAt || clock.now();
       if (!parts.length) return;
       const chunk = {
         key: `${room}/${seat}/${entry.n}`, room, seat, n: entry.n,
@@ -157,13 +159,20 @@ export function createBrowserCopy({ room, token, clock, local }) {
       upload();
     });
     recorder.start();
+    entry.startedAt = clock.now();
     current = entry;
+  }
+
+  function finish(entry) {
+    if (!entry || entry.recorder.state === "inactive") return;
+    entry.stoppedAt = clock.now();
+    entry.recorder.stop();
   }
 
   function stopCurrent() {
     const entry = current;
     current = null;
-    if (entry && entry.recorder.state !== "inactive") entry.recorder.stop();
+    finish(entry);
   }
 
   /** The next chunk starts before this one stops: the copy has no holes between chunks. */
@@ -171,7 +180,7 @@ export function createBrowserCopy({ room, token, clock, local }) {
     const old = current;
     current = null;
     if (wanted && !closed) begin();
-    if (old && old.recorder.state !== "inactive") old.recorder.stop();
+    finish(old);
   }
 
   function schedule() {
