@@ -13,8 +13,10 @@ session-clock times compared.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import statistics
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import av
@@ -22,12 +24,15 @@ import numpy as np
 from playwright.async_api import Browser, expect
 
 from caucus.app import RECORDINGS
+from recordings.render import plan_render, render_session
+from recordings.render_fill import FillSegment
 from sessions.ids import RoomId, SeatId
 from storage.browser_copies import CopyChunk
 from storage.catalogue import Segment
 from tests.e2e.browser import DESKTOP, WAIT_MS, SeatPage, phase_button, seat
 from tests.e2e.test_browser_copy import HELD, stored, until
 from tests.live_server import LiveServer
+from web.keys import SCENARIOS
 
 GAP_S = 10.0
 #: the browser copy against the server's recording, frame for frame (ms)
@@ -70,7 +75,7 @@ def offsets(copy: list[tuple[float, Any]], server: list[tuple[float, Any]]) -> l
 
 
 async def test_a_server_gap_plays_from_the_browser_copy_aligned(
-    media_server: LiveServer, browser: Browser
+    media_server: LiveServer, browser: Browser, tmp_path: Path
 ) -> None:
     server = media_server
     room = await server.simulation("boundary-fence")
@@ -153,6 +158,11 @@ async def test_a_server_gap_plays_from_the_browser_copy_aligned(
     )
     assert abs(median) <= ALIGNED_MS
 
+    # `caucus render` fills the hole from the copy too: two seconds inside it, rendered
+    # with the stand-ins and without, differ in party_a's cell only.
+    with_copy, without = await render_hole(server, room, before.end_ms + 3000, tmp_path)
+    assert float(np.abs(with_copy - without).mean()) > 2.0
+
     # Playback: in the hole, party_a's tile plays the browser copy.
     inside = next(
         t
@@ -172,6 +182,28 @@ async def test_a_server_gap_plays_from_the_browser_copy_aligned(
     await page.wait_for_function(PLAYS_COPY)
     assert viewer.errors == []
     assert [e for e in party_a.errors if "net::" not in e] == []
+
+
+async def render_hole(
+    server: LiveServer, room: RoomId, at_ms: int, folder: Path
+) -> tuple[Any, Any]:
+    """The middle picture (grey) of a 2 s render from `at_ms`, with the browser copy's
+    stand-ins and without them."""
+    plan = await plan_render(server.catalogue, server.app[SCENARIOS], room, fps=10)
+    assert any(isinstance(s, FillSegment) and s.seat == "party_a" for s in plan.segments)
+    window = dataclasses.replace(plan, start_ms=at_ms, frames=20)
+    bare = dataclasses.replace(
+        window, segments=[s for s in plan.segments if not isinstance(s, FillSegment)]
+    )
+    pictures = []
+    for name, version in (("with.webm", window), ("without.webm", bare)):
+        result = await asyncio.to_thread(
+            render_session, version, folder / name, width=320, height=180
+        )
+        with av.open(str(result.path)) as container:
+            decoded = [f.to_ndarray(format="gray") for f in container.decode(video=0)]
+        pictures.append(decoded[len(decoded) // 2].astype(np.int16))
+    return pictures[0], pictures[1]
 
 
 async def open_admin_playback(browser: Browser, server: LiveServer, room: RoomId) -> SeatPage:
