@@ -131,3 +131,36 @@ async def test_a_seat_that_declined_records_and_uploads_nothing(
 
 async def _has(server: LiveServer, room: RoomId, seat_id: str) -> bool:
     return len(await stored(server, room, seat_id)) >= 2
+
+
+async def test_withdrawing_consent_stops_the_copy(
+    media_server: LiveServer, browser: Browser
+) -> None:
+    server = media_server
+    room = await server.simulation("boundary-fence")
+    party_a = await seat(browser, server, room, "party_a", "Wanjiru Kamau")
+    coach = await seat(browser, server, room, "coach", "Dr Helen Brandt")
+    await phase_button(coach, "joint").click()
+    await party_a.phase_is("Joint session")
+    await until(lambda: _has(server, room, "party_a"))
+    stop = party_a.page.locator("#consent-change")
+    await expect(stop).to_have_text("Stop recording me")
+    await stop.click()
+    await expect(stop).to_have_text("Agree to be recorded")
+    withdrawn_ms = next(
+        e["t_ms"]
+        for e in await server.catalogue.events(room)
+        if e["kind"] == "consent" and e.get("consent") == "declined"
+    )
+
+    async def settled() -> bool:
+        return not await party_a.page.evaluate(HELD)
+
+    await until(settled)
+    count = len(await stored(server, room, "party_a"))
+    await asyncio.sleep(6)  # longer than a chunk: a page still recording would upload one
+    chunks = await stored(server, room, "party_a")
+    assert len(chunks) == count
+    # nothing recorded after the withdrawal (the last chunk ends at the click)
+    assert max(c.end_ms for c in chunks) <= withdrawn_ms + 500
+    assert party_a.errors == [] and coach.errors == []
