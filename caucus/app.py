@@ -25,6 +25,7 @@ from recordings.feedback import Feedback
 from recordings.recovery import recover_interrupted
 from recordings.service import Recordings
 from recordings.writer_thread import WriterThread
+from sessions.browser_copy import CopyLimits
 from sessions.ids import RoomId, ScenarioId
 from sessions.scenarios import ScenarioCatalogue, builtin_scenarios
 from signaling.directory import RoomDirectory
@@ -35,6 +36,7 @@ from signaling.protocol import MAX_PACKET_BYTES
 from signaling.revocation import guards_joins, seat_ender
 from signaling.turn import IceServerPolicy
 from signaling.wire import GuardedServer, LibraryLog
+from storage.browser_copies import BrowserCopies
 from storage.catalogue import Catalogue
 from storage.database import Database
 from storage.migrate import upgrade
@@ -46,6 +48,7 @@ from web import (
     api,
     audit_api,
     availability_api,
+    browser_copy_api,
     calendar,
     cohorts_api,
     console,
@@ -219,6 +222,8 @@ def create_app(config: Config, media: MediaPort | None = None) -> web.Applicatio
     app.add_routes(api.routes)
     app.add_routes(annotations_api.routes)
     app.add_routes(recordings_api.routes)
+    # the browser's second copy of each publisher (issue 18 item 4)
+    browser_copy_api.setup(app, BrowserCopies(database), CopyLimits())
     app.add_routes(console.routes)
     app.add_routes(audit_api.routes)
     # people and sign-in: deactivated people's seat tokens are refused and their seats ended

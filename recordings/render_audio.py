@@ -19,6 +19,7 @@ import av
 import numpy as np
 import numpy.typing as npt
 
+from recordings.render_fill import FillSegment
 from storage.catalogue import Segment
 
 logger = logging.getLogger(__name__)
@@ -45,6 +46,13 @@ class AudioSource:
         self._cursor: int | None = None
         self.exhausted = False
         self._tick_samples = 0.0
+        #: a browser-copy stand-in is heard only over the hole it fills (samples)
+        self._window: tuple[int, int] | None = None
+        if isinstance(segment, FillSegment):
+            self._window = (
+                (segment.from_ms - origin_ms) * SAMPLE_RATE // 1000,
+                (segment.to_ms - origin_ms) * SAMPLE_RATE // 1000,
+            )
 
     def _decode(self) -> bool:
         """Decode one more frame into the pending queue; False when the file has no more."""
@@ -96,6 +104,8 @@ class AudioSource:
             position, samples = self._pending[0]
             stop = position + samples.shape[1]
             lo, hi = max(position, start), min(stop, end)
+            if self._window is not None:
+                lo, hi = max(lo, self._window[0]), min(hi, self._window[1])
             if lo < hi:
                 out[:, lo - start : hi - start] += samples[:, lo - position : hi - position]
             if stop > end:

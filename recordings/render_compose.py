@@ -18,6 +18,7 @@ from typing import Any
 import av
 
 from recordings.recovery import probe
+from recordings.render_fill import fills
 from recordings.render_layout import (
     BAND_COLOURS,
     EMPTY_CELL,
@@ -37,6 +38,7 @@ from recordings.render_video import SeatVideo
 from sessions.ids import RoomId, ScenarioId, SeatId
 from sessions.review import phase_bands
 from sessions.scenarios import Scenario
+from storage.browser_copies import BrowserCopies
 from storage.catalogue import Catalogue, Segment
 
 logger = logging.getLogger(__name__)
@@ -168,7 +170,11 @@ async def plan_render(
     catalogue: Catalogue, scenarios: Mapping[ScenarioId, Scenario], room_id: RoomId, fps: int = 25
 ) -> Plan:
     """What rendering `room_id` covers, read from the catalogue (the one part that awaits)."""
-    segments = _usable(await catalogue.segments(room_id))
+    segments: list[Segment] = _usable(await catalogue.segments(room_id))
+    # where the server's recording of a seat has a hole, its own page's copy fills it
+    chunks = await BrowserCopies(catalogue.database).chunks(room_id)
+    copies = [c for c in chunks if Path(c.path).exists()]
+    segments += fills(segments, copies)
     if not segments:
         raise NothingToRender(f"session {room_id} has no recorded media")
     record = await catalogue.simulation(room_id)

@@ -15,6 +15,7 @@ import av
 import av.container
 from av.video.reformatter import VideoReformatter
 
+from recordings.render_fill import FillSegment, takes_over_ms
 from recordings.render_layout import BACKGROUND, Canvas, Rect, fit
 from storage.catalogue import Segment
 
@@ -36,6 +37,8 @@ class VideoSource:
         self._last_ms = float(segment.end_ms)
         self._exhausted = False
         self._tick_ms = 0.0
+        #: a browser-copy stand-in shows only until the server's recording resumes
+        self._until_ms = segment.to_ms if isinstance(segment, FillSegment) else None
 
     def _decode(self) -> tuple[float, av.VideoFrame] | None:
         if self._exhausted:
@@ -65,6 +68,9 @@ class VideoSource:
 
     def at(self, t: float) -> av.VideoFrame | None:
         """The frame on screen at session time `t`, None once the segment is over."""
+        if self._until_ms is not None and t >= self._until_ms:
+            self._exhausted, self._next = True, None
+            return None
         if self._current is None and self._next is None:
             self._next = self._decode()
         while self._next is not None and self._next[0] <= t:
@@ -88,13 +94,13 @@ class SeatVideo:
     """A seat's video segments in order, and the scaler that fits them into its cell."""
 
     def __init__(self, segments: Sequence[Segment]) -> None:
-        self._waiting = deque(sorted(segments, key=lambda s: (s.start_ms, s.id)))
+        self._waiting = deque(sorted(segments, key=lambda s: (takes_over_ms(s), s.id)))
         self._source: VideoSource | None = None
         self._scaler = VideoReformatter()
         self._placed: Rect | None = None
 
     def at(self, t: float) -> av.VideoFrame | None:
-        while self._waiting and self._waiting[0].start_ms <= t:
+        while self._waiting and takes_over_ms(self._waiting[0]) <= t:
             if self._source is not None:
                 self._source.close()  # a newer segment takes over
             self._source = VideoSource(self._waiting.popleft())

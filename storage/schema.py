@@ -332,3 +332,27 @@ practice_rounds = Table(
     Column("published_ms", BigInteger),
     Index("ix_practice_rounds_cohort", "cohort_id", "window_start_ms"),
 )
+
+# --- the browser's second copy (issue 18 item 4) -------------------------------------
+
+#: one chunk of a seat's own recording made by its page (MediaRecorder, WebM), uploaded
+#: during and after the session; `n` numbers the seat's chunks from 0, `start_ms` is the
+#: session-clock time of its first frame as the page knew it; `visibility` as segments'
+browser_copies = Table(
+    "browser_copies",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("simulation_id", Text, ForeignKey("simulations.id", ondelete="CASCADE"), nullable=False),
+    Column("seat", Text, nullable=False),
+    Column("n", Integer, nullable=False),
+    Column("start_ms", BigInteger, nullable=False),
+    Column("duration_ms", BigInteger, nullable=False),
+    Column("visibility", Text, nullable=False),
+    Column("content_type", Text, nullable=False),
+    Column("path", Text, nullable=False),
+    Column("bytes", BigInteger, nullable=False),
+    Column("sha256", Text, nullable=False),
+    Column("created_ms", BigInteger, nullable=False),
+    Index("uq_browser_copies_chunk", "simulation_id", "seat", "n", unique=True),
+    Index("ix_browser_copies_simulation", "simulation_id", "start_ms"),
+)

@@ -26,6 +26,7 @@ from storage import audit, deletion
 from storage.catalogue import Catalogue, Segment
 from storage.reviewers import matching
 from web.auth import person_of
+from web.browser_copy_api import UPLOADS, signed_copy_query
 from web.errors import NotFound
 from web.keys import CATALOGUE, DATABASE, DIRECTORY, RECORDINGS_DIR, SCENARIOS, SECRET
 from web.recording_filters import parse_filter
@@ -127,6 +128,21 @@ async def get_recording(request: web.Request) -> web.Response:
         for s in await catalogue.segments(room_id)
         if seat is None or may_watch(seat, s.visibility, observers)
     ]
+    # The browser's second copy of each publisher: playback fills the server's gaps
+    # from it, under the same visibility rule as segments.
+    browser_copy = [
+        {
+            "id": c.id,
+            "seat": c.seat,
+            "n": c.n,
+            "visibility": c.visibility,
+            "start_ms": c.start_ms,
+            "duration_ms": c.duration_ms,
+            "url": f"/api/recordings/{room_id}/copies/{c.id}?{signed_copy_query(secret, c.id)}",
+        }
+        for c in await request.app[UPLOADS].copies.chunks(room_id)
+        if seat is None or may_watch(seat, c.visibility, observers)
+    ]
     timeline = review_timeline(events, seat, observers, bands)
     # The characters name the tiles; the rubric lets staff tag skills while reviewing
     # (and names the skills of tags for everyone).
@@ -135,7 +151,11 @@ async def get_recording(request: web.Request) -> web.Response:
     # What the viewer may do, and the role of every seat named here: the page derives
     # neither (docs/ARCHITECTURE.md §13).
     actions = reviewer_actions(seat, viewer.identity, await seats_of_room(request, room_id))
-    named = [s["seat"] for s in segments] + [str(e["seat"]) for e in timeline if e.get("seat")]
+    named = (
+        [s["seat"] for s in segments]
+        + [c["seat"] for c in browser_copy]
+        + [str(e["seat"]) for e in timeline if e.get("seat")]
+    )
     named += [p["seat"] for p in summary["people"]] + [p["seat"] for p in parties]
     return web.json_response(
         {
@@ -144,6 +164,7 @@ async def get_recording(request: web.Request) -> web.Response:
             "rubric": rubric,
             "phases": bands,
             "segments": segments,
+            "browser_copy": browser_copy,
             "timeline": timeline,
             "viewer": actions,
             "roles": roles_of(named + actions["note_targets"]),

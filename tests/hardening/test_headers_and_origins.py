@@ -52,6 +52,7 @@ def concrete_paths(app: web.Application, room: str) -> list[tuple[str, str]]:
         "person": "someone",
         "entry": "nope",
     }  # issue 15
+    fill |= {"n": "0", "chunk": "1"}  # the browser copy
     paths: list[tuple[str, str]] = []
     for route in app.router.routes():
         info = route.resource.get_info() if route.resource is not None else {}

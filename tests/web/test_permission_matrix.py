@@ -8,7 +8,9 @@ table shows permission alone. "ok" means the route did its work (2xx/3xx, or
 refusals (404: a thing that is not yours does not exist for you; a segment
 URL without a valid signature is 404 for everyone, so it tells nobody whether
 the segment exists). /metrics is for a Prometheus scraper with the metrics
-token, which no person's session or the admin token stands in for: 401 for all.
+token, which no person's session or the admin token stands in for: 401 for all;
+a browser-copy upload takes the seat's token as Bearer, so a cookie, whoever's,
+is 401.
 
 A route added to the server without a row here fails the test: a new route
 must say who may call it.
@@ -112,6 +114,9 @@ GET    /api/recordings                                401  401  ok   ok   ok   o
 GET    /api/recordings/{room}                         401  401  ok   404  ok   ok
 DELETE /api/recordings/{room}                         401  401  403  404  403  ok
 GET    /api/recordings/{room}/segments/{segment}      404  404  404  404  404  404
+GET    /api/recordings/{room}/copies/{chunk}          404  404  404  404  404  404
+GET    /api/simulations/{simulation}/browser-copy     401  401  401  401  401  401
+PUT    /api/simulations/{simulation}/browser-copy/{n} 401  401  401  401  401  401
 GET    /api/recordings/{room}/annotations             401  401  ok   404  ok   ok
 POST   /api/recordings/{room}/annotations             401  401  403  404  ok   ok
 GET    /api/recordings/{room}/annotations.{fmt}       401  401  ok   404  ok   ok
@@ -244,6 +249,8 @@ class World:
             "section": "live",
             "certificate": certificate.id,
             "person": trainee.person.id,
+            "n": "0",  # a browser-copy chunk: uploads take the seat's token, not a cookie
+            "chunk": "1",  # a browser-copy chunk's file: signed URLs only
         }
         async with aiohttp.ClientSession(cookies=admin.cookies) as http:
             async with http.post(

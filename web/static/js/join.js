@@ -5,6 +5,7 @@ import { $, announce } from "./dom.js";
 import { createDeviceCheck } from "./devices.js";
 import { createMedia } from "./media.js";
 import { audioContext, resumeAudioOnGesture } from "./meter.js";
+import { createBrowserCopy } from "./browser-copy.js";
 import { createRoom } from "./room.js";
 import { peekToken, seatLabel } from "./seats.js";
 import { connectSeat } from "./signal.js";
@@ -117,15 +118,17 @@ function enter(check, asks, local) {
 
   let view = null;
   let media = null;
+  let copy = null; // the browser's second copy of this seat's media
   let ended = false;
   const signal = connectSeat({
     token,
     room,
     consent,
     on: {
-      state: (state) => view.render(state),
+      state: (state) => { view.render(state); copy.update(state); },
       status: (kind, outcome) => {
         if (kind === "left") {
+          copy.stop();
           media.close();
           notice("You have left the session", "Your seat is free again. Use your link to come back.", reload("Rejoin"));
         } else {
@@ -159,6 +162,7 @@ function enter(check, asks, local) {
     onError: (message) => announce(message),
   });
   media.setLocalStream(local);
+  copy = createBrowserCopy({ room, token, clock: signal.clock, local });
   media.setAudioOnly(audioOnly);
   view = createRoom({
     signal, media, local, audioOnly, feedbackUrl: feedbackUrl(),

@@ -2,6 +2,9 @@
 // clock. A seat's track is several files (a new segment after each caucus switch
 // or pause); at session time t the player loads the segment that contains t and
 // plays it from (t − start); outside every segment it shows why there is nothing.
+// Where the server recorded nothing of a seat (a loss, an outage, a crash) and the
+// seat's own page kept a copy (the browser copy: chunks with audio and video), the
+// chunk that covers t plays instead, on the same clock.
 import { el } from "./dom.js";
 
 /** Re-sync an element whose position is off the master clock by more than this. */
@@ -21,8 +24,13 @@ export function segmentAt(segments, t) {
   return segments.find((s) => s.start_ms <= t && t < s.start_ms + s.duration_ms) || null;
 }
 
-/** A media element that plays whichever of `segments` the clock is in. */
-function createTrack(media, segments, clock) {
+/** The server's segment at t, else the browser-copy chunk at t (filling a gap), or null. */
+export function sourceAt(segments, copies, t) {
+  return segmentAt(segments, t) || segmentAt(copies, t);
+}
+
+/** A media element that plays whichever of `segments` (else of `copies`) the clock is in. */
+function createTrack(media, segments, clock, copies = []) {
   let current = null; // the segment whose URL the element has
   let ready = false; // its metadata is loaded: currentTime may be set
   let failed = null; // the segment whose file could not be loaded or decoded
@@ -40,7 +48,7 @@ function createTrack(media, segments, clock) {
 
   /** Returns "playing" (a segment covers t), "held" (just after one), "failed" or null. */
   function sync(t, playing, force) {
-    const segment = segmentAt(segments, t);
+    const segment = sourceAt(segments, copies, t);
     if (!segment) {
       rest();
       const held = current && ready && t >= current.start_ms && t < current.start_ms + current.duration_ms + HOLD_MS;
@@ -50,6 +58,7 @@ function createTrack(media, segments, clock) {
       current = segment;
       ready = false;
       media.dataset.segment = String(segment.id);
+      media.dataset.source = copies.includes(segment) ? "browser" : "server";
       media.src = segment.url; // loadedmetadata brings us back here
       return "playing";
     }
@@ -89,7 +98,7 @@ const PLACEHOLDER = {
  * seat; names: createSeatNames(); segments: the seat's segments (video and audio);
  * hiddenBands: phase bands the viewer may not watch; clock: createClock().
  */
-export function createSeatPlayer({ seat, names, segments, hiddenBands, clock }) {
+export function createSeatPlayer({ seat, names, segments, copies = [], hiddenBands, clock }) {
   const byStart = (a, b) => a.start_ms - b.start_ms;
   const videoSegments = segments.filter((s) => s.kind === "video").sort(byStart);
   const audioSegments = segments.filter((s) => s.kind === "audio").sort(byStart);
@@ -103,8 +112,10 @@ export function createSeatPlayer({ seat, names, segments, hiddenBands, clock }) 
     el("div", { class: "tile-info" },
       el("div", { class: "tile-line" }, el("span", { class: "tile-name" }, name)),
       el("div", { class: "tile-line" }, el("span", { class: "tile-role" }, names.role(seat)))));
-  const videoTrack = createTrack(video, videoSegments, clock);
-  const audioTrack = createTrack(audio, audioSegments, clock);
+  const chunks = [...copies].sort(byStart);
+  // A chunk has both kinds: the muted video element shows its picture, the audio its sound.
+  const videoTrack = createTrack(video, videoSegments, clock, chunks);
+  const audioTrack = createTrack(audio, audioSegments, clock, chunks);
   let state = null;
 
   function show(next) {

@@ -58,13 +58,19 @@ export function firstRecordedMoment(segments) {
 
 function playersFor(recording, names, clock) {
   const bySeat = new Map();
+  const copies = new Map(); // seat → its browser copy's chunks (they fill the server's gaps)
   for (const segment of recording.segments) {
     if (!bySeat.has(segment.seat)) bySeat.set(segment.seat, []);
     bySeat.get(segment.seat).push(segment);
   }
+  for (const chunk of recording.browser_copy || []) {
+    if (!bySeat.has(chunk.seat)) bySeat.set(chunk.seat, []);
+    if (!copies.has(chunk.seat)) copies.set(chunk.seat, []);
+    copies.get(chunk.seat).push(chunk);
+  }
   const hiddenBands = recording.phases.filter((b) => b.hidden);
   return [...bySeat.keys()].sort(seatOrder(recording.roles)).map((seat) =>
-    createSeatPlayer({ seat, names, segments: bySeat.get(seat), hiddenBands, clock }));
+    createSeatPlayer({ seat, names, segments: bySeat.get(seat), copies: copies.get(seat) || [], hiddenBands, clock }));
 }
 
 function exportsFor(api, room) {

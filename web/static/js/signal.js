@@ -1,6 +1,7 @@
 // The Socket.IO link to the server: join (and re-join after a drop) with the
 // seat token, hand every server event to the page, and report link status.
 import { io } from "/vendor/socket.io/socket.io.esm.min.js";
+import { createSessionClock } from "./session-clock.js";
 
 const ACK_TIMEOUT_MS = 15000; // generous: a 500 ms RTT link with loss needs a few tries
 /** Join errors that trying again cannot fix. */
@@ -28,17 +29,20 @@ export function connectSeat({ token, room, consent, on }) {
   let stopped = false;
   let seated = false;
   let latestNow = -Infinity;
+  const clock = createSessionClock();
 
   function acceptState(state, outcome) {
     // One connection delivers in order; this only guards a state from before a rejoin.
     if (outcome === null && state.now_ms < latestNow) return;
     latestNow = Math.max(latestNow, state.now_ms);
+    if (outcome === null) clock.sample(state.now_ms, performance.now());
     on.state(state, outcome);
   }
 
   async function join() {
     on.status(seated ? "rejoining" : "joining");
     let reply;
+    const sentAt = performance.now();
     try {
       reply = await socket.timeout(ACK_TIMEOUT_MS).emitWithAck("join", { token, room });
     } catch {
@@ -59,6 +63,7 @@ export function connectSeat({ token, room, consent, on }) {
     }
     seated = true;
     latestNow = -Infinity;
+    if (reply.state) clock.sample(reply.state.now_ms, performance.now(), sentAt);
     acceptState(reply.state, reply.outcome);
     on.status("connected", reply.outcome);
     sendConsent(reply.state);
@@ -115,6 +120,8 @@ export function connectSeat({ token, room, consent, on }) {
 
   return {
     socket,
+    /** The session clock, from the join ack's round trip and each room state. */
+    clock,
     get connected() { return socket.connected && seated && !stopped; },
     /** Send a client event and wait for its ack; always resolves to {ok, ...}. */
     async request(event, payload) {
