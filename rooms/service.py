@@ -69,7 +69,7 @@ class RoomService:
         directory: RoomDirectory,
         media: MediaPort,
         feedback: Feedback | None = None,
-        grace_s: float = 30.0,
+        grace_s: float = 60.0,
         events: EventBus | None = None,
     ) -> None:
         self.directory = directory
@@ -100,9 +100,6 @@ class RoomService:
         """The connection in `seat`, if the room is live and someone sits there."""
         live = self.directory.peek(room_id)  # never opens a room
         return live.sockets.get(seat) if live is not None else None
-
-    def seated(self, connection: str) -> bool:
-        return self.directory.locate(connection) is not None
 
     async def end_seats_of(self, identity: str) -> int:
         """Give up every connected seat `identity` holds and close its connection
