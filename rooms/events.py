@@ -27,6 +27,7 @@ from typing import Any, TypeVar
 from sessions.audience import Route
 from sessions.ids import Identity, RoomId, SeatId
 from sessions.rooms import Room
+from sessions.timeline import EventKind
 
 logger = logging.getLogger(__name__)
 
@@ -113,6 +114,17 @@ class NoteAdded:
     room_id: RoomId
     note: dict[str, Any]
     connections: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class MediaGap:
+    """A seat's media was lost or is back (`kind`: media_lost, media_restored), as stored
+    on the timeline; media itself reported it (`ReportMedia`)."""
+
+    room_id: RoomId
+    seat: SeatId
+    kind: EventKind
+    detail: Mapping[str, str | int | None]
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from rooms.commands import AddCandidate, AnswerMedia, RecordingFault, ReportMedia, RestartMedia
 from rooms.context import RoomContext
 from rooms.errors import MediaRefused, NoMedia, NotJoined, TooSoon
+from rooms.events import MediaGap
 from sessions.timeline import Event
 
 
@@ -52,6 +53,8 @@ async def report(rooms: RoomContext, command: ReportMedia) -> None:
             now = rooms.directory.now_ms(live)
             event = Event(now, command.kind, command.seat, dict(command.detail))
             await rooms.directory.commit(live, live.room, event)
+        gap = MediaGap(live.id, command.seat, command.kind, command.detail)
+        await rooms.events.publish(gap)
     await rooms.tell_seats(live)
 
 

@@ -28,6 +28,7 @@ from rooms.commands import (
 from rooms.directory import RoomDirectory
 from rooms.events import (
     AudienceChanged,
+    MediaGap,
     NoteAdded,
     RoomChanged,
     RoomReleased,
@@ -53,6 +54,7 @@ from storage.notes import Notes
 
 EVENTS = (
     AudienceChanged,
+    MediaGap,
     NoteAdded,
     RoomReleased,
     SeatDropped,
@@ -261,10 +263,12 @@ async def test_media_reports_and_recording_faults_reach_the_seats(world: World) 
     world.heard.events.clear()
     lost = ReportMedia(world.room, SeatId("mediator"), EventKind.MEDIA_LOST, {"reason": "ice"})
     await world.service.execute(lost)
-    assert world.heard.kinds() == ["SeatsToTell"]
+    assert world.heard.kinds() == ["MediaGap", "SeatsToTell"]
+    gap = MediaGap(world.room, SeatId("mediator"), EventKind.MEDIA_LOST, {"reason": "ice"})
+    assert world.heard.events[0] == gap
     assert (await world.stored())[-1] == "media_lost"
     await world.service.execute(RecordingFault(world.room, "disk full"))
-    assert world.heard.kinds() == ["SeatsToTell", "SeatsToTell"]
+    assert world.heard.kinds() == ["MediaGap", "SeatsToTell", "SeatsToTell"]
     live = world.service.directory.peek(world.room)
     assert live is not None and live.room.recording_fault == "disk full"
 
