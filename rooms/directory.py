@@ -1,10 +1,12 @@
 """The rooms live in this process: their state, lock, session clock and connection per seat.
 
-The room service (`rooms/service.py`) is the one that changes them; others only look.
+The room service (`rooms/service.py`) is the one that changes them; others look (the
+live pages, retention) or set `closing` (the drain).
 
 A room lives here from its first use until it ends: when nobody has been connected to
 it for `empty_timeout_s` it ends itself (an `ended` event, reason `abandoned`, unless
-it had already ended), is forgotten, and `on_released` hooks free its media.
+it had already ended), is forgotten, and `on_released` hooks are told (the service
+publishes `RoomReleased`, on which its media closes).
 While the server drains (`closing`), joins are refused with `server_closing`.
 """
 
