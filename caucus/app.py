@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import logging
 from collections.abc import AsyncIterator, Callable
 
@@ -14,7 +13,6 @@ from caucus.drain import Drain
 from caucus.logbook_writer import LOGBOOK_WRITER, LogbookWriter
 from caucus.media_bridge import SfuMedia
 from caucus.metrics import NodeMetrics
-from caucus.recording_status import RecordingStatus
 from caucus.retention import Retention
 from media import aiortc_internals
 from media.announce import announced_address, parse_port_range
@@ -25,15 +23,18 @@ from recordings.feedback import Feedback
 from recordings.recovery import recover_interrupted
 from recordings.service import Recordings
 from recordings.writer_thread import WriterThread
+from rooms.commands import End, RecordingFault, ReportMedia
+from rooms.directory import RoomDirectory
+from rooms.events import RoomChanged, RoomReleased
+from rooms.media_port import MediaPort, NoMedia, follow
+from rooms.service import RoomService
 from sessions.browser_copy import CopyLimits
-from sessions.ids import RoomId, ScenarioId
+from sessions.ids import RoomId, ScenarioId, SeatId
 from sessions.scenarios import ScenarioCatalogue, builtin_scenarios
-from signaling.directory import RoomDirectory
-from signaling.ending import end_room
-from signaling.media_port import MediaPort, NoMedia
+from sessions.timeline import EventKind
 from signaling.namespace import SimulationNamespace
 from signaling.protocol import MAX_PACKET_BYTES
-from signaling.revocation import guards_joins, seat_ender
+from signaling.revocation import guards_joins
 from signaling.turn import IceServerPolicy
 from signaling.wire import GuardedServer, LibraryLog
 from storage.browser_copies import BrowserCopies
@@ -89,6 +90,7 @@ from web.security import add_security_headers, origin_policy
 logger = logging.getLogger(__name__)
 
 NAMESPACE = web.AppKey("namespace", SimulationNamespace)
+ROOMS = web.AppKey("rooms", RoomService)
 RECORDINGS = web.AppKey("recordings", Recordings)
 RETENTION = web.AppKey("retention", Retention)
 NODE_METRICS = web.AppKey("node_metrics", NodeMetrics)
@@ -158,9 +160,7 @@ def create_app(config: Config, media: MediaPort | None = None) -> web.Applicatio
         disk=WriterThread(),
         retry_s=config.recording_retry_s,
     )
-    directory.observers.append(recordings.room_changed)
     logbook_writer = LogbookWriter(database, lambda i: scenarios.get(ScenarioId(i)))
-    directory.observers.append(logbook_writer.room_changed)
     bridge: SfuMedia | None = None
     links: LinkWatch | None = None
     if media is None and config.media:
@@ -177,21 +177,33 @@ def create_app(config: Config, media: MediaPort | None = None) -> web.Applicatio
         # link trouble is catalogued through the recordings' write queue: never awaited
         links = LinkWatch(directory.session_ms, recordings.store_event)
         media = bridge = SfuMedia(sfu_config, recordings, links=links)
-    namespace = SimulationNamespace(
-        directory, config.secret, media or NoMedia(), config.grace_s, feedback, ice
-    )
+    # the room service and everything that follows its events, subscribed once, here
+    rooms = RoomService(directory, media or NoMedia(), feedback, config.grace_s)
+    namespace = SimulationNamespace(rooms, config.secret, ice)
+    namespace.fanout.subscribe(rooms.events)
+    follow(rooms.events, rooms.media)
+    rooms.events.subscribe(RoomChanged, lambda e: recordings.room_changed(e.room, e.t_ms))
+    rooms.events.subscribe(RoomChanged, lambda e: logbook_writer.room_changed(e.room, e.t_ms))
+    recordings.on_status = lambda room_id, reason: rooms.submit(RecordingFault(room_id, reason))
     if bridge is not None:
-        bridge.attach(namespace.send_to_seat, namespace.media_changed)
         media_bridge = bridge
 
-        async def close_room_media(room_id: RoomId) -> None:
-            await media_bridge.sfu.close_room(room_id)
+        async def report_media(
+            room_id: RoomId,
+            seat: SeatId,
+            kind: EventKind | None,
+            detail: dict[str, str | int | None],
+        ) -> None:
+            await rooms.execute(ReportMedia(room_id, seat, kind, detail))
 
-        directory.on_released.append(close_room_media)
+        async def close_room_media(e: RoomReleased) -> None:
+            await media_bridge.sfu.close_room(e.room_id)
+
+        bridge.attach(namespace.send_to_seat, report_media)
+        rooms.events.subscribe(RoomReleased, close_room_media)
     sio = socket_server(config)
     sio.register_namespace(namespace)
     sio.attach(app)
-    recordings.on_status = RecordingStatus(directory, sio)
 
     app[DATABASE] = database
     app[PEOPLE] = People(database)
@@ -205,6 +217,7 @@ def create_app(config: Config, media: MediaPort | None = None) -> web.Applicatio
     app[FEEDBACK] = feedback
     app[RECORDINGS] = recordings
     app[NAMESPACE] = namespace
+    app[ROOMS] = rooms
     app[LOGBOOK_WRITER] = logbook_writer
     if bridge is not None:
         sfu_bridge = bridge
@@ -228,20 +241,22 @@ def create_app(config: Config, media: MediaPort | None = None) -> web.Applicatio
     app.add_routes(audit_api.routes)
     # people and sign-in: deactivated people's seat tokens are refused and their seats ended
     guards_joins(namespace, app[PEOPLE].is_deactivated)
-    app[people_api.END_SEATS] = seat_ender(namespace)
+    app[people_api.END_SEATS] = rooms.end_seats_of
     mailer = Mailer(SmtpSettings.from_config(config)) if config.smtp_host else None
     signin.setup(app)
     people_api.setup(app, mailer)
     app.add_routes(cohorts_api.routes)
     app.add_routes(scenarios_api.routes)
-    simulations_api.setup(app, functools.partial(end_room, namespace))
+    simulations_api.setup(app, lambda room_id, by: rooms.execute(End(room_id, by)))
+    ended_rooms = app[simulations_api.ENDED_ROOMS]
+    rooms.events.subscribe(RoomChanged, lambda e: ended_rooms(e.room, e.t_ms))
     # practice rounds and availability (issue 15): rounds mail those seated when SMTP is set
     app.add_routes(availability_api.routes)
     app.add_routes(levels_api.routes)
     rounds_api.setup(app, mailer)
     app.add_routes(my_seat.routes)
     app.add_routes(live_api.routes)
-    app[live_api.MEDIA] = namespace.media
+    app[live_api.MEDIA] = rooms.media
     if links is not None:
         app[live_api.LINK_READINGS] = links.latest
     # /metrics (web/metrics.py), fed by caucus/metrics.py
@@ -265,8 +280,8 @@ def create_app(config: Config, media: MediaPort | None = None) -> web.Applicatio
         # After the drain (on_shutdown) these find little left to do; without a drain
         # (a test's runner) they still close everything.
         directory.close()
-        await namespace.close()
-        await namespace.media.close()
+        await rooms.close()
+        await rooms.media.close()
         await recordings.close(limit_s=max(0.5, config.drain_s * 0.1))
         if mailer is not None:
             await mailer.close()
@@ -283,8 +298,8 @@ def create_app(config: Config, media: MediaPort | None = None) -> web.Applicatio
             directory,
             sio,
             recordings,
-            close_media=namespace.media.close,
-            close_signalling=namespace.close,
+            close_media=rooms.media.close,
+            close_signalling=rooms.close,
             drain_s=config.drain_s,
         )
     )

@@ -20,7 +20,7 @@ from collections.abc import Awaitable, Callable
 import socketio
 
 from recordings.service import Recordings
-from signaling.directory import RoomDirectory
+from rooms.directory import RoomDirectory
 from signaling.protocol import NAMESPACE, ServerEvent
 
 logger = logging.getLogger(__name__)

@@ -1,11 +1,11 @@
 """Writes the logbook entries of a simulation when it ends, and catches up at start.
 
-`room_changed` is a `RoomDirectory` observer: it sees every committed change
-and, on the first one that finds the room ended, starts an asyncio task that
-writes the entries (`storage.logbook.record_completed`). A failed write is
-logged and tried again at the next start (`catch_up`), which writes every
-ended simulation still without entries; writing is idempotent, so running both
-costs nothing.
+`room_changed` follows the rooms (`rooms.events.RoomChanged`, subscribed in
+`create_app`): it sees every committed change and, on the first one that finds
+the room ended, starts an asyncio task that writes the entries
+(`storage.logbook.record_completed`). A failed write is logged and tried again
+at the next start (`catch_up`), which writes every ended simulation still
+without entries; writing is idempotent, so running both costs nothing.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ class LogbookWriter:
         self._written: set[str] = set()
 
     def room_changed(self, room: Room, _t_ms: int) -> None:
-        """A directory observer: the room's first change in the ended phase writes it."""
+        """A room's first change in the ended phase writes it."""
         if room.phase.kind is not PhaseKind.ENDED or room.id in self._written:
             return
         self._written.add(room.id)

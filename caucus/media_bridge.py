@@ -1,4 +1,4 @@
-"""Joins the SFU to signalling and recording: the MediaPort the namespace talks to.
+"""Joins the SFU to the rooms and recording: the MediaPort the room service talks to.
 
 It also keeps each seat's media status (``connecting``, ``connected``,
 ``reconnecting``) for the room state, and puts every gap in a seat's media on
@@ -22,11 +22,11 @@ from media.recovery import RecoveryConfig
 from media.seat_connection import SeatConnection
 from media.sfu import RestartRefused, Sfu, SfuConfig, UnknownParticipant
 from recordings.service import Recordings
+from rooms.media_port import MediaStatus, ReportMedia, RestartOutcome, SendToSeat
 from sessions.audience import Route
 from sessions.ids import RoomId, SeatId
 from sessions.media_kinds import MediaKind
 from sessions.timeline import EventKind
-from signaling.media_port import MediaStatus, ReportMedia, RestartOutcome, SendToSeat
 from signaling.protocol import ServerEvent
 
 logger = logging.getLogger(__name__)

@@ -43,13 +43,13 @@ from media.link_stats import LinkWatch
 from media.sfu import Sfu
 from recordings.service import Recordings
 from recordings.writer_thread import WriterThread
+from rooms.directory import RoomDirectory
 from sessions.ids import RoomId, SeatId
 from sessions.link_trouble import LinkSample
 from sessions.phases import PhaseKind
 from signaling import namespace as namespace_module
 from signaling import wire
 from signaling.client_faults import ClientFaultLog
-from signaling.directory import RoomDirectory
 from signaling.protocol import ClientEvent, ErrorCode
 from web import errors as web_errors
 from web.metrics import HttpCounts, MetricsAccess, MetricsListener, parse_address

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from aiohttp import web
 
-from signaling.directory import RoomDirectory
+from rooms.directory import RoomDirectory
 from storage.database import Database
 from storage.deletion import Deleted
 from storage.retention import apply_retention

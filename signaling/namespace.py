@@ -1,36 +1,27 @@
-"""The Socket.IO namespace: validate each event, apply the domain, tell media, emit views."""
+"""The Socket.IO namespace: validate each event, hand it to the room service, answer.
+
+Every handler is validate → command → reply: the room service (`rooms/`) owns
+the rooms and publishes what changed; `signaling/fanout.py` sends it out.
+"""
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import socketio
 
-from recordings.feedback import Author, Feedback, draft_from
-from sessions.audience import audience
-from sessions.errors import DomainError, NotPermitted, NotSeated
+from rooms.commands import Drop, Join
+from rooms.errors import MediaRefused
+from rooms.media_port import MediaPort
+from rooms.service import RoomService
+from sessions.errors import DomainError
 from sessions.ids import RoomId, SeatId
-from sessions.roles import is_staff, role_of
-from sessions.timeline import Event, EventKind
-from sessions.views import view_for, visible_briefs
+from signaling import requests
 from signaling.client_faults import ClientFaultLog
-from signaling.directory import LiveRoom, RoomDirectory
-from signaling.media_port import MediaPort
+from signaling.fanout import SocketFanOut
 from signaling.protocol import (
-    MAX_CANDIDATE_CHARS,
-    MAX_CONNECTION,
-    MAX_LAG_MS,
-    MAX_PHASE_CHARS,
-    MAX_PLANNED_S,
-    MAX_ROOM_ID_CHARS,
-    MAX_SDP_CHARS,
-    MAX_TOKEN_CHARS,
-    MAX_WHISPER_CHARS,
-    MEDIA_RESTART_REASONS,
     NAMESPACE,
     RESERVED_EVENTS,
     BadPayload,
@@ -38,11 +29,7 @@ from signaling.protocol import (
     ErrorCode,
     ServerEvent,
     error,
-    integer,
     ok,
-    payload,
-    socket_room,
-    text,
 )
 from signaling.tokens import TokenError, verify
 from signaling.turn import IceServerPolicy
@@ -53,35 +40,15 @@ client_faults = ClientFaultLog(logger)
 Handler = Callable[[str, object], Awaitable[dict[str, Any]]]
 
 
-def _refused(what: str, exc: ValueError) -> BadPayload:
-    """Media refused a client's description or candidate: the client's mistake, one line."""
-    reason = str(exc)[:200] or type(exc).__name__
-    client_faults.refused(what, reason)
-    return BadPayload(ErrorCode.BAD_REQUEST, f"the {what} was refused: {reason}")
-
-
 class SimulationNamespace(socketio.AsyncNamespace):
     #: async identity → may it take a seat (signaling/revocation.py); None admits every token
     identity_check: Callable[[str], Awaitable[bool]] | None = None
 
-    def __init__(
-        self,
-        directory: RoomDirectory,
-        secret: str,
-        media: MediaPort,
-        grace_s: float,
-        feedback: Feedback | None = None,
-        ice: IceServerPolicy | None = None,
-    ) -> None:
+    def __init__(self, rooms: RoomService, secret: str, ice: IceServerPolicy | None = None) -> None:
         super().__init__(NAMESPACE)
-        self.directory = directory
-        self.media = media
-        self.feedback = feedback
+        self.rooms = rooms
         self._secret = secret
-        self._grace_s = grace_s
-        self._ice = ice or IceServerPolicy()
-        #: (room, seat) → (identity, token expiry): whom each seat's TURN credential names
-        self._seat_tokens: dict[tuple[RoomId, SeatId], tuple[str, int]] = {}
+        self.fanout = SocketFanOut(self, ice or IceServerPolicy())
         self._handlers: dict[str, Handler] = {
             ClientEvent.JOIN: self._join,
             ClientEvent.LEAVE: self._leave,
@@ -94,6 +61,10 @@ class SimulationNamespace(socketio.AsyncNamespace):
             ClientEvent.MEDIA_ICE: self._media_ice,
             ClientEvent.MEDIA_RESTART: self._media_restart,
         }
+
+    @property
+    def media(self) -> MediaPort:
+        return self.rooms.media
 
     # --- dispatch -------------------------------------------------------------------
 
@@ -109,7 +80,7 @@ class SimulationNamespace(socketio.AsyncNamespace):
         if event == "connect":
             return None  # anyone may connect; joining a seat needs a token
         if event == "disconnect":
-            await self._disconnected(sid)
+            await self.rooms.execute(Drop(sid))
             return None
         handler = self._handlers.get(event)
         if handler is None:
@@ -121,6 +92,8 @@ class SimulationNamespace(socketio.AsyncNamespace):
         except (BadPayload, TokenError) as exc:
             return error(exc.code, exc.message)
         except DomainError as exc:
+            if isinstance(exc, MediaRefused):  # the client's mistake: one line, no trace
+                client_faults.refused(exc.what, exc.reason)
             return error(exc.code, exc.message)
         except Exception:
             logger.exception("event %s from %s failed", event, sid)
@@ -136,266 +109,62 @@ class SimulationNamespace(socketio.AsyncNamespace):
         """
         return bool(self.server.manager.is_connected(sid, self.namespace))
 
-    def _seated(self, sid: str) -> tuple[LiveRoom, SeatId]:
-        found = self.directory.locate(sid)
-        if found is None:
-            raise BadPayload(ErrorCode.NOT_JOINED, "join a seat first")
-        return found
-
     # --- seats ----------------------------------------------------------------------
 
     async def _join(self, sid: str, data: object) -> dict[str, Any]:
-        fields = payload(data, {"token", "room"})
-        token = text(fields, "token", MAX_TOKEN_CHARS)
-        asked_room = text(fields, "room", MAX_ROOM_ID_CHARS, required=False)
-        claims = verify(self._secret, token or "")
+        token, asked_room = requests.join(data)
+        claims = verify(self._secret, token)
         if self.identity_check is not None and not await self.identity_check(claims.identity):
             raise BadPayload(ErrorCode.TOKEN_REVOKED, "this account has been deactivated")
         if asked_room is not None and asked_room != claims.room:
             raise BadPayload(ErrorCode.WRONG_ROOM, "this join link is for another simulation")
-        if self.directory.locate(sid) is not None:
-            raise BadPayload(ErrorCode.BAD_REQUEST, "this connection already sits in a seat")
-        live = await self.directory.open(claims.room)
-        async with live.lock:
-            now = self.directory.now_ms(live)
-            room, outcome, event = live.room.join(claims.identity, claims.name, claims.seat, now)
-            await self.directory.commit(live, room, event)
-            displaced = self.directory.bind(live, claims.seat, sid)
-            release = live.releases.pop(claims.seat, None)
-        if release is not None:
-            release.cancel()
-        self._seat_tokens[(live.id, claims.seat)] = (claims.identity, claims.expires_at)
-        await self.enter_room(sid, socket_room(live.id))
-        if displaced is not None:
-            await self._displace(live, claims.seat, displaced)
-        await self.media.seat_connected(live.id, claims.seat)
-        await self.media.audience_changed(live.id, audience(live.room))
-        await self._broadcast(live)
-        logger.info("%s %s seat %s in %s", claims.identity, outcome.value, claims.seat, live.id)
+        joined = await self.rooms.execute(
+            Join(claims.room, claims.identity, claims.name, claims.seat, sid, claims.expires_at)
+        )
         return ok(
-            outcome=outcome.value,
-            state=view_for(
-                live.room,
-                claims.seat,
-                self.directory.now_ms(live),
-                self.media.media_status(live.id),
-            ),
-            iceServers=self.ice_servers(live.id, claims.seat),
+            outcome=joined.outcome.value,
+            state=joined.view,
+            iceServers=self.ice_servers(joined.room_id, joined.seat),
         )
-
-    async def _displace(self, live: LiveRoom, seat: SeatId, old_sid: str) -> None:
-        """A second connection with the same identity replaces the first."""
-        await self.media.seat_disconnected(live.id, seat, gap="replaced by a new connection")
-        await self.emit(
-            ServerEvent.REPLACED, {"reason": "joined from another connection"}, to=old_sid
-        )
-        await self.leave_room(old_sid, socket_room(live.id))
-        await self.disconnect(old_sid)
 
     async def _leave(self, sid: str, data: object) -> dict[str, Any]:
-        payload(data, set())
-        live, seat = self._seated(sid)
-        async with live.lock:
-            room, event = live.room.leave(seat, self.directory.now_ms(live))
-            await self.directory.commit(live, room, event)
-            self.directory.unbind(sid)
-        self._seat_tokens.pop((live.id, seat), None)
-        await self.leave_room(sid, socket_room(live.id))
-        await self.media.seat_disconnected(live.id, seat)
-        await self._broadcast(live)
+        await self.rooms.execute(requests.leave(sid, data))
         return ok()
-
-    async def _disconnected(self, sid: str) -> None:
-        found = self.directory.unbind(sid)
-        if found is None:
-            return
-        live, seat = found
-        async with live.lock:
-            if seat not in live.room.participants:
-                return
-            room, event = live.room.drop(seat, self.directory.now_ms(live))
-            await self.directory.commit(live, room, event)
-            live.releases[seat] = asyncio.create_task(self._release_after_grace(live, seat))
-        await self.media.seat_disconnected(live.id, seat, gap="signalling lost")
-        await self._broadcast(live)
-
-    async def _release_after_grace(self, live: LiveRoom, seat: SeatId) -> None:
-        await asyncio.sleep(self._grace_s)  # a timer, not synchronisation
-        async with live.lock:
-            live.releases.pop(seat, None)
-            participant = live.room.participants.get(seat)
-            if participant is None or participant.connected:
-                return
-            room, event = live.room.leave(seat, self.directory.now_ms(live), "grace_expired")
-            await self.directory.commit(live, room, event)
-            self._seat_tokens.pop((live.id, seat), None)
-        logger.info("released seat %s in %s after the grace period", seat, live.id)
-        await self.media.seat_disconnected(live.id, seat)  # forgets its media gap
-        await self._broadcast(live)
 
     # --- the simulation -------------------------------------------------------------
 
     async def _phase(self, sid: str, data: object) -> dict[str, Any]:
-        fields = payload(data, {"to", "planned_s"})
-        request = text(fields, "to", MAX_PHASE_CHARS) or ""
-        planned_s = integer(fields, "planned_s", 1, MAX_PLANNED_S)
-        live, seat = self._seated(sid)
-        async with live.lock:
-            now = self.directory.now_ms(live)
-            planned_ms = None if planned_s is None else planned_s * 1000
-            room, event = live.room.change_phase(seat, request, now, planned_ms)
-            await self.directory.commit(live, room, event)
-        # Forwarding switches first: nobody should hear a caucus while the banner catches up.
-        await self.media.audience_changed(live.id, audience(room))
-        await self._broadcast(live)
-        return ok(phase=str(room.phase), t_ms=event.t_ms)
+        changed = await self.rooms.execute(requests.phase(sid, data))
+        return ok(phase=changed.phase, t_ms=changed.t_ms)
 
     async def _whisper(self, sid: str, data: object) -> dict[str, Any]:
-        fields = payload(data, {"text"})
-        message = text(fields, "text", MAX_WHISPER_CHARS) or ""
-        live, seat = self._seated(sid)
-        target = live.room.whisper_target(seat)
-        target_sid = live.sockets.get(target)
-        if target_sid is None:
-            raise NotSeated(f"the {target} is not connected")
-        async with live.lock:  # the room stays as it is: nobody else's change is undone
-            now = self.directory.now_ms(live)
-            event = Event(now, EventKind.WHISPER, seat, {"to": target, "text": message})
-            await self.directory.commit(live, live.room, event)
-        await self.emit(
-            ServerEvent.WHISPER, {"from": seat, "text": message, "t_ms": now}, to=target_sid
-        )
-        return ok(t_ms=now)
+        return ok(t_ms=await self.rooms.execute(requests.whisper(sid, data)))
 
     async def _consent(self, sid: str, data: object) -> dict[str, Any]:
-        fields = payload(data, {"recording"})
-        given = fields.get("recording")
-        if not isinstance(given, bool):
-            raise BadPayload(ErrorCode.BAD_REQUEST, "'recording' must be true or false")
-        live, seat = self._seated(sid)
-        async with live.lock:
-            room, event = live.room.answer_consent(seat, given, self.directory.now_ms(live))
-            await self.directory.commit(live, room, event)
-        await self._broadcast(live)
-        return ok(consent=room.participants[seat].consent.value)
+        return ok(consent=(await self.rooms.execute(requests.consent(sid, data))).value)
 
     async def _annotate(self, sid: str, data: object) -> dict[str, Any]:
-        """A live note, placed at the moment its author saw what it is about.
-
-        `lag_ms` is the client's estimate of how long ago, on the server's media
-        clock, the moment happened: time since the keystroke + the media playout
-        delay + half the signalling round trip (docs/protocol.md).
-        """
-        fields = payload(data, {"text", "skill", "rating", "target", "visibility", "lag_ms"})
-        lag_ms = integer(fields, "lag_ms", 0, MAX_LAG_MS) or 0
-        live, seat = self._seated(sid)
-        if self.feedback is None:
-            raise BadPayload(ErrorCode.UNKNOWN_EVENT, "this server keeps no feedback")
-        now = self.directory.now_ms(live)
-        draft = draft_from({k: v for k, v in fields.items() if k != "lag_ms"}, max(0, now - lag_ms))
-        identity = live.room.participants[seat].identity
-        note = await self.feedback.add(live.id, Author(identity, seat), draft, now)
-        staff = [
-            other_sid
-            for other, other_sid in live.sockets.items()
-            if other_sid != sid and is_staff(other)
-        ]
-        for other_sid in staff:
-            await self.emit(ServerEvent.ANNOTATION, note, to=other_sid)
-        return ok(annotation=note)
+        return ok(annotation=await self.rooms.execute(requests.annotate(sid, data)))
 
     async def _brief(self, sid: str, data: object) -> dict[str, Any]:
-        fields = payload(data, {"seat"})
-        key = text(fields, "seat", MAX_PHASE_CHARS) or ""
-        live, seat = self._seated(sid)
-        briefs = visible_briefs(live.room, seat)
-        if key not in briefs:
-            raise NotPermitted(f"a {role_of(seat).value} may not read the {key!r} brief")
-        return ok(seat=key, brief=briefs[key])
+        asked = requests.brief(sid, data)
+        return ok(seat=asked.key, brief=await self.rooms.execute(asked))
 
     # --- media signalling -----------------------------------------------------------
 
     async def _media_answer(self, sid: str, data: object) -> dict[str, Any]:
-        fields = payload(data, {"sdp", "type", "connection"})
-        sdp = text(fields, "sdp", MAX_SDP_CHARS) or ""
-        if fields.get("type") != "answer":
-            raise BadPayload(ErrorCode.BAD_REQUEST, "'type' must be 'answer': the server offers")
-        connection = integer(fields, "connection", 0, MAX_CONNECTION)
-        live, seat = self._seated(sid)
-        try:
-            applied = await self.media.answer(live.id, seat, sdp, "answer", connection)
-        except ValueError as exc:
-            raise _refused("SDP answer", exc) from None
+        applied = await self.rooms.execute(requests.media_answer(sid, data))
         return ok() if applied else ok(stale=True)
 
     async def _media_ice(self, sid: str, data: object) -> dict[str, Any]:
-        fields = payload(data, {"candidate", "sdpMid", "sdpMLineIndex", "connection"})
-        candidate = text(fields, "candidate", MAX_CANDIDATE_CHARS, required=False)
-        mid = text(fields, "sdpMid", 64, required=False)
-        index = integer(fields, "sdpMLineIndex", 0, 64)
-        connection = integer(fields, "connection", 0, MAX_CONNECTION)
-        live, seat = self._seated(sid)
-        try:
-            applied = await self.media.ice_candidate(
-                live.id,
-                seat,
-                {"candidate": candidate or "", "sdpMid": mid, "sdpMLineIndex": index},
-                connection,
-            )
-        except ValueError as exc:
-            raise _refused("ICE candidate", exc) from None
+        applied = await self.rooms.execute(requests.media_ice(sid, data))
         return ok() if applied else ok(stale=True)
 
     async def _media_restart(self, sid: str, data: object) -> dict[str, Any]:
-        """The client's peer connection went disconnected or failed: offer a new one."""
-        fields = payload(data, {"reason"})
-        reason = text(fields, "reason", MAX_PHASE_CHARS)
-        if reason not in MEDIA_RESTART_REASONS:
-            raise BadPayload(
-                ErrorCode.BAD_REQUEST,
-                f"'reason' must be one of {', '.join(sorted(MEDIA_RESTART_REASONS))}",
-            )
-        live, seat = self._seated(sid)
-        outcome = await self.media.restart(live.id, seat, reason)
-        if outcome == "too_soon":
-            raise BadPayload(
-                ErrorCode.RATE_LIMITED, "a new media connection was just offered; answer it first"
-            )
-        if outcome == "no_media":
-            raise BadPayload(ErrorCode.UNKNOWN_EVENT, "this server runs no media")
-        if outcome == "no_connection":
-            raise BadPayload(ErrorCode.NOT_JOINED, "this seat has no media connection yet")
+        await self.rooms.execute(requests.media_restart(sid, data))
         return ok(restarting=True)
 
-    async def media_changed(
-        self,
-        room_id: RoomId,
-        seat: SeatId,
-        kind: EventKind | None,
-        detail: dict[str, str | int | None],
-    ) -> None:
-        """Media's report: a seat's media status changed; store the gap event if any."""
-        live = self.directory.peek(room_id)
-        if live is None:
-            return
-        if kind is not None:
-            async with live.lock:
-                event = Event(self.directory.now_ms(live), kind, seat, detail)
-                await self.directory.commit(live, live.room, event)
-        await self._broadcast(live)
-
-    # --- fan-out --------------------------------------------------------------------
-
-    async def _broadcast(self, live: LiveRoom) -> None:
-        """Send each connected seat the room as its role may see it."""
-        room, now = live.room, self.directory.now_ms(live)
-        media = self.media.media_status(live.id)
-        await asyncio.gather(
-            *(
-                self.emit(ServerEvent.ROOM_STATE, view_for(room, seat, now, media), to=sid)
-                for seat, sid in list(live.sockets.items())
-            )
-        )
+    # --- media's way to a seat ------------------------------------------------------
 
     async def send_to_seat(
         self, room_id: RoomId, seat: SeatId, event: str, data: dict[str, Any]
@@ -406,8 +175,7 @@ class SimulationNamespace(socketio.AsyncNamespace):
         a page that builds a new peer connection from any offer, first or after a
         media failure, gets them without media/ knowing about TURN.
         """
-        live = self.directory.peek(room_id)  # media never opens a room
-        sid = live.sockets.get(seat) if live is not None else None
+        sid = self.rooms.connection_of(room_id, seat)
         if sid is None:
             return
         if event == ServerEvent.MEDIA_OFFER:
@@ -416,14 +184,4 @@ class SimulationNamespace(socketio.AsyncNamespace):
 
     def ice_servers(self, room_id: RoomId, seat: SeatId) -> list[dict[str, Any]]:
         """STUN and TURN (with this seat's own credential) for a seated client; else []."""
-        held = self._seat_tokens.get((room_id, seat))
-        if held is None:
-            return []  # nobody without a seat gets a relay
-        identity, token_expires_at = held
-        return self._ice.for_seat(identity, token_expires_at, time.time())
-
-    async def close(self) -> None:
-        for live in self.directory.rooms():
-            for task in live.releases.values():
-                task.cancel()
-            live.releases.clear()
+        return self.fanout.ice_servers(room_id, seat)

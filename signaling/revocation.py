@@ -3,8 +3,11 @@
 A signed-in person's seat token carries their person id as its identity, and
 a token cannot be recalled once issued; so every join asks whether that
 identity belongs to a deactivated person (`token_revoked`), and deactivating
-someone ends the seats they hold now. A guest's identity ("room:seat", or
-whatever the admin named) belongs to nobody and is never refused here.
+someone ends the seats they hold now (`RoomService.end_seats_of`: each seat
+is left as if its holder pressed Leave, then the connection is closed; the
+page's rejoin is refused with `token_revoked`, and it says so and stops). A
+guest's identity ("room:seat", or whatever the admin named) belongs to nobody
+and is never refused here.
 
 Only the seats in this process's rooms are ended; with Redis, a room held by
 another process keeps its seat until that connection drops, and the rejoin is
@@ -13,13 +16,9 @@ refused there.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Awaitable, Callable
 
 from signaling.namespace import SimulationNamespace
-from signaling.protocol import ClientEvent
-
-logger = logging.getLogger(__name__)
 
 #: whether a person id belongs to a deactivated person (storage.people.People.is_deactivated)
 IsDeactivated = Callable[[str], Awaitable[bool]]
@@ -34,27 +33,3 @@ def guards_joins(namespace: SimulationNamespace, is_deactivated: IsDeactivated) 
         return not await is_deactivated(identity)
 
     namespace.identity_check = may_join
-
-
-def seat_ender(namespace: SimulationNamespace) -> Callable[[str], Awaitable[int]]:
-    """A function that ends every connected seat `identity` holds; it returns how many.
-
-    Each seat is left as if its holder pressed Leave (others see it empty at
-    once), then the connection is closed. The page reconnects, its join is
-    refused with `token_revoked`, and it says so and stops.
-    """
-
-    async def end_seats(identity: str) -> int:
-        ended = 0
-        for live in namespace.directory.rooms():
-            for seat, sid in list(live.sockets.items()):
-                held = live.room.participants.get(seat)
-                if held is None or held.identity != identity:
-                    continue
-                await namespace.trigger_event(ClientEvent.LEAVE, sid, {})
-                await namespace.disconnect(sid)
-                ended += 1
-                logger.info("ended seat %s in %s: its holder was deactivated", seat, live.id)
-        return ended
-
-    return end_seats

@@ -7,6 +7,7 @@ from typing import Any
 
 from aiohttp import web
 
+from rooms.directory import UnknownRoom
 from sessions.errors import DomainError, UnknownSeat
 from sessions.ids import RoomId, ScenarioId, SeatId
 from sessions.roles import MAX_OBSERVERS
@@ -14,7 +15,6 @@ from sessions.rooms import Room
 from sessions.scenarios import Scenario, ScenarioCatalogue
 from signaling import safe_json
 from signaling.admission import DEFAULT_TTL_S, default_name, join_link, seat_links, seat_token
-from signaling.directory import UnknownRoom
 from web.console_access import require_staff
 from web.errors import BadRequest, UnsupportedMediaType
 from web.keys import CATALOGUE, DIRECTORY, PUBLIC_URL, SCENARIOS, SECRET

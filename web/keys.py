@@ -8,9 +8,9 @@ from pathlib import Path
 from aiohttp import web
 
 from recordings.feedback import Feedback
+from rooms.directory import RoomDirectory
 from sessions.ids import ScenarioId
 from sessions.scenarios import Scenario
-from signaling.directory import RoomDirectory
 from storage.catalogue import Catalogue
 from storage.database import Database
 

@@ -12,13 +12,13 @@ from typing import Any
 
 from aiohttp import web
 
+from rooms.directory import LiveRoom
+from rooms.media_port import MediaPort
 from sessions.ids import RoomId, SeatId
 from sessions.link_trouble import LinkSample
 from sessions.roles import ADMIN_SEAT
 from sessions.schedule import seat_label
 from sessions.views import recording_for
-from signaling.directory import LiveRoom
-from signaling.media_port import MediaPort
 from storage.simulations import Simulation
 from web.keys import DIRECTORY
 from web.staff import SIMULATIONS, staff_of

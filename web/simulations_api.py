@@ -15,6 +15,7 @@ from typing import Any
 
 from aiohttp import web
 
+from rooms.directory import RoomDirectory
 from sessions.errors import UnknownSeat
 from sessions.ids import RoomId, ScenarioId, SeatId
 from sessions.phases import PhaseKind
@@ -33,7 +34,6 @@ from sessions.schedule import (
     utc_ms,
 )
 from signaling.admission import DEFAULT_TTL_S, default_name, join_link, seat_token
-from signaling.directory import RoomDirectory
 from storage.people import now_ms
 from storage.simulations import Simulation, Simulations
 from web.api import UnknownScenario, base_url, body
@@ -45,7 +45,7 @@ logger = logging.getLogger(__name__)
 
 routes = web.RouteTableDef()
 
-#: ends a live room for everyone (signaling.ending.end_room bound to the namespace)
+#: ends a live room for everyone (the room service's `End` command)
 EndRoom = Callable[[RoomId, str], Awaitable[int | None]]
 END_ROOM: web.AppKey[EndRoom] = web.AppKey("end_room")
 
@@ -375,8 +375,9 @@ async def end(request: web.Request) -> web.Response:
 
 
 class EndedRooms:
-    """A directory observer: a room that reaches `ended` (by its coach, by the console,
-    or left empty) has its simulation's `ended_ms` noted."""
+    """Follows the rooms' changes (`rooms.events.RoomChanged`, subscribed in `create_app`):
+    a room that reaches `ended` (by its coach, by the console, or left empty) has its
+    simulation's `ended_ms` noted."""
 
     def __init__(self, simulations: Simulations) -> None:
         self._simulations = simulations
@@ -408,12 +409,12 @@ ENDED_ROOMS = web.AppKey("ended_rooms", EndedRooms)
 
 
 def setup(app: web.Application, end_room: EndRoom) -> None:
-    """Routes, the store (over the app's DATABASE) and the observer of ended rooms."""
+    """Routes, the store (over the app's DATABASE) and the note of ended rooms (whose
+    subscription to the rooms' changes is wired in `create_app`)."""
     simulations = Simulations(app[DATABASE])
     app[SIMULATIONS] = simulations
     app[END_ROOM] = end_room
     app[ENDED_ROOMS] = EndedRooms(simulations)
-    app[DIRECTORY].observers.append(app[ENDED_ROOMS])
 
     async def settle(app: web.Application) -> None:
         await app[ENDED_ROOMS].settle()  # before the database closes (cleanup)

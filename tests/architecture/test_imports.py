@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = ("caucus", "sessions", "signaling", "media", "recordings", "storage", "web")
+PACKAGES = ("caucus", "sessions", "rooms", "signaling", "media", "recordings", "storage", "web")
 
 
 def module_name(path: Path) -> str:
@@ -141,3 +141,16 @@ def test_only_storage_speaks_sql() -> None:
         and any(name.split(".")[0] in sql for name in imported_names(path, module))
     }
     assert offenders == set()
+
+
+def test_the_room_service_knows_no_socket_nor_http() -> None:
+    """rooms/ is driven by commands from any adapter (ARCHITECTURE.md, "The room service")."""
+    adapters = ("socketio", "engineio", "aiohttp", "signaling", "web", "caucus", "media")
+    offenders = {
+        module: sorted(
+            name for name in imported_names(path, module) if name.split(".")[0] in adapters
+        )
+        for module, path in project_modules().items()
+        if module.startswith("rooms")
+    }
+    assert {m: names for m, names in offenders.items() if names} == {}

@@ -15,11 +15,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import exc
 
+from rooms.directory import RoomDirectory
 from sessions.ids import Identity, RoomId, ScenarioId, SeatId
 from sessions.phases import PhaseKind
 from sessions.scenarios import builtin_scenarios
 from sessions.timeline import Event, EventKind
-from signaling.directory import RoomDirectory
 from storage.catalogue import Catalogue
 from storage.database import Database
 from storage.faults import StorageUnavailable

@@ -7,9 +7,9 @@ import asyncio
 
 import pytest
 
+from rooms.directory import RoomDirectory, UnknownRoom
 from sessions.ids import ScenarioId
 from sessions.scenarios import builtin_scenarios
-from signaling.directory import RoomDirectory, UnknownRoom
 from storage.catalogue import Catalogue
 from storage.database import Database
 

@@ -1,8 +1,12 @@
-"""The rooms live in this process: their state, session clock and sockets per seat.
+"""The rooms live in this process: their state, lock, session clock and connection per seat.
+
+The room service (`rooms/service.py`) is the one that changes them; others look (the
+live pages, retention) or set `closing` (the drain).
 
 A room lives here from its first use until it ends: when nobody has been connected to
 it for `empty_timeout_s` it ends itself (an `ended` event, reason `abandoned`, unless
-it had already ended), is forgotten, and `on_released` hooks free its media.
+it had already ended), is forgotten, and `on_released` hooks are told (the service
+publishes `RoomReleased`, on which its media closes).
 While the server drains (`closing`), joins are refused with `server_closing`.
 """
 
@@ -106,9 +110,10 @@ class RoomDirectory:
         self._clock = clock
         self._empty_timeout_s = empty_timeout_s
         self._rooms: dict[RoomId, LiveRoom] = {}
-        #: told of every committed change, e.g. the recorder (room, session time)
+        #: told of every committed change (room, session time), under the room's lock:
+        #: the room service, which delivers it as `RoomChanged`
         self.observers: list[Callable[[Room, int], None]] = []
-        #: told when an ended or abandoned room is forgotten, e.g. to close its media
+        #: told when an ended or abandoned room is forgotten (the service: `RoomReleased`)
         self.on_released: list[Callable[[RoomId], Awaitable[None]]] = []
         self._by_socket: dict[str, tuple[LiveRoom, SeatId]] = {}
         self._endings: set[asyncio.Task[None]] = set()

@@ -1,10 +1,23 @@
-"""What signalling tells the media layer; media/ implements it, tests may use NoMedia."""
+"""What the room service tells the media layer; media/ implements it, tests may use NoMedia.
+
+The room service publishes seat and audience events that `follow` turns into calls of a
+`MediaPort` (subscribed once, in `create_app`); the questions that need an answer (an SDP
+answer applied? a restart begun? each seat's media status) are asked of it directly.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Literal, Protocol
 
+from rooms.events import (
+    AudienceChanged,
+    EventBus,
+    SeatDropped,
+    SeatEntered,
+    SeatLeft,
+    SeatReplaced,
+)
 from sessions.audience import Route
 from sessions.ids import RoomId, SeatId
 from sessions.timeline import EventKind
@@ -103,3 +116,28 @@ class NoMedia:
 
     async def close(self) -> None:
         return None
+
+
+def follow(events: EventBus, media: MediaPort) -> None:
+    """Make `media` follow the rooms: seats connected and released, the audience applied."""
+
+    async def replaced(e: SeatReplaced) -> None:
+        await media.seat_disconnected(e.room_id, e.seat, gap="replaced by a new connection")
+
+    async def entered(e: SeatEntered) -> None:
+        await media.seat_connected(e.room_id, e.seat)
+
+    async def dropped(e: SeatDropped) -> None:
+        await media.seat_disconnected(e.room_id, e.seat, gap=e.why)
+
+    async def left(e: SeatLeft) -> None:
+        await media.seat_disconnected(e.room_id, e.seat)  # forgets its media gap
+
+    async def audience(e: AudienceChanged) -> None:
+        await media.audience_changed(e.room_id, e.routes)
+
+    events.subscribe(SeatReplaced, replaced)
+    events.subscribe(SeatEntered, entered)
+    events.subscribe(SeatDropped, dropped)
+    events.subscribe(SeatLeft, left)
+    events.subscribe(AudienceChanged, audience)
