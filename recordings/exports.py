@@ -149,6 +149,9 @@ def trainee_summary(
                     "scenario": scenario.title,
                     "time": clock(int(note["t_ms"])),
                     **note,
+                    "skill_name": skills.get(note["skill"], note["skill"])
+                    if note.get("skill")
+                    else None,
                 }
             )
     return {

@@ -27,6 +27,7 @@ from urllib.parse import quote
 
 from aiohttp import web
 
+from sessions.annotations import MAX_RATING
 from sessions.digests import SECTIONS, DigestText
 from sessions.errors import NotPermitted
 from sessions.people import Person
@@ -112,6 +113,7 @@ async def digest_of(request: web.Request) -> web.Response:
         {
             "trainee": {"id": trainee.id, "name": trainee.name, "time_zone": trainee.time_zone},
             "may_write": access.writes,
+            "max_rating": MAX_RATING,
             "feedback": await feedback_to(request, trainee.id),
             "digests": [d.to_json() for d in written],
         }
