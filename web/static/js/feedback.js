@@ -84,7 +84,7 @@ function drawPlot(d) {
   );
   if (!series.length) return;
 
-  const width = 640, height = 260, left = 40, right = 16, top = 12, bottom = 36;
+  const width = 640, height = 260, left = 48, right = 48, top = 12, bottom = 36;
   const times = rows.map((r) => r.at_ms ?? 0);
   let first = Math.min(...times), last = Math.max(...times);
   if (last - first < DAY_MS) { first -= DAY_MS / 2; last += DAY_MS / 2; }
@@ -104,8 +104,11 @@ function drawPlot(d) {
     grid.append(svg("line", { x1: left, x2: width - right, y1: y(r), y2: y(r) }));
     grid.append(svgText(String(r), { x: left - 8, y: y(r) + 4, "text-anchor": "end" }));
   }
-  const ticks = [...new Set(times)];
-  const step = Math.max(1, Math.ceil(ticks.length / 5));
+  /** one tick per day that has ratings (the first rating of that day), at most six */
+  const byDay = new Map();
+  for (const t of times) if (!byDay.has(day(t, zone))) byDay.set(day(t, zone), t);
+  const ticks = [...byDay.values()];
+  const step = Math.max(1, Math.ceil(ticks.length / 6));
   ticks.filter((_, i) => i % step === 0).forEach((t) => {
     grid.append(svg("line", { x1: x(t), x2: x(t), y1: height - bottom, y2: height - bottom + 4 }));
     grid.append(svgText(day(t, zone), { x: x(t), y: height - bottom + 18, "text-anchor": "middle" }));
