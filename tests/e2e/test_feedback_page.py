@@ -75,6 +75,15 @@ async def test_a_coach_shares_a_digest_and_the_trainee_sees_her_skills_over_time
     await digest.get_by_role("button", name="Share with Lin Wei").click()
     await expect(digest).to_have_attribute("data-status", "shared")
     await screenshot(console, "feedback-coach-shared")
+    # an edit after sharing: a new version, the shared text kept in its history
+    await digest.get_by_role("button", name="Edit").click()
+    await expect(page.get_by_label("Next steps")).to_have_value(
+        "Mediate a caucus in the next round."
+    )
+    await page.get_by_label("Next steps").fill("Mediate two caucuses in the next round.")
+    await page.get_by_role("button", name="Save a new version").click()
+    await expect(digest).to_contain_text("version 2")
+    await expect(digest.locator("details summary")).to_have_text("Earlier versions (1)")
     assert console.errors == []
     await console.close()
 
@@ -97,7 +106,8 @@ async def test_a_coach_shares_a_digest_and_the_trainee_sees_her_skills_over_time
     digest = page.locator("#digests li.digest")
     await expect(digest).to_have_count(1)
     await expect(digest).to_contain_text("You reframe positions as interests, calmly.")
-    await expect(digest).to_contain_text("Mediate a caucus in the next round.")
+    await expect(digest).to_contain_text("Mediate two caucuses in the next round.")
+    await expect(digest).to_contain_text("version 2")
     await expect(digest.get_by_role("button")).to_have_count(0)  # hers to read, not to edit
     await expect(page.locator("#digest-form")).to_be_hidden()
     await expect(digest.get_by_role("link", name="Download PDF")).to_be_visible()
