@@ -26,6 +26,11 @@ DRAFT = "draft"
 SHARED = "shared"
 
 
+class DigestBusy(DomainError):
+    code = "digest_busy"
+    status = 409
+
+
 class UnknownDigest(DomainError):
     code = "unknown_digest"
     status = 404
@@ -92,8 +97,11 @@ def _query() -> Any:
     )
 
 
-async def _get(conn: AsyncConnection, digest_id: str) -> Digest | None:
-    row = (await conn.execute(_query().where(digests.c.id == digest_id))).first()
+async def _get(conn: AsyncConnection, digest_id: str, *, lock: bool = False) -> Digest | None:
+    query = _query().where(digests.c.id == digest_id)
+    if lock:  # PostgreSQL: two edits at once take turns, so no version's history is lost
+        query = query.with_for_update(of=digests)
+    row = (await conn.execute(query)).first()
     return None if row is None else _digest(row)
 
 
@@ -136,49 +144,74 @@ async def add(
     return made
 
 
-async def _require(conn: AsyncConnection, digest_id: str) -> Digest:
-    found = await _get(conn, digest_id)
+async def _require(conn: AsyncConnection, digest_id: str, *, lock: bool = False) -> Digest:
+    found = await _get(conn, digest_id, lock=lock)
     if found is None:
         raise UnknownDigest(f"there is no digest {digest_id!r}")
     return found
 
 
+#: how often an edit or a share is tried again after another one changed the digest first
+_ATTEMPTS = 10
+
+
+def _unchanged(current: Digest) -> Any:
+    """The row as `current` read it: an update under this condition changes nothing if
+    another edit came first (SQLite reads outside the write lock), and is tried again."""
+    return (
+        (digests.c.id == current.id)
+        & (digests.c.version == current.version)
+        & (digests.c.status == current.status)
+        & (digests.c.strengths == current.text.strengths)
+        & (digests.c.develop == current.text.develop)
+        & (digests.c.next_steps == current.text.next_steps)
+    )
+
+
 async def edit(db: Database, digest_id: str, changes: Mapping[str, Any], now: int) -> Digest:
     """Replace the sections `changes` names. A shared digest keeps its earlier text in
     its history and gets the next version; a draft is rewritten in place."""
-    async with db.transaction() as conn:
-        current = await _require(conn, digest_id)
-        text = current.text.changed(changes)
-        if text == current.text:
-            return current
-        values: dict[str, Any] = {**text.to_json(), "updated_ms": now}
-        if current.shared:
-            earlier = {
-                "version": current.version,
-                **current.text.to_json(),
-                "shared_ms": current.shared_ms,
-                "updated_ms": current.updated_ms,
-            }
-            values |= {"version": current.version + 1, "history": [*current.history, earlier]}
-        await conn.execute(update(digests).where(digests.c.id == digest_id).values(**values))
-        return await _require(conn, digest_id)
+    for _ in range(_ATTEMPTS):
+        async with db.transaction() as conn:
+            current = await _require(conn, digest_id, lock=True)
+            text = current.text.changed(changes)
+            if text == current.text:
+                return current
+            values: dict[str, Any] = {**text.to_json(), "updated_ms": now}
+            if current.shared:
+                earlier = {
+                    "version": current.version,
+                    **current.text.to_json(),
+                    "shared_ms": current.shared_ms,
+                    "updated_ms": current.updated_ms,
+                }
+                values |= {"version": current.version + 1, "history": [*current.history, earlier]}
+            done = await conn.execute(update(digests).where(_unchanged(current)).values(**values))
+            if done.rowcount == 1:
+                return await _require(conn, digest_id)
+    raise DigestBusy("the digest is being changed by someone else; try again")
 
 
 async def share(db: Database, digest_id: str, actor: str, now: int) -> Digest:
     """Show the digest to its trainee (once; sharing a shared digest changes nothing)."""
-    async with db.transaction() as conn:
-        current = await _require(conn, digest_id)
-        if current.shared:
-            return current
-        if current.text.empty:
-            raise EmptyDigest("write at least one section before sharing the digest")
-        await conn.execute(
-            update(digests)
-            .where(digests.c.id == digest_id)
-            .values(status=SHARED, shared_ms=now, updated_ms=now)
-        )
-        await audit.record(conn, actor, "digest.share", digest_id, {"person": current.person_id})
-        return await _require(conn, digest_id)
+    for _ in range(_ATTEMPTS):
+        async with db.transaction() as conn:
+            current = await _require(conn, digest_id, lock=True)
+            if current.shared:
+                return current
+            if current.text.empty:
+                raise EmptyDigest("write at least one section before sharing the digest")
+            done = await conn.execute(
+                update(digests)
+                .where(_unchanged(current))
+                .values(status=SHARED, shared_ms=now, updated_ms=now)
+            )
+            if done.rowcount == 1:
+                await audit.record(
+                    conn, actor, "digest.share", digest_id, {"person": current.person_id}
+                )
+                return await _require(conn, digest_id)
+    raise DigestBusy("the digest is being changed by someone else; try again")
 
 
 __all__ = ["DRAFT", "SECTIONS", "SHARED", "Digest", "UnknownDigest", "add", "edit", "get"]

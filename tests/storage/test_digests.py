@@ -3,6 +3,8 @@ edits after sharing that keep the shared text and bump the version."""
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from sqlalchemy import delete, select
 
@@ -92,3 +94,24 @@ async def test_a_digest_outlives_its_author_and_goes_with_its_trainee(database: 
     async with database.transaction() as conn:
         await conn.execute(delete(people).where(people.c.id == tia))
     assert await digests.get(database, draft.id) is None
+
+
+async def test_edits_at_once_each_keep_their_predecessor(database: Database) -> None:
+    tia, cora = await two_people(database)
+    draft = await digests.add(database, tia, cora, DigestText(strengths="v1"), 1_000)
+    await digests.share(database, draft.id, cora, 2_000)
+    await asyncio.gather(
+        *(digests.edit(database, draft.id, {"strengths": f"v{n}"}, 3_000 + n) for n in (2, 3, 4))
+    )
+    final = await digests.get(database, draft.id)
+    assert final is not None and final.version == 4
+    assert [h["version"] for h in final.history] == [1, 2, 3]
+
+
+async def test_shares_at_once_share_once(database: Database) -> None:
+    tia, cora = await two_people(database)
+    draft = await digests.add(database, tia, cora, DigestText(strengths="Calm"), 1_000)
+    await asyncio.gather(*(digests.share(database, draft.id, cora, 2_000 + n) for n in range(3)))
+    async with database.reading() as conn:
+        shares = (await conn.execute(select(audit_log.c.action))).all()
+    assert len(shares) == 1
