@@ -53,6 +53,7 @@ from web import (
     calendar,
     cohorts_api,
     console,
+    digest_api,
     home,
     levels_api,
     live_api,
@@ -232,6 +233,7 @@ def create_app(config: Config, media: MediaPort | None = None) -> web.Applicatio
     app.add_routes(home.routes)
     app.add_routes(logbook_api.routes)
     app.add_routes(tracker_api.routes)  # the accountability tracker, certificates
+    app.add_routes(digest_api.routes)  # feedback digests
     app.add_routes(api.routes)
     app.add_routes(annotations_api.routes)
     app.add_routes(recordings_api.routes)

@@ -113,21 +113,35 @@ def to_json(
 
 
 def trainee_summary(
-    identity: str, sessions: Sequence[tuple[str, str, Scenario, Sequence[Mapping[str, Any]]]]
+    identity: str,
+    sessions: Sequence[tuple[str, str, Scenario, Sequence[Mapping[str, Any]]]],
+    started_ms: Mapping[str, int] | None = None,
 ) -> dict[str, Any]:
-    """Across sessions (id, seat, scenario, notes visible to the trainee): counts by skill
-    and every note in order."""
+    """Across sessions (id, seat, scenario, notes visible to the trainee): counts by skill,
+    every note in order, and each skill's ratings over time (`started_ms`: a session's
+    wall-clock start, so a rating is dated at its session's start plus its `t_ms`)."""
     counts: Counter[str] = Counter()
     ratings: dict[str, list[int]] = {}
+    points: dict[str, list[dict[str, Any]]] = {}
     ordered = []
     for room_id, seat, scenario, notes in sessions:
         skills = _skill_names(scenario)
+        start = (started_ms or {}).get(room_id)
         for note in sorted(notes, key=lambda n: n["t_ms"]):
             if note.get("skill"):
                 name = skills.get(note["skill"], note["skill"])
                 counts[name] += 1
                 if note.get("rating"):
                     ratings.setdefault(name, []).append(int(note["rating"]))
+                    points.setdefault(name, []).append(
+                        {
+                            "at_ms": None if start is None else start + int(note["t_ms"]),
+                            "rating": int(note["rating"]),
+                            "session": room_id,
+                            "scenario": scenario.title,
+                            "note": note.get("id"),
+                        }
+                    )
             ordered.append(
                 {
                     "session": room_id,
@@ -135,6 +149,9 @@ def trainee_summary(
                     "scenario": scenario.title,
                     "time": clock(int(note["t_ms"])),
                     **note,
+                    "skill_name": skills.get(note["skill"], note["skill"])
+                    if note.get("skill")
+                    else None,
                 }
             )
     return {
@@ -149,6 +166,10 @@ def trainee_summary(
                 else None,
             }
             for name, count in counts.most_common()
+        ],
+        "ratings": [
+            {"skill": name, "points": sorted(dated, key=lambda p: p["at_ms"] or 0)}
+            for name, dated in sorted(points.items())
         ],
         "notes": ordered,
     }

@@ -356,3 +356,26 @@ browser_copies = Table(
     Index("uq_browser_copies_chunk", "simulation_id", "seat", "n", unique=True),
     Index("ix_browser_copies_simulation", "simulation_id", "start_ms"),
 )
+
+# --- feedback digests (issue 15) ---------------------------------------------------------
+
+#: what a coach (or an admin) writes to one trainee across sessions: a draft until shared;
+#: an edit after sharing bumps `version` and keeps the earlier shared texts in `history`
+#: (a list of {version, strengths, develop, next_steps, shared_ms, updated_ms})
+digests = Table(
+    "digests",
+    metadata,
+    Column("id", Text, primary_key=True),
+    Column("person_id", Text, ForeignKey("people.id", ondelete="CASCADE"), nullable=False),
+    Column("author_id", Text, ForeignKey("people.id", ondelete="SET NULL")),  # NULL: admin token
+    Column("strengths", Text, nullable=False),
+    Column("develop", Text, nullable=False),
+    Column("next_steps", Text, nullable=False),
+    Column("status", Text, nullable=False),  # "draft" | "shared"
+    Column("version", Integer, nullable=False),
+    Column("history", JSON, nullable=False),
+    Column("created_ms", BigInteger, nullable=False),
+    Column("updated_ms", BigInteger, nullable=False),
+    Column("shared_ms", BigInteger),  # the first sharing
+    Index("ix_digests_person", "person_id", "created_ms"),
+)

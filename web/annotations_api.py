@@ -100,27 +100,42 @@ async def export_notes(request: web.Request) -> web.Response:
     )
 
 
-@routes.get("/api/trainees/{identity}/summary")
-async def summary(request: web.Request) -> web.Response:
-    """Feedback addressed to one trainee across their sessions (they, their cohort's coach
-    or an admin ask)."""
+async def may_read_feedback_of(request: web.Request, identity: str) -> None:
+    """The trainee themself, a coach of their cohort, an admin; anyone else is refused."""
     viewer = await viewer_of(request)
-    identity = request.match_info["identity"]
     if not viewer.is_admin and viewer.identity != identity:
         person = person_of(request)
         if person is None or not await coaches_trainee(request.app[DATABASE], person.id, identity):
             raise NotPermitted("a trainee's summary is for the trainee, their coach and admins")
+
+
+async def feedback_to(request: web.Request, identity: str) -> dict[str, Any]:
+    """The notes addressed to `identity` in each session they sat in, that they may see
+    (`FEEDBACK.visible` decides, as on the playback page), summarised by
+    `recordings.exports.trainee_summary`. The caller's permission is checked before."""
     catalogue, feedback = request.app[CATALOGUE], request.app[FEEDBACK]
     sessions = []
+    started: dict[str, int] = {}
     for room_id, seat in (await catalogue.seats_of(identity)).items():
         record = await catalogue.simulation(room_id)
-        if record is None:
+        scenario = None if record is None else request.app[SCENARIOS].get(record.scenario_id)
+        if record is None or scenario is None:
             continue
-        scenario = request.app[SCENARIOS][record.scenario_id]
         notes = [
             n
             for n in await feedback.visible(room_id, Author(identity, seat))
             if n["target"] == seat and not n["reply_to"]
         ]
+        started[room_id] = record.t0_ms if record.t0_ms is not None else record.created_ms
         sessions.append((room_id, seat, scenario, notes))
-    return web.json_response(trainee_summary(identity, sessions))
+    sessions.sort(key=lambda s: started[s[0]])
+    return trainee_summary(identity, sessions, started)
+
+
+@routes.get("/api/trainees/{identity}/summary")
+async def summary(request: web.Request) -> web.Response:
+    """Feedback addressed to one trainee across their sessions (they, their cohort's coach
+    or an admin ask)."""
+    identity = request.match_info["identity"]
+    await may_read_feedback_of(request, identity)
+    return web.json_response(await feedback_to(request, identity))

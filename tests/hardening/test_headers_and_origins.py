@@ -51,6 +51,7 @@ def concrete_paths(app: web.Application, room: str) -> list[tuple[str, str]]:
         "round": "nope",
         "person": "someone",
         "entry": "nope",
+        "digest": "nope",
     }  # issue 15
     fill |= {"n": "0", "chunk": "1"}  # the browser copy
     paths: list[tuple[str, str]] = []

@@ -78,6 +78,13 @@ VALID: dict[tuple[str, str], dict[str, Any]] = {
     },
     ("POST", "/api/rounds/{round}/swap"): {"a": "someone", "b": "someone-else"},
     ("PUT", "/api/cohorts/{cohort}/levels"): {"levels": {"someone": 1}},
+    # feedback digests (the share route mutates {})
+    ("POST", "/api/trainees/{identity}/digests"): {
+        "strengths": "Fuzz",
+        "develop": "Fuzz",
+        "next_steps": "Fuzz",
+    },
+    ("PATCH", "/api/digests/{digest}"): {"strengths": "Fuzz 2"},
 }
 #: routes whose body is not JSON (tests/hardening/test_browser_copy_uploads.py fuzzes them)
 BINARY_ROUTES = {("PUT", "/api/simulations/{simulation}/browser-copy/{n}")}
@@ -158,6 +165,12 @@ async def test_broken_bodies_get_client_errors_on_every_json_route(
         headers=signed_in.write_headers,
     ) as r:
         entry = (await r.json())["id"]
+    async with http.post(  # a digest to the admin themself: an admin writes to anyone
+        f"{server.url}/api/trainees/{signed_in.person.id}/digests",
+        json=VALID[("POST", "/api/trainees/{identity}/digests")],
+        headers=signed_in.write_headers,
+    ) as r:
+        digest = (await r.json())["id"]
     rng = random.Random(SEED)
     statuses: Counter[int] = Counter()
     async with http.post(
@@ -178,6 +191,8 @@ async def test_broken_bodies_get_client_errors_on_every_json_route(
         "certificate": "nope",
         "round": "nope",
         "entry": entry,
+        "identity": signed_in.person.id,
+        "digest": digest,
     }
     for method, template in routes:
         path = re.sub(r"\{(\w+)\}", lambda m: fill[m.group(1)], template)

@@ -26,8 +26,9 @@ from typing import Any
 import aiohttp
 from sqlalchemy import insert, select, update
 
+from sessions.digests import DigestText
 from sessions.people import Role
-from storage import availability, cohorts, tracker
+from storage import availability, cohorts, digests, tracker
 from storage.people import People
 from storage.schema import cohort_members, segments, simulations
 from tests.hardening.test_http_bodies import BAKERY, VALID
@@ -139,6 +140,12 @@ POST   /api/tracker/me/certificates/{cohort}          401  401  ok   404  404  4
 GET    /api/certificates/{certificate}.pdf            401  401  ok   404  ok   ok
 GET    /certificates/{certificate}                    ok   ok   ok   ok   ok   ok
 POST   /api/certificates/{certificate}/revoke         401  401  403  403  403  ok
+GET    /feedback                                      ok   ok   ok   ok   ok   ok
+GET    /api/trainees/{identity}/digest                401  401  ok   404  ok   ok
+POST   /api/trainees/{identity}/digests               401  401  403  404  ok   ok
+PATCH  /api/digests/{digest}                          401  401  404  404  ok   ok
+POST   /api/digests/{digest}/share                    401  401  404  404  ok   ok
+GET    /api/digests/{digest}.pdf                      401  401  ok   404  ok   ok
 """
 
 #: infrastructure, not the application's API
@@ -222,6 +229,7 @@ class World:
         assert spring is not None
         certificate, _ = await tracker.issue(db, trainee.person, spring, now_ms(), lambda _: None)
         self.coach = coach
+        self.trainee_id = trainee.person.id
         self.room = room
         self.seated = seated
         self.cohort = cohort
@@ -251,6 +259,7 @@ class World:
             "person": trainee.person.id,
             "n": "0",  # a browser-copy chunk: uploads take the seat's token, not a cookie
             "chunk": "1",  # a browser-copy chunk's file: signed URLs only
+            "digest": await self.digest(shared=True),
         }
         async with aiohttp.ClientSession(cookies=admin.cookies) as http:
             async with http.post(
@@ -313,8 +322,18 @@ class World:
             db, self.room, "Nice reframe", t_ms=500, target="party_a", author=self.coach.person.id
         )
 
+    async def digest(self, *, shared: bool) -> str:
+        """A digest the coach wrote to the trainee (a draft unless `shared`)."""
+        db, coach = self.server.app[DATABASE], self.coach.person.id
+        made = await digests.add(db, self.trainee_id, coach, DigestText("Calm"), now_ms())
+        if shared:
+            await digests.share(db, made.id, coach, now_ms())
+        return made.id
+
     async def url(self, method: str, path: str) -> str:
         fill = dict(self.fill)
+        if path in ("/api/digests/{digest}", "/api/digests/{digest}/share"):
+            fill["digest"] = await self.digest(shared=False)  # each caller finds a fresh draft
         if (method, path) == ("DELETE", "/api/recordings/{room}/annotations/{note}"):
             fill["note"] = await self.coach_note()  # each caller deletes a note of its own
         if path.startswith("/api/rounds/{round}"):

@@ -55,7 +55,13 @@ function columns(found) {
   const items = found.length ? found[0].progress.items : [];
   /** @type {Column[]} */
   const shown = [
-    { key: "name", label: "Trainee", value: (r) => r.name.toLowerCase(), cell: (r) => r.name },
+    {
+      key: "name",
+      label: "Trainee",
+      value: (r) => r.name.toLowerCase(),
+      cell: (r) => el("span", {}, r.name, " · ",
+        el("a", { href: `/feedback?person=${encodeURIComponent(r.person_id)}`, "aria-label": `Feedback and digest for ${r.name}` }, "feedback")),
+    },
     {
       key: "status",
       label: "Status",
