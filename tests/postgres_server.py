@@ -39,8 +39,9 @@ def _as_postgres(argv: list[str]) -> list[str]:
 
 
 @contextmanager
-def postgres_cluster() -> Iterator[str]:
-    """Start a cluster; yield the server's base URL (no database name)."""
+def postgres_cluster(fsync: bool = False) -> Iterator[str]:
+    """Start a cluster; yield the server's base URL (no database name). Tests run it
+    without fsync (durability is not what they test); a benchmark asks for it."""
     bin_dir = _pg_bin()
     root = Path(tempfile.mkdtemp(prefix="caucus-pg-"))
     data = root / "data"
@@ -54,7 +55,9 @@ def postgres_cluster() -> Iterator[str]:
         check=True,
         stdout=subprocess.DEVNULL,
     )
-    options = f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off"
+    options = (
+        f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync={'on' if fsync else 'off'}"
+    )
     subprocess.run(
         _as_postgres(
             [str(bin_dir / "pg_ctl"), "-D", str(data), "-o", options, "-w", "-l", str(root / "log")]
