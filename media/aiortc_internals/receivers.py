@@ -6,7 +6,8 @@ place by :func:`~media.aiortc_internals.install`), its NACK generator and
 jitter buffer are replaced by the caller's (:mod:`media.receiving` passes a
 :class:`~media.nack.NackScheduler` and a :class:`~media.assembler.FrameAssembler`,
 known here only by the :class:`Nack` and :class:`Assembler` protocols, so this
-package imports nothing of the project), and RTX is routed by SSRC.
+package imports nothing of the project), its REMB estimator by a cheaper one
+(:class:`~media.aiortc_internals.remb.UplinkEstimator`), and RTX is routed by SSRC.
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ from aiortc.rtp import (
     pack_remb_fci,
     unpack_remb_fci,
 )
+
+from media.aiortc_internals.remb import UplinkEstimator
 
 
 class Frame(Protocol):
@@ -190,6 +193,9 @@ def _install_recovery(receiver: RTCRtpReceiver, nack: Nack, assembler: Assembler
         raise RuntimeError("patch the receiver before it starts receiving")
     receiver._RTCRtpReceiver__nack_generator = nack  # type: ignore[attr-defined]
     receiver._RTCRtpReceiver__jitter_buffer = assembler  # type: ignore[attr-defined]
+    if receiver._RTCRtpReceiver__remote_bitrate_estimator is not None:  # type: ignore[attr-defined]
+        # video: the same REMB, without aiortc's per-packet bookkeeping (.remb)
+        receiver._RTCRtpReceiver__remote_bitrate_estimator = UplinkEstimator()  # type: ignore[attr-defined]
     _route_rtx_by_ssrc(receiver)
 
 
