@@ -53,7 +53,9 @@ FINGERPRINTS: dict[str, tuple[Callable[..., Any], str]] = {
     # starts the decoder thread on self.__decoder_queue
     "RTCRtpReceiver.receive": (RTCRtpReceiver.receive, "d6d8d8d7a0bf4e95"),
     # nack_generator.add -> .missing; jitter_buffer.add -> (pli, frame);
-    # timestamp_mapper.map; decoder_queue.put((codec, frame)); _send_rtcp for REMB
+    # timestamp_mapper.map; decoder_queue.put((codec, frame)); _send_rtcp for REMB.
+    # receivers.ForwardingReceive replaces it on forwarding receivers, step for
+    # step: re-read it (and StreamStatistics.add, unwrap_rtx) when this changes
     "RTCRtpReceiver._handle_rtp_packet": (RTCRtpReceiver._handle_rtp_packet, "4e54983d021a6336"),
     # remb.UplinkEstimator stands in for it (same add() and result) and keeps its
     # grouping and rate window semantics; it reuses the filter, calling
