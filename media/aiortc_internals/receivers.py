@@ -257,6 +257,7 @@ class ForwardingReceive:
         self._streams: dict[int, Any] = receiver._RTCRtpReceiver__remote_streams  # type: ignore[attr-defined]
         self._estimator: UplinkEstimator | None = receiver._RTCRtpReceiver__remote_bitrate_estimator  # type: ignore[attr-defined]
         self._mapper = receiver._RTCRtpReceiver__timestamp_mapper  # type: ignore[attr-defined]
+        self._rtx_types: set[int] | None = None  # known once receive() filled the codecs
         self._arrived: list[tuple[RtpPacket, int, float]] = []
         if on_packet is not None:
             assembler.on_packet = self._took
@@ -290,7 +291,10 @@ class ForwardingReceive:
         if stream is None:
             stream = self._streams[packet.ssrc] = StreamStatistics(codec.clockRate)
         stream.add(packet)
-        if is_rtx(codec):
+        rtx_types = self._rtx_types
+        if rtx_types is None:
+            rtx_types = self._rtx_types = {pt for pt, c in self._codecs.items() if is_rtx(c)}
+        if packet.payload_type in rtx_types:
             original_ssrc = self._rtx_ssrc.get(packet.ssrc)
             apt = codec.parameters.get("apt")
             if (
