@@ -114,7 +114,9 @@ FINGERPRINTS: dict[str, tuple[Callable[..., Any], str]] = {
     # aiortc gathers inside setLocalDescription (tasks inherit the gather policy)
     "RTCIceGatherer.gather": (RTCIceGatherer.gather, "147d15cd640f570e"),
     # arrivals: calls self._handle_rtcp_data / self._handle_rtp_data only after
-    # SRTP unprotect succeeded (instance attributes, so per-object wrappers apply)
+    # SRTP unprotect succeeded (instance attributes, so per-object wrappers apply).
+    # direct._receive does what its SRTP/SRTCP branch does (counters, arrival
+    # time, unprotect, the two handlers): re-read both when this changes
     "RTCDtlsTransport._recv_next": (RTCDtlsTransport._recv_next, "998076720c05aa13"),
     # arrivals: calls self.check_incoming only for an authenticated check
     "aioice.Connection.request_received": (
