@@ -73,7 +73,7 @@ def line(result: dict[str, Any]) -> str:
         f"  RSS {result['rss_start'] / 2**20:.0f}->{result['rss'] / 2**20:.0f} MiB"
         f" ({per_participant_mib(result):.2f} MiB/participant)"
         # added forwarding delay is measured inside Caucus only
-        + (f"  delay p99 {result['delay_p99_ms']} ms" if "delay_p99_ms" in result else "")
+        + (f"  delay p99 {result['delay_p99_ms']} ms" if result.get("delay_p99_ms") else "")
     )
 
 
