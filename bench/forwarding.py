@@ -100,6 +100,18 @@ def memory_report(before: tracemalloc.Snapshot, label: str, participants: int) -
         print(f"  {d.size_diff / 2**20:+7.2f} MiB {d.count_diff:+8d} blocks  {where}", flush=True)
 
 
+async def print_rss(every: float) -> None:
+    """RSS and load average every ``every`` seconds (is memory flat over a long run?)."""
+    started = time.monotonic()
+    while True:
+        await asyncio.sleep(every)
+        print(
+            f"SFU RSS {rss_bytes() / 2**20:.1f} MiB at {time.monotonic() - started:.0f} s,"
+            f" load average {os.getloadavg()[0]:.1f}",
+            flush=True,
+        )
+
+
 class BenchRecordings:
     """Every bench room recorded the way ``caucus serve`` records: a simulation in a
     catalogue, :class:`Recordings` following its room, each producer's frames fed
@@ -145,10 +157,14 @@ class BenchRecordings:
         return sum(f.stat().st_size for f in (self.folder / "rec").rglob("*") if f.is_file())
 
 
-async def serve(port: int, trace_memory: bool = False, record: bool = False) -> None:
+async def serve(
+    port: int, trace_memory: bool = False, record: bool = False, rss_every: float = 0.0
+) -> None:
     """The SFU process: obeys one control connection, pushes offers back on it."""
     if trace_memory:
         tracemalloc.start()
+    if rss_every > 0:
+        asyncio.ensure_future(print_rss(rss_every))
     recorder = (
         BenchRecordings(Path(tempfile.mkdtemp(prefix="caucus-bench-rec-"))) if record else None
     )
@@ -376,6 +392,9 @@ def main() -> None:
     parser.add_argument(
         "--tracemalloc", action="store_true", help="print where the SFU's memory went (slow)"
     )
+    parser.add_argument(
+        "--rss-every", type=float, default=0.0, help="print the SFU's RSS every N seconds"
+    )
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(message)s")
@@ -383,11 +402,11 @@ def main() -> None:
         for name in ("aioice.ice", "aiortc.rtcdtlstransport", "media"):
             logging.getLogger(name).setLevel(logging.INFO)
     if args.serve:
-        asyncio.run(serve(args.port, args.tracemalloc, args.record))
+        asyncio.run(serve(args.port, args.tracemalloc, args.record, args.rss_every))
     else:
         flags = [
             f for f, on in (("--record", args.record), ("--tracemalloc", args.tracemalloc)) if on
-        ]
+        ] + (["--rss-every", str(args.rss_every)] if args.rss_every > 0 else [])
         # this process's clients gather on loopback, where the SFU process listens
         with aiortc_internals.gather_policy(aiortc_internals.LOOPBACK):
             asyncio.run(run(args.rooms, args.seconds, args.warmup, args.port, args.verbose, flags))

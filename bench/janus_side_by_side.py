@@ -72,6 +72,8 @@ def line(result: dict[str, Any]) -> str:
         f"  delivery {result['delivery']:7.2%}"
         f"  RSS {result['rss_start'] / 2**20:.0f}->{result['rss'] / 2**20:.0f} MiB"
         f" ({per_participant_mib(result):.2f} MiB/participant)"
+        # added forwarding delay is measured inside Caucus only
+        + (f"  delay p99 {result['delay_p99_ms']} ms" if result.get("delay_p99_ms") else "")
     )
 
 

@@ -229,11 +229,9 @@ class Consumer:
             payload=packet.payload,
             audio_level=packet.extensions.audio_level,
         )
-        now = self._clock()
-        self._stats.packets_out += 1
-        self._stats.delay.add(now - info.arrival)
+        self._stats.packets_out += 1  # the producer times the copies (ForwardingStats.delay)
         if self.open_latency is None and self.opened_at is not None:
-            self.open_latency = now - self.opened_at
+            self.open_latency = self._clock() - self.opened_at
 
     def _start(self, packet: RtpPacket, info: PacketInfo) -> None:
         """Map this packet onto the next output number and the current time."""

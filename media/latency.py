@@ -1,8 +1,9 @@
 """Cheap counters for the forwarding path: how much, and how long it took.
 
 Added forwarding delay is measured per RTP packet from its ingress (stamped
-when the receiver hands it over, after SRTP) to its egress (handed to the
-subscriber's transport, after SRTP).  It goes into a fixed-bucket
+when the receiver hands it over, after SRTP) to the egress of its last copy
+(handed to the subscribers' transports, after SRTP), once per packet, not per
+copy.  It goes into a fixed-bucket
 histogram (10 µs buckets up to 200 ms) so recording costs one division and one
 list increment, whatever the load.
 """

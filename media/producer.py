@@ -124,8 +124,12 @@ class Producer:
         else:
             start = key = True  # every Opus packet is a frame of its own
         info = PacketInfo(ext=ext, arrival=arrival, frame_start=start, keyframe=key)
+        stats = self._stats
+        copies = stats.packets_out
         for consumer in list(self.consumers):
             consumer.forward(packet, info)
+        if stats.packets_out != copies:  # arrival -> the last copy handed to a transport
+            stats.delay.add(self._clock() - arrival)
 
     def on_assembled_frame(self, frame: AssembledFrame, clock_rate: int) -> None:
         self.frames += 1

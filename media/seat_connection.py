@@ -44,7 +44,7 @@ from aiortc import (
 from aiortc.rtcconfiguration import RTCBundlePolicy
 from aiortc.rtcrtpparameters import RTCRtpCodecCapability
 
-from media.aiortc_internals import count_arrivals
+from media.aiortc_internals import count_arrivals, deliver_directly
 from media.codecs import FORWARDED
 from media.consumer import Consumer, SilentTrack
 from media.latency import ForwardingStats
@@ -113,6 +113,7 @@ class SeatConnection:
         for kind in (MediaKind.AUDIO, MediaKind.VIDEO):
             self._add_publish_slot(kind)
         self.arrivals = count_arrivals(self.pc)
+        deliver_directly(self.pc)
         self.arrivals.on_first_rtp = self._check_flowing
 
     @property

@@ -6,7 +6,7 @@ One stream's numbers are extended once, by the receiver's
 
 from __future__ import annotations
 
-from collections import deque
+from array import array
 
 
 class SequenceExtender:
@@ -28,22 +28,29 @@ class SequenceExtender:
 
 class RecentNumbers:
     """Remembers the last ``window`` extended numbers seen, to drop duplicates
-    (a retransmission that raced its original); older ones count as seen."""
+    (a retransmission that raced its original); older ones count as seen.
+
+    A ring of ``window`` slots, slot ``ext % window`` holding the last number
+    filed there: within the window (``highest - window < ext``) a slot holds
+    either ``ext`` itself or a number that has left the window.  Unlike a set
+    with a deque beside it (~200 KiB per stream once full, grown over the
+    first ~40 s of a stream), it is 8 bytes a slot from the start.
+    """
 
     def __init__(self, window: int) -> None:
         self._window = window
-        self._order: deque[int] = deque(maxlen=window)
-        self._set: set[int] = set()
+        self._slots = array("q", [-1]) * window
         self.highest: int | None = None  # the newest number seen
 
     def first_time(self, ext: int) -> bool:
         """True, and remembered, if ``ext`` is new and within the window."""
-        if ext in self._set or (self.highest is not None and ext <= self.highest - self._window):
+        highest = self.highest
+        if highest is not None and ext <= highest - self._window:
             return False
-        if self.highest is None or ext > self.highest:
+        slot = ext % self._window
+        if self._slots[slot] == ext:
+            return False
+        self._slots[slot] = ext
+        if highest is None or ext > highest:
             self.highest = ext
-        if len(self._order) == self._window:
-            self._set.discard(self._order[0])
-        self._order.append(ext)
-        self._set.add(ext)
         return True

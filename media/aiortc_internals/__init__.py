@@ -48,6 +48,9 @@ Per object:
   encoder it does not have.
 * :func:`count_arrivals` – counts decrypted RTP/RTCP and authenticated ICE
   checks from the peer (the SFU's silence watchdog).
+* :func:`deliver_directly` – SRTP/SRTCP from the peer is handled in the
+  datagram callback instead of through aioice's queue and the DTLS
+  transport's receive task (:mod:`.direct`).
 
 Where it lives: :mod:`.receivers` (decoder dispatch, NACK/recovery, RTX
 routing), :mod:`.senders` (feedback relay, packet writing, stream id),
@@ -66,8 +69,9 @@ from aiortc import rtcrtpreceiver, rtcrtpsender
 from aiortc.codecs import CODECS
 from aiortc.rtcrtpparameters import RTCRtcpFeedback
 
-from media.aiortc_internals import arrivals, ice, port_guard, receivers, senders
+from media.aiortc_internals import arrivals, direct, ice, port_guard, receivers, senders
 from media.aiortc_internals.arrivals import Arrivals, count_arrivals
+from media.aiortc_internals.direct import deliver_directly
 from media.aiortc_internals.ice import (
     LOOPBACK,
     GatherPolicy,
@@ -105,6 +109,8 @@ __all__ = [
     "arrivals",
     "check_version",
     "count_arrivals",
+    "deliver_directly",
+    "direct",
     "depayloaded",
     "gather_policy",
     "ice",

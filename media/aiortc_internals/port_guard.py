@@ -54,6 +54,8 @@ import aioice.ice
 from aioice import stun
 from aiortc import RTCPeerConnection
 
+from media.aiortc_internals.direct import direct_receiver
+
 logger = logging.getLogger(__name__)
 
 #: datagrams waiting for aiortc's DTLS transport, per ICE connection.  The reader
@@ -185,6 +187,9 @@ def _authenticated(connection: aioice.ice.Connection, message: stun.Message) -> 
 
 
 def _bounded_data_received(self: aioice.ice.Connection, data: bytes, component: int) -> None:
+    direct = direct_receiver(self)
+    if direct is not None and direct(data):
+        return  # SRTP/SRTCP handled on the spot (.direct)
     queue = self._queue
     if queue.qsize() < MAX_QUEUED_DATAGRAMS:
         queue.put_nowait((data, component))

@@ -31,6 +31,7 @@ from aiortc import (
 )
 from aiortc.codecs import CODECS, get_capabilities
 from aiortc.mediastreams import MediaStreamTrack
+from aiortc.rate import InterArrival, OveruseEstimator, RemoteBitrateEstimator
 from aiortc.rtcdtlstransport import RTCDtlsTransport, RtpRouter
 from aiortc.rtcicetransport import RTCIceGatherer
 from aiortc.rtcrtpsender import RTCEncodedFrame
@@ -52,8 +53,17 @@ FINGERPRINTS: dict[str, tuple[Callable[..., Any], str]] = {
     # starts the decoder thread on self.__decoder_queue
     "RTCRtpReceiver.receive": (RTCRtpReceiver.receive, "d6d8d8d7a0bf4e95"),
     # nack_generator.add -> .missing; jitter_buffer.add -> (pli, frame);
-    # timestamp_mapper.map; decoder_queue.put((codec, frame)); _send_rtcp for REMB
+    # timestamp_mapper.map; decoder_queue.put((codec, frame)); _send_rtcp for REMB.
+    # receivers.ForwardingReceive replaces it on forwarding receivers, step for
+    # step: re-read it (and StreamStatistics.add, unwrap_rtx) when this changes
     "RTCRtpReceiver._handle_rtp_packet": (RTCRtpReceiver._handle_rtp_packet, "4e54983d021a6336"),
+    # remb.UplinkEstimator stands in for it (same add() and result) and keeps its
+    # grouping and rate window semantics; it reuses the filter, calling
+    # update_min_frame_period, which it overrides
+    "rate.RemoteBitrateEstimator.add": (RemoteBitrateEstimator.add, "f315f6c6d1995c1f"),
+    "rate.InterArrival.compute_deltas": (InterArrival.compute_deltas, "efb6ffad6cc54bef"),
+    "rate.InterArrival.belongs_to_burst": (InterArrival.belongs_to_burst, "80160f340668d418"),
+    "rate.OveruseEstimator.update": (OveruseEstimator.update, "ff43cc70710f9024"),
     "RTCRtpReceiver._send_rtcp_pli": (RTCRtpReceiver._send_rtcp_pli, "ae74c43d50f6eb7b"),
     "RTCRtpReceiver._send_rtcp": (RTCRtpReceiver._send_rtcp, "9f0bc9f6a8ddb289"),
     # replaced per consumer sender (it would call get_encoder)
@@ -104,7 +114,9 @@ FINGERPRINTS: dict[str, tuple[Callable[..., Any], str]] = {
     # aiortc gathers inside setLocalDescription (tasks inherit the gather policy)
     "RTCIceGatherer.gather": (RTCIceGatherer.gather, "147d15cd640f570e"),
     # arrivals: calls self._handle_rtcp_data / self._handle_rtp_data only after
-    # SRTP unprotect succeeded (instance attributes, so per-object wrappers apply)
+    # SRTP unprotect succeeded (instance attributes, so per-object wrappers apply).
+    # direct._receive does what its SRTP/SRTCP branch does (counters, arrival
+    # time, unprotect, the two handlers): re-read both when this changes
     "RTCDtlsTransport._recv_next": (RTCDtlsTransport._recv_next, "998076720c05aa13"),
     # arrivals: calls self.check_incoming only for an authenticated check
     "aioice.Connection.request_received": (
