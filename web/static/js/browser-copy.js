@@ -229,7 +229,12 @@ export function createBrowserCopy({ room, token, clock, local }) {
     counts,
     /** Follow the room: record while this seat is recorded, a new chunk at each phase. */
     update(state) {
-      if (!ready) ready = start(state.you.seat);
+      if (!ready) {
+        // Only a seat that publishes and is recorded keeps a copy: an observer's page, or a
+        // seat that declined, never asks the server (which would refuse it).
+        if (!(state.actions.publish && state.recording && state.recording.you)) return;
+        ready = start(state.you.seat);
+      }
       const now = Boolean(state.recording && state.recording.on && state.recording.you
         && state.actions.publish && state.phase.kind !== "ended");
       const phaseChanged = phase !== "" && phase !== state.phase.name;
