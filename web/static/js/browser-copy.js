@@ -230,9 +230,9 @@ export function createBrowserCopy({ room, token, clock, local }) {
     /** Follow the room: record while this seat is recorded, a new chunk at each phase. */
     update(state) {
       if (!ready) {
-        // Only a seat that publishes and is recorded keeps a copy: an observer's page, or a
-        // seat that declined, never asks the server (which would refuse it).
-        if (!(state.actions.publish && state.recording && state.recording.you)) return;
+        // A seat that publishes nothing (an observer) keeps no copy: its page never asks
+        // the server, which would refuse it.
+        if (!state.actions.publish) return;
         ready = start(state.you.seat);
       }
       const now = Boolean(state.recording && state.recording.on && state.recording.you
