@@ -189,7 +189,8 @@ export function createBrowserCopy({ room, token, clock, local }) {
   }
 
   async function upload() {
-    if (uploading || next < 0) return;
+    // Offline, a request only fails (and fills the console): the "online" event resumes.
+    if (uploading || next < 0 || !navigator.onLine) return;
     uploading = true;
     try {
       for (;;) {
