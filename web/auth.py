@@ -19,6 +19,7 @@ from sessions.errors import DomainError, NotPermitted
 from sessions.people import Person, Role
 from storage.people import SESSION_TTL_S, People
 from web.errors import Unauthorized, json_error
+from web.keys import ADMIN_TOKEN
 
 COOKIE = "caucus_session"
 CSRF_HEADER = "X-CSRF-Token"
@@ -56,6 +57,16 @@ async def signed_in(request: web.Request, handler: Handler) -> web.StreamRespons
                         "csrf", f"a signed-in write needs the {CSRF_HEADER} header", 403
                     )
     return await handler(request)
+
+
+def bears_admin_token(request: web.Request) -> bool:
+    """Whether the request's `Authorization: Bearer …` is the admin token (constant time;
+    header bytes aiohttp could not decode compare as they came)."""
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        return False
+    presented = token.encode("utf-8", "surrogateescape")
+    return hmac.compare_digest(presented, request.app[ADMIN_TOKEN].encode())
 
 
 def person_of(request: web.Request) -> Person | None:

@@ -8,7 +8,6 @@ mailed (web/mail.py) and the answer says so.
 
 from __future__ import annotations
 
-import hmac
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -21,9 +20,8 @@ from storage import audit
 from storage.invitations import Invitation
 from storage.people import Account
 from web.api import base_url, body
-from web.auth import PEOPLE, require_person
+from web.auth import PEOPLE, bears_admin_token, require_person
 from web.errors import Unauthorized
-from web.keys import ADMIN_TOKEN
 from web.mail import Mailer
 from web.signin import INVITATIONS
 
@@ -55,12 +53,8 @@ def admin_actor(request: web.Request) -> str:
     A request with an Authorization header is judged by that header alone: it
     skipped the cookie's CSRF check, so the cookie must not count for it.
     """
-    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     if "Authorization" in request.headers:
-        presented = token.encode("utf-8", "surrogateescape")
-        if scheme.lower() == "bearer" and hmac.compare_digest(
-            presented, request.app[ADMIN_TOKEN].encode()
-        ):
+        if bears_admin_token(request):
             return audit.ADMIN_TOKEN
         raise Unauthorized("an admin token is required (Authorization: Bearer …)")
     return require_person(request, Role.ADMIN).id
