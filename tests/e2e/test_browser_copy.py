@@ -121,8 +121,8 @@ async def test_a_seat_that_declined_records_and_uploads_nothing(
     coach = await seat(browser, server, room, "coach", "Dr Helen Brandt")
     await phase_button(coach, "joint").click()
     await party_b.phase_is("Joint session")
+    # party_a has uploaded two chunks: party_b, recording as long, would have too
     await until(lambda: _has(server, room, "party_a"))
-    await asyncio.sleep(0)  # party_a has uploaded: party_b has had as long
     assert await stored(server, room, "party_b") == []
     assert await party_b.page.evaluate(HELD) == []
     for p in (party_a, party_b, coach):
