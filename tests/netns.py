@@ -129,6 +129,12 @@ class Lab:
         ns = Namespace(f"{self.tag}-{role}")
         _run(["ip", "netns", "add", ns.name])
         self.namespaces.append(ns)
+        # The labs are IPv4 only.  With IPv6 on, each veth's link-local address
+        # finishes duplicate-address detection a second or two after the link
+        # comes up; a browser already running in the namespace sees that as its
+        # network changing and aborts its loads (ERR_NETWORK_CHANGED).
+        for scope in ("all", "default"):
+            ns.run("sysctl", "-q", "-w", f"net.ipv6.conf.{scope}.disable_ipv6=1")
         ns.run("ip", "link", "set", "lo", "up")
         return ns
 

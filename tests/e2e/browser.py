@@ -14,6 +14,7 @@ from playwright.async_api import (
     Error,
     Locator,
     Page,
+    Request,
     ViewportSize,
     expect,
 )
@@ -41,6 +42,8 @@ DESKTOP: ViewportSize = {"width": 1280, "height": 720}
 PHONE: ViewportSize = {"width": 390, "height": 844}
 #: bounded waits for anything that crosses the network (ms)
 WAIT_MS = 10_000
+#: how Chromium names a load it aborted because the network changed under it
+NETWORK_CHANGED = "ERR_NETWORK_CHANGED"
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 
 expect.set_options(timeout=WAIT_MS)
@@ -193,16 +196,29 @@ async def open_page(
 
     page.on("console", on_console)
     page.on("pageerror", on_error)
+    # A browser inside a test's network namespace sees that network being built
+    # (routes, TUN devices) and aborts a load once, the page itself or one of its
+    # scripts, as a person's browser does when Wi-Fi changes; a person reloads,
+    # and so do we.
+    aborted: list[str] = []
+
+    def on_request_failed(request: Request) -> None:
+        if request.failure is not None and NETWORK_CHANGED in request.failure:
+            aborted.append(request.url)
+
+    page.on("requestfailed", on_request_failed)
     for attempt in range(3):
+        aborted.clear()
         try:
             await page.goto(url)
-            break
         except Error as exc:
-            # A browser inside a test's network namespace sees that network being
-            # built (routes, TUN devices) and aborts a load once, as a person's
-            # browser does when Wi-Fi changes; a person reloads, and so do we.
-            if "ERR_NETWORK_CHANGED" not in str(exc) or attempt == 2:
+            if NETWORK_CHANGED not in str(exc) or attempt == 2:
                 raise
+            continue
+        if not aborted or attempt == 2:
+            break
+        opened.errors[:] = [e for e in opened.errors if NETWORK_CHANGED not in e]
+    page.remove_listener("requestfailed", on_request_failed)
     return opened
 
 
