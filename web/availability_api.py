@@ -21,10 +21,10 @@ from sessions.stated_availability import AvailabilityRefused, Statement, read_st
 from storage import availability
 from web.api import body
 from web.auth import person_of, require_person
+from web.callers import staff_of
 from web.errors import NotFound
 from web.keys import DATABASE
 from web.pages import STATIC_DIR
-from web.staff import staff_of
 
 routes = web.RouteTableDef()
 

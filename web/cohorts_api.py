@@ -18,7 +18,8 @@ from sessions.people import CohortRole
 from storage import cohorts
 from storage.cohorts import MEMBERS_MAX, SCENARIOS_MAX, UnknownCohort
 from web.api import body
-from web.console_access import Caller, answers, caller_of, require_console_admin
+from web.callers import Caller, caller_of, require_console_admin
+from web.console_access import answers
 from web.keys import DATABASE, SCENARIOS
 
 routes = web.RouteTableDef()

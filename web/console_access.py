@@ -1,29 +1,20 @@
-"""Who is calling a console route (a signed-in person or the admin token), and the
-refusals of cohort and scenario routes, which name a field or the ids at fault.
-
-The admin is a person whose role is admin (cookie + CSRF, checked by
-`web.auth.signed_in`) or whoever presents the admin bearer token. A request
-with an `Authorization` header is judged by that header alone, so a cookie
-never stands in for a missing token (nor skips the CSRF check).
+"""Who may read scenarios' briefs, and the refusals of cohort and scenario routes,
+which name a field or the ids at fault. Who is asking at all: `web.callers`.
 """
 
 from __future__ import annotations
 
 import functools
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
 
 from sessions.errors import DomainError, NotPermitted
-from sessions.people import CohortRole, Person, Role
-from storage import audit
+from sessions.people import CohortRole, Role
 from storage.cohorts import cohorts_of
-from web.auth import person_of
-from web.errors import Unauthorized
+from web.callers import Caller, caller_of
 from web.keys import DATABASE
-from web.viewers import require_admin
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -39,43 +30,6 @@ STATUS = {
     "scenario_exists": 409,
     "scenario_in_use": 409,
 }
-
-
-@dataclass(frozen=True)
-class Caller:
-    """A signed-in person, or the admin token (`person` None)."""
-
-    person: Person | None
-
-    @property
-    def is_admin(self) -> bool:
-        return self.person is None or self.person.role is Role.ADMIN
-
-    @property
-    def person_id(self) -> str | None:
-        return None if self.person is None else self.person.id
-
-    @property
-    def actor(self) -> str:
-        """Who an audit row names."""
-        return audit.ADMIN_TOKEN if self.person is None else self.person.id
-
-
-def caller_of(request: web.Request) -> Caller:
-    if "Authorization" in request.headers:
-        require_admin(request)  # the admin token; a seat token is not a console caller
-        return Caller(None)
-    person = person_of(request)
-    if person is None:
-        raise Unauthorized("sign in first")
-    return Caller(person)
-
-
-def require_console_admin(request: web.Request) -> Caller:
-    caller = caller_of(request)
-    if not caller.is_admin:
-        raise NotPermitted("only an admin may change this")
-    return caller
 
 
 async def require_staff(request: web.Request) -> Caller:

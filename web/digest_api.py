@@ -38,7 +38,7 @@ from storage.people import People, now_ms
 from web.annotations_api import feedback_to
 from web.api import body
 from web.auth import person_of
-from web.console_access import caller_of
+from web.callers import caller_of
 from web.digest_export import to_pdf
 from web.errors import NotFound
 from web.keys import DATABASE

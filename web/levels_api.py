@@ -14,10 +14,10 @@ from sessions.people import CohortRole
 from storage import cohorts as cohort_store
 from storage import rounds
 from web.api import body
+from web.callers import Staff, staff_of
 from web.errors import BadRequest, NotFound
 from web.keys import DATABASE
 from web.rounds_api import cohort_id_of
-from web.staff import Staff, staff_of
 
 routes = web.RouteTableDef()
 

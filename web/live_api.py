@@ -20,8 +20,8 @@ from sessions.roles import ADMIN_SEAT
 from sessions.schedule import seat_label
 from sessions.views import recording_for
 from storage.simulations import Simulation
+from web.callers import SIMULATIONS, staff_of
 from web.keys import DIRECTORY
-from web.staff import SIMULATIONS, staff_of
 
 routes = web.RouteTableDef()
 

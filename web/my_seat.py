@@ -14,10 +14,10 @@ from storage.people import now_ms
 from storage.simulations import Simulation
 from web.api import base_url, body
 from web.auth import person_of
+from web.callers import SIMULATIONS
 from web.errors import Unauthorized
 from web.keys import DIRECTORY, SECRET
 from web.simulations_api import conflict, ended, simulation_of, token_ttl_s
-from web.staff import SIMULATIONS
 
 routes = web.RouteTableDef()
 

@@ -16,12 +16,11 @@ from aiohttp import web
 from sessions import profiles
 from sessions.errors import DomainError
 from sessions.people import Person, Role
-from storage import audit
 from storage.invitations import Invitation
 from storage.people import Account
 from web.api import base_url, body
-from web.auth import PEOPLE, bears_admin_token, require_person
-from web.errors import Unauthorized
+from web.auth import PEOPLE, require_person
+from web.callers import require_console_admin
 from web.mail import Mailer
 from web.signin import INVITATIONS
 
@@ -48,16 +47,8 @@ def setup(app: web.Application, mailer: Mailer | None = None) -> None:
 
 
 def admin_actor(request: web.Request) -> str:
-    """Who acts: "admin-token", or the id of the signed-in admin.
-
-    A request with an Authorization header is judged by that header alone: it
-    skipped the cookie's CSRF check, so the cookie must not count for it.
-    """
-    if "Authorization" in request.headers:
-        if bears_admin_token(request):
-            return audit.ADMIN_TOKEN
-        raise Unauthorized("an admin token is required (Authorization: Bearer …)")
-    return require_person(request, Role.ADMIN).id
+    """Who acts: "admin-token", or the id of the signed-in admin."""
+    return require_console_admin(request).actor
 
 
 def person_json(person: Person) -> dict[str, Any]:

@@ -14,8 +14,8 @@ from storage import cohorts as cohort_store
 from storage.people import cards
 from storage.rounds import Round
 from web.api import base_url
+from web.callers import Staff
 from web.keys import DATABASE, SCENARIOS
-from web.staff import Staff
 
 
 def seats_of(group: Mapping[str, Any]) -> dict[SeatId, str]:

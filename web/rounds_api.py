@@ -39,12 +39,12 @@ from storage import rounds
 from storage.people import now_ms
 from storage.rounds import NewSimulation, Round
 from web.api import UnknownScenario, base_url, body
+from web.callers import Staff, staff_of
 from web.errors import BadRequest, NotFound
 from web.keys import DATABASE, SCENARIOS
 from web.mail import Mailer
 from web.round_mail import round_message
 from web.round_view import seats_of, summary, view
-from web.staff import Staff, staff_of
 
 routes = web.RouteTableDef()
 

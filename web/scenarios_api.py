@@ -26,7 +26,8 @@ from sessions.scenarios import (
 from storage import scenarios as store
 from storage.scenarios import ScenarioExists, UnknownScenario
 from web.api import body
-from web.console_access import answers, require_console_admin, require_staff
+from web.callers import require_console_admin
+from web.console_access import answers, require_staff
 from web.keys import DATABASE, SCENARIOS
 
 routes = web.RouteTableDef()

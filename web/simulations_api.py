@@ -37,9 +37,9 @@ from signaling.admission import DEFAULT_TTL_S, default_name, join_link, seat_tok
 from storage.people import now_ms
 from storage.simulations import Simulation, Simulations
 from web.api import UnknownScenario, base_url, body
+from web.callers import SIMULATIONS, admin_of, staff_of
 from web.errors import BadRequest, NotFound
 from web.keys import DATABASE, DIRECTORY, SCENARIOS, SECRET
-from web.staff import SIMULATIONS, admin_of, staff_of
 
 logger = logging.getLogger(__name__)
 

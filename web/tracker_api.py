@@ -36,8 +36,8 @@ from storage.people import now_ms
 from storage.tracker import Certificate, CertificateRevoked, RequirementsNotMet
 from web.api import base_url, body
 from web.auth import person_of, require_person
+from web.callers import caller_of, require_console_admin
 from web.certificate import to_pdf, verification_html
-from web.console_access import caller_of, require_console_admin
 from web.errors import NotFound, json_error
 from web.keys import DATABASE, SCENARIOS
 from web.pages import STATIC_DIR
