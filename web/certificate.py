@@ -14,7 +14,7 @@ from typing import Any
 
 from fpdf import FPDF
 
-from storage.tracker import Certificate
+from storage.certificates import Certificate
 from web.logbook_export import UNICODE_FONTS
 
 

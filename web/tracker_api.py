@@ -28,12 +28,12 @@ from sessions.errors import NotPermitted
 from sessions.ids import ScenarioId
 from sessions.people import CohortRole, Person, Role
 from sessions.scenarios import Scenario
-from storage import tracker
+from storage import certificates, tracker
+from storage.certificates import Certificate, CertificateRevoked, RequirementsNotMet
 from storage.cohorts import coaches_cohort, cohorts_of
 from storage.cohorts import get as get_cohort
 from storage.database import Database
 from storage.people import now_ms
-from storage.tracker import Certificate, CertificateRevoked, RequirementsNotMet
 from web.api import base_url, body
 from web.auth import person_of, require_person
 from web.callers import caller_of, require_console_admin
@@ -176,7 +176,7 @@ async def _readable(request: web.Request) -> Certificate:
     caller = caller_of(request)
     db = request.app[DATABASE]
     cert_id = _id(request, "certificate", "certificate")
-    cert = await tracker.certificate(db, cert_id)
+    cert = await certificates.certificate(db, cert_id)
     person = caller.person
     allowed = cert is not None and (
         caller.is_admin
@@ -207,7 +207,9 @@ async def certificate_pdf(request: web.Request) -> web.Response:
 async def verification_page(request: web.Request) -> web.Response:
     value = request.match_info["certificate"]
     found = (
-        await tracker.certificate(request.app[DATABASE], value) if _ID.fullmatch(value) else None
+        await certificates.certificate(request.app[DATABASE], value)
+        if _ID.fullmatch(value)
+        else None
     )
     return web.Response(
         text=verification_html(found),
@@ -224,7 +226,7 @@ async def revoke_certificate(request: web.Request) -> web.Response:
     caller = require_console_admin(request)
     cert_id = _id(request, "certificate", "certificate")
     try:
-        cert = await tracker.revoke(request.app[DATABASE], cert_id, caller.actor, now_ms())
-    except tracker.UnknownCertificate as exc:
+        cert = await certificates.revoke(request.app[DATABASE], cert_id, caller.actor, now_ms())
+    except certificates.UnknownCertificate as exc:
         raise NotFound(exc.message) from None
     return web.json_response(cert.to_json())

@@ -15,7 +15,7 @@ from sessions.logbook import Entry, LogRole, Medium, Reflections, Source
 from sessions.people import Role
 from sessions.scenarios import Scenario, builtin_scenarios
 from sessions.tracker import Requirement
-from storage import cohorts, logbook, tracker
+from storage import certificates, cohorts, logbook, tracker
 from storage.database import Database
 from storage.people import People, now_ms
 from storage.schema import audit_log, simulations
@@ -86,7 +86,7 @@ async def test_progress_counts_the_cohorts_sessions_notes_read_and_reflections(
     assert await tracker.mark_read(database, amara.id, to_amara, now, scenario_of) == now
     assert await tracker.mark_read(database, amara.id, to_amara, now + 5, scenario_of) == now
 
-    with pytest.raises(tracker.RequirementsNotMet) as refused:
+    with pytest.raises(certificates.RequirementsNotMet) as refused:
         await tracker.issue(database, amara, cohort, now, scenario_of)
     assert {i["requirement"] for i in refused.value.left} == {"mediator_sessions", "reflections"}
 
@@ -127,17 +127,17 @@ async def test_progress_counts_the_cohorts_sessions_notes_read_and_reflections(
     [(mine_cohort, mine, mine_cert)] = await tracker.mine(database, amara, now, scenario_of)
     assert mine_cohort.id == cohort.id and mine.complete and mine_cert == cert
 
-    revoked = await tracker.revoke(database, cert.id, "admin-person", now + 10)
+    revoked = await certificates.revoke(database, cert.id, "admin-person", now + 10)
     assert not revoked.valid and revoked.revoked_ms == now + 10
     async with database.reading() as conn:
         actions = (await conn.scalars(select(audit_log.c.action))).all()
     assert "certificate.revoke" in actions
-    with pytest.raises(tracker.CertificateRevoked):
+    with pytest.raises(certificates.CertificateRevoked):
         await tracker.issue(database, amara, cohort, now, scenario_of)
-    found = await tracker.certificate(database, cert.id)
+    found = await certificates.certificate(database, cert.id)
     assert found is not None and not found.valid
-    with pytest.raises(tracker.UnknownCertificate):
-        await tracker.revoke(database, "nope", "admin-person", now)
+    with pytest.raises(certificates.UnknownCertificate):
+        await certificates.revoke(database, "nope", "admin-person", now)
 
 
 async def test_another_cohorts_session_and_a_note_of_it_do_not_count(database: Database) -> None:
