@@ -70,6 +70,7 @@ from web import (
     tracker_api,
 )
 from web.auth import PEOPLE, signed_in
+from web.ended_rooms import ENDED_ROOMS
 from web.errors import errors_as_json, quiet_client_http_errors
 from web.forwarded import forwarded_headers, parse_networks
 from web.health import PEER_CONNECTION_OBJECTS, PEER_CONNECTIONS, RECORDING_COUNTS
@@ -250,7 +251,7 @@ def create_app(config: Config, media: MediaPort | None = None) -> web.Applicatio
     app.add_routes(cohorts_api.routes)
     app.add_routes(scenarios_api.routes)
     simulations_api.setup(app, lambda room_id, by: rooms.execute(End(room_id, by)))
-    ended_rooms = app[simulations_api.ENDED_ROOMS]
+    ended_rooms = app[ENDED_ROOMS]
     rooms.events.subscribe(RoomChanged, lambda e: ended_rooms(e.room, e.t_ms))
     # practice rounds and availability (issue 15): rounds mail those seated when SMTP is set
     app.add_routes(availability_api.routes)
@@ -287,7 +288,7 @@ def create_app(config: Config, media: MediaPort | None = None) -> web.Applicatio
         await recordings.close(limit_s=max(0.5, config.drain_s * 0.1))
         if mailer is not None:
             await mailer.close()
-        await app[simulations_api.ENDED_ROOMS].settle()
+        await app[ENDED_ROOMS].settle()
         await logbook_writer.settle()
         await database.close()
 

@@ -1,16 +1,15 @@
 """Scheduling from the console: simulations with a time, a cohort and people in seats;
 guest links for the seats nobody holds; ending a room for everyone.
 
-Who may (`web/staff.py`): an admin does everything; a coach of a simulation's
+Who may (`web/callers.py`): an admin does everything; a coach of a simulation's
 cohort sees it and may end it; to anyone else it does not exist (404). A signed-in
 person's own seat is `web/my_seat.py`; live rooms are `web/live_api.py`.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
@@ -26,20 +25,19 @@ from sessions.schedule import (
     DEFAULT_DURATION_MIN,
     BadTime,
     check_duration,
-    check_seats,
-    check_start,
     opens_ms,
     seat_label,
     token_expiry_ms,
-    utc_ms,
 )
 from signaling.admission import DEFAULT_TTL_S, default_name, join_link, seat_token
 from storage.people import now_ms
 from storage.simulations import Simulation, Simulations
 from web.api import UnknownScenario, base_url, body
 from web.callers import SIMULATIONS, admin_of, staff_of
+from web.ended_rooms import ENDED_ROOMS, EndedRooms
 from web.errors import BadRequest, NotFound
 from web.keys import DATABASE, DIRECTORY, SCENARIOS, SECRET
+from web.schedule_body import integer, optional_str, seats_of, start
 
 logger = logging.getLogger(__name__)
 
@@ -50,56 +48,6 @@ EndRoom = Callable[[RoomId, str], Awaitable[int | None]]
 END_ROOM: web.AppKey[EndRoom] = web.AppKey("end_room")
 
 _SCHEDULE_FIELDS = {"scheduled_ms", "local_time", "time_zone", "duration_min", "cohort", "seats"}
-
-
-# --- reading a request --------------------------------------------------------------
-
-
-def _optional_str(data: Mapping[str, Any], key: str, max_chars: int) -> str | None:
-    value = data.get(key)
-    if value is None:
-        return None
-    if not isinstance(value, str) or not value.strip() or len(value) > max_chars:
-        raise BadRequest(f"'{key}' must be a string of 1 to {max_chars} characters, or null")
-    return value
-
-
-def _int(data: Mapping[str, Any], key: str) -> int | None:
-    value = data.get(key)
-    if value is None:
-        return None
-    if not isinstance(value, int) or isinstance(value, bool):
-        raise BadRequest(f"'{key}' must be an integer")
-    return value
-
-
-def _start(data: Mapping[str, Any], default_zone: str) -> int | None:
-    """The planned start: `scheduled_ms` (UTC ms), or `local_time` in `time_zone`."""
-    given_ms, local = data.get("scheduled_ms"), data.get("local_time")
-    if given_ms is not None and local is not None:
-        raise BadTime("give scheduled_ms or local_time, not both")
-    if local is not None:
-        if not isinstance(local, str) or len(local) > 40:
-            raise BadTime("'local_time' is a date and time, YYYY-MM-DDTHH:MM")
-        zone = data.get("time_zone", default_zone)
-        if not isinstance(zone, str):
-            raise BadTime("'time_zone' is an IANA name such as Africa/Nairobi")
-        return check_start(utc_ms(local, zone), now_ms())
-    if given_ms is None:
-        return None
-    if not isinstance(given_ms, int) or isinstance(given_ms, bool) or given_ms < 0:
-        raise BadTime("'scheduled_ms' is a UTC time in milliseconds")
-    return check_start(given_ms, now_ms())
-
-
-def _seats(data: Mapping[str, Any], seats: tuple[SeatId, ...]) -> dict[SeatId, str]:
-    given = data.get("seats") or {}
-    if not isinstance(given, dict) or len(given) > len(seats) + 4:
-        raise BadRequest("'seats' is an object: seat → person id")
-    for seat, person in given.items():
-        if not isinstance(person, str) or not 0 < len(person) <= 64:
-            raise BadRequest(f"seat {str(seat)[:32]!r}: a person id is a short string")
-    return check_seats(given, seats)
 
 
 def _scenario(request: web.Request, scenario_id: str) -> Scenario:
@@ -198,19 +146,19 @@ async def create(request: web.Request) -> web.Response:
     if not isinstance(scenario_id, str) or not 0 < len(scenario_id) <= 64:
         raise BadRequest("'scenario' is a scenario's id")
     scenario = _scenario(request, scenario_id)
-    observers = _int(data, "observers")
+    observers = integer(data, "observers")
     observers = 1 if observers is None else observers
     if not 0 <= observers <= MAX_OBSERVERS:
         raise BadRequest(f"'observers' must be an integer from 0 to {MAX_OBSERVERS}")
     zone = staff.person.time_zone if staff.person is not None else "UTC"
-    scheduled_ms = _start(data, zone)
-    minutes = _int(data, "duration_min")
+    scheduled_ms = start(data, zone)
+    minutes = integer(data, "duration_min")
     duration = check_duration(DEFAULT_DURATION_MIN if minutes is None else minutes)
-    seats = _seats(data, Room.create(RoomId("new"), scenario, observers).seats)
+    seats = seats_of(data, Room.create(RoomId("new"), scenario, observers).seats)
     created = await request.app[SIMULATIONS].create(
         scenario.id,
         observers,
-        cohort_id=_optional_str(data, "cohort", 64),
+        cohort_id=optional_str(data, "cohort", 64),
         scheduled_ms=scheduled_ms,
         duration_min=duration,
         seats=seats,
@@ -285,16 +233,16 @@ async def change(request: web.Request) -> web.Response:
     changes: dict[str, Any] = {}
     if "scheduled_ms" in data or "local_time" in data:
         zone = staff.person.time_zone if staff.person is not None else "UTC"
-        changes["scheduled_ms"] = _start(data, zone)
+        changes["scheduled_ms"] = start(data, zone)
     if "duration_min" in data:
-        minutes = _int(data, "duration_min")
+        minutes = integer(data, "duration_min")
         changes["duration_min"] = check_duration(
             DEFAULT_DURATION_MIN if minutes is None else minutes
         )
     if "cohort" in data:
-        changes["cohort_id"] = _optional_str(data, "cohort", 64)
+        changes["cohort_id"] = optional_str(data, "cohort", 64)
     if "seats" in data:
-        changes["seats"] = _seats(data, _room(request, simulation).seats)
+        changes["seats"] = seats_of(data, _room(request, simulation).seats)
     updated = await request.app[SIMULATIONS].update(simulation.id, **changes)
     return web.json_response(view(request, updated))
 
@@ -372,40 +320,6 @@ async def end(request: web.Request) -> web.Response:
 
 
 # --- wiring -------------------------------------------------------------------------
-
-
-class EndedRooms:
-    """Follows the rooms' changes (`rooms.events.RoomChanged`, subscribed in `create_app`):
-    a room that reaches `ended` (by its coach, by the console, or left empty) has its
-    simulation's `ended_ms` noted."""
-
-    def __init__(self, simulations: Simulations) -> None:
-        self._simulations = simulations
-        self._noted: set[RoomId] = set()
-        self._writes: set[asyncio.Task[None]] = set()
-
-    def __call__(self, room: Room, _t_ms: int) -> None:
-        if room.phase.kind is not PhaseKind.ENDED or room.id in self._noted:
-            return
-        self._noted.add(room.id)
-        task = asyncio.get_running_loop().create_task(self._note(room.id))
-        self._writes.add(task)
-        task.add_done_callback(self._writes.discard)
-
-    async def _note(self, room_id: RoomId) -> None:
-        try:
-            await self._simulations.mark_ended(room_id, now_ms())
-        except Exception:  # the database refused: the room has ended all the same
-            logger.exception("could not note that %s ended", room_id)
-            self._noted.discard(room_id)
-
-    async def settle(self) -> None:
-        """Wait for the writes under way (shutdown, tests)."""
-        if self._writes:
-            await asyncio.gather(*self._writes, return_exceptions=True)
-
-
-ENDED_ROOMS = web.AppKey("ended_rooms", EndedRooms)
 
 
 def setup(app: web.Application, end_room: EndRoom) -> None:

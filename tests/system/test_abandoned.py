@@ -14,8 +14,8 @@ from sessions.ids import RoomId
 from tests.live_server import LiveServer, start_server
 from tests.media.synthetic import MEDIATOR
 from tests.system.recorded_seats import RecordedRoom, now
+from web.ended_rooms import ENDED_ROOMS
 from web.keys import DIRECTORY
-from web.simulations_api import ENDED_ROOMS
 
 EMPTY_TIMEOUT_S = 2.0
 SEATS = ("mediator", "party_a", "party_b", "coach")

@@ -33,8 +33,8 @@ from tests.live_server import LiveServer, start_server
 from tests.media.synthetic import COACH, MEDIATOR, PARTY_A, PARTY_B
 from tests.people import SignedIn, sign_in
 from tests.system.recorded_seats import JOIN_ORDER, TRAINEES, RecordedRoom, now
+from web.ended_rooms import ENDED_ROOMS
 from web.keys import DATABASE
-from web.simulations_api import ENDED_ROOMS
 
 #: generous: two cores shared with other jobs
 WAIT_S = 60.0

@@ -16,8 +16,8 @@ from sessions.people import Role
 from storage.schema import cohort_members, cohorts, people
 from tests.live_server import LiveServer, Participant, start_server
 from tests.people import SignedIn, sign_in
+from web.ended_rooms import ENDED_ROOMS
 from web.keys import DATABASE
-from web.simulations_api import ENDED_ROOMS
 
 MINUTE = 60_000
 
