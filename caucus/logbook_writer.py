@@ -20,6 +20,7 @@ from aiohttp import web
 from sessions.phases import PhaseKind
 from sessions.rooms import Room
 from storage import logbook
+from storage.completed import ScenarioOf
 from storage.database import Database
 
 logger = logging.getLogger(__name__)
@@ -28,7 +29,7 @@ logger = logging.getLogger(__name__)
 class LogbookWriter:
     """Writes logbooks as rooms end (one per app, under `LOGBOOK_WRITER`)."""
 
-    def __init__(self, database: Database, scenario_of: logbook.ScenarioOf) -> None:
+    def __init__(self, database: Database, scenario_of: ScenarioOf) -> None:
         self._db = database
         self._scenario_of = scenario_of
         self._tasks: set[asyncio.Task[None]] = set()

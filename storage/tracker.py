@@ -12,7 +12,7 @@ the home page apply, decides; nothing here re-derives it. A note is read once
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,6 +31,7 @@ from storage import logbook
 from storage.certificates import Certificate, certificate_for
 from storage.certificates import issue as issue_certificate
 from storage.cohorts import get as get_cohort
+from storage.completed import SEATED, ScenarioOf
 from storage.database import Database
 from storage.schema import (
     cohort_members,
@@ -42,11 +43,6 @@ from storage.schema import (
     seat_assignments,
     simulations,
 )
-
-#: scenario id → the scenario (the shipped ones); console-written ones are read here
-ScenarioOf = Callable[[str], Scenario | None]
-
-_SEATED = ("join", "resume", "replace")
 
 
 @dataclass(frozen=True)
@@ -102,7 +98,7 @@ async def _seats(conn: AsyncConnection, person_id: str, sim_ids: Sequence[str]) 
         select(events.c.simulation_id, events.c.seat)
         .where(
             events.c.identity == person_id,
-            events.c.kind.in_(_SEATED),
+            events.c.kind.in_(SEATED),
             events.c.simulation_id.in_(sim_ids),
         )
         .order_by(events.c.id)

@@ -32,6 +32,7 @@ from storage import certificates, tracker
 from storage.certificates import Certificate, CertificateRevoked, RequirementsNotMet
 from storage.cohorts import coaches_cohort, cohorts_of
 from storage.cohorts import get as get_cohort
+from storage.completed import ScenarioOf
 from storage.database import Database
 from storage.people import now_ms
 from web.api import base_url, body
@@ -55,7 +56,7 @@ def _id(request: web.Request, name: str, what: str) -> str:
     return value
 
 
-def _scenario_of(request: web.Request) -> tracker.ScenarioOf:
+def _scenario_of(request: web.Request) -> ScenarioOf:
     known = request.app[SCENARIOS]
 
     def scenario_of(scenario_id: str) -> Scenario | None:
