@@ -6,11 +6,14 @@ Keys (all under `caucus:`), presence only, nothing durable:
   each report: the node is live exactly while this key exists;
 - `nodes`: the ids of the nodes that have reported (dead ones are dropped when met);
 - `room:{room}`: the id of the node the room is placed on;
-- `rooms_of:{id}`: the rooms placed on a node (how loaded it is for `place`).
+- `rooms_of:{id}`: the rooms placed on a node (how loaded it is for `place`);
+- `since`: when this Redis first heard a report (its server time, ms).
 
 `place` is one Lua script, so two nodes asked for the same new room at once agree.
 A node's report also re-claims every room live on it, so after Redis itself is
-restarted empty every live room is placed where it runs again within one report.
+restarted empty every live room is placed where it runs again within one report;
+so that no room is placed anew before its node re-claimed it, `place` places no
+room during the first `SETTLE_MS` after `since` (it waits, as for an outage).
 Every call that cannot reach Redis raises `PlacementUnavailable`; `place` first
 waits and retries for up to `PLACE_WAIT_S`.
 """
@@ -27,6 +30,7 @@ from redis.exceptions import RedisError
 
 from placement.nodes import (
     LIVE_FOR_S,
+    REPORT_EVERY_S,
     NodeInfo,
     NodeLoad,
     NodeStatus,
@@ -38,18 +42,26 @@ logger = logging.getLogger(__name__)
 
 PREFIX = "caucus:"
 #: how long `place` keeps trying while Redis is unreachable or no node is live
-PLACE_WAIT_S = 3.0
+PLACE_WAIT_S = 4.0
+#: after Redis first hears a report (a fresh or restarted Redis), every live node has
+#: reported (and re-claimed its rooms) within one report period and a margin
+SETTLE_MS = int(REPORT_EVERY_S * 1000) + 1000
 _RETRY_S = 0.25
 #: a Redis call that takes longer than this counts as an outage
-CALL_TIMEOUT_S = 1.0
+CALL_TIMEOUT_S = 2.0
 
-# ARGV: prefix, room id. The room's node if that node is live; else the live node with
-# the fewest placed rooms (dead nodes met on the way are dropped), placed now.
+# ARGV: prefix, room id, settle ms. The room's node if that node is live; else the live
+# node with the fewest placed rooms (dead nodes met on the way are dropped), placed now;
+# 0 while Redis is settling (see SETTLE_MS), false when no node is live.
 _PLACE = """
 local p, room = ARGV[1], ARGV[2]
 local key = p .. 'room:' .. room
 local cur = redis.call('GET', key)
 if cur and redis.call('EXISTS', p .. 'node:' .. cur) == 1 then return cur end
+local since = redis.call('GET', p .. 'since')
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+if not since or now - tonumber(since) < tonumber(ARGV[3]) then return 0 end
 local best, fewest = false, nil
 for _, id in ipairs(redis.call('SMEMBERS', p .. 'nodes')) do
   if redis.call('EXISTS', p .. 'node:' .. id) == 1 then
@@ -74,6 +86,8 @@ return best
 # Returns the rooms placed on another live node (a conflict the caller logs).
 _REPORT = """
 local p, me = ARGV[1], ARGV[2]
+local t = redis.call('TIME')
+redis.call('SET', p .. 'since', tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000), 'NX')
 redis.call('SET', p .. 'node:' .. me, ARGV[3], 'PX', ARGV[4])
 redis.call('SADD', p .. 'nodes', me)
 local taken = {}
@@ -115,6 +129,7 @@ class RedisPlacement:
         prefix: str = PREFIX,
         place_wait_s: float = PLACE_WAIT_S,
         live_for_s: float = LIVE_FOR_S,
+        settle_ms: int = SETTLE_MS,
     ) -> None:
         self._redis = aioredis.from_url(
             url,
@@ -125,6 +140,7 @@ class RedisPlacement:
         self._prefix = prefix
         self._place_wait_s = place_wait_s
         self._live_for_ms = int(live_for_s * 1000)
+        self._settle_ms = settle_ms
         self._node: NodeInfo | None = None
         self._place = self._redis.register_script(_PLACE)
         self._report = self._redis.register_script(_REPORT)
@@ -176,12 +192,13 @@ class RedisPlacement:
         deadline = loop.time() + self._place_wait_s
         while True:
             try:
-                node_id = await self._call(self._place(args=[self._prefix, room_id]))
+                args = [self._prefix, room_id, self._settle_ms]
+                node_id = await self._call(self._place(args=args))
                 if node_id:
                     node = await self._node_info(str(node_id))
                     if node is not None:
                         return node
-                why = "no node is live"
+                why = "the nodes are reporting again" if node_id == 0 else "no node is live"
             except PlacementUnavailable as exc:
                 why = exc.message
             if loop.time() >= deadline:

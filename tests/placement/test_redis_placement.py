@@ -29,7 +29,7 @@ async def redis(tmp_path: Path) -> AsyncIterator[RedisServer]:
 async def nodes(url: str, count: int) -> list[RedisPlacement]:
     placements = []
     for n in range(count):
-        placement = RedisPlacement(url, live_for_s=LIVE_FOR_S, place_wait_s=0.5)
+        placement = RedisPlacement(url, live_for_s=LIVE_FOR_S, place_wait_s=2.0, settle_ms=0)
         await placement.register(NodeInfo(f"n{n}", f"http://127.0.0.1:90{n}0"))
         placements.append(placement)
     return placements
@@ -102,6 +102,22 @@ async def test_redis_away_then_back(redis: RedisServer) -> None:
     assert await a.node_of(RoomId("live")) == a.here
     assert await a.place(RoomId("new")) == a.here
     await a.close()
+
+
+async def test_no_room_is_placed_before_the_nodes_reclaim_theirs(redis: RedisServer) -> None:
+    holder = RedisPlacement(redis.url, settle_ms=1500, place_wait_s=0.2)
+    other = RedisPlacement(redis.url, settle_ms=1500, place_wait_s=3.0)
+    # Redis was just (re)started: the holder of a live room reports within the settle
+    # time; a place meanwhile waits for it instead of placing the room on `other`
+    await other.register(NodeInfo("other", "http://other"))
+    await holder.register(NodeInfo("holder", "http://holder"))  # no rooms told yet
+    with pytest.raises(PlacementUnavailable):
+        await holder.place(RoomId("live"))  # gives up at once (0.2 s): still settling
+    asking = asyncio.ensure_future(other.place(RoomId("live")))
+    await holder.report(NodeLoad(frozenset({RoomId("live")}), 4))
+    assert (await asking).id == "holder"
+    await holder.close()
+    await other.close()
 
 
 async def test_local_placement_holds_every_room_here() -> None:
