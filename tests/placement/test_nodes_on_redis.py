@@ -7,6 +7,7 @@ is back."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 
@@ -16,7 +17,7 @@ from tests.redis_server import RedisServer
 from tests.server_process import free_port
 
 
-async def preview(server: LiveServer, room: RoomId) -> tuple[int, dict[str, object]]:
+async def preview(server: LiveServer, room: RoomId) -> tuple[int, dict[str, Any]]:
     token = server.token(room, "mediator")
     async with (
         aiohttp.ClientSession() as http,
@@ -24,7 +25,7 @@ async def preview(server: LiveServer, room: RoomId) -> tuple[int, dict[str, obje
             f"{server.url}/api/join/{room}", headers={"Authorization": f"Bearer {token}"}
         ) as r,
     ):
-        body: dict[str, object] = await r.json()
+        body: dict[str, Any] = await r.json()
         return r.status, body
 
 
