@@ -120,7 +120,7 @@ async def roaming_clients(
     clients = Clients(proc)
     reader = asyncio.ensure_future(clients.read())
     try:
-        await clients.until(lambda: any("ready" in f for f in clients.frames), 70)
+        await clients.until(lambda: any("ready" in f for f in clients.frames), 110)
         assert {"ready": 1} in clients.frames, "the clients could not all take their seats"
         yield clients
     finally:
