@@ -67,18 +67,22 @@ async def rooms_with_tokens(database: Database, count: int) -> dict[RoomId, dict
 
 @dataclass
 class Clients:
-    proc: asyncio.subprocess.Process
+    """What the roaming client processes told, merged."""
+
+    procs: list[asyncio.subprocess.Process] = field(default_factory=list)
     #: (room, seat) → [(origin, wall_s, outcome, consent)] for every seat taken
     joins: dict[tuple[str, str], list[tuple[str, float, str, str]]] = field(default_factory=dict)
     #: room → note ids acknowledged
     notes: dict[str, list[str]] = field(default_factory=dict)
-    #: one {"ROOM SEAT": frames} a second
-    frames: list[dict[str, int]] = field(default_factory=list)
+    #: "ROOM SEAT" → frames received in each second told
+    frames: dict[str, list[int]] = field(default_factory=dict)
+    #: one entry per process that told "ready": whether all its seats were
+    ready: list[bool] = field(default_factory=list)
     changed: asyncio.Condition = field(default_factory=asyncio.Condition)
 
-    async def read(self) -> None:
-        assert self.proc.stdout is not None
-        async for raw in self.proc.stdout:
+    async def read(self, proc: asyncio.subprocess.Process) -> None:
+        assert proc.stdout is not None
+        async for raw in proc.stdout:
             kind, _, rest = raw.decode().strip().partition(" ")
             if kind == "joined":
                 room, seat, origin, wall, outcome, consent = rest.split()
@@ -89,9 +93,10 @@ class Clients:
                 room, note_id = rest.split()
                 self.notes.setdefault(room, []).append(note_id)
             elif kind == "frames":
-                self.frames.append(json.loads(rest))
+                for key, count in json.loads(rest).items():
+                    self.frames.setdefault(key, []).append(int(count))
             elif kind == "ready":
-                self.frames.append({"ready": int(json.loads(rest)["ready"])})
+                self.ready.append(bool(json.loads(rest)["ready"]))
             async with self.changed:
                 self.changed.notify_all()
 
@@ -105,30 +110,38 @@ class Clients:
 
 @asynccontextmanager
 async def roaming_clients(
-    nodes: list[str], rooms: dict[RoomId, dict[str, str]], fps: int = 5
+    nodes: list[str], rooms: dict[RoomId, dict[str, str]], fps: int = 5, processes: int = 1
 ) -> AsyncIterator[Clients]:
-    config = {"nodes": nodes, "rooms": rooms, "fps": fps, "lifetime_s": 120}
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "tests.system.roaming_clients",
-        json.dumps(config),
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        cwd=Path(__file__).resolve().parents[2],
-    )
-    clients = Clients(proc)
-    reader = asyncio.ensure_future(clients.read())
+    """The rooms' seats in `processes` client processes (rooms dealt out in turn)."""
+    clients = Clients()
+    shares = [dict(list(rooms.items())[i::processes]) for i in range(processes)]
+    readers = []
+    for share in shares:
+        config = {"nodes": nodes, "rooms": share, "fps": fps, "lifetime_s": 300}
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "tests.system.roaming_clients",
+            json.dumps(config),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            cwd=Path(__file__).resolve().parents[2],
+        )
+        clients.procs.append(proc)
+        readers.append(asyncio.ensure_future(clients.read(proc)))
     try:
-        await clients.until(lambda: any("ready" in f for f in clients.frames), 110)
-        assert {"ready": 1} in clients.frames, "the clients could not all take their seats"
+        await clients.until(lambda: len(clients.ready) == processes, 110)
+        assert all(clients.ready), "the clients could not all take their seats"
         yield clients
     finally:
-        assert proc.stdin is not None
-        proc.stdin.close()
-        try:
-            await asyncio.wait_for(proc.wait(), 10)
-        except TimeoutError:
-            proc.kill()
-            await proc.wait()
-        reader.cancel()
+        for proc in clients.procs:
+            assert proc.stdin is not None
+            proc.stdin.close()
+        for proc in clients.procs:
+            try:
+                await asyncio.wait_for(proc.wait(), 10)
+            except TimeoutError:
+                proc.kill()
+                await proc.wait()
+        for reader in readers:
+            reader.cancel()
