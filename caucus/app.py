@@ -92,7 +92,7 @@ from web.keys import (
 )
 from web.mail import Mailer, SmtpSettings
 from web.person_viewers import signed_in_viewers
-from web.security import add_security_headers, origin_policy
+from web.security import CONNECT_ORIGINS, add_security_headers, origin_of, origin_policy
 
 logger = logging.getLogger(__name__)
 
@@ -270,6 +270,8 @@ def create_app(
     app[ROOMS] = rooms
     app[LOGBOOK_WRITER] = logbook_writer
     app[PLACEMENT] = placement
+    others = (origin_of(o) for o in config.allowed_origins.split(","))
+    app[CONNECT_ORIGINS] = tuple(o for o in others if o is not None)
     if bridge is not None:
         sfu_bridge = bridge
         app[PEER_CONNECTIONS] = lambda: sum(
