@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import logging
+import socket
+import uuid
 from collections.abc import AsyncIterator, Callable
 
-import socketio
 from aiohttp import web
 
 from caucus.config import Config
@@ -19,6 +20,10 @@ from media.announce import announced_address, parse_port_range
 from media.link_stats import LinkWatch
 from media.seat_connection import peer_connections_in_memory
 from media.sfu import SfuConfig
+from placement.local import LocalPlacement
+from placement.nodes import NodeInfo, NodeLoad, Placement, PlacementUnavailable
+from placement.presence import Presence
+from placement.redis_placement import RedisPlacement
 from recordings.feedback import Feedback
 from recordings.recovery import recover_interrupted
 from recordings.service import Recordings
@@ -80,6 +85,7 @@ from web.keys import (
     DATABASE,
     DIRECTORY,
     FEEDBACK,
+    PLACEMENT,
     PUBLIC_URL,
     RECORDINGS_DIR,
     SCENARIOS,
@@ -87,7 +93,7 @@ from web.keys import (
 )
 from web.mail import Mailer, SmtpSettings
 from web.person_viewers import signed_in_viewers
-from web.security import add_security_headers, origin_policy
+from web.security import CONNECT_ORIGINS, add_security_headers, origin_of, origin_policy
 
 logger = logging.getLogger(__name__)
 
@@ -100,11 +106,12 @@ MAX_BODY_BYTES = 64 * 1024
 
 
 def socket_server(config: Config) -> GuardedServer:
-    manager = socketio.AsyncRedisManager(config.redis_url) if config.redis_url else None
+    # No Socket.IO manager over Redis: a room's sockets all live on the node that holds
+    # it (placement/), so nothing needs to cross processes, and a Redis outage cannot
+    # silence a room's own signalling (issue 17, item 5).
     origins = [config.base_url, *config.allowed_origins.split(",")]
     return GuardedServer(
         async_mode="aiohttp",
-        client_manager=manager,
         # Long, lossy international links: engine.io's defaults or longer, so a
         # 500 ms RTT never reads as a dead connection.
         ping_interval=config.ping_interval_s,
@@ -114,6 +121,31 @@ def socket_server(config: Config) -> GuardedServer:
         logger=LibraryLog("signaling.wire.socketio"),
         engineio_logger=LibraryLog("signaling.wire.engineio"),
     )
+
+
+def presence_context(
+    config: Config, directory: RoomDirectory, placement: Placement
+) -> Callable[[web.Application], AsyncIterator[None]]:
+    """Register this node, report its load every 2 s, unplace the rooms it forgets."""
+
+    def load() -> NodeLoad:
+        rooms = directory.rooms()
+        return NodeLoad(frozenset(r.id for r in rooms), sum(len(r.sockets) for r in rooms))
+
+    async def release(room_id: RoomId) -> None:
+        try:
+            await placement.release(room_id)
+        except PlacementUnavailable:  # still placed here: the next join here reopens it
+            logger.info("room %s ended while placement was unreachable", room_id)
+
+    async def context(app: web.Application) -> AsyncIterator[None]:
+        presence = Presence(placement, this_node(config), load)
+        directory.on_released.append(release)
+        await presence.start()
+        yield
+        await presence.stop()
+
+    return context
 
 
 def recording_counts(recordings: Recordings) -> Callable[[], dict[str, int]]:
@@ -128,7 +160,21 @@ def recording_counts(recordings: Recordings) -> Callable[[], dict[str, int]]:
     return counts
 
 
-def create_app(config: Config, media: MediaPort | None = None) -> web.Application:
+def node_placement(config: Config) -> Placement:
+    """Where this node's rooms are placed: among the nodes reporting to Redis when
+    CAUCUS_REDIS_URL is set, else every room in this process."""
+    return RedisPlacement(config.redis_url) if config.redis_url else LocalPlacement()
+
+
+def this_node(config: Config) -> NodeInfo:
+    """This process as a node: a fresh id (a restarted process is a new node) and the
+    origin clients reach it at (CAUCUS_PUBLIC_URL, else http(s)://host:port)."""
+    return NodeInfo(f"{socket.gethostname()}:{config.port}:{uuid.uuid4().hex[:8]}", config.base_url)
+
+
+def create_app(
+    config: Config, media: MediaPort | None = None, placement: Placement | None = None
+) -> web.Application:
     config = config.with_secrets()
     # settings a person typed: refused (ValueError) before anything is opened
     proxies = parse_networks(config.trusted_proxies)
@@ -154,7 +200,10 @@ def create_app(config: Config, media: MediaPort | None = None) -> web.Applicatio
     # shipped + written in the console (loaded at start), one live object shared by all
     scenarios = ScenarioCatalogue(builtin_scenarios())
     feedback = Feedback(Notes(database), catalogue, scenarios)
-    directory = RoomDirectory(catalogue, scenarios, empty_timeout_s=config.empty_timeout_s)
+    placement = placement or node_placement(config)
+    directory = RoomDirectory(
+        catalogue, scenarios, empty_timeout_s=config.empty_timeout_s, placement=placement
+    )
     recordings = Recordings(
         catalogue,
         config.recordings_dir,
@@ -221,6 +270,9 @@ def create_app(config: Config, media: MediaPort | None = None) -> web.Applicatio
     app[NAMESPACE] = namespace
     app[ROOMS] = rooms
     app[LOGBOOK_WRITER] = logbook_writer
+    app[PLACEMENT] = placement
+    others = (origin_of(o) for o in config.allowed_origins.split(","))
+    app[CONNECT_ORIGINS] = tuple(o for o in others if o is not None)
     if bridge is not None:
         sfu_bridge = bridge
         app[PEER_CONNECTIONS] = lambda: sum(
@@ -293,6 +345,8 @@ def create_app(config: Config, media: MediaPort | None = None) -> web.Applicatio
         await database.close()
 
     app.cleanup_ctx.append(lifecycle)
+    # after lifecycle: a node is live (takes new rooms) once its database is migrated
+    app.cleanup_ctx.append(presence_context(config, directory, placement))
     # after lifecycle: runs on the migrated database, stops before it closes
     app[RETENTION] = Retention(database, config.recordings_dir, config.retention_days, directory)
     app.cleanup_ctx.append(app[RETENTION].context)

@@ -19,9 +19,11 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
+from placement.nodes import PlacedElsewhere, Placement
+from rooms.restore import restored
 from sessions.errors import DomainError
 from sessions.ids import RoomId, ScenarioId, SeatId
-from sessions.phases import ENDED, Phase, PhaseKind, PhaseState
+from sessions.phases import ENDED, PhaseKind, PhaseState
 from sessions.rooms import Room, Timer
 from sessions.scenarios import Scenario
 from sessions.timeline import Event, EventKind, ms_since
@@ -81,22 +83,6 @@ class LiveRoom:
         return self.room.id
 
 
-def restored(room: Room, events: list[dict[str, Any]]) -> Room:
-    """`room` in the phase its stored timeline last reached (after a server restart)."""
-    phases, timer = PhaseState(), Timer()
-    for event in events:
-        if event["kind"] == EventKind.ENDED:
-            phases, timer = PhaseState(ENDED), Timer(int(event["t_ms"]))
-            continue
-        if event["kind"] != "phase":
-            continue
-        phase = Phase.parse(str(event["phase"]))
-        resume_to = Phase.parse(str(event["from"])) if phase.kind is PhaseKind.TIMEOUT else None
-        phases = PhaseState(phase, resume_to)
-        timer = Timer(int(event["t_ms"]), event.get("planned_ms"))
-    return replace(room, phases=phases, timer=timer)
-
-
 class RoomDirectory:
     def __init__(
         self,
@@ -104,8 +90,11 @@ class RoomDirectory:
         scenarios: Mapping[ScenarioId, Scenario],
         clock: Callable[[], int] = wall_ms,
         empty_timeout_s: float = EMPTY_TIMEOUT_S,
+        placement: Placement | None = None,
     ) -> None:
         self._timelines = timelines
+        #: asked before a room is opened here; None: every room may live here
+        self.placement = placement
         self._scenarios = scenarios
         self._clock = clock
         self._empty_timeout_s = empty_timeout_s
@@ -154,6 +143,12 @@ class RoomDirectory:
         record = await self._timelines.simulation(room_id)
         if record is None or record.scenario_id not in self._scenarios:
             raise UnknownRoom(f"there is no simulation {room_id!r}")
+        if self.placement is not None:
+            # the room lives on one node: here only if it is placed here (sticky; a
+            # room whose node died is placed anew, and restored from its timeline)
+            node = await self.placement.place(record.id)
+            if node.id != self.placement.here.id:
+                raise PlacedElsewhere(node)
         room = Room.create(record.id, self._scenarios[record.scenario_id], record.observers)
         room = restored(room, await self._timelines.events(record.id))
         t0 = await self._timelines.start_clock(record.id, self._clock())

@@ -25,6 +25,7 @@ async def join(rooms: RoomContext, command: Join) -> Joined:
     if directory.locate(command.connection) is not None:
         raise AlreadySeated("this connection already sits in a seat")
     live = await directory.open(command.room_id)
+    _hold_restored(rooms, live)
     seat = command.seat
     async with live.lock:
         now = directory.now_ms(live)
@@ -67,6 +68,15 @@ async def drop(rooms: RoomContext, command: Drop) -> None:
         live.releases[seat] = asyncio.create_task(_release_after_grace(rooms, live, seat))
     await rooms.events.publish(SeatDropped(live.id, seat, "signalling lost"))
     await rooms.tell_seats(live)
+
+
+def _hold_restored(rooms: RoomContext, live: LiveRoom) -> None:
+    """Seats a room came back with from its timeline (rooms/restore.py: opened after a
+    node died or restarted) are held for their holders for the grace period, as any
+    dropped seat is; a seat already timed is left alone."""
+    for seat, participant in live.room.participants.items():
+        if not participant.connected and seat not in live.releases:
+            live.releases[seat] = asyncio.create_task(_release_after_grace(rooms, live, seat))
 
 
 async def _release_after_grace(rooms: RoomContext, live: LiveRoom, seat: SeatId) -> None:

@@ -12,6 +12,7 @@ from typing import Any
 
 import socketio
 
+from placement.nodes import PlacedElsewhere
 from rooms.commands import Drop, Join
 from rooms.errors import MediaRefused
 from rooms.media_port import MediaPort
@@ -94,6 +95,8 @@ class SimulationNamespace(socketio.AsyncNamespace):
         except DomainError as exc:
             if isinstance(exc, MediaRefused):  # the client's mistake: one line, no trace
                 client_faults.refused(exc.what, exc.reason)
+            if isinstance(exc, PlacedElsewhere):  # the client connects there instead
+                return {**error(exc.code, exc.message), "origin": exc.node.origin}
             return error(exc.code, exc.message)
         except Exception:
             logger.exception("event %s from %s failed", event, sid)

@@ -62,7 +62,10 @@ class ErrorCode(StrEnum):
     WRONG_ROOM = "wrong_room"
     UNKNOWN_ROOM = "unknown_room"
     RATE_LIMITED = "rate_limited"
-    UNAVAILABLE = "unavailable"  # storage failed (disk full, I/O error); nothing changed
+    #: storage failed (disk full, I/O error), or placement cannot be asked (Redis away);
+    #: nothing changed, try again
+    UNAVAILABLE = "unavailable"
+    WRONG_NODE = "wrong_node"  # the room runs on another node: the ack's `origin`
     SERVER_CLOSING = "server_closing"  # the server is draining and takes no joins
     INTERNAL = "internal"
 

@@ -48,7 +48,7 @@ class ServerProcess:
             cwd=Path(__file__).resolve().parents[1],
         )
         async with aiohttp.ClientSession() as http:
-            for _ in range(400):
+            for _ in range(1200):  # 60 s: a loaded 2-core machine starts slowly
                 if self.proc.poll() is not None:
                     raise RuntimeError(
                         f"server exited with {self.proc.returncode}:\n{self.log_tail()}"

@@ -44,6 +44,7 @@ _STATUS_OF_CODE = {
     "unsupported_media_type": 415,
     "unavailable": 503,  # the storage refused (disk full); nothing changed
     "server_closing": 503,
+    "wrong_node": 409,  # the room runs on another node (placement/)
     # people and sign-in (web/signin.py, web/people_api.py)
     "bad_credentials": 401,
     "too_many_attempts": 429,

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from aiohttp import web
 
+from placement.nodes import Placement
 from recordings.feedback import Feedback
 from rooms.directory import RoomDirectory
 from sessions.ids import ScenarioId
@@ -22,5 +23,7 @@ SECRET = web.AppKey("secret", str)
 ADMIN_TOKEN = web.AppKey("admin_token", str)
 #: base of issued join links; "" means the origin the admin called the API on
 PUBLIC_URL = web.AppKey("public_url", str)
+#: which node holds each live room (placement/); the join preview tells the page
+PLACEMENT: web.AppKey[Placement] = web.AppKey("placement")
 RECORDINGS_DIR = web.AppKey("recordings_dir", Path)
 FEEDBACK = web.AppKey("feedback", Feedback)

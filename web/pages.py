@@ -12,7 +12,7 @@ from signaling.tokens import TokenError, verify
 from web.auth import person_of
 from web.errors import NotFound, Unauthorized
 from web.health import process_counts
-from web.keys import CATALOGUE, DIRECTORY, SCENARIOS, SECRET
+from web.keys import CATALOGUE, DIRECTORY, PLACEMENT, SCENARIOS, SECRET
 
 STATIC_DIR = Path(__file__).parent / "static"
 #: the Socket.IO browser client, installed from npm by the set-up command (not committed)
@@ -66,7 +66,10 @@ async def join_preview(request: web.Request) -> web.Response:
     seat's recording consent if its holder already answered (a reload mid-session is
     not asked again), and the seat's role facts the page needs before joining (its
     role, whether it publishes, whether it answers the recording question), so the
-    page derives nothing from the seat's name. The seat token comes as `Authorization: Bearer`."""
+    page derives nothing from the seat's name, and `origin`: where the page connects
+    its socket ("" = this origin; another node's when the room is placed there, 503
+    `unavailable` while the placement cannot be asked). The seat token comes as
+    `Authorization: Bearer`."""
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token:
         raise Unauthorized("send the seat token (Authorization: Bearer …)")
@@ -82,12 +85,18 @@ async def join_preview(request: web.Request) -> web.Response:
     held = live.room.participants.get(claims.seat) if live is not None else None
     if held is not None and held.identity == claims.identity:
         consent = held.consent
+    origin = ""
+    if live is None:  # live here: here; else where it is placed (placed now if new)
+        placement = request.app[PLACEMENT]
+        node = await placement.place(record.id)
+        origin = "" if node.id == placement.here.id else node.origin
     return web.json_response(
         {
             "room": record.id,
             "seat": claims.seat,
             "title": request.app[SCENARIOS][record.scenario_id].title,
             "consent": consent.value,
+            "origin": origin,
             **seat_facts(claims.seat),
         }
     )

@@ -23,10 +23,17 @@ HSTS_MAX_AGE_S = 365 * 24 * 3600
 _HOST = re.compile(r"^[A-Za-z0-9.\-]+(:[0-9]{1,5})?$|^\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?$")
 
 
-def content_security_policy(host: str) -> str:
+#: other origins a page may open its socket to (CAUCUS_ALLOWED_ORIGINS: with several
+#: nodes, the one that runs the room; docs/protocol.md "Placement")
+CONNECT_ORIGINS = web.AppKey("connect_origins", tuple[str, ...])
+
+
+def content_security_policy(host: str, others: Iterable[str] = ()) -> str:
     # 'self' covers ws:/wss: of the same host in CSP Level 3 browsers; they are
     # named as well for browsers that read connect-src 'self' as http(s) only.
     sockets = f" ws://{host} wss://{host}" if _HOST.match(host) else ""
+    for origin in others:  # origin_of's form: scheme://host[:port], nothing else
+        sockets += f" {origin} {origin.replace('http', 'ws', 1)}"
     return "; ".join(
         [
             "default-src 'self'",
@@ -44,8 +51,9 @@ def content_security_policy(host: str) -> str:
 
 
 def security_headers(request: web.Request) -> dict[str, str]:
+    others = request.app[CONNECT_ORIGINS] if CONNECT_ORIGINS in request.app else ()
     headers = {
-        "Content-Security-Policy": content_security_policy(request.host),
+        "Content-Security-Policy": content_security_policy(request.host, others),
         "X-Content-Type-Options": "nosniff",
         "Referrer-Policy": "no-referrer",
         "X-Frame-Options": "DENY",

@@ -11,7 +11,17 @@ from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = ("caucus", "sessions", "rooms", "signaling", "media", "recordings", "storage", "web")
+PACKAGES = (
+    "caucus",
+    "sessions",
+    "rooms",
+    "placement",
+    "signaling",
+    "media",
+    "recordings",
+    "storage",
+    "web",
+)
 
 
 def module_name(path: Path) -> str:
@@ -152,5 +162,21 @@ def test_the_room_service_knows_no_socket_nor_http() -> None:
         )
         for module, path in project_modules().items()
         if module.startswith("rooms")
+    }
+    assert {m: names for m, names in offenders.items() if names} == {}
+
+
+def test_placement_knows_only_the_domain_and_redis() -> None:
+    """placement/ says where rooms run (ARCHITECTURE.md, "Placement"): it imports
+    nothing of the project but sessions/, and no library but redis."""
+    offenders = {
+        module: sorted(
+            name
+            for name in imported_names(path, module)
+            if name.split(".")[0] in (*PACKAGES, "socketio", "aiohttp", "sqlalchemy", "aiortc")
+            and name.split(".")[0] not in ("sessions", "placement")
+        )
+        for module, path in project_modules().items()
+        if module.startswith("placement")
     }
     assert {m: names for m, names in offenders.items() if names} == {}

@@ -183,6 +183,7 @@ async def test_the_join_preview_tells_the_title_and_the_seats_consent(
         "seat": "party_a",
         "title": "The Fence on Alder Lane",
         "consent": "pending",
+        "origin": "",  # one process holds every room: this same origin
         "role": "party",
         "actions": {"publish": True, "consent": True},
     }

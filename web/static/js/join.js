@@ -108,8 +108,15 @@ function feedbackUrl() {
   return `/recordings/${encodeURIComponent(room)}#token=${encodeURIComponent(token)}`;
 }
 
-/** asks: whether to send the recording answer chosen on this page (see consentToSend). */
-function enter(check, asks, local) {
+/** Where the room runs now: the preview's origin ("" = this page's), null if unknown. */
+async function whereNow() {
+  const info = await preview();
+  return info ? info.origin || location.origin : null;
+}
+
+/** asks: whether to send the recording answer chosen on this page (see consentToSend).
+ * origin: the node the preview named ("" = this page's origin). */
+function enter(check, asks, local, origin) {
   const audioOnly = check.audioOnly();
   const consent = consentToSend(asks);
   $("setup").hidden = true;
@@ -124,6 +131,8 @@ function enter(check, asks, local) {
     token,
     room,
     consent,
+    origin,
+    where: whereNow,
     on: {
       state: (state) => { view.render(state); copy.update(state); },
       status: (kind, outcome) => {
@@ -334,7 +343,9 @@ async function setup() {
     } else {
       check.discard();
     }
-    enter(check, actions.consent && !known, local);
+    // the node that runs the room: asked again now, the preview may be minutes old
+    const origin = (await whereNow()) || (info && info.origin) || "";
+    enter(check, actions.consent && !known, local, origin === location.origin ? "" : origin);
   }, { once: true });
 }
 

@@ -18,9 +18,14 @@ const FINAL = new Set([
  * "connected" (detail: the join outcome), "reconnecting", "rejoining", "left".
  * `consent` ({recording: bool}, or null for seats that are never recorded) is
  * sent with the `consent` event after every join that does not already show it.
+ * `origin`: the node that runs the room ("" or absent: this page's origin), from
+ * the join preview; `where()`: asks the preview again (resolves to an origin, or
+ * null if it cannot say). A join answered `wrong_node` moves to the origin it names;
+ * a link that stays down asks `where()` and moves if the room now runs elsewhere
+ * (its node died: docs/protocol.md "Placement").
  */
-export function connectSeat({ token, room, consent, on }) {
-  const socket = io({
+export function connectSeat({ token, room, consent, on, origin = "", where = async () => null }) {
+  const socket = io(origin || undefined, {
     transports: ["websocket"],
     reconnectionDelay: 1000,
     reconnectionDelayMax: 5000,
@@ -52,6 +57,10 @@ export function connectSeat({ token, room, consent, on }) {
       return;
     }
     if (stopped) return;
+    if (reply && reply.code === "wrong_node" && reply.origin) {
+      moveTo(reply.origin); // the room runs on another node: connect there
+      return;
+    }
     if (!reply || !reply.ok) {
       if (reply && FINAL.has(reply.code)) {
         stop();
@@ -82,13 +91,32 @@ export function connectSeat({ token, room, consent, on }) {
     }
   }
 
+  // socket.io-client has no public way to change the address: its Manager reads
+  // `uri` at every (re)connection attempt (pinned by package-lock.json).
+  const manager = /** @type {{uri: string}} */ (/** @type {unknown} */ (socket.io));
+
+  /** Connect to another node from now on (the manager's next attempt goes there). */
+  function moveTo(next) {
+    manager.uri = next;
+    if (socket.connected) { socket.disconnect(); socket.connect(); }
+  }
+
+  let failedAttempts = 0;
+  async function askWhere() {
+    // every second failed attempt: has the room moved to another node?
+    failedAttempts += 1;
+    if (failedAttempts % 2) return;
+    const next = await where();
+    if (!stopped && next && next !== manager.uri) manager.uri = next;
+  }
+
   function stop() {
     stopped = true;
     socket.io.reconnection(false);
     socket.disconnect();
   }
 
-  socket.on("connect", join);
+  socket.on("connect", () => { failedAttempts = 0; join(); });
   socket.on("disconnect", (reason) => {
     on.linkDown();
     if (stopped) return;
@@ -98,7 +126,9 @@ export function connectSeat({ token, room, consent, on }) {
     if (reason === "io server disconnect") setTimeout(() => { if (!stopped) socket.connect(); }, 2000);
   });
   socket.on("connect_error", (error) => {
-    if (!stopped) on.status(seated ? "reconnecting" : "connecting", error && error.message);
+    if (stopped) return;
+    on.status(seated ? "reconnecting" : "connecting", error && error.message);
+    askWhere();
   });
   socket.io.on("reconnect_attempt", (attempt) => {
     if (!stopped) on.status("reconnecting", `attempt ${attempt}`);
