@@ -272,7 +272,9 @@ def create_app(config: Config, media: MediaPort | None = None) -> web.Applicatio
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         await upgrade(database)
-        for room_id in await recover_interrupted(catalogue):
+        # a worker's supervisor recovers for every worker (a worker that starts must not
+        # close the segments its siblings are writing)
+        for room_id in [] if config.node else await recover_interrupted(catalogue):
             logger.warning(
                 "simulation %s was interrupted; its recording plays up to the crash", room_id
             )

@@ -20,9 +20,13 @@ def free_port() -> int:
 
 
 class ServerProcess:
-    def __init__(self, data_dir: Path, port: int | None = None, **env: str) -> None:
+    def __init__(
+        self, data_dir: Path, port: int | None = None, workers: int = 1, **env: str
+    ) -> None:
         self.data_dir = data_dir
         self.port = port or free_port()
+        #: `serve --workers`: 1 is one process (what most tests test), more a supervisor
+        self.workers = workers
         self.env = env
         self.proc: subprocess.Popen[bytes] | None = None
 
@@ -41,6 +45,8 @@ class ServerProcess:
                 str(self.port),
                 "--data-dir",
                 str(self.data_dir),
+                "--workers",
+                str(self.workers),
             ],
             stdout=subprocess.DEVNULL,
             stderr=open(self.data_dir / "server.log", "ab"),  # noqa: SIM115, ASYNC230
@@ -48,7 +54,7 @@ class ServerProcess:
             cwd=Path(__file__).resolve().parents[1],
         )
         async with aiohttp.ClientSession() as http:
-            for _ in range(400):
+            for _ in range(1200):  # a supervisor starts its workers first
                 if self.proc.poll() is not None:
                     raise RuntimeError(
                         f"server exited with {self.proc.returncode}:\n{self.log_tail()}"

@@ -21,6 +21,8 @@ const FINAL = new Set([
  */
 export function connectSeat({ token, room, consent, on }) {
   const socket = io({
+    // the room rides in the URL too: `caucus serve --workers N` sends the socket to its node
+    query: { room },
     transports: ["websocket"],
     reconnectionDelay: 1000,
     reconnectionDelayMax: 5000,
