@@ -154,6 +154,12 @@ def create_app(config: Config, media: MediaPort | None = None) -> web.Applicatio
     scenarios = ScenarioCatalogue(builtin_scenarios())
     feedback = Feedback(Notes(database), catalogue, scenarios)
     directory = RoomDirectory(catalogue, scenarios, empty_timeout_s=config.empty_timeout_s)
+    if config.node:  # one of several workers: another may have stored a scenario since
+
+        async def reload_scenarios() -> None:
+            scenarios.load(stored.scenario for stored in await written(database))
+
+        directory.before_open = reload_scenarios
     recordings = Recordings(
         catalogue,
         config.recordings_dir,

@@ -13,11 +13,13 @@ the request itself:
 
 A socket and the join page's `/api/join/{room}` place a room that is not placed yet
 (on the least-loaded node, caucus/worker_placement.py); any other request about an
-unplaced room, and every request about no room, goes to any live node (they share
-the database and the recordings directory). Three answers are the front's own:
-`/healthz` (every node's, summed), `/api/live` (every node's live rooms, merged, as
-the caller may see them) and `/metrics?node=NAME` (one node's; Prometheus scrapes
-each). Media never passes here: ICE goes to the node's own UDP ports.
+unplaced room, and every request about no room, goes to the first live node (they
+share the database and the recordings directory; what a process keeps in memory,
+such as the console's scenarios and sign-in attempt limits, stays consistent).
+Three answers are the front's own: `/healthz` (every node's, summed), `/api/live`
+(every node's live rooms, merged, as the caller may see them) and
+`/metrics?node=NAME` (one node's; Prometheus scrapes each). Media never passes
+here: ICE goes to the node's own UDP ports.
 """
 
 from __future__ import annotations
@@ -147,7 +149,7 @@ class Front:
     async def node_for(self, request: web.Request) -> str:
         room, places = room_of(request)
         if room is None:
-            return self.placement.least_loaded()
+            return self.placement.home()
         if self.placement.placed_on_dead_node(room):
             # its node just died: wait until its recordings are closed and it is unplaced
             async with self.changed:
@@ -156,7 +158,7 @@ class Front:
                     RECOVERY_WAIT_S,
                 )
         node = self.placement.place(room) if places else self.placement.node_of(room)
-        return node if node is not None else self.placement.least_loaded()
+        return node if node is not None else self.placement.home()
 
     def upstream_headers(self, request: web.Request) -> dict[str, str]:
         headers = {k: v for k, v in request.headers.items() if k.lower() not in HOP_BY_HOP}

@@ -74,6 +74,14 @@ class WorkerPlacement:
             raise NoLiveNode("every node is restarting; try again in a few seconds")
         return min(live, key=lambda name: (self.rooms_on(name), self._nodes[name].seats))
 
+    def home(self) -> str:
+        """Where requests about no room go: the first live node, so the console's
+        reads follow its writes (scenarios, sign-in limits are held per process)."""
+        for name, load in self._nodes.items():
+            if load.live:
+                return name
+        raise NoLiveNode("every node is restarting; try again in a few seconds")
+
     def rooms_on(self, node: str) -> int:
         return sum(1 for placed in self._node_of.values() if placed == node)
 

@@ -54,7 +54,8 @@ class ServerProcess:
             cwd=Path(__file__).resolve().parents[1],
         )
         async with aiohttp.ClientSession() as http:
-            for _ in range(1200):  # a supervisor starts its workers first
+            # a supervisor starts its workers first: on a busy 2-core machine, minutes
+            for _ in range(400 if self.workers == 1 else 3600):
                 if self.proc.poll() is not None:
                     raise RuntimeError(
                         f"server exited with {self.proc.returncode}:\n{self.log_tail()}"
