@@ -191,8 +191,11 @@ class Front:
             if request.headers.get("Upgrade", "").lower() == "websocket":
                 return await self._websocket(request, url, headers)
             return await self._http_request(request, url, headers)
-        except (aiohttp.ClientConnectionError, TimeoutError) as exc:
-            logger.warning("front: %s %s → %s failed: %s", request.method, request.path, node, exc)
+        except aiohttp.WSServerHandshakeError as exc:  # the node refused the upgrade
+            code = "forbidden" if exc.status == 403 else "bad_request"
+            return json_error(code, f"the server refused the WebSocket: {exc.message}", exc.status)
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            logger.warning("front: %s %s → %s failed: %r", request.method, request.path, node, exc)
             return _unavailable(f"{node} did not answer (restarting?)")
 
     async def _http_request(
@@ -209,8 +212,11 @@ class Front:
             if upstream.content_length is not None:
                 response.content_length = upstream.content_length
             await response.prepare(request)
-            async for chunk in upstream.content.iter_any():
-                await response.write(chunk)
+            try:
+                async for chunk in upstream.content.iter_any():
+                    await response.write(chunk)
+            except (aiohttp.ClientError, TimeoutError):  # the node went mid-answer
+                return response  # the body ends short; its status is already sent
             await response.write_eof()
             return response
 
@@ -317,13 +323,16 @@ async def _pump(
     source: web.WebSocketResponse | aiohttp.ClientWebSocketResponse,
     sink: web.WebSocketResponse | aiohttp.ClientWebSocketResponse,
 ) -> None:
-    async for message in source:
-        if message.type is aiohttp.WSMsgType.TEXT:
-            await sink.send_str(message.data)
-        elif message.type is aiohttp.WSMsgType.BINARY:
-            await sink.send_bytes(message.data)
-        else:
-            break
+    try:
+        async for message in source:
+            if message.type is aiohttp.WSMsgType.TEXT:
+                await sink.send_str(message.data)
+            elif message.type is aiohttp.WSMsgType.BINARY:
+                await sink.send_bytes(message.data)
+            else:
+                break
+    except (aiohttp.ClientError, ConnectionError):
+        pass  # one side went away: the caller closes both
 
 
 def _unavailable(message: str) -> web.Response:
