@@ -10,7 +10,7 @@ but here each joins with a seat token over Socket.IO through the front
 (`/socket.io/?room=…`), its coach starts the joint session, and its media goes
 straight to its node's own UDP port. Rooms are added step by step (`--rooms`);
 after each step and a warm-up, a window of `--seconds` measures delivery (frames
-received / frames the routes carried; the routes are the offered tracks) and
+received / frames sent on the routes open in the joint session) and
 every node's CPU. The ramp stops at the first step under 99 %. Printed: per
 step, then for each N the most rooms at >= 99 % and their ratio. Figures only.
 """
@@ -54,15 +54,12 @@ class SocketSeat(LoadParticipant):
         super().__init__(room, seat, self, video, audio)  # type: ignore[arg-type]
         self.client = socketio.AsyncClient(reconnection=False)
         self.client.on("media_offer", self.on_offer)
+        self.tally.counting = True  # always: a window is the difference of two readings
 
     async def send(self, message: dict[str, Any]) -> None:
         """LoadParticipant's control channel: its answer goes up as `media_answer`."""
         if message["op"] == "answer":
             await self.client.call("media_answer", message["description"], timeout=30)
-
-    def routes(self) -> set[tuple[str, str]]:
-        """(publisher seat, kind) of every track this seat is sent."""
-        return set(self._ssrcs.values())
 
 
 class Server:
@@ -138,27 +135,31 @@ async def seat_room(
 
 
 async def measure(seats: list[SocketSeat], pids: list[int], seconds: float) -> dict[str, Any]:
-    """Delivery and each node's CPU over one window, everyone publishing throughout."""
-    by_seat = {(s.room, str(s.seat)): s for s in seats}
+    """Delivery and each node's CPU over one window, everyone publishing throughout.
+
+    The routes measured are those that carried frames before the window (the joint
+    session's audience: the coach is offered every track but not heard by the
+    trainees); each one's expected frames are what its publisher sent in the window.
+    """
+    routes = [(s, key) for s in seats for key, count in list(s.tally.frames.items()) if count]
     sent_before = {
         (s.room, str(s.seat), k.value): t.sent for s in seats for k, t in s.tracks.items()
     }
-    received_before = sum(sum(s.tally.frames.values()) for s in seats)
+    received_before = [s.tally.frames[key] for s, key in routes]
     cpu_before = [cpu_seconds(pid) for pid in pids]
     t0 = time.monotonic()
     await asyncio.sleep(seconds)  # the measurement window
     elapsed = time.monotonic() - t0
     sent = {(s.room, str(s.seat), k.value): t.sent for s in seats for k, t in s.tracks.items()}
-    received = sum(sum(s.tally.frames.values()) for s in seats) - received_before
+    received = sum(s.tally.frames[key] for s, key in routes) - sum(received_before)
     cpu = [(cpu_seconds(pid) - c) / elapsed for pid, c in zip(pids, cpu_before, strict=True)]
     expected = 0
-    for s in seats:
-        for publisher, kind in s.routes():
-            if (s.room, publisher) in by_seat:
-                key = (s.room, publisher, kind)
-                expected += sent[key] - sent_before[key]
+    for s, (publisher, kind) in routes:
+        track = (s.room, publisher, kind)
+        expected += sent[track] - sent_before[track]
     return {
         "window_s": elapsed,
+        "routes": len(routes),
         "frames_expected": expected,
         "frames_received": received,
         "delivery": received / expected if expected else 0.0,
@@ -193,7 +194,8 @@ async def ramp(workers: int, steps: list[int], seconds: float, warmup: float) ->
             results.append({"workers": workers, "rooms": step, **figures})
             print(
                 f"workers={workers} rooms={step}: delivery {figures['delivery']:.2%}"
-                f" ({figures['frames_received']}/{figures['frames_expected']} frames),"
+                f" ({figures['frames_received']}/{figures['frames_expected']} frames"
+                f" on {figures['routes']} routes),"
                 f" node CPU {' '.join(f'{c:.0%}' for c in figures['node_cpu'])},"
                 f" load average {figures['load']:.1f}",
                 flush=True,
