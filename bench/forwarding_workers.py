@@ -59,7 +59,10 @@ class SocketSeat(LoadParticipant):
     async def send(self, message: dict[str, Any]) -> None:
         """LoadParticipant's control channel: its answer goes up as `media_answer`."""
         if message["op"] == "answer":
-            await self.client.call("media_answer", message["description"], timeout=30)
+            try:
+                await self.client.call("media_answer", message["description"], timeout=30)
+            except socketio.exceptions.SocketIOError as exc:  # its socket dropped: so be it,
+                print(f"{self.room}/{self.seat}: answer not delivered: {exc!r}", flush=True)
 
 
 class Server:
@@ -184,11 +187,17 @@ async def ramp(workers: int, steps: list[int], seconds: float, warmup: float) ->
         await server.start()
         pids = await server.pids()
         for step in steps:
-            for room in rooms[len(seats) // len(SEATS) : step]:
-                seats += await seat_room(server, config, room, video, audio)
-            await asyncio.wait_for(
-                asyncio.gather(*(s.connected.wait() for s in seats)), 60 + 5 * step
-            )
+            try:
+                for room in rooms[len(seats) // len(SEATS) : step]:
+                    seats += await seat_room(server, config, room, video, audio)
+                await asyncio.wait_for(
+                    asyncio.gather(*(s.connected.wait() for s in seats)), 60 + 5 * step
+                )
+            except (RuntimeError, TimeoutError, socketio.exceptions.SocketIOError) as exc:
+                # seating failed under this load: the step did not reach 99 % either
+                print(f"workers={workers} rooms={step}: could not seat them: {exc!r}", flush=True)
+                results.append({"workers": workers, "rooms": step, "failed": repr(exc)})
+                break
             await asyncio.sleep(warmup)  # keyframes and renegotiations settle
             figures = await measure(seats, pids, seconds)
             results.append({"workers": workers, "rooms": step, **figures})
