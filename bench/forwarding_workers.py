@@ -150,12 +150,14 @@ async def measure(seats: list[SocketSeat], pids: list[int], seconds: float) -> d
     }
     received_before = [s.tally.frames[key] for s, key in routes]
     cpu_before = [cpu_seconds(pid) for pid in pids]
+    load_before = cpu_seconds()
     t0 = time.monotonic()
     await asyncio.sleep(seconds)  # the measurement window
     elapsed = time.monotonic() - t0
     sent = {(s.room, str(s.seat), k.value): t.sent for s in seats for k, t in s.tracks.items()}
     received = sum(s.tally.frames[key] for s, key in routes) - sum(received_before)
     cpu = [(cpu_seconds(pid) - c) / elapsed for pid, c in zip(pids, cpu_before, strict=True)]
+    load_cpu = (cpu_seconds() - load_before) / elapsed
     expected = 0
     for s, (publisher, kind) in routes:
         track = (s.room, publisher, kind)
@@ -167,6 +169,7 @@ async def measure(seats: list[SocketSeat], pids: list[int], seconds: float) -> d
         "frames_received": received,
         "delivery": received / expected if expected else 0.0,
         "node_cpu": cpu,
+        "load_generator_cpu": load_cpu,
         "load": os.getloadavg()[0],
     }
 
@@ -206,6 +209,7 @@ async def ramp(workers: int, steps: list[int], seconds: float, warmup: float) ->
                 f" ({figures['frames_received']}/{figures['frames_expected']} frames"
                 f" on {figures['routes']} routes),"
                 f" node CPU {' '.join(f'{c:.0%}' for c in figures['node_cpu'])},"
+                f" load generator CPU {figures['load_generator_cpu']:.0%},"
                 f" load average {figures['load']:.1f}",
                 flush=True,
             )

@@ -214,7 +214,10 @@ class Supervisor:
             lived = time.monotonic() - node.started_at
             logger.error("%s exited with code %s after %.0f s; restarting", node.name, code, lived)
             rooms = self.placement.node_down(node.name)
-            await self.recover(rooms)
+            try:
+                await self.recover(rooms)
+            except Exception:  # the database is away: the rooms go on, their segments later
+                logger.exception("%s: its open recordings could not be closed now", node.name)
             self.placement.release_all(rooms)
             await self.front.notify()
             backoff = 0.5 if lived > 60 else min(MAX_BACKOFF_S, backoff * 2)
@@ -224,6 +227,8 @@ class Supervisor:
                 await self.start_node(node)
             except RuntimeError as exc:
                 logger.error("%s: %s", node.name, exc)
+                if node.proc is not None and node.proc.returncode is None:
+                    node.proc.kill()  # hung at start: the next turn of the loop retries
 
     async def recover(self, rooms: set[RoomId] | None) -> None:
         """Close the segments a dead node left open (None: every room, at start)."""
