@@ -21,8 +21,6 @@ import argparse
 import asyncio
 import json
 import os
-import signal
-import subprocess
 import sys
 import tempfile
 import time
@@ -37,13 +35,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.forwarding import SEATS, cpu_seconds  # noqa: E402
 from bench.forwarding_load import LoadParticipant, cached, encode_audio, encode_video  # noqa: E402
 from caucus.config import Config  # noqa: E402
-from caucus.workers import free_port  # noqa: E402
 from media import aiortc_internals  # noqa: E402
 from sessions.ids import RoomId, ScenarioId, SeatId  # noqa: E402
 from signaling.admission import seat_token  # noqa: E402
 from storage.catalogue import catalogue_at  # noqa: E402
+from tests.server_process import ServerProcess  # noqa: E402
 
-ROOT = Path(__file__).resolve().parent.parent
 GOOD_DELIVERY = 0.99
 
 
@@ -65,42 +62,17 @@ class SocketSeat(LoadParticipant):
                 print(f"{self.room}/{self.seat}: answer not delivered: {exc!r}", flush=True)
 
 
-class Server:
-    """`caucus serve --workers N` as a subprocess, media on loopback."""
+class Server(ServerProcess):
+    """`caucus serve --workers N` as a subprocess (tests/server_process.py), media on loopback."""
 
     def __init__(self, workers: int, data_dir: Path) -> None:
-        self.workers, self.data_dir = workers, data_dir
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.log = open(data_dir / f"server-{workers}.log", "ab")  # noqa: SIM115
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    async def start(self) -> None:
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "caucus", "serve", "--workers", str(self.workers)]
-            + ["--port", str(self.port), "--data-dir", str(self.data_dir)],
-            cwd=ROOT,
-            stdout=self.log,
-            stderr=self.log,
-            env={
-                **os.environ,
-                "CAUCUS_MEDIA": "1",
-                "CAUCUS_ICE_ADDRESSES": "127.0.0.1",
-                "CAUCUS_EMPTY_TIMEOUT_S": "3600",
-            },
+        super().__init__(
+            data_dir,
+            workers=workers,
+            CAUCUS_MEDIA="1",
+            CAUCUS_ICE_ADDRESSES="127.0.0.1",
+            CAUCUS_EMPTY_TIMEOUT_S="3600",
         )
-        async with aiohttp.ClientSession() as http:
-            for _ in range(1200):  # polling a starting process: it has nothing to await
-                if self.proc.poll() is not None:
-                    raise RuntimeError(f"caucus serve exited with {self.proc.returncode}")
-                try:
-                    async with http.get(f"{self.url}/healthz") as r:
-                        if r.status == 200:
-                            return
-                except aiohttp.ClientError:
-                    pass
-                await asyncio.sleep(0.1)
-        raise RuntimeError("caucus serve did not start")
 
     async def pids(self) -> list[int]:
         """The processes that forward: the nodes (or the one process)."""
@@ -109,15 +81,6 @@ class Server:
             return [self.proc.pid]
         async with aiohttp.ClientSession() as http, http.get(f"{self.url}/healthz") as r:
             return [int(n["pid"]) for n in (await r.json())["nodes"]]
-
-    def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-        self.log.close()
 
 
 async def seat_room(

@@ -85,4 +85,8 @@ class ServerProcess:
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
             self.proc.terminate()
-            self.proc.wait(10)
+            try:
+                self.proc.wait(30)  # a drain takes up to CAUCUS_DRAIN_S (10 s by default)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(10)
