@@ -382,6 +382,10 @@ async def run(
 
 
 def main() -> None:
+    if "--workers" in sys.argv:  # through `caucus serve --workers N`: bench/forwarding_workers.py
+        from bench.forwarding_workers import main as through_workers
+
+        return through_workers()
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rooms", type=int, default=1)
     parser.add_argument("--seconds", type=float, default=30.0)

@@ -87,7 +87,8 @@ async def run(n: int, rounds: int, data_dir: Path) -> dict[str, float]:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     server = subprocess.Popen(
-        [sys.executable, "-m", "caucus", "serve", "--port", str(port), "--data-dir", str(data_dir)],
+        [sys.executable, "-m", "caucus", "serve", "--workers", "1", "--port", str(port)]
+        + ["--data-dir", str(data_dir)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         env={**os.environ, "CAUCUS_PING_INTERVAL_S": "60"},

@@ -204,6 +204,12 @@ def create_app(
     directory = RoomDirectory(
         catalogue, scenarios, empty_timeout_s=config.empty_timeout_s, placement=placement
     )
+    if config.node:  # one of several workers: another may have stored a scenario since
+
+        async def reload_scenarios() -> None:
+            scenarios.load(stored.scenario for stored in await written(database))
+
+        directory.before_open = reload_scenarios
     recordings = Recordings(
         catalogue,
         config.recordings_dir,
@@ -325,7 +331,9 @@ def create_app(
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         await upgrade(database)
-        for room_id in await recover_interrupted(catalogue):
+        # a worker's supervisor recovers for every worker (a worker that starts must not
+        # close the segments its siblings are writing)
+        for room_id in [] if config.node else await recover_interrupted(catalogue):
             logger.warning(
                 "simulation %s was interrupted; its recording plays up to the crash", room_id
             )

@@ -7,6 +7,7 @@ import asyncio
 import gc
 import logging
 import os
+import ssl
 import sys
 from collections.abc import Coroutine, Sequence
 from pathlib import Path
@@ -18,6 +19,7 @@ from caucus.app import create_app
 from caucus.config import Config
 from caucus.drain import server_timeout
 from caucus.https import insecure_origin_warning, is_ip, ssl_context
+from caucus.workers import SUPERVISOR_AGENT, default_workers, serve_workers
 from sessions.ids import RoomId, ScenarioId, SeatId
 from sessions.rooms import Room
 from sessions.scenarios import ScenarioCatalogue, builtin_scenarios
@@ -44,6 +46,8 @@ def _config(args: argparse.Namespace, load_secrets: bool = True) -> Config:
             public_url=getattr(args, "public_url", None),
             tls_cert=Path(tls_cert) if tls_cert else None,
             tls_key=Path(tls_key) if tls_key else None,
+            workers=getattr(args, "workers", None),
+            node=getattr(args, "node", None),
         )
     except ValueError as exc:
         raise SystemExit(f"caucus: {exc}") from None
@@ -93,6 +97,13 @@ def create_demo(config: Config, scenario_id: ScenarioId, observers: int) -> str:
 
 def cmd_serve(args: argparse.Namespace) -> None:
     config = _config(args)
+    workers = config.workers or default_workers()
+    if config.node:  # one worker of a supervisor, which said all of the below already
+        logging.getLogger("aiohttp.access").addFilter(
+            lambda record: SUPERVISOR_AGENT not in record.getMessage()
+        )
+        serve_one(config, ssl_context(config), hints=config.node == "node-0")
+        return
     context = ssl_context(config)
     warning = insecure_origin_warning(config)
     if warning:
@@ -100,12 +111,24 @@ def cmd_serve(args: argparse.Namespace) -> None:
     if args.demo:
         print(create_demo(config, ScenarioId(args.scenario), args.observers), flush=True)
     print(f"Admin token (Authorization: Bearer …): {config.admin_token}", flush=True)
+    if workers > 1:
+        try:
+            serve_workers(config, workers, context)
+        except ValueError as exc:  # CAUCUS_UDP_PORTS too small to share, a bad proxy list
+            raise SystemExit(f"caucus: {exc}") from None
+        return
     print(f"Caucus serving on {config.base_url} (data in {config.data_dir})", flush=True)
+    serve_one(config, context, hints=True)
+
+
+def serve_one(config: Config, context: ssl.SSLContext | None, hints: bool = False) -> None:
+    """One process holding every room it is given: the whole server, or one worker."""
     try:
         app = create_app(config)
     except ValueError as exc:  # a malformed CAUCUS_TRUSTED_PROXIES / TURN / STUN setting
         raise SystemExit(f"caucus: {exc}") from None
-    app.on_startup.append(first_admin_hint)
+    if hints:
+        app.on_startup.append(first_admin_hint)
     app.on_startup.append(freeze_start_up_heap)
     web.run_app(
         app,
@@ -281,6 +304,13 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--demo", action="store_true", help="create a demo simulation first")
     serve.add_argument("--scenario", default=DEMO_SCENARIO)
     serve.add_argument("--observers", type=int, default=1)
+    serve.add_argument(
+        "--workers",
+        type=int,
+        help="processes behind the one port (default CAUCUS_WORKERS, else one per core;"
+        " 1 = a single process)",
+    )
+    serve.add_argument("--node", help=argparse.SUPPRESS)  # a worker, started by its supervisor
     serve.set_defaults(run=cmd_serve)
 
     demo = command("demo", "create a simulation from a shipped scenario; print a link per seat")
@@ -343,10 +373,13 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
+    args = parser().parse_args(argv)
+    if getattr(args, "workers", None) is not None and args.workers < 1:
+        raise SystemExit("caucus: --workers is a number of processes, 1 or more")
+    worker = f"[{args.node}] " if getattr(args, "node", None) else ""
     logging.basicConfig(
         level=logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        format=f"%(asctime)s %(levelname)s {worker}%(name)s: %(message)s",
         stream=sys.stderr,
     )
-    args = parser().parse_args(argv)
     args.run(args)

@@ -82,6 +82,11 @@ class Config:
     metrics_token: str = field(default="", repr=False)
     #: host:port of a listener serving /metrics alone (then the main port answers 404)
     metrics_address: str = ""
+    #: worker processes of `caucus serve` (caucus/workers.py); 0 = one per core, 1 = one process
+    workers: int = 0
+    #: this process's name as one worker of `caucus serve --workers N` ("" = on its own);
+    #: its supervisor runs the crash recovery, for all workers at once
+    node: str = ""
     secret: str = field(default="", repr=False)
     admin_token: str = field(default="", repr=False)
 
@@ -98,6 +103,8 @@ class Config:
             raise ValueError("TLS needs both a certificate and a key (--tls-cert, --tls-key)")
         if self.retention_days < 0:
             raise ValueError("CAUCUS_RETENTION_DAYS must be 0 (keep forever) or a number of days")
+        if self.workers < 0:
+            raise ValueError("CAUCUS_WORKERS must be 0 (one per core) or a number of processes")
 
     @property
     def tls(self) -> bool:
@@ -157,6 +164,7 @@ class Config:
             "smtp_starttls": lambda v: v.lower() not in ("0", "false", "no", "off"),
             "metrics_token": str,
             "metrics_address": str,
+            "workers": int,
             "secret": str,
             "admin_token": str,
         }

@@ -192,7 +192,7 @@ class RedisPlacement:
         deadline = loop.time() + self._place_wait_s
         while True:
             try:
-                args = [self._prefix, room_id, self._settle_ms]
+                args: list[str | int] = [self._prefix, room_id, self._settle_ms]
                 node_id = await self._call(self._place(args=args))
                 if node_id:
                     node = await self._node_info(str(node_id))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Collection
 from pathlib import Path
 
 import av
@@ -31,10 +32,18 @@ def probe(path: Path) -> tuple[int, int]:
     return last_ms, frames
 
 
-async def recover_interrupted(catalogue: Catalogue) -> list[RoomId]:
-    """Close every segment left open by a crash; return the sessions that were interrupted."""
+async def recover_interrupted(
+    catalogue: Catalogue, rooms: Collection[RoomId] | None = None
+) -> list[RoomId]:
+    """Close every segment left open by a crash; return the sessions that were interrupted.
+
+    `rooms`: only those sessions' segments (a worker that died, while the other
+    workers go on recording theirs); None: every session (a whole restart).
+    """
     interrupted: dict[RoomId, int] = {}
     for segment in await catalogue.segments(status="recording"):
+        if rooms is not None and segment.simulation_id not in rooms:
+            continue
         path = Path(segment.path)
         # demuxing a file is disk work: off the event loop
         duration_ms, frames = await asyncio.to_thread(probe, path) if path.exists() else (0, 0)

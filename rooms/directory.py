@@ -110,6 +110,9 @@ class RoomDirectory:
         self._opening: dict[RoomId, asyncio.Future[LiveRoom]] = {}
         #: draining: no more joins
         self.closing = False
+        #: awaited before a room is opened (a worker of several re-reads the scenarios
+        #: written in the console, which another worker may have stored)
+        self.before_open: Callable[[], Awaitable[None]] | None = None
 
     async def open(self, room_id: str) -> LiveRoom:
         """The live room, opened from the catalogue if it is not live yet: restored from
@@ -140,6 +143,8 @@ class RoomDirectory:
             del self._opening[RoomId(room_id)]
 
     async def _load(self, room_id: str) -> LiveRoom:
+        if self.before_open is not None:
+            await self.before_open()
         record = await self._timelines.simulation(room_id)
         if record is None or record.scenario_id not in self._scenarios:
             raise UnknownRoom(f"there is no simulation {room_id!r}")

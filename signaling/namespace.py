@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
+from urllib.parse import parse_qs
 
 import socketio
 
@@ -121,6 +122,11 @@ class SimulationNamespace(socketio.AsyncNamespace):
             raise BadPayload(ErrorCode.TOKEN_REVOKED, "this account has been deactivated")
         if asked_room is not None and asked_room != claims.room:
             raise BadPayload(ErrorCode.WRONG_ROOM, "this join link is for another simulation")
+        if self._connected_for(sid) not in (None, claims.room):
+            # `caucus serve --workers N` sent this connection to the node of its ?room=
+            raise BadPayload(
+                ErrorCode.WRONG_ROOM, "this connection was opened for another simulation"
+            )
         joined = await self.rooms.execute(
             Join(claims.room, claims.identity, claims.name, claims.seat, sid, claims.expires_at)
         )
@@ -129,6 +135,12 @@ class SimulationNamespace(socketio.AsyncNamespace):
             state=joined.view,
             iceServers=self.ice_servers(joined.room_id, joined.seat),
         )
+
+    def _connected_for(self, sid: str) -> str | None:
+        """The room named when the connection was opened (`/socket.io/?room=…`), if any."""
+        environ = self.server.get_environ(sid, self.namespace) or {}
+        room = parse_qs(environ.get("QUERY_STRING", "")).get("room")
+        return room[0] if room else None
 
     async def _leave(self, sid: str, data: object) -> dict[str, Any]:
         await self.rooms.execute(requests.leave(sid, data))

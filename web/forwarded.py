@@ -53,7 +53,7 @@ def _address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
         return None
 
 
-def _trusted(text: str | None, networks: Iterable[Network]) -> bool:
+def trusted(text: str | None, networks: Iterable[Network]) -> bool:
     address = _address(text or "")
     return address is not None and any(address in n for n in networks)
 
@@ -87,7 +87,7 @@ def forwarded_headers(
 
     @web.middleware
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-        if not networks or not _trusted(request.remote, networks):
+        if not networks or not trusted(request.remote, networks):
             return await handler(request)
         peer = request.remote or ""
         proto = _last(request.headers.get("X-Forwarded-Proto")).lower()

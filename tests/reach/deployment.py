@@ -154,7 +154,8 @@ def deploy(ns: Namespace, address: str, directory: Path) -> Iterator[Deployment]
     coturn = Coturn(directory, coturn_text, prefix=ns.prefix)
     log = directory / "serve.log"
     serve = ns.popen(
-        [sys.executable, "-m", "caucus", "serve", "--host", "0.0.0.0", "--port", str(HTTPS_PORT)]
+        [sys.executable, "-m", "caucus", "serve", "--workers", "1", "--host", "0.0.0.0"]
+        + ["--port", str(HTTPS_PORT)]
         + ["--data-dir", str(data), "--tls-cert", str(cert), "--tls-key", str(key)],
         stdout=subprocess.DEVNULL,
         stderr=log.open("wb"),

@@ -107,7 +107,7 @@ class LabServer:
         return join_link(base_url, room, token)
 
     async def start(self) -> None:
-        command = [sys.executable, "-m", "caucus", "serve", "--host", "0.0.0.0"]
+        command = [sys.executable, "-m", "caucus", "serve", "--workers", "1", "--host", "0.0.0.0"]
         command += ["--port", str(HTTP_PORT), "--data-dir", str(self.data_dir)]
         with open(self.data_dir / "server.log", "ab") as log:  # noqa: ASYNC230 - at start
             self.proc = self.ns.popen(

@@ -143,7 +143,8 @@ def _serve(net: Net, data_dir: Path) -> Served:
         "CAUCUS_PING_INTERVAL_S": str(PING_INTERVAL_S),
         "CAUCUS_PING_TIMEOUT_S": str(PING_TIMEOUT_S),
     }
-    cmd = [sys.executable, "-m", "caucus", "serve", "--host", "0.0.0.0", "--port", str(PORT)]
+    cmd = [sys.executable, "-m", "caucus", "serve", "--workers", "1", "--host", "0.0.0.0"]
+    cmd += ["--port", str(PORT)]
     proc = net.server.popen(
         [*cmd, "--data-dir", str(data_dir)],
         env=env,

@@ -30,7 +30,7 @@ class Serve:
         self.log = data_dir / "serve.log"
         data_dir.mkdir(parents=True, exist_ok=True)
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "caucus", "serve", "--port", str(self.port)]
+            [sys.executable, "-m", "caucus", "serve", "--workers", "1", "--port", str(self.port)]
             + ["--data-dir", str(data_dir), "--observers", "0", *args],
             stdout=subprocess.PIPE,
             stderr=self.log.open("wb"),

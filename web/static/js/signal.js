@@ -26,6 +26,8 @@ const FINAL = new Set([
  */
 export function connectSeat({ token, room, consent, on, origin = "", where = async () => null }) {
   const socket = io(origin || undefined, {
+    // the room rides in the URL too: `caucus serve --workers N` sends the socket to its node
+    query: { room },
     transports: ["websocket"],
     reconnectionDelay: 1000,
     reconnectionDelayMax: 5000,
