@@ -139,9 +139,12 @@ class SeatConnection:
         """Apply the client's answer; return the kinds it newly publishes."""
         if description.get("type") != "answer" or not isinstance(description.get("sdp"), str):
             raise ValueError("media_answer must be {type: 'answer', sdp: str}")
-        if self._answered.is_set():
+        offer = self.pc.localDescription
+        # a restarted seat's new connection may not have made its offer yet: an answer
+        # to the old one (in flight across the restart) answers nothing
+        if self._answered.is_set() or offer is None:
             raise ValueError("no offer is waiting for an answer")
-        check_answer(self.pc.localDescription.sdp, description["sdp"])  # before aiortc sees it
+        check_answer(offer.sdp, description["sdp"])  # before aiortc sees it
         await self.pc.setRemoteDescription(
             RTCSessionDescription(sdp=description["sdp"], type="answer")
         )
