@@ -56,7 +56,7 @@ class RedisServer:
         )
         client = aioredis.from_url(self.url)
         try:
-            for _ in range(100):
+            for _ in range(600):  # 30 s: a loaded machine starts it slowly
                 try:
                     if await client.ping():
                         return

@@ -15,7 +15,7 @@ from placement.redis_placement import RedisPlacement
 from sessions.ids import RoomId
 from tests.redis_server import RedisServer
 
-LIVE_FOR_S = 0.6
+LIVE_FOR_S = 1.0
 
 
 @pytest.fixture
@@ -26,10 +26,11 @@ async def redis(tmp_path: Path) -> AsyncIterator[RedisServer]:
     server.stop()
 
 
-async def nodes(url: str, count: int) -> list[RedisPlacement]:
+async def nodes(url: str, count: int, live_for_s: float = 60.0) -> list[RedisPlacement]:
+    """Registered nodes that stay live `live_for_s` without reporting again."""
     placements = []
     for n in range(count):
-        placement = RedisPlacement(url, live_for_s=LIVE_FOR_S, place_wait_s=2.0, settle_ms=0)
+        placement = RedisPlacement(url, live_for_s=live_for_s, place_wait_s=2.0, settle_ms=0)
         await placement.register(NodeInfo(f"n{n}", f"http://127.0.0.1:90{n}0"))
         placements.append(placement)
     return placements
@@ -59,15 +60,18 @@ async def test_concurrent_places_of_one_room_agree(redis: RedisServer) -> None:
 
 
 async def test_a_node_that_stops_reporting_loses_its_rooms(redis: RedisServer) -> None:
-    a, b = await nodes(redis.url, 2)
+    a, b = await nodes(redis.url, 2, live_for_s=LIVE_FOR_S)
     room = RoomId("r")
     first = await a.place(room)
     survivor = b if first.id == "n0" else a
     # the other node never reports again; the survivor does, as Presence would
-    for _ in range(4):
+    for _ in range(20):
         await survivor.report(NodeLoad())
-        await asyncio.sleep(LIVE_FOR_S / 2)  # report period of this test's short liveness
-    assert await survivor.node_of(room) is None  # its node is not live
+        if await survivor.node_of(room) is None:  # its node is not live any more
+            break
+        await asyncio.sleep(LIVE_FOR_S / 3)  # report period of this test's short liveness
+    assert await survivor.node_of(room) is None
+    await survivor.report(NodeLoad())
     assert await survivor.place(room) == survivor.here
     assert {s.node.id for s in await survivor.live_nodes()} == {survivor.here.id}
     await a.close()
@@ -105,8 +109,8 @@ async def test_redis_away_then_back(redis: RedisServer) -> None:
 
 
 async def test_no_room_is_placed_before_the_nodes_reclaim_theirs(redis: RedisServer) -> None:
-    holder = RedisPlacement(redis.url, settle_ms=1500, place_wait_s=0.2)
-    other = RedisPlacement(redis.url, settle_ms=1500, place_wait_s=3.0)
+    holder = RedisPlacement(redis.url, settle_ms=5000, place_wait_s=0.2)
+    other = RedisPlacement(redis.url, settle_ms=5000, place_wait_s=8.0)
     # Redis was just (re)started: the holder of a live room reports within the settle
     # time; a place meanwhile waits for it instead of placing the room on `other`
     await other.register(NodeInfo("other", "http://other"))

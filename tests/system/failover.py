@@ -69,7 +69,7 @@ async def failover(
             victim = max(servers, key=lambda s: origins[s.url])
             moved = [r for r, h in holders.items() if h is not None and h.origin == victim.url]
             # notes acknowledged in every room before the kill
-            await clients.until(lambda: all(clients.notes.get(r) for r in tokens), 30)
+            await clients.until(lambda: all(clients.notes.get(r) for r in tokens), 60)
             catalogue = Catalogue(database)
             segments_before = {r: {s.id for s in await catalogue.segments(r)} for r in moved}
             notes_before = {r: len(clients.notes[r]) for r in moved}
