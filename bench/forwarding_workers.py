@@ -114,9 +114,20 @@ async def measure(seats: list[SocketSeat], pids: list[int], seconds: float) -> d
     received_before = [s.tally.frames[key] for s, key in routes]
     cpu_before = [cpu_seconds(pid) for pid in pids]
     load_before = cpu_seconds()
+    lags: list[float] = []
+
+    async def probe() -> None:  # how late this (load) process's loop wakes up
+        while True:
+            started = time.monotonic()
+            await asyncio.sleep(0.01)
+            lags.append(time.monotonic() - started - 0.01)
+
+    prober = asyncio.ensure_future(probe())
     t0 = time.monotonic()
     await asyncio.sleep(seconds)  # the measurement window
     elapsed = time.monotonic() - t0
+    prober.cancel()
+    lags.sort()
     sent = {(s.room, str(s.seat), k.value): t.sent for s in seats for k, t in s.tracks.items()}
     received = sum(s.tally.frames[key] for s, key in routes) - sum(received_before)
     cpu = [(cpu_seconds(pid) - c) / elapsed for pid, c in zip(pids, cpu_before, strict=True)]
@@ -133,6 +144,7 @@ async def measure(seats: list[SocketSeat], pids: list[int], seconds: float) -> d
         "delivery": received / expected if expected else 0.0,
         "node_cpu": cpu,
         "load_generator_cpu": load_cpu,
+        "load_generator_lag_p99_ms": lags[int(len(lags) * 0.99)] * 1000 if lags else 0.0,
         "load": os.getloadavg()[0],
     }
 
@@ -172,7 +184,8 @@ async def ramp(workers: int, steps: list[int], seconds: float, warmup: float) ->
                 f" ({figures['frames_received']}/{figures['frames_expected']} frames"
                 f" on {figures['routes']} routes),"
                 f" node CPU {' '.join(f'{c:.0%}' for c in figures['node_cpu'])},"
-                f" load generator CPU {figures['load_generator_cpu']:.0%},"
+                f" load generator CPU {figures['load_generator_cpu']:.0%}"
+                f" (loop lag p99 {figures['load_generator_lag_p99_ms']:.0f} ms),"
                 f" load average {figures['load']:.1f}",
                 flush=True,
             )
