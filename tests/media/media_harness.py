@@ -117,7 +117,6 @@ class ClientParticipant:
         decode: bool = True,
         fps: int = FPS,
         red: bool = False,
-        audio_bitrate: int | None = None,
     ) -> None:
         """``red``: answer RED as a browser does (send and receive it); otherwise
         play a stock aiortc client, which knows no RED (tests/red_sdp.py)."""
@@ -144,7 +143,6 @@ class ClientParticipant:
                 MediaKind.AUDIO,
                 ToneSource(TONE_HZ.get(seat, 1100), seed),
                 lambda data: sent.add(seat, MediaKind.AUDIO, data),
-                audio_bitrate=audio_bitrate,
             ),
             MediaKind.VIDEO: EncodedTrack(
                 MediaKind.VIDEO,
@@ -338,7 +336,6 @@ class MediaRoom:
         decode: bool = True,
         fps: int = FPS,
         red: bool = False,
-        audio_bitrate: int | None = None,
     ) -> ClientParticipant:
         client = ClientParticipant(
             seat,
@@ -349,7 +346,6 @@ class MediaRoom:
             decode=decode,
             fps=fps,
             red=red,
-            audio_bitrate=audio_bitrate,
         )
         self.clients[seat] = client
         await client.join()

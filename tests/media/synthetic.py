@@ -182,15 +182,11 @@ class EncodedTrack(MediaStreamTrack):
         kind: MediaKind,
         source: ToneSource | ColourSource,
         on_encoded: Callable[[bytes], None],
-        *,
-        audio_bitrate: int | None = None,
     ) -> None:
         super().__init__()
         self.kind = kind.value
         self._source = source
         self._encoder = OpusEncoder() if kind is MediaKind.AUDIO else Vp8Encoder()
-        if audio_bitrate is not None and isinstance(self._encoder, OpusEncoder):
-            self._encoder.codec.bit_rate = audio_bitrate  # aiortc's 96 kbit/s; a browser ~32
         self._codec = "audio/opus" if kind is MediaKind.AUDIO else "video/vp8"
         self._time_base = fractions.Fraction(1, 48000 if kind is MediaKind.AUDIO else 90000)
         self._on_encoded = on_encoded
