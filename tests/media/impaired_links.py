@@ -79,6 +79,20 @@ class RunFigures:
     audio_recovered: int
     """Audio packets the SFU rebuilt from a later RED packet."""
     load_average: float
+    rcvbuf_errors: int | None
+    """Datagrams the kernel dropped for full receive buffers meanwhile (whole machine)."""
+
+
+def rcvbuf_errors() -> int | None:
+    """The kernel's UDP RcvbufErrors counter (Linux), None elsewhere."""
+    try:
+        with open("/proc/net/snmp") as snmp:
+            rows = [line.split() for line in snmp if line.startswith("Udp:")]
+    except OSError:
+        return None
+    if len(rows) < 2 or "RcvbufErrors" not in rows[0]:
+        return None
+    return int(rows[1][rows[0].index("RcvbufErrors")])
 
 
 def delivered_within(
@@ -117,7 +131,9 @@ def freezes(shown: list[float]) -> int:
     return sum(1 for gap in gaps if gap > limit)
 
 
-def _flowing(room: MediaRoom) -> bool:
+def _not_flowing(room: MediaRoom) -> list[str]:
+    """Routes whose subscriber has received nothing yet."""
+    missing = []
     for subscriber, client in room.clients.items():
         for publisher in SEATS:
             if publisher == subscriber:
@@ -125,8 +141,8 @@ def _flowing(room: MediaRoom) -> bool:
             for kind in MediaKind:
                 mid = client.mid_of(publisher, kind)
                 if mid is None or not client.arrivals[mid]:
-                    return False
-    return True
+                    missing.append(f"{publisher}->{subscriber} {kind.value}")
+    return missing
 
 
 async def run(
@@ -155,14 +171,19 @@ async def run(
             )
         await room.sfu.apply_audience(ROOM, joint())
         await room.wait_connected(60)
-        await room.wait_until(lambda: _flowing(room), timeout=60)
+        try:
+            await room.wait_until(lambda: not _not_flowing(room), timeout=60)
+        except TimeoutError:
+            raise AssertionError(f"never flowing: {', '.join(_not_flowing(room))}") from None
         await asyncio.sleep(WARM_UP_S)  # the figures leave out the first 5 s
         start = time.monotonic()
+        overflows = rcvbuf_errors()
         bytes_before = {s: _down(room, s)[0] for s in SEATS}
         await asyncio.sleep(seconds)  # the measurement window
         end = time.monotonic()
         downs = {s: _down(room, s) for s in SEATS}
         recovered = room.sfu.stats.audio_recovered
+        overflows_after = rcvbuf_errors()
     finally:
         await room.close()
     subscribers = []
@@ -193,7 +214,10 @@ async def run(
                 cap_dropped=dropped,
             )
         )
-    return RunFigures(red, end - start, subscribers, recovered, os.getloadavg()[0])
+    overflowed = (
+        None if overflows is None or overflows_after is None else overflows_after - overflows
+    )
+    return RunFigures(red, end - start, subscribers, recovered, os.getloadavg()[0], overflowed)
 
 
 def _down(room: MediaRoom, seat: SeatId) -> tuple[int, int]:
@@ -232,5 +256,9 @@ def table(runs: list[RunFigures]) -> str:
         "measured "
         + ", ".join(f"{r.seconds:.0f} s (load average {r.load_average:.1f})" for r in runs)
         + "; cap = datagrams the 250 kbit/s cap dropped"
+    )
+    lines.append(
+        "kernel UDP receive-buffer drops meanwhile (whole machine): "
+        + ", ".join(str(r.rcvbuf_errors) for r in runs)
     )
     return "\n".join(lines)
