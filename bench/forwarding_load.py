@@ -31,6 +31,7 @@ from media.packetizer import Packer, packer_for  # noqa: E402
 from sessions.ids import RoomId, SeatId  # noqa: E402
 from sessions.media_kinds import MediaKind  # noqa: E402
 from tests.forward_sender import forward_sender  # noqa: E402
+from tests.red_sdp import without_red  # noqa: E402
 
 VIDEO_FPS, VIDEO_BITRATE, WIDTH, HEIGHT = 30, 500_000, 640, 360
 LOOP_SECONDS = 3
@@ -178,7 +179,9 @@ class LoadParticipant:
 
     async def on_offer(self, payload: dict[str, Any]) -> None:
         async with self._lock:
-            await self.pc.setRemoteDescription(RTCSessionDescription(payload["sdp"], "offer"))
+            await self.pc.setRemoteDescription(
+                RTCSessionDescription(without_red(payload["sdp"]), "offer")
+            )
             for media in sdp.SessionDescription.parse(payload["sdp"]).media:
                 info = payload["tracks"].get(media.rtp.muxId)
                 if info is not None and media.ssrc:

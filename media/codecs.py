@@ -25,6 +25,15 @@ FORWARDED: dict[MediaKind, Codec] = {
 }
 
 
+#: Wrappers offered *before* a kind's codec (a sender uses them only then), forwarded
+#: untouched to subscribers that accept them and unwrapped for the others
+#: (media.audio_redundancy): RED carries Opus payloads twice (RFC 2198).
+WRAPPERS: dict[MediaKind, tuple[Codec, ...]] = {
+    MediaKind.AUDIO: (Codec("red", "audio/red", 48_000),),
+    MediaKind.VIDEO: (),
+}
+
+
 def vp8_is_keyframe(frame: bytes) -> bool:
     """Whether an encoded VP8 frame (or its first partition) is a keyframe (RFC 6386 §9.1:
     the P bit of the frame tag is 0)."""

@@ -42,6 +42,7 @@ from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from aiortc.rtp import RtpPacket
 
 from media.aiortc_internals import RtpWriter, relay_feedback, set_stream_id, set_track_id
+from media.audio_redundancy import SubscriberAudio
 from media.codecs import FORWARDED
 from media.keyframe_wait import KeyframeWait
 from media.latency import ForwardingStats
@@ -111,6 +112,10 @@ class Consumer:
         self._open_frame: int | None = None  # timestamp of a video frame in progress
         self._next_seq = random.randint(0, 0x7FFF)
         self._last: tuple[int, float] | None = None  # (out timestamp, wall clock)
+        # audio: RED or plain Opus, as this subscriber accepted (media.audio_redundancy)
+        self._audio = (
+            SubscriberAudio(lambda: self._writer.payload_type) if kind is MediaKind.AUDIO else None
+        )
         set_stream_id(transceiver.sender, publisher)
         relay_feedback(
             transceiver.sender,
@@ -219,14 +224,15 @@ class Consumer:
             mapping.max_ext = info.ext
             self._next_seq = (packet.sequence_number + mapping.seq_offset + 1) & 0xFFFF
             self._last = (timestamp, self._clock())
-        self._stats.bytes_out += len(packet.payload)
+        payload = packet.payload if self._audio is None else self._audio.payload(packet)
+        self._stats.bytes_out += len(payload)
         if self.kind is MediaKind.VIDEO:
             self._open_frame = None if packet.marker else packet.timestamp
         self._writer.write(
             sequence_number=(packet.sequence_number + mapping.seq_offset) & 0xFFFF,
             timestamp=timestamp,
             marker=packet.marker,
-            payload=packet.payload,
+            payload=payload,
             audio_level=packet.extensions.audio_level,
         )
         self._stats.packets_out += 1  # the producer times the copies (ForwardingStats.delay)
@@ -249,6 +255,8 @@ class Consumer:
             max_ext=info.ext - 1,
         )
         self._restart = False
+        if self._audio is not None:
+            self._audio.restart()
 
     # -- from the subscriber (RTCP) ------------------------------------------
 

@@ -69,6 +69,11 @@ class ForwardingStats:
     retransmission_requests: int = 0
     retransmissions: int = 0
     retransmissions_missed: int = 0
+    #: RED packets from publishers, those refused (malformed), and audio packets
+    #: rebuilt from a later RED packet's redundant block (media.audio_redundancy)
+    red_in: int = 0
+    red_refused: int = 0
+    audio_recovered: int = 0
     delay: LatencyHistogram = field(default_factory=LatencyHistogram)
 
     def snapshot(self) -> dict[str, float | int | None]:

@@ -98,6 +98,15 @@ class NackScheduler:
         """True while ``seq`` is missing and still expected to be repaired."""
         return seq in self._holes
 
+    def recovered(self, seq: int) -> None:
+        """A missing packet was rebuilt from redundancy (RED): stop asking for it.
+
+        Counted as repaired, but not a round-trip sample (it came with a later
+        packet, not in answer to a NACK)."""
+        if self._holes.pop(seq, None) is not None:
+            self.repaired += 1
+            self._stats.packets_repaired += 1
+
     def add(self, packet: RtpPacket) -> bool:
         """Record an arrival; return True if a NACK should be sent now."""
         now = self._clock()

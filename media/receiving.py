@@ -3,7 +3,9 @@
 Video gets a :class:`~media.nack.NackScheduler` (NACKs repeated until repaired)
 and a VP8 :func:`~media.assembler.vp8_assembler` that waits for holes the
 scheduler still expects repaired; audio gets the NACK scheduler and an
-unordered assembler (each Opus packet is a frame).  Only the wiring into
+unordered assembler (each Opus packet is a frame) behind a RED unwrapper
+(:mod:`media.audio_redundancy`: RED in, Opus frames out, lost packets rebuilt
+from the redundancy).  Only the wiring into
 aiortc's receiver lives in :mod:`media.aiortc_internals`.
 """
 
@@ -16,6 +18,7 @@ from aiortc import RTCRtpReceiver
 
 from media.aiortc_internals import PacketHook, ReceiverControl, pass_through_receiver
 from media.assembler import AssembledFrame, FrameAssembler, vp8_assembler
+from media.audio_redundancy import RedUnwrapper
 from media.latency import ForwardingStats
 from media.nack import NackScheduler
 
@@ -41,10 +44,11 @@ def forward_receiver(
     the assembler its keyframe requests.
     """
     nack = NackScheduler(clock, stats=stats)
+    assembler: FrameAssembler | RedUnwrapper
     if kind == "video":
         assembler = vp8_assembler(nack, clock, stats)
     else:
-        assembler = FrameAssembler(ordered=False, clock=clock)
+        assembler = RedUnwrapper(FrameAssembler(ordered=False, clock=clock), nack, stats)
     return pass_through_receiver(
         receiver,
         nack=nack,

@@ -4,7 +4,11 @@
 peer connection – normally a client's – so everything that peer sends goes
 through the ``outbound`` profile and everything it receives through the
 ``inbound`` one: seeded one-way delay, uniform jitter and Bernoulli loss, per
-direction.  It applies to every datagram (STUN, DTLS, SRTP, SRTCP), as a real
+direction, and optionally a bandwidth cap (``rate_bps``: a token bucket of
+``burst_bytes`` in front of a FIFO queue of at most ``queue_bytes``; a packet
+that would overflow the queue is dropped, as at a full bottleneck buffer).
+
+It applies to every datagram (STUN, DTLS, SRTP, SRTCP), as a real
 lossy last mile would.
 
 By default a direction is FIFO (``reorder=False``): a packet never overtakes the
@@ -38,18 +42,65 @@ class LinkProfile:
     loss: float = 0.0
     """Probability that a packet is dropped."""
     reorder: bool = False
+    rate_bps: int | None = None
+    """Bandwidth cap, bits per second of whole datagrams (None: no cap)."""
+    burst_bytes: int = 3000
+    """How much may leave back to back after a quiet spell (the bucket's depth)."""
+    queue_bytes: int | None = None
+    """Bytes that may wait for the cap; more are dropped (None: 250 ms at ``rate_bps``)."""
 
     def __post_init__(self) -> None:
         if self.delay < 0 or self.jitter < 0 or self.jitter > self.delay:
             raise ValueError("need 0 <= jitter <= delay")
         if not 0.0 <= self.loss <= 1.0:
             raise ValueError("loss is a probability")
+        if self.rate_bps is not None and self.rate_bps <= 0:
+            raise ValueError("rate_bps must be positive")
+        if self.burst_bytes < 0 or (self.queue_bytes is not None and self.queue_bytes < 0):
+            raise ValueError("burst and queue sizes cannot be negative")
+
+    @property
+    def queue_limit(self) -> int:
+        if self.queue_bytes is not None:
+            return self.queue_bytes
+        return 0 if self.rate_bps is None else self.rate_bps // 8 // 4
+
+
+class TokenBucket:
+    """A bandwidth cap: when may a datagram of ``size`` bytes leave (None: dropped).
+
+    The bucket fills at ``rate`` bytes per second up to ``burst``; a datagram
+    takes its size in tokens.  Tokens may go negative: the debt is the queue
+    (bytes admitted, waiting for the cap), paid off in order, so a datagram
+    leaves once the debt before it is paid; one that would push the debt past
+    ``queue_limit`` is dropped.
+    """
+
+    def __init__(self, rate: float, burst: int, queue_limit: int, now: float) -> None:
+        self.rate = rate
+        self.burst = burst
+        self.queue_limit = queue_limit
+        self.tokens = float(burst)
+        self.updated = now
+
+    def admit(self, now: float, size: int) -> float | None:
+        self.tokens = min(self.burst, self.tokens + (now - self.updated) * self.rate)
+        self.updated = now
+        if size - self.tokens > self.queue_limit:
+            return None
+        self.tokens -= size
+        return now if self.tokens >= 0 else now - self.tokens / self.rate
 
 
 @dataclass
 class DirectionStats:
     packets: int = 0
     dropped: int = 0
+    """Lost at random (``loss``)."""
+    overflowed: int = 0
+    """Dropped by the bandwidth cap's full queue."""
+    bytes: int = 0
+    """Bytes of the datagrams delivered."""
 
 
 @dataclass
@@ -58,14 +109,29 @@ class _Direction:
     rng: random.Random
     stats: DirectionStats = field(default_factory=DirectionStats)
     last_due: float = 0.0
+    bucket: TokenBucket | None = None
 
-    def schedule(self, now: float) -> float | None:
-        """When to deliver the next packet, or None to drop it."""
+    def schedule(self, now: float, size: int) -> float | None:
+        """When to deliver the next packet (``size`` bytes), or None to drop it."""
         self.stats.packets += 1
-        if self.profile.loss and self.rng.random() < self.profile.loss:
+        profile = self.profile
+        leaves = now
+        if profile.rate_bps is not None:
+            bucket = self.bucket
+            if bucket is None or bucket.rate * 8 != profile.rate_bps:  # new or changed cap
+                bucket = self.bucket = TokenBucket(
+                    profile.rate_bps / 8, profile.burst_bytes, profile.queue_limit, now
+                )
+            admitted = bucket.admit(now, size)
+            if admitted is None:
+                self.stats.overflowed += 1
+                return None
+            leaves = admitted
+        if profile.loss and self.rng.random() < profile.loss:
             self.stats.dropped += 1
             return None
-        due = now + self.profile.delay
+        self.stats.bytes += size
+        due = leaves + self.profile.delay
         if self.profile.jitter:
             due += self.rng.uniform(-self.profile.jitter, self.profile.jitter)
         if not self.profile.reorder:
@@ -87,11 +153,11 @@ class Impairment:
         self._timer: asyncio.TimerHandle | None = None
         self._closed = False
 
-    def delay(self, direction: _Direction, deliver: Callable[[], None]) -> None:
+    def delay(self, direction: _Direction, size: int, deliver: Callable[[], None]) -> None:
         if self._closed:
             return
         loop = asyncio.get_running_loop()
-        due = direction.schedule(loop.time())
+        due = direction.schedule(loop.time(), size)
         if due is None:
             return
         self._order += 1
@@ -133,7 +199,7 @@ class _ImpairedTransport:
             if not self._inner.is_closing():
                 self._inner.sendto(data, addr)
 
-        self._impairment.delay(self._impairment.outbound, deliver)
+        self._impairment.delay(self._impairment.outbound, len(data), deliver)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._inner, name)
@@ -155,7 +221,7 @@ def impair(
         def datagram_received(
             data: bytes, addr: Any, received: Callable[[bytes, Any], None] = received
         ) -> None:
-            impairment.delay(impairment.inbound, lambda: received(data, addr))
+            impairment.delay(impairment.inbound, len(data), lambda: received(data, addr))
 
         protocol.datagram_received = datagram_received  # type: ignore[method-assign]
     return impairment

@@ -22,6 +22,10 @@ Process-wide (:func:`install`):
 * Opus is offered with ``useinbandfec=1`` (:func:`_enable_opus_fec`): a browser
   publisher then sends in-band FEC, so one lost audio packet is concealed from
   the next one without waiting a round trip for the NACK.
+* RED (``audio/red``, RFC 2198) is registered, payload type
+  :data:`RED_PAYLOAD_TYPE`, with ``a=fmtp:63 <opus>/<opus>`` (:func:`_enable_audio_red`):
+  offered before Opus, it makes a Chromium publisher send each Opus payload again
+  in the next packet; subscribers that accept it get RED (media.audio_redundancy).
 * aioice's ``Connection.connect`` no longer leaves a consent-check task running
   forever when the connection was closed while ICE completed.
 * aioice's ``get_host_addresses`` and ``Connection.get_component_candidates``
@@ -67,7 +71,7 @@ import aioice.ice
 import aiortc
 from aiortc import rtcrtpreceiver, rtcrtpsender
 from aiortc.codecs import CODECS
-from aiortc.rtcrtpparameters import RTCRtcpFeedback
+from aiortc.rtcrtpparameters import RTCRtcpFeedback, RTCRtpCodecParameters
 
 from media.aiortc_internals import arrivals, direct, ice, port_guard, receivers, senders
 from media.aiortc_internals.arrivals import Arrivals, count_arrivals
@@ -97,6 +101,7 @@ from media.aiortc_internals.senders import (
 
 __all__ = [
     "PINNED_AIORTC_VERSION",
+    "RED_PAYLOAD_TYPE",
     "RTP_HISTORY_SIZE",
     "AiortcVersionError",
     "Arrivals",
@@ -117,6 +122,7 @@ __all__ = [
     "ice_datagram_protocols",
     "install",
     "installed",
+    "opus_payload_type",
     "pass_through_receiver",
     "port_guard",
     "receivers",
@@ -148,7 +154,11 @@ def check_version() -> None:
 
 
 def install(
-    *, rtp_history_size: int = RTP_HISTORY_SIZE, audio_nack: bool = True, opus_fec: bool = True
+    *,
+    rtp_history_size: int = RTP_HISTORY_SIZE,
+    audio_nack: bool = True,
+    opus_fec: bool = True,
+    audio_red: bool = True,
 ) -> None:
     """Apply the process-wide patches (idempotent)."""
     check_version()
@@ -162,6 +172,8 @@ def install(
         _enable_audio_nack()
     if opus_fec:
         _enable_opus_fec()
+    if audio_red:
+        _enable_audio_red()
     aioice.ice.Connection.connect = ice._connect_then_respect_close  # type: ignore[method-assign]
     aioice.ice.Connection.get_component_candidates = ice._gather_component  # type: ignore[method-assign]
     aioice.ice.get_host_addresses = ice._host_addresses
@@ -211,3 +223,38 @@ def _enable_opus_fec() -> None:
     """
     opus = next(c for c in CODECS["audio"] if c.mimeType.lower() == "audio/opus")
     opus.parameters.update(OPUS_FEC)
+
+
+RED_PAYLOAD_TYPE = 63  # Chromium's own number for audio/red; an answer keeps the offer's
+
+
+def opus_payload_type() -> int:
+    """The payload type every offer gives Opus (aiortc's static table)."""
+    opus = next(c for c in CODECS["audio"] if c.mimeType.lower() == "audio/opus")
+    assert opus.payloadType is not None  # the table's entries all carry one
+    return opus.payloadType
+
+
+def _enable_audio_red() -> None:
+    """Register ``audio/red`` (RFC 2198) with Opus as every block's codec.
+
+    aiortc knows no RED: without an entry here no offer can name it, and an
+    answer that names it finds no common codec.  The fmtp ``96/96`` (Opus's
+    payload type twice: a primary and one redundant block) is what Chromium
+    checks before it sends RED; Chromium sends RED only if it is listed before
+    Opus, which the SFU's codec preferences do (media.seat_connection).  The
+    payload is never decoded: the entry only carries the name, rate and fmtp.
+    """
+    audio = CODECS["audio"]
+    if any(c.mimeType.lower() == "audio/red" for c in audio):
+        return
+    opus = opus_payload_type()
+    audio.append(
+        RTCRtpCodecParameters(
+            mimeType="audio/red",
+            clockRate=48000,
+            channels=2,
+            payloadType=RED_PAYLOAD_TYPE,
+            parameters={f"{opus}/{opus}": None},
+        )
+    )

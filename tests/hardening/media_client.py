@@ -13,6 +13,7 @@ from sessions.ids import SeatId
 from sessions.media_kinds import MediaKind
 from tests.live_server import WAIT_S, LiveServer
 from tests.media.synthetic import COLOUR, SPEED, TONE_HZ, ColourSource, EncodedTrack, ToneSource
+from tests.red_sdp import without_red
 
 
 class SignalledClient:
@@ -65,7 +66,7 @@ class SignalledClient:
         offer = await asyncio.wait_for(self.offers.get(), WAIT_S)
         pc = self.pc
         assert pc is not None
-        await pc.setRemoteDescription(RTCSessionDescription(offer["sdp"], "offer"))
+        await pc.setRemoteDescription(RTCSessionDescription(without_red(offer["sdp"]), "offer"))
         publish = offer["publish"]
         for transceiver in pc.getTransceivers():
             if transceiver.mid in (publish["audio"], publish["video"]) and (

@@ -37,7 +37,7 @@ from aiortc.codecs.vpx import Vp8Decoder
 from aiortc.jitterbuffer import JitterFrame
 from aiortc.rtcconfiguration import RTCBundlePolicy
 
-from media import aiortc_internals
+from media import aiortc_internals, red
 from media.assembler import AssembledFrame
 from media.packetizer import Packer, packer_for
 from media.receiving import forward_receiver
@@ -62,10 +62,30 @@ from tests.media.synthetic import (
     identify_audio,
     identify_video,
 )
+from tests.red_sdp import without_red
 
 
 def _pack(packer: Packer, packet: av.Packet[Any]) -> tuple[list[bytes], int, int | None]:
     return packer.pack(bytes(packet)), int(packet.pts or 0), None
+
+
+class RedPack:
+    """Packs Opus as a browser that negotiated RED does (Chromium's default: one
+    redundant block, the previous payload)."""
+
+    def __init__(self) -> None:
+        self._opus = aiortc_internals.opus_payload_type()
+        self._previous: tuple[int, bytes] | None = None
+
+    def __call__(self, packet: av.Packet[Any]) -> tuple[list[bytes], int, int | None]:
+        data, timestamp = bytes(packet), int(packet.pts or 0)
+        blocks = []
+        if self._previous is not None:
+            offset = (timestamp - self._previous[0]) & 0xFFFFFFFF
+            if red.fits(offset, self._previous[1]):
+                blocks.append(red.RedBlock(self._opus, offset, self._previous[1]))
+        self._previous = (timestamp, data)
+        return [red.build(self._opus, data, blocks)], timestamp, None
 
 
 # -- the participant ---------------------------------------------------------------
@@ -96,7 +116,10 @@ class ClientParticipant:
         publish: bool = True,
         decode: bool = True,
         fps: int = FPS,
+        red: bool = False,
     ) -> None:
+        """``red``: answer RED as a browser does (send and receive it); otherwise
+        play a stock aiortc client, which knows no RED (tests/red_sdp.py)."""
         self.seat = seat
         self.room = room
         self.sfu = sfu
@@ -114,6 +137,7 @@ class ClientParticipant:
         self._seed = seed
         self._publish = publish
         self._decode = decode
+        self.red = red
         self.sources = {
             MediaKind.AUDIO: EncodedTrack(
                 MediaKind.AUDIO,
@@ -152,7 +176,8 @@ class ClientParticipant:
                 await self._answer(payload)
 
     async def _answer(self, payload: dict[str, Any]) -> None:
-        await self.pc.setRemoteDescription(RTCSessionDescription(payload["sdp"], "offer"))
+        sdp = payload["sdp"] if self.red else without_red(payload["sdp"])
+        await self.pc.setRemoteDescription(RTCSessionDescription(sdp, "offer"))
         for mid, info in payload["tracks"].items():
             self.tracks[mid] = (SeatId(info["seat"]), MediaKind(info["kind"]))
         for transceiver in self.pc.getTransceivers():
@@ -204,9 +229,10 @@ class ClientParticipant:
             transceiver.sender.replaceTrack(track)
             transceiver.direction = "sendonly"
             packer = packer_for(track._codec)
+            red_audio = self.red and kind is MediaKind.AUDIO
             forward_sender(
                 transceiver.sender,
-                pack=functools.partial(_pack, packer),
+                pack=RedPack() if red_audio else functools.partial(_pack, packer),
                 on_keyframe_request=track.request_keyframe,
                 on_remb=self.remb_seen.append,
             )
@@ -309,9 +335,17 @@ class MediaRoom:
         seed: int = 0,
         decode: bool = True,
         fps: int = FPS,
+        red: bool = False,
     ) -> ClientParticipant:
         client = ClientParticipant(
-            seat, self.sfu, self.sent, link=link, seed=seed, decode=decode, fps=fps
+            seat,
+            self.sfu,
+            self.sent,
+            link=link,
+            seed=seed,
+            decode=decode,
+            fps=fps,
+            red=red,
         )
         self.clients[seat] = client
         await client.join()

@@ -11,8 +11,6 @@ from __future__ import annotations
 import asyncio
 import os
 import time
-from bisect import bisect_left
-from collections import defaultdict
 
 import pytest
 
@@ -21,6 +19,7 @@ from sessions.audience import Route
 from sessions.ids import SeatId
 from sessions.media_kinds import MediaKind
 from tests.impairment import LinkProfile
+from tests.media.impaired_links import delivered_within
 from tests.media.media_harness import MediaRoom, media_room
 from tests.media.synthetic import PARTY_A, ROOM, SEATS, caucus, joint
 
@@ -68,30 +67,6 @@ def _all_flowing(room: MediaRoom) -> bool:
             if mid is None or not client.arrivals[mid]:
                 return False
     return True
-
-
-def _delivery(
-    room: MediaRoom,
-    publisher: SeatId,
-    subscriber: SeatId,
-    kind: MediaKind,
-    start: float,
-    end: float,
-) -> tuple[int, int]:
-    client = room.clients[subscriber]
-    mid = client.mid_of(publisher, kind)
-    assert mid is not None
-    arrived: dict[int, list[float]] = defaultdict(list)
-    for arrival in client.arrivals[mid]:
-        arrived[arrival.key].append(arrival.time)
-    sent = [(t, key) for t, key in room.sent.by_track[(publisher, kind)] if start <= t < end]
-    on_time = 0
-    for t, key in sent:
-        times = sorted(arrived.get(key, ()))
-        i = bisect_left(times, t)
-        if i < len(times) and times[i] - t <= DEADLINE:
-            on_time += 1
-    return on_time, len(sent)
 
 
 def _first_picture(room: MediaRoom, route: Route, since: float, sent_after: float) -> float | None:
@@ -202,7 +177,9 @@ async def test_on_long_lossy_links_frames_arrive_within_a_second() -> None:
                 continue
             row = []
             for kind in MediaKind:
-                on_time, sent = _delivery(room, publisher, subscriber, kind, start, judged_end)
+                on_time, sent = delivered_within(
+                    room, publisher, subscriber, kind, start, judged_end, DEADLINE
+                )
                 ratio = on_time / sent
                 worst[kind] = min(worst[kind], ratio)
                 row.append(f"{kind.value} {on_time}/{sent} = {ratio:.1%}")

@@ -24,6 +24,7 @@ from media.sfu import Sfu, SfuConfig
 from sessions.ids import RoomId, SeatId
 from tests.media.media_harness import ClientParticipant
 from tests.media.synthetic import PARTY_A, ROOM, SentLog, joint
+from tests.red_sdp import without_red
 
 CONNECT_TIMEOUT = 1.5
 
@@ -81,7 +82,7 @@ async def _answer_without_candidates(
     from aiortc.rtcconfiguration import RTCBundlePolicy
 
     pc = RTCPeerConnection(RTCConfiguration(iceServers=[], bundlePolicy=RTCBundlePolicy.MAX_BUNDLE))
-    await pc.setRemoteDescription(RTCSessionDescription(offer["sdp"], "offer"))
+    await pc.setRemoteDescription(RTCSessionDescription(without_red(offer["sdp"]), "offer"))
     await pc.setLocalDescription(await pc.createAnswer())
     lines = [
         line

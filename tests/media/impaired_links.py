@@ -1,0 +1,264 @@
+"""The must-show impaired-links run, shared by bench/impaired_links.py and its CI slice.
+
+Four seats (synthetic aiortc participants, tests/media/media_harness.py) in a
+joint session, each on a link of 300 ms round trip ± 40 ms (150 ms one way,
+± 20 ms jitter, FIFO) losing 5 % of its packets each way; one subscriber's
+downlink is also capped at 250 kbit/s (tests/impairment.py's token bucket).
+Publishers send aiortc's Opus (96 kbit/s stereo; a browser's voice is ~32 kbit/s)
+and VP8 at 15 fps.
+
+``red=True``: every seat negotiates RED as Chromium does (publishes each Opus
+payload again in the next packet; receives RED and rebuilds a lost packet from
+the next one, as Chromium's jitter buffer does).  ``red=False``: stock aiortc
+clients, plain Opus, repaired by NACK only.  Opus in-band FEC is not in either
+column: aiortc's encoder does not produce it (a Chromium publisher does, see
+tests/e2e/test_opus_fec.py), so both columns show what RED and NACK do.
+
+Figures per subscriber: audio frames released by its receiver within 600 ms of
+their encoding (frames sent in the judged window, by hash of their bytes), and
+video freezes per minute (WebRTC's definition: a gap between shown frames longer
+than max(3 × the mean interval, the mean + 150 ms)).
+
+Simulcast hook: the layer figures (the capped subscriber on the lowest layer,
+the others on the top one >= 90 % of the time) need publishers that send
+simulcast, which aiortc cannot; :func:`run` takes ``simulcast`` for the day a
+test-side simulcast publisher exists and refuses it until then.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import os
+import time
+from bisect import bisect_left
+from collections import defaultdict
+from dataclasses import dataclass
+
+from media.sfu import SfuConfig
+from sessions.ids import SeatId
+from sessions.media_kinds import MediaKind
+from tests.impairment import LinkProfile
+from tests.media.media_harness import MediaRoom
+from tests.media.synthetic import PARTY_B, ROOM, SEATS, joint
+
+LINK = LinkProfile(delay=0.15, jitter=0.02, loss=0.05)
+CAP_BPS = 250_000
+CAPPED = PARTY_B
+AUDIO_DEADLINE = 0.6
+FPS = 15
+WARM_UP_S = 5.0  # the figures start 5 s after every route flows
+FREEZE_MIN_GAP = 0.15
+
+
+@dataclass
+class SubscriberFigures:
+    seat: SeatId
+    capped: bool
+    audio_on_time: int
+    audio_sent: int
+    freezes: int
+    minutes: float
+    down_kbps: float
+    cap_dropped: int
+
+    @property
+    def audio_ratio(self) -> float:
+        return self.audio_on_time / self.audio_sent if self.audio_sent else 0.0
+
+    @property
+    def freezes_per_minute(self) -> float:
+        return self.freezes / self.minutes
+
+
+@dataclass
+class RunFigures:
+    red: bool
+    seconds: float
+    subscribers: list[SubscriberFigures]
+    audio_recovered: int
+    """Audio packets the SFU rebuilt from a later RED packet."""
+    load_average: float
+    rcvbuf_errors: int | None
+    """Datagrams the kernel dropped for full receive buffers meanwhile (whole machine)."""
+
+
+def rcvbuf_errors() -> int | None:
+    """The kernel's UDP RcvbufErrors counter (Linux), None elsewhere."""
+    try:
+        with open("/proc/net/snmp") as snmp:
+            rows = [line.split() for line in snmp if line.startswith("Udp:")]
+    except OSError:
+        return None
+    if len(rows) < 2 or "RcvbufErrors" not in rows[0]:
+        return None
+    return int(rows[1][rows[0].index("RcvbufErrors")])
+
+
+def delivered_within(
+    room: MediaRoom,
+    publisher: SeatId,
+    subscriber: SeatId,
+    kind: MediaKind,
+    start: float,
+    end: float,
+    deadline: float,
+) -> tuple[int, int]:
+    """(frames released within ``deadline`` of their sending, frames sent in [start, end))."""
+    client = room.clients[subscriber]
+    mid = client.mid_of(publisher, kind)
+    assert mid is not None
+    arrived: dict[int, list[float]] = defaultdict(list)
+    for arrival in client.arrivals[mid]:
+        arrived[arrival.key].append(arrival.time)
+    sent = [(t, key) for t, key in room.sent.by_track[(publisher, kind)] if start <= t < end]
+    on_time = 0
+    for t, key in sent:
+        times = sorted(arrived.get(key, ()))
+        i = bisect_left(times, t)
+        if i < len(times) and times[i] - t <= deadline:
+            on_time += 1
+    return on_time, len(sent)
+
+
+def freezes(shown: list[float]) -> int:
+    """Gaps longer than max(3 × mean interval, mean + 150 ms) between shown frames."""
+    if len(shown) < 3:
+        return 0
+    gaps = [b - a for a, b in zip(shown, shown[1:], strict=False)]
+    mean = sum(gaps) / len(gaps)
+    limit = max(3 * mean, mean + FREEZE_MIN_GAP)
+    return sum(1 for gap in gaps if gap > limit)
+
+
+def _not_flowing(room: MediaRoom) -> list[str]:
+    """Routes whose subscriber has received nothing yet."""
+    missing = []
+    for subscriber, client in room.clients.items():
+        for publisher in SEATS:
+            if publisher == subscriber:
+                continue
+            for kind in MediaKind:
+                mid = client.mid_of(publisher, kind)
+                if mid is None or not client.arrivals[mid]:
+                    missing.append(f"{publisher}->{subscriber} {kind.value}")
+    return missing
+
+
+async def run(
+    *,
+    red: bool,
+    seconds: float,
+    link: LinkProfile = LINK,
+    cap_bps: int = CAP_BPS,
+    simulcast: bool = False,
+) -> RunFigures:
+    if simulcast:
+        raise NotImplementedError("aiortc publishes no simulcast: a test-side publisher is needed")
+    config = SfuConfig(ice_host_addresses=["127.0.0.1"], connect_timeout=60)
+    room = MediaRoom(config)
+    capped = dataclasses.replace(link, rate_bps=cap_bps)
+    try:
+        for index, seat in enumerate(SEATS):
+            down = capped if seat == CAPPED else link
+            await room.add(
+                seat,
+                link=(link, down),
+                seed=index + 1,
+                decode=False,
+                fps=FPS,
+                red=red,
+            )
+        await room.sfu.apply_audience(ROOM, joint())
+        await room.wait_connected(60)
+        try:
+            await room.wait_until(lambda: not _not_flowing(room), timeout=60)
+        except TimeoutError:
+            raise AssertionError(f"never flowing: {', '.join(_not_flowing(room))}") from None
+        await asyncio.sleep(WARM_UP_S)  # the figures leave out the first 5 s
+        start = time.monotonic()
+        overflows = rcvbuf_errors()
+        bytes_before = {s: _down(room, s)[0] for s in SEATS}
+        await asyncio.sleep(seconds)  # the measurement window
+        end = time.monotonic()
+        downs = {s: _down(room, s) for s in SEATS}
+        recovered = room.sfu.stats.audio_recovered
+        overflows_after = rcvbuf_errors()
+    finally:
+        await room.close()
+    subscribers = []
+    judged_end = end - AUDIO_DEADLINE  # later frames may still be on their way
+    for subscriber in SEATS:
+        on_time = sent = frozen = 0
+        for publisher in SEATS:
+            if publisher == subscriber:
+                continue
+            got, out = delivered_within(
+                room, publisher, subscriber, MediaKind.AUDIO, start, judged_end, AUDIO_DEADLINE
+            )
+            on_time, sent = on_time + got, sent + out
+            client = room.clients[subscriber]
+            mid = client.mid_of(publisher, MediaKind.VIDEO)
+            assert mid is not None
+            frozen += freezes([a.time for a in client.arrivals[mid] if start <= a.time <= end])
+        received, dropped = downs[subscriber]
+        subscribers.append(
+            SubscriberFigures(
+                seat=subscriber,
+                capped=subscriber == CAPPED,
+                audio_on_time=on_time,
+                audio_sent=sent,
+                freezes=frozen,
+                minutes=(end - start) / 60,
+                down_kbps=(received - bytes_before[subscriber]) * 8 / (end - start) / 1000,
+                cap_dropped=dropped,
+            )
+        )
+    overflowed = (
+        None if overflows is None or overflows_after is None else overflows_after - overflows
+    )
+    return RunFigures(red, end - start, subscribers, recovered, os.getloadavg()[0], overflowed)
+
+
+def _down(room: MediaRoom, seat: SeatId) -> tuple[int, int]:
+    """(bytes delivered on the seat's downlink, datagrams its cap dropped) so far."""
+    impairment = room.clients[seat].impairment
+    assert impairment is not None
+    stats = impairment.inbound.stats
+    return stats.bytes, stats.overflowed
+
+
+def table(runs: list[RunFigures]) -> str:
+    """The figures side by side, one row per subscriber."""
+    head = f"{'subscriber':<18}" + "".join(
+        f"| {'RED' if r.red else 'no FEC/RED':^44}" for r in runs
+    )
+    sub = f"{'':<18}" + "".join(
+        f"| {'audio <= 600 ms':>16} {'freezes/min':>11} {'kbit/s':>7} {'cap':>5}" for _ in runs
+    )
+    lines = [head, sub]
+    for i, seat in enumerate(SEATS):
+        label = f"{seat}{' (250k cap)' if seat == CAPPED else ''}"
+        row = f"{label:<18}"
+        for r in runs:
+            s = r.subscribers[i]
+            cap = f"-{s.cap_dropped}" if s.capped else ""
+            row += (
+                f"| {s.audio_on_time:>6}/{s.audio_sent:<5} {s.audio_ratio:>6.1%}"
+                f" {s.freezes_per_minute:>11.1f} {s.down_kbps:>7.0f} {cap:>5}"
+            )
+        lines.append(row)
+    lines.append(
+        "SFU rebuilt audio packets from RED: "
+        + ", ".join(f"{'RED' if r.red else 'no FEC/RED'} {r.audio_recovered}" for r in runs)
+    )
+    lines.append(
+        "measured "
+        + ", ".join(f"{r.seconds:.0f} s (load average {r.load_average:.1f})" for r in runs)
+        + "; cap = datagrams the 250 kbit/s cap dropped"
+    )
+    lines.append(
+        "kernel UDP receive-buffer drops meanwhile (whole machine): "
+        + ", ".join(str(r.rcvbuf_errors) for r in runs)
+    )
+    return "\n".join(lines)
