@@ -29,6 +29,9 @@ logger = logging.getLogger(__name__)
 
 TICK_S = 0.5
 EVENT = "media_video"
+#: a video that stops being forwarded (its publisher reconnects, a caucus gates it)
+#: keeps its layer memory this long, so coming back does not restart it on top
+FORGET_S = 15.0
 
 
 class Downlink:
@@ -43,6 +46,7 @@ class Downlink:
         self._clock = clock
         # what the page was last told (a page hears nothing until a video is simulcast)
         self._told: dict[str, Any] = {"paused": [], "layers": {}}
+        self._absent: dict[str, float] = {}  # stream -> since when it is not forwarded
 
     def watch(self, consumer: Consumer) -> None:
         """Hear the subscriber's reports through ``consumer`` (each of its consumers)."""
@@ -74,8 +78,13 @@ class Downlink:
             self.selector.stream(key, seat_priority(key))
             rates[key] = producer.layer_rates(now, len(RIDS))
             videos[key] = consumer
+        for present in rates:
+            self._absent.pop(present, None)
         for gone in [k for k in self.selector.streams if k not in rates]:
-            self.selector.forget(gone)  # gone, or gated off: starts afresh when back
+            since = self._absent.setdefault(gone, now)
+            if now - since >= FORGET_S:
+                self.selector.forget(gone)  # long gone: starts afresh when back
+                del self._absent[gone]
         chosen = self.selector.choose(rates, audio, now)
         for seat, layer in chosen.items():
             videos[seat].set_layer(layer)
