@@ -18,9 +18,10 @@ layer that fits, so the lower-priority video is lowered and paused first:
 
 * **down** when its layer no longer fits a short link's budget;
 * **up** on a REMB that fits, or, with no loss and no REMB to go by, as a try
-  one layer up after ``probe_s`` at a layer (a receive-side estimate cannot
+  one layer up after ``climb_s`` at a layer (a receive-side estimate cannot
   grow much past what it receives); a try the link answers with loss within
-  ``probe_s`` doubles the wait, up to ``probe_max_s``;
+  ``probe_s`` sets the wait to ``probe_s``, then doubles it, up to
+  ``probe_max_s``.  A new stream starts on its lowest layer and climbs;
 * **paused** when not even the lowest layer fits: video goes before audio, and
   audio is never paused for bandwidth.  A paused stream tries its lowest layer
   again after ``resume_s`` (doubling after each failed try, up to
@@ -45,9 +46,10 @@ LOSS_SMOOTHING = 0.5
 
 @dataclass(frozen=True)
 class LayerKnobs:
-    loss_short: float = 0.08
-    """Receiver-reported loss above this: the link is short, layers come down."""
-    loss_clear: float = 0.02
+    loss_short: float = 0.15
+    """Receiver-reported loss above this: the link is short, layers come down (a
+    bottleneck fed one layer too many drops far more; a busy host's own drops less)."""
+    loss_clear: float = 0.05
     """Loss at or below this: a stream may try the next layer up."""
     audio_bps: int = 40_000
     """What each audio stream the subscriber receives takes (Opus with FEC, headers)."""
@@ -59,8 +61,10 @@ class LayerKnobs:
     """A loss report or REMB older than this is not used."""
     settle_s: float = 2.0
     """After a switch, loss is not held against the stream for this long."""
+    climb_s: float = 2.0
+    """A stream with no loss climbs one layer after this long at a layer..."""
     probe_s: float = 8.0
-    """A stream this long below its top layer, with no loss, tries one layer up."""
+    """...and after a climb the link answered with loss, this long (doubling)."""
     probe_max_s: float = 64.0
     resume_s: float = 4.0
     """A paused stream tries its lowest layer again after this."""
@@ -166,9 +170,10 @@ class LayerSelector:
             layer_rates = rates[choice.key]
             active = [i for i, r in enumerate(layer_rates) if r > 0]
             if not choice.started:
-                # a new stream starts on its top layer, and comes down if the link is short
+                # a new stream starts on its lowest layer and climbs while the link
+                # shows no loss: a weak link is not flooded as it (re)connects
                 choice.started = True
-                self._set(choice, active[-1] if active else len(layer_rates) - 1, now)
+                self._set(choice, active[0] if active else 0, now)
             elif active and not (choice.layer == PAUSED and resumed):
                 was_paused = choice.layer == PAUSED
                 self._step(choice, layer_rates, active, budget, remb, loss, now)
@@ -199,7 +204,13 @@ class LayerSelector:
                 self._set(choice, active[0], now)
                 choice.tried_at = now
             return
-        current = choice.layer if choice.layer in active else active[-1]
+        current = choice.layer
+        if current not in active:
+            # its layer stopped arriving (the publisher dropped it): the nearest below,
+            # never one above, which the link may not carry
+            below = [i for i in active if i < current]
+            self._set(choice, below[-1] if below else active[0], now)
+            return
         if budget is not None and settled:
             fitting = [i for i in active if rates[i] <= budget]
             if not fitting:
@@ -213,8 +224,8 @@ class LayerSelector:
                 return
             if fitting[-1] < current:
                 if tried:
-                    doubled = 2 * (choice.probe_wait_s or knobs.probe_s)
-                    choice.probe_wait_s = min(knobs.probe_max_s, doubled)
+                    waited = choice.probe_wait_s
+                    choice.probe_wait_s = min(knobs.probe_max_s, 2 * waited or knobs.probe_s)
                 self._set(choice, fitting[-1], now)
                 return
         higher = [i for i in active if i > current]
@@ -232,7 +243,7 @@ class LayerSelector:
                 self._set(choice, target, now)
             return
         choice.up_since = None
-        if now - choice.switched_at >= (choice.probe_wait_s or knobs.probe_s):
+        if now - choice.switched_at >= (choice.probe_wait_s or knobs.climb_s):
             self._set(choice, higher[0], now)
             choice.tried_at = now
             return

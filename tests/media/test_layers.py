@@ -53,10 +53,12 @@ def run(
     return result
 
 
-def test_a_new_stream_starts_on_its_top_layer_and_keeps_it_on_a_clear_link() -> None:
+def test_a_new_stream_starts_on_its_lowest_layer_and_climbs_on_a_clear_link() -> None:
+    knobs = LayerKnobs()
     chosen = selector("mediator")
-    assert run(chosen, 0, 30, loss=0.0) == {"mediator": 1}
-    assert chosen.streams["mediator"].switches == 0
+    assert run(chosen, 0, knobs.climb_s, loss=0.0) == {"mediator": 0}
+    assert run(chosen, knobs.climb_s, 30, loss=0.0) == {"mediator": 1}
+    assert chosen.streams["mediator"].switches == 1
 
 
 def test_a_short_link_takes_the_stream_down_to_the_layer_it_delivers() -> None:
@@ -65,7 +67,7 @@ def test_a_short_link_takes_the_stream_down_to_the_layer_it_delivers() -> None:
     # 600k + 2 x 40k audio into a 300 kbit/s link: more than half is lost;
     # the lower layer fits, and it stays there (no try up before probe_s)
     assert run(chosen, 3, 10, capacity=300_000) == {"mediator": 0}
-    assert chosen.streams["mediator"].switches == 1
+    assert chosen.streams["mediator"].switches == 2  # up (a climb), then down
 
 
 def test_below_the_lowest_layer_video_pauses_and_audio_is_not_counted_away() -> None:
@@ -149,6 +151,16 @@ def test_a_layer_that_stops_arriving_is_left_for_one_that_arrives() -> None:
     chosen = selector("mediator")
     run(chosen, 0, 3, loss=0.0)
     assert run(chosen, 3, 5, loss=0.0, rates={"mediator": [150_000, 0]}) == {"mediator": 0}
+
+
+def test_when_its_layer_stops_arriving_a_stream_takes_the_nearest_one_below() -> None:
+    chosen = selector("mediator")
+    three = [80_000, 150_000, 600_000]
+    run(chosen, 0, 3, loss=0.0, rates={"mediator": three})
+    run(chosen, 3, 4, capacity=300_000, rates={"mediator": three})
+    assert chosen.streams["mediator"].layer == 1
+    # the publisher drops the middle layer for a while: down to the lowest, not up
+    assert run(chosen, 4, 6, loss=0.0, rates={"mediator": [80_000, 0, 600_000]}) == {"mediator": 0}
 
 
 def test_loss_is_smoothed_over_reports() -> None:
