@@ -358,7 +358,7 @@ async def run(
         f"rooms={rooms} window={elapsed:.1f}s forwarded {packets} RTP packets"
         f" ({packets / elapsed:.0f}/s; {stats['packets_in']} packets in)\n"
         f"  SFU CPU {stats['cpu']:.2f} s = {stats['cpu'] / elapsed * 100:.0f}% of a core,"
-        f" {stats['cpu'] / packets * 1000:.3f} CPU s per 1000 forwarded packets\n"
+        f" {stats['cpu'] / max(1, packets) * 1000:.3f} CPU s per 1000 forwarded packets\n"
         f"  added forwarding delay p50 {stats['delay_p50_ms']} ms, p99 {stats['delay_p99_ms']} ms\n"
         f"  delivery {received}/{sent * (len(SEATS) - 1)} frames = {delivery:.2%}"
         f" (SFU assembled {stats['frames_in']} of {sent} sent frames)"
