@@ -51,6 +51,7 @@ from bench.forwarding_load import (  # noqa: E402
     encode_video,
 )
 from bench.recording import recording_room  # noqa: E402
+from caucus import event_loop  # noqa: E402
 from media import aiortc_internals  # noqa: E402
 from media.seat_connection import SeatConnection  # noqa: E402
 from media.sfu import Sfu, SfuConfig  # noqa: E402
@@ -243,6 +244,7 @@ async def serve(
 
     server = await asyncio.start_server(handle, "127.0.0.1", port)
     print(f"PORT {server.sockets[0].getsockname()[1]}", flush=True)
+    print(f"SFU: event loop {type(asyncio.get_running_loop()).__module__}", flush=True)
     async with server:
         await done.wait()
     await sfu.close()
@@ -261,7 +263,13 @@ def _relay(stream: Any) -> None:
 
 
 async def run(
-    rooms: int, seconds: float, warmup: float, port: int, verbose: bool, serve_flags: list[str]
+    rooms: int,
+    seconds: float,
+    warmup: float,
+    port: int,
+    verbose: bool,
+    serve_flags: list[str],
+    sfu_loop: str,
 ) -> None:
     aiortc_internals.install()
     started = time.monotonic()
@@ -278,6 +286,7 @@ async def run(
         cwd=Path(__file__).resolve().parent.parent,
         stdout=subprocess.PIPE,
         text=True,
+        env={**os.environ, "CAUCUS_EVENT_LOOP": sfu_loop},
     )
     try:
         assert server.stdout is not None
@@ -349,7 +358,7 @@ async def run(
         f"rooms={rooms} window={elapsed:.1f}s forwarded {packets} RTP packets"
         f" ({packets / elapsed:.0f}/s; {stats['packets_in']} packets in)\n"
         f"  SFU CPU {stats['cpu']:.2f} s = {stats['cpu'] / elapsed * 100:.0f}% of a core,"
-        f" {stats['cpu'] / packets * 1000:.3f} CPU s per 1000 forwarded packets\n"
+        f" {stats['cpu'] / max(1, packets) * 1000:.3f} CPU s per 1000 forwarded packets\n"
         f"  added forwarding delay p50 {stats['delay_p50_ms']} ms, p99 {stats['delay_p99_ms']} ms\n"
         f"  delivery {received}/{sent * (len(SEATS) - 1)} frames = {delivery:.2%}"
         f" (SFU assembled {stats['frames_in']} of {sent} sent frames)"
@@ -364,6 +373,7 @@ async def run(
     result = {
         "server": "caucus",
         "recording": "--record" in serve_flags,
+        "sfu_loop": event_loop.loop_name({"CAUCUS_EVENT_LOOP": sfu_loop}),
         "recorded_bytes": stats["recorded_bytes"],
         "rooms": rooms,
         "participants": len(participants),
@@ -399,21 +409,40 @@ def main() -> None:
     parser.add_argument(
         "--rss-every", type=float, default=0.0, help="print the SFU's RSS every N seconds"
     )
+    parser.add_argument(
+        "--sfu-loop",
+        choices=event_loop.CHOICES,
+        default=os.environ.get("CAUCUS_EVENT_LOOP", "auto"),
+        help="the SFU process's event loop (CAUCUS_EVENT_LOOP; auto: uvloop if installed)",
+    )
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(message)s")
+    logging.basicConfig(
+        level=logging.WARNING,
+        format=f"%(asctime)s {'SFU' if args.serve else 'load'} %(name)s %(message)s",
+    )
     if args.verbose:
         for name in ("aioice.ice", "aiortc.rtcdtlstransport", "media"):
             logging.getLogger(name).setLevel(logging.INFO)
     if args.serve:
-        asyncio.run(serve(args.port, args.tracemalloc, args.record, args.rss_every))
+        event_loop.run(serve(args.port, args.tracemalloc, args.record, args.rss_every))
     else:
         flags = [
             f for f, on in (("--record", args.record), ("--tracemalloc", args.tracemalloc)) if on
         ] + (["--rss-every", str(args.rss_every)] if args.rss_every > 0 else [])
         # this process's clients gather on loopback, where the SFU process listens
         with aiortc_internals.gather_policy(aiortc_internals.LOOPBACK):
-            asyncio.run(run(args.rooms, args.seconds, args.warmup, args.port, args.verbose, flags))
+            event_loop.run(
+                run(
+                    args.rooms,
+                    args.seconds,
+                    args.warmup,
+                    args.port,
+                    args.verbose,
+                    flags,
+                    args.sfu_loop,
+                )
+            )
 
 
 if __name__ == "__main__":

@@ -50,6 +50,7 @@ from bench.forwarding_load import (  # noqa: E402
     encode_video,
     sink_media,
 )
+from caucus import event_loop  # noqa: E402
 from media import aiortc_internals  # noqa: E402
 from media.packetizer import packer_for  # noqa: E402
 from sessions.media_kinds import MediaKind  # noqa: E402
@@ -389,7 +390,8 @@ def main() -> None:
     with aiortc_internals.gather_policy(
         aiortc_internals.GatherPolicy(host_addresses=(args.client_address,))
     ):
-        result = asyncio.run(
+        # the same loop as the Caucus runs' load generator (bench/forwarding.py)
+        result = event_loop.run(
             run(
                 args.rooms,
                 args.seconds,

@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 
 from aiohttp import web
 
+from caucus import event_loop
 from caucus.app import create_app
 from caucus.config import Config
 from caucus.drain import server_timeout
@@ -127,11 +128,16 @@ def serve_one(config: Config, context: ssl.SSLContext | None, hints: bool = Fals
         app = create_app(config)
     except ValueError as exc:  # a malformed CAUCUS_TRUSTED_PROXIES / TURN / STUN setting
         raise SystemExit(f"caucus: {exc}") from None
+    try:
+        loop = event_loop.new_event_loop()  # uvloop unless CAUCUS_EVENT_LOOP=asyncio
+    except ValueError as exc:
+        raise SystemExit(f"caucus: {exc}") from None
     if hints:
         app.on_startup.append(first_admin_hint)
     app.on_startup.append(freeze_start_up_heap)
     web.run_app(
         app,
+        loop=loop,
         host=config.host,
         port=config.port,
         ssl_context=context,

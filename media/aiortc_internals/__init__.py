@@ -28,6 +28,9 @@ Process-wide (:func:`install`):
   in the next packet; subscribers that accept it get RED (media.audio_redundancy).
 * aioice's ``Connection.connect`` no longer leaves a consent-check task running
   forever when the connection was closed while ICE completed.
+* aioice's consent freshness checks accept a late answer (:mod:`.consent`):
+  a peer whose answers take over 0.5 s (a long link, or a loop running behind
+  on either side) is no longer dropped after 30 s.
 * aioice's ``get_host_addresses`` and ``Connection.get_component_candidates``
   follow the :class:`~media.aiortc_internals.ice.GatherPolicy` of the context
   they run in (an SFU's, entered per connection: host candidates only on
@@ -60,7 +63,8 @@ Where it lives: :mod:`.receivers` (decoder dispatch, NACK/recovery, RTX
 routing), :mod:`.senders` (feedback relay, packet writing, stream id),
 :mod:`.ice` (the gather policy: host addresses, port range and announced
 address; consent timing, UDP endpoints, the selected pair, the connect fix),
-:mod:`.port_guard` (what a media port accepts) and :mod:`.arrivals` (what
+:mod:`.port_guard` (what a media port accepts), :mod:`.consent` (ICE consent
+freshness) and :mod:`.arrivals` (what
 reached a peer connection from its peer).
 This module holds the pin and :func:`install`, and re-exports the public names.
 """
@@ -73,7 +77,15 @@ from aiortc import rtcrtpreceiver, rtcrtpsender
 from aiortc.codecs import CODECS
 from aiortc.rtcrtpparameters import RTCRtcpFeedback, RTCRtpCodecParameters
 
-from media.aiortc_internals import arrivals, direct, ice, port_guard, receivers, senders
+from media.aiortc_internals import (
+    arrivals,
+    consent,
+    direct,
+    ice,
+    port_guard,
+    receivers,
+    senders,
+)
 from media.aiortc_internals.arrivals import Arrivals, count_arrivals
 from media.aiortc_internals.direct import deliver_directly
 from media.aiortc_internals.ice import (
@@ -113,6 +125,7 @@ __all__ = [
     "RtpWriter",
     "arrivals",
     "check_version",
+    "consent",
     "count_arrivals",
     "deliver_directly",
     "direct",
@@ -177,6 +190,7 @@ def install(
     aioice.ice.Connection.connect = ice._connect_then_respect_close  # type: ignore[method-assign]
     aioice.ice.Connection.get_component_candidates = ice._gather_component  # type: ignore[method-assign]
     aioice.ice.get_host_addresses = ice._host_addresses
+    consent.install()
     port_guard.install()
 
 

@@ -148,7 +148,29 @@ async def _gather_component(
         # the announced address replaces a server-reflexive one).
         candidates = await _bind_host_candidates(self, component, addresses, policy.udp_ports)
         candidates += await _original_get_component_candidates(self, component, [], timeout)
+    for protocol in self._protocols:
+        widen_receive_buffer(protocol.transport)
     return candidates + announced_candidates(candidates, policy.announced_address)
+
+
+#: bytes of datagrams a media socket may hold while its event loop is busy
+#: elsewhere: ~1-2 s of a publisher's audio, video and RTCP.  Linux's default
+#: (208 KiB, of which each ~1.2 KB datagram takes ~2.3 KB) overflows after a
+#: few hundred ms of a loop descheduled on a busy machine, and what overflows
+#: is lost: media (NACKed again) and ICE consent checks alike.  Capped by
+#: ``net.core.rmem_max`` (docs/DEPLOY.md).
+RECEIVE_BUFFER_BYTES = 1 << 20
+
+
+def widen_receive_buffer(transport: asyncio.BaseTransport) -> None:
+    sock = transport.get_extra_info("socket")
+    if sock is None:
+        return
+    try:
+        if sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF) < RECEIVE_BUFFER_BYTES:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RECEIVE_BUFFER_BYTES)
+    except OSError as exc:
+        logger.info("could not widen a media socket's receive buffer: %s", exc)
 
 
 def announced_candidates(candidates: list[Candidate], announced: str | None) -> list[Candidate]:
@@ -238,8 +260,8 @@ def bind_in_range(address: str, ports: tuple[int, int]) -> socket.socket:
                     continue
                 raise
             sock.setblocking(False)
-            # as aioice does for its own sockets: room for a burst of video
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, aioice.turn.UDP_SOCKET_BUFFER_SIZE)
+            # room for a burst of video, or a busy loop (RECEIVE_BUFFER_BYTES)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RECEIVE_BUFFER_BYTES)
             return sock
     except BaseException:
         sock.close()

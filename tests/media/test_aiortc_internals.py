@@ -38,7 +38,7 @@ from aiortc.rtcrtpsender import RTCEncodedFrame
 from aiortc.rtp import RtpPacket
 
 from media import aiortc_internals
-from media.aiortc_internals import ice, port_guard, receivers, senders
+from media.aiortc_internals import consent, ice, port_guard, receivers, senders
 from media.nack import NackScheduler
 
 # sha256[:16] of inspect.getsource() of everything whose *behaviour* we rely on
@@ -84,7 +84,9 @@ FINGERPRINTS: dict[str, tuple[Callable[..., Any], str]] = {
     # once close() emptied the nominated pairs
     "aioice.Connection.connect": (ice._original_ice_connect, "da51be46190141ee"),
     "aioice.Connection.close": (aioice.ice.Connection.close, "25dcfac536f5f37c"),
-    "aioice.Connection.query_consent": (aioice.ice.Connection.query_consent, "fe49173a650a378a"),
+    # consent.query_consent replaces it: same timing, expiry and request (build_request,
+    # protocol.request with the remote password); re-read it when this changes
+    "aioice.Connection.query_consent": (consent._original_query_consent, "fe49173a650a378a"),
     # looks up the module-level get_host_addresses at call time
     "aioice.Connection.gather_candidates": (
         aioice.ice.Connection.gather_candidates,
