@@ -12,6 +12,9 @@ from media import aiortc_internals
 from storage.database import Database, default_url
 from storage.migrate import upgrade
 
+#: async tests end within their timeout as a failure, never a hang (tests/bounded.py)
+pytest_plugins = ["tests.bounded"]
+
 
 @pytest.fixture(autouse=True, scope="session")
 def aiortc_patched() -> Iterator[None]:
