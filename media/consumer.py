@@ -24,6 +24,13 @@ gate stops audio at once and video at the end of the frame in progress;
 picture appears after about one round trip to the publisher; a keyframe whose
 first packet the SFU repairs late still starts it, whole
 (:mod:`media.keyframe_wait`).
+
+Simulcast: a consumer forwards one ``layer`` of its producer (chosen for its
+subscriber by :mod:`media.layers`), or none (``PAUSED``).  A switch waits for
+a keyframe of the target layer (asked for by PLI on that layer) while the
+current layer keeps flowing, then maps the new layer onto the same outgoing
+SSRC, sequence and timestamp line, as a restart does.  The gate and the floor
+of the wait hold for every layer: nothing sent before the wait began goes out.
 """
 
 from __future__ import annotations
@@ -46,6 +53,7 @@ from media.audio_redundancy import SubscriberAudio
 from media.codecs import FORWARDED
 from media.keyframe_wait import KeyframeWait
 from media.latency import ForwardingStats
+from media.layers import PAUSED
 from media.packet_info import PacketInfo
 from media.producer import Producer
 from sessions.ids import SeatId
@@ -116,12 +124,22 @@ class Consumer:
         self._audio = (
             SubscriberAudio(lambda: self._writer.payload_type) if kind is MediaKind.AUDIO else None
         )
+        # simulcast: the layer forwarded (PAUSED: none), and the one switched to
+        self.layer = 0
+        self.switches = 0
+        self._switch_to: int | None = None
+        self._switch_wait = KeyframeWait()
+        # the subscriber's downlink reports, for its layer choices (SeatConnection)
+        self.on_estimate: Callable[[int], None] | None = None
+        self.on_loss: Callable[[float], None] | None = None
+        self._uplink_mark = (0, 0)  # the producer's (lost, packets) at the last report
         set_stream_id(transceiver.sender, publisher)
         relay_feedback(
             transceiver.sender,
             on_keyframe_request=self._on_keyframe_request,
             on_remb=self._on_remb,
             on_nack=self._on_nack,
+            on_loss=self._on_loss,
         )
 
     @classmethod
@@ -159,6 +177,7 @@ class Consumer:
             return
         self.detach()
         self.producer = producer
+        self.layer, self._switch_to = 0, None
         producer.attach(self)
         self._begin_restart()
 
@@ -176,8 +195,8 @@ class Consumer:
         if allowed:
             self.opened_at, self.open_latency = self._clock(), None
             self._begin_restart()
-            if self.kind is MediaKind.VIDEO and self.producer is not None:
-                self.producer.request_keyframe()
+            if self.kind is MediaKind.VIDEO and self.producer is not None and self.layer != PAUSED:
+                self.producer.request_keyframe(self.layer)
 
     def close(self) -> None:
         self.detach()
@@ -185,7 +204,48 @@ class Consumer:
 
     # -- from the producer ---------------------------------------------------
 
+    def set_layer(self, layer: int) -> None:
+        """Forward ``layer`` from its next keyframe on (PAUSED: stop at once)."""
+        producer = self.producer
+        if layer == PAUSED:
+            self.layer, self._switch_to = PAUSED, None
+            self._open_frame = None
+            return
+        if layer == (self.layer if self._switch_to is None else self._switch_to):
+            return
+        if layer == self.layer:
+            self._switch_to = None  # back to the current layer: nothing to wait for
+            return
+        if self.layer == PAUSED or self._restart:
+            # nothing flowing: wait for the new layer's keyframe as a restart does
+            self.layer, self._switch_to = layer, None
+            self._begin_restart()
+        else:
+            self._switch_to = layer
+            self._switch_wait.reset(producer.newest_ext_of(layer) if producer else None)
+        if producer is not None and self.allowed:
+            producer.request_keyframe(layer)
+
+    def _switch(self, packet: RtpPacket, info: PacketInfo) -> None:
+        """A packet of the layer being switched to: switch at its keyframe."""
+        if not self.allowed or self._restart or not self._writer.ready:
+            return
+        started = self._switch_wait.offer(packet, info)
+        if started is None:
+            if self.producer is not None:
+                self.producer.request_keyframe(info.layer)  # throttled there
+            return
+        self.layer, self._switch_to = info.layer, None
+        self.switches += 1
+        self._start(*started[0])
+        for held_packet, held_info in started:
+            self._send(held_packet, held_info)
+
     def forward(self, packet: RtpPacket, info: PacketInfo) -> None:
+        if info.layer != self.layer:
+            if info.layer == self._switch_to:
+                self._switch(packet, info)
+            return
         if not self._writer.ready:
             self._begin_restart()
             return
@@ -200,7 +260,7 @@ class Consumer:
             started = self._keyframe_wait.offer(packet, info)
             if started is None:
                 if self.producer is not None:
-                    self.producer.request_keyframe()  # throttled there
+                    self.producer.request_keyframe(self.layer)  # throttled there
                 return
             self._start(*started[0])
             for held_packet, held_info in started:
@@ -213,7 +273,9 @@ class Consumer:
     def _begin_restart(self) -> None:
         """Forward again only from a keyframe that arrives from now on."""
         self._restart = True
-        self._keyframe_wait.reset(self.producer.newest_ext if self.producer else None)
+        self._switch_to = None
+        producer = self.producer
+        self._keyframe_wait.reset(producer.newest_ext_of(self.layer) if producer else None)
 
     def _send(self, packet: RtpPacket, info: PacketInfo) -> None:
         mapping = self._mapping
@@ -262,8 +324,8 @@ class Consumer:
 
     def _on_keyframe_request(self) -> None:
         self._stats.keyframe_requests_received += 1
-        if self.producer is not None and self.allowed:
-            self.producer.request_keyframe()
+        if self.producer is not None and self.allowed and self.layer != PAUSED:
+            self.producer.request_keyframe(self.layer)
 
     def _on_nack(self, asked: int, held: int) -> None:
         self._stats.retransmission_requests += asked
@@ -273,3 +335,20 @@ class Consumer:
     def _on_remb(self, bitrate: int) -> None:
         if self.producer is not None:
             self.producer.on_consumer_remb(self, bitrate)
+        if self.on_estimate is not None:
+            self.on_estimate(bitrate)
+
+    def _on_loss(self, fraction: float) -> None:
+        """A receiver report's loss, less what the publisher's link lost meanwhile: a
+        hole the SFU forwards (and repairs late) is a loss the subscriber reports too."""
+        producer = self.producer
+        if self.on_loss is None or producer is None or not self.forwarding:
+            return
+        lost, packets = producer.lost, producer.packets
+        before_lost, before_packets = self._uplink_mark
+        self._uplink_mark = (lost, packets)
+        if lost < before_lost or packets < before_packets:  # another producer since
+            return
+        uplink = min(1.0, (lost - before_lost) / max(1, packets - before_packets))
+        if self.layer != PAUSED:
+            self.on_loss(max(0.0, fraction - uplink))

@@ -11,3 +11,4 @@ class PacketInfo:
     arrival: float
     frame_start: bool
     keyframe: bool
+    layer: int = 0  # the simulcast layer it belongs to (0 without simulcast)

@@ -21,7 +21,16 @@ Upstream control, aggregated over the consumers:
   publisher's uplink and the latest REMB of every forwarding subscriber (fresh
   within ``REMB_FRESHNESS``), i.e. the weakest receiving link.  The server's
   own REMB passes through that minimum; a subscriber report that lowers it is
-  relayed at once.
+  relayed at once.  A simulcast publisher gets no REMB: its browser's
+  loss-based control (the server's receiver reports cover every layer) sizes
+  its uplink, and each subscriber takes the layer its own link carries
+  (:mod:`media.layers`), so no subscriber lowers another's picture.
+
+Simulcast (:mod:`media.simulcast`): the layers arrive through
+:meth:`Producer.on_packet` with their index (``layer``); each packet's
+:class:`PacketInfo` carries it, and each consumer forwards one layer.  Keyframe
+requests name the layer.  Only the top layer's frames reach the packet sinks
+(the top layer that arrives: a browser sends fewer layers from a small camera).
 """
 
 from __future__ import annotations
@@ -41,6 +50,7 @@ from media.codecs import vp8_is_keyframe
 from media.latency import ForwardingStats
 from media.packet_info import PacketInfo
 from media.packetizer import vp8_starts_frame
+from media.simulcast import LayerState
 from sessions.ids import SeatId
 from sessions.media_kinds import MediaKind
 
@@ -63,6 +73,8 @@ class Consumer(Protocol):
     def forwarding(self) -> bool: ...
 
     def forward(self, packet: RtpPacket, info: PacketInfo) -> None: ...
+
+    def set_layer(self, layer: int) -> None: ...
 
     def detach(self) -> None: ...
 
@@ -96,6 +108,8 @@ class Producer:
         self._upstream: int | None = None
         self._last_relayed: int | None = None
         self._newest_ext: int | None = None
+        self.layers: dict[int, LayerState] = {}  # simulcast only: index -> state
+        self.packets = 0  # packets that reached the producer (repairs included)
 
     def bind(self, control: ReceiverControl) -> None:
         self._control = control
@@ -110,11 +124,57 @@ class Producer:
 
     @property
     def newest_ext(self) -> int | None:
-        """The newest (extended) sequence number that reached the producer."""
+        """The newest (extended) sequence number that reached the producer (simulcast:
+        the layers' added up, so it still advances by the packets that arrived)."""
+        if self.layers:
+            return sum(state.newest_ext or 0 for state in self.layers.values())
         return self._newest_ext
 
-    async def on_packet(self, packet: RtpPacket, ext: int, arrival: float) -> None:
-        if self._newest_ext is None or ext > self._newest_ext:
+    @property
+    def simulcast(self) -> bool:
+        return bool(self.layers)
+
+    def newest_ext_of(self, layer: int) -> int | None:
+        """The newest sequence number of ``layer`` (of the one stream without simulcast)."""
+        state = self.layers.get(layer)
+        return self._newest_ext if state is None else state.newest_ext
+
+    def on_layer(self, layer: int, ssrc: int) -> None:
+        """A simulcast layer's SSRC became known (its first packet arrived)."""
+        state = self.layers.get(layer)
+        if state is None or state.ssrc != ssrc:
+            self.layers[layer] = LayerState(ssrc)
+            if len(self.layers) == 1:  # the first layer: forwarded until one is chosen
+                for consumer in list(self.consumers):
+                    consumer.set_layer(layer)
+
+    @property
+    def recorded_layer(self) -> int:
+        """The layer whose frames reach the packet sinks: the top one arriving."""
+        return max(self.layers, default=0)
+
+    def on_layer_frame(self, layer: int, frame: AssembledFrame, clock_rate: int) -> None:
+        if layer == self.recorded_layer:
+            self.on_assembled_frame(frame, clock_rate)
+
+    def layer_rates(self, now: float, count: int) -> list[int]:
+        """Each layer's bitrate now (0: not arriving), lowest first."""
+        return [
+            state.bitrate(now) if (state := self.layers.get(i)) is not None else 0
+            for i in range(count)
+        ]
+
+    @property
+    def lost(self) -> int:
+        """Packets found missing on arrival from the publisher so far (before repair)."""
+        return 0 if self._control is None else self._control.lost
+
+    async def on_packet(self, packet: RtpPacket, ext: int, arrival: float, layer: int = 0) -> None:
+        self.packets += 1
+        state = self.layers.get(layer) if self.layers else None
+        if state is not None:
+            state.seen(ext, len(packet.payload), arrival)
+        elif self._newest_ext is None or ext > self._newest_ext:
             self._newest_ext = ext
         self._stats.packets_in += 1
         self._stats.bytes_in += len(packet.payload)
@@ -123,7 +183,9 @@ class Producer:
             key = start and vp8_is_keyframe(depayloaded(packet))
         else:
             start = key = True  # every Opus packet is a frame of its own
-        info = PacketInfo(ext=ext, arrival=arrival, frame_start=start, keyframe=key)
+        if key and state is not None:
+            state.last_pli = -1e9  # the layer's keyframe answers its requests
+        info = PacketInfo(ext=ext, arrival=arrival, frame_start=start, keyframe=key, layer=layer)
         stats = self._stats
         copies = stats.packets_out
         for consumer in list(self.consumers):
@@ -169,10 +231,21 @@ class Producer:
 
     # -- upstream control ----------------------------------------------------
 
-    def request_keyframe(self) -> None:
+    def request_keyframe(self, layer: int | None = None) -> None:
+        """PLI to the publisher (on ``layer``; None: the recorded one), throttled."""
         if self.kind is not MediaKind.VIDEO or self._control is None:
             return
         now = self._clock()
+        if layer is None:
+            layer = self.recorded_layer
+        state = self.layers.get(layer) if self.layers else None
+        if state is not None:
+            if now - state.last_pli < max(0.1, min(1.0, 1.2 * self._control.srtt + 0.05)):
+                return
+            if self._control.request_keyframe(state.ssrc):
+                state.last_pli = now
+                self._stats.keyframe_requests += 1
+            return
         if now - self._last_pli < max(0.1, min(1.0, 1.2 * self._control.srtt + 0.05)):
             return
         if self._control.request_keyframe():
@@ -184,6 +257,7 @@ class Producer:
         target = self.target_bitrate()
         if (
             target is not None
+            and not self.layers
             and self._control is not None
             and (self._last_relayed is None or target < 0.95 * self._last_relayed)
         ):
@@ -199,8 +273,13 @@ class Producer:
         ]
         return aggregate_remb(self._upstream, downstream)
 
-    def _filter_remb(self, upstream: int) -> int:
+    def _filter_remb(self, upstream: int) -> int | None:
         self._upstream = upstream
+        if self.layers:
+            # simulcast: no REMB; the publisher's own loss-based control, fed by the
+            # server's receiver reports on every layer, sizes its uplink
+            # (docs/design-notes.md), and each subscriber takes the layer that fits it
+            return None
         target = self.target_bitrate()
         result = upstream if target is None else target
         self._last_relayed = result

@@ -12,15 +12,26 @@ aiortc's receiver lives in :mod:`media.aiortc_internals`.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from aiortc import RTCRtpReceiver
+from aiortc.rtp import RtpPacket
 
-from media.aiortc_internals import PacketHook, ReceiverControl, pass_through_receiver
+from media.aiortc_internals import (
+    Layer,
+    Layers,
+    PacketHook,
+    ReceiverControl,
+    pass_through_receiver,
+)
 from media.assembler import AssembledFrame, FrameAssembler, vp8_assembler
 from media.audio_redundancy import RedUnwrapper
 from media.latency import ForwardingStats
 from media.nack import NackScheduler
+from media.simulcast_sdp import RIDS
+
+LayerPacketHook = Callable[[RtpPacket, int, float, int], Awaitable[None]]
+LayerFrameHook = Callable[[int, AssembledFrame, int], None]
 
 
 def forward_receiver(
@@ -32,6 +43,9 @@ def forward_receiver(
     on_packet: PacketHook | None = None,
     clock: Callable[[], float] = time.monotonic,
     stats: ForwardingStats | None = None,
+    on_layer: Callable[[int, int], None] | None = None,
+    on_layer_packet: LayerPacketHook | None = None,
+    on_layer_frame: LayerFrameHook | None = None,
 ) -> ReceiverControl:
     """Make ``receiver`` hand over what it receives, without a decoder.
 
@@ -42,6 +56,9 @@ def forward_receiver(
     bits, awaited in the receive task itself.
     ``stats``: the SFU's counters, where the NACK scheduler counts losses and NACKs,
     the assembler its keyframe requests.
+    ``on_layer(index, ssrc)``, ``on_layer_packet(packet, ext, arrival, index)``,
+    ``on_layer_frame(index, frame, clock_rate)``: a video receiver takes
+    simulcast; each layer gets its own NACK scheduler and assembler.
     """
     nack = NackScheduler(clock, stats=stats)
     assembler: FrameAssembler | RedUnwrapper
@@ -49,6 +66,22 @@ def forward_receiver(
         assembler = vp8_assembler(nack, clock, stats)
     else:
         assembler = RedUnwrapper(FrameAssembler(ordered=False, clock=clock), nack, stats)
+    layers = None
+    if kind == "video" and on_layer is not None and on_layer_packet and on_layer_frame:
+        layer_packet, layer_frame = on_layer_packet, on_layer_frame
+
+        def layer(index: int) -> Layer:
+            layer_nack = NackScheduler(clock, stats=stats)
+
+            async def hook(packet: RtpPacket, ext: int, arrival: float) -> None:
+                await layer_packet(packet, ext, arrival, index)
+
+            def frame(assembled: AssembledFrame, clock_rate: int) -> None:
+                layer_frame(index, assembled, clock_rate)
+
+            return Layer(layer_nack, vp8_assembler(layer_nack, clock, stats), hook, frame)
+
+        layers = Layers(RIDS, layer, on_layer)
     return pass_through_receiver(
         receiver,
         nack=nack,
@@ -56,4 +89,5 @@ def forward_receiver(
         on_frame=on_frame,
         on_end=on_end,
         on_packet=on_packet,
+        layers=layers,
     )

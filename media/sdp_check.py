@@ -27,6 +27,7 @@ from aiortc import RTCIceCandidate
 from aiortc.sdp import MediaDescription, SessionDescription, candidate_from_sdp
 
 from media.sdp_grammar import SdpRejected, check_lines, require
+from media.simulcast_sdp import answered_rids
 
 __all__ = ["SdpRejected", "check_answer", "check_candidate"]
 
@@ -82,6 +83,7 @@ def check_answer(offer_sdp: str, answer_sdp: str) -> None:
             f"when offered {offered.direction}",
         )
     _check_bundle(offer, answer)
+    answered_rids(offer_sdp, answer_sdp)
 
 
 def _check_codecs(where: str, offered: MediaDescription, answered: MediaDescription) -> None:

@@ -71,6 +71,9 @@ MEDIA_ATTRIBUTES: dict[str, re.Pattern[str] | None] = {
     "extmap": re.compile(
         r"^(?P<id>[0-9]{1,3})(/(sendrecv|sendonly|recvonly|inactive))? \S{1,256}( \S.{0,255})?$"
     ),
+    # simulcast (RFC 8851, RFC 8853): checked against the offer in media/simulcast_sdp.py
+    "rid": re.compile(r"^[A-Za-z0-9_-]{1,16} (send|recv)( \S{1,255})?$"),
+    "simulcast": re.compile(r"^(send|recv) [A-Za-z0-9_;,~-]{1,128}$"),
     "candidate": re.compile(r"^\S.{0,511}$"),
     "end-of-candidates": None,
     **{direction: None for direction in DIRECTIONS},
@@ -79,7 +82,7 @@ MEDIA_ATTRIBUTES: dict[str, re.Pattern[str] | None] = {
 SINGLE = {
     "o", "s", "c", "b", "t", "mid", "msid", "rtcp", "rtcp-mux", "rtcp-rsize", "setup",
     "ice-ufrag", "ice-pwd", "ice-options", "ice-lite", "extmap-allow-mixed",
-    "end-of-candidates", "direction", "msid-semantic", "group",
+    "end-of-candidates", "direction", "msid-semantic", "group", "simulcast",
 }  # fmt: skip
 
 

@@ -48,10 +48,13 @@ from aiortc.sdp import SessionDescription
 from media.aiortc_internals import count_arrivals, deliver_directly
 from media.codecs import FORWARDED, WRAPPERS
 from media.consumer import Consumer, SilentTrack
+from media.downlink import EVENT as VIDEO_EVENT
+from media.downlink import TICK_S, Downlink
 from media.latency import ForwardingStats
 from media.producer import Producer
 from media.receiving import forward_receiver
 from media.sdp_check import check_answer, check_candidate
+from media.simulcast_sdp import offer_simulcast
 from media.tasks import Worker
 from sessions.ids import RoomId, SeatId
 from sessions.media_kinds import MediaKind
@@ -122,9 +125,12 @@ class SeatConnection:
         self._silence_s = silence_s
         self._on_flowing = on_flowing
         self._answered_once = False
+        self._offered_sdp = ""
         self.flowing = False
         self._negotiator = Worker(f"negotiator[{room_id}/{seat}]", self._run_negotiator)
         self._watchdog = Worker(f"watchdog[{room_id}/{seat}]", self._run_watchdog)
+        self.downlink = Downlink(f"{room_id}/{seat}")
+        self._layers = Worker(f"layers[{room_id}/{seat}]", self._run_layers)
         self.pc.on("connectionstatechange", self._on_connection_state)
         for kind in (MediaKind.AUDIO, MediaKind.VIDEO):
             self._add_publish_slot(kind)
@@ -157,6 +163,7 @@ class SeatConnection:
             payload["restart"] = True
         self._negotiator.start()
         self._watchdog.start()
+        self._layers.start()
         return payload
 
     async def apply_answer(self, description: dict[str, Any]) -> set[MediaKind]:
@@ -168,7 +175,7 @@ class SeatConnection:
         # to the old one (in flight across the restart) answers nothing
         if self._answered.is_set() or offer is None:
             raise ValueError("no offer is waiting for an answer")
-        check_answer(offer.sdp, description["sdp"])  # before aiortc sees it
+        check_answer(self._offered_sdp, description["sdp"])  # before aiortc sees it
         await self.pc.setRemoteDescription(
             RTCSessionDescription(sdp=description["sdp"], type="answer")
         )
@@ -230,9 +237,13 @@ class SeatConnection:
         offer = await self.pc.createOffer()
         await self.pc.setLocalDescription(offer)
         description = self.pc.localDescription
+        # the publish video m-section takes simulcast (aiortc writes no a=rid)
+        video_mid = self._publish_slots[MediaKind.VIDEO].mid
+        assert video_mid is not None  # set by setLocalDescription
+        self._offered_sdp = offer_simulcast(description.sdp, video_mid)
         return {
             "type": description.type,
-            "sdp": description.sdp,
+            "sdp": self._offered_sdp,
             "connection": self.connection,
             "tracks": {
                 c.mid: {"seat": c.publisher, "kind": c.kind.value, "active": c.producer is not None}
@@ -265,6 +276,9 @@ class SeatConnection:
             on_end=producer.on_end,
             on_packet=producer.on_packet,
             stats=self._stats,
+            on_layer=producer.on_layer,
+            on_layer_packet=producer.on_packet,
+            on_layer_frame=producer.on_layer_frame,
         )
         producer.bind(control)
         self.producers[kind] = producer
@@ -297,6 +311,7 @@ class SeatConnection:
             consumer = Consumer.create(
                 self.seat, publisher, kind, add_transceiver, stats=self._stats
             )
+            self.downlink.watch(consumer)
             self.consumers[key] = consumer
         return consumer
 
@@ -337,6 +352,14 @@ class SeatConnection:
         if self._on_flowing is not None:
             self._on_flowing(self)
 
+    async def _run_layers(self) -> None:
+        """Choose the simulcast layers this subscriber receives, every TICK_S (media.downlink)."""
+        while not self._closing:
+            await asyncio.sleep(TICK_S)  # the tick is the behaviour: layers follow the reports
+            payload = self.downlink.choose(self.consumers.values())
+            if payload is not None:
+                await self._signal(self.room_id, self.seat, VIDEO_EVENT, payload)
+
     async def _run_watchdog(self) -> None:
         try:
             await asyncio.wait_for(self._connected.wait(), self._connect_timeout)
@@ -369,6 +392,7 @@ class SeatConnection:
         await self._start_settled.wait()
         await self._negotiator.stop()
         await self._watchdog.stop()
+        await self._layers.stop()
         for consumer in self.consumers.values():
             consumer.close()
         for producer in self.producers.values():

@@ -48,6 +48,7 @@ class ServerEvent(StrEnum):
     REPLACED = "replaced"
     ANNOTATION = "annotation"
     MEDIA_OFFER = "media_offer"
+    MEDIA_VIDEO = "media_video"  # which received videos are paused, each one's layer
     SERVER_CLOSING = "server_closing"  # the server drains: finish up, reconnect later
 
 

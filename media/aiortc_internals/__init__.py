@@ -26,6 +26,9 @@ Process-wide (:func:`install`):
   :data:`RED_PAYLOAD_TYPE`, with ``a=fmtp:63 <opus>/<opus>`` (:func:`_enable_audio_red`):
   offered before Opus, it makes a Chromium publisher send each Opus payload again
   in the next packet; subscribers that accept it get RED (media.audio_redundancy).
+* Video is offered with the RID header extensions (``rtp-stream-id`` and
+  ``repaired-rtp-stream-id``, :mod:`.simulcast`), so a browser can publish
+  simulcast on the m-section the SFU offers with ``a=rid``/``a=simulcast``.
 * aioice's ``Connection.connect`` no longer leaves a consent-check task running
   forever when the connection was closed while ICE completed.
 * aioice's consent freshness checks accept a late answer (:mod:`.consent`):
@@ -49,6 +52,8 @@ Per object:
   NACK scheduler and frame assembler replacing aiortc's NACK generator and
   jitter buffer (:mod:`media.receiving` builds them); RTX is routed by SSRC.
   :func:`depayloaded` reads the codec payload aiortc stored on each packet.
+  With :class:`Layers` a simulcast publisher's layers are told apart by RID
+  and each gets its own NACK scheduler and assembler (:mod:`.simulcast`).
 * :class:`RtpWriter` – sends RTP packets the SFU rewrote through a sender, which
   keeps answering NACKs from its history and sending reports.
 * :func:`relay_feedback` – a sender's PLI/FIR and REMB go to the SFU, not to an
@@ -85,6 +90,7 @@ from media.aiortc_internals import (
     port_guard,
     receivers,
     senders,
+    simulcast,
 )
 from media.aiortc_internals.arrivals import Arrivals, count_arrivals
 from media.aiortc_internals.direct import deliver_directly
@@ -98,6 +104,8 @@ from media.aiortc_internals.ice import (
     set_consent_timing,
 )
 from media.aiortc_internals.receivers import (
+    Layer,
+    Layers,
     PacketHook,
     PassThroughQueue,
     ReceiverControl,
@@ -119,6 +127,8 @@ __all__ = [
     "Arrivals",
     "GatherPolicy",
     "LOOPBACK",
+    "Layer",
+    "Layers",
     "PacketHook",
     "PassThroughQueue",
     "ReceiverControl",
@@ -146,6 +156,7 @@ __all__ = [
     "set_consent_timing",
     "set_stream_id",
     "set_track_id",
+    "simulcast",
     "UdpPortsExhausted",
 ]
 
@@ -172,6 +183,7 @@ def install(
     audio_nack: bool = True,
     opus_fec: bool = True,
     audio_red: bool = True,
+    rid_extensions: bool = True,
 ) -> None:
     """Apply the process-wide patches (idempotent)."""
     check_version()
@@ -187,6 +199,8 @@ def install(
         _enable_opus_fec()
     if audio_red:
         _enable_audio_red()
+    if rid_extensions:
+        simulcast.enable_rid_extensions()
     aioice.ice.Connection.connect = ice._connect_then_respect_close  # type: ignore[method-assign]
     aioice.ice.Connection.get_component_candidates = ice._gather_component  # type: ignore[method-assign]
     aioice.ice.get_host_addresses = ice._host_addresses

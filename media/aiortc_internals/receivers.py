@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import asyncio
 import queue
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from aiortc import RTCRtpReceiver, rtcrtpreceiver
 from aiortc.codecs import depayload, is_rtx
 from aiortc.rtcrtpparameters import RTCRtpReceiveParameters
-from aiortc.rtcrtpreceiver import StreamStatistics
+from aiortc.rtcrtpreceiver import StreamStatistics, TimestampMapper
 from aiortc.rtp import (
     RTCP_PSFB_APP,
     AnyRtcpPacket,
@@ -32,6 +33,7 @@ from aiortc.rtp import (
 )
 
 from media.aiortc_internals.remb import UplinkEstimator
+from media.aiortc_internals.simulcast import LayerDemux
 
 
 class Frame(Protocol):
@@ -98,9 +100,10 @@ class PassThroughQueue(queue.Queue[Any]):
         assembler: Assembler,
         on_frame: Callable[[Any, int], None],
         on_end: Callable[[], None],
+        mapper: Any = None,
     ) -> None:
         super().__init__()
-        self._mapper = receiver._RTCRtpReceiver__timestamp_mapper  # type: ignore[attr-defined]
+        self._mapper = mapper or receiver._RTCRtpReceiver__timestamp_mapper  # type: ignore[attr-defined]
         self._assembler = assembler
         self._on_frame = on_frame
         self._on_end = on_end
@@ -124,27 +127,39 @@ class ReceiverControl:
         self._nack = nack
         self._send_rtcp: Callable[[AnyRtcpPacket], Awaitable[None]] = receiver._send_rtcp
         self._tasks: set[asyncio.Task[None]] = set()
-        self.remb_filter: Callable[[int], int] | None = None
-        # REMB the receiver computes itself passes through remb_filter
+        self.remb_filter: Callable[[int], int | None] | None = None
+        # REMB the receiver computes itself passes through remb_filter (None: not sent)
         receiver._send_rtcp = self._filtered_send_rtcp  # type: ignore[method-assign]
+
+        # the NACK schedulers of a simulcast publisher's layers (LayerDemux)
+        self.layer_nacks: list[Nack] = []
 
     @property
     def srtt(self) -> float:
+        if self._nack.media_ssrc is None and self.layer_nacks:
+            return self.layer_nacks[0].srtt
         return self._nack.srtt
 
     @property
     def media_ssrc(self) -> int | None:
-        return self._nack.media_ssrc
+        ssrc = self._nack.media_ssrc
+        if ssrc is None:
+            ssrc = next((n.media_ssrc for n in self.layer_nacks if n.media_ssrc is not None), None)
+        return ssrc
 
     @property
     def lost(self) -> int:
         """Packets found missing on arrival so far (media.link_stats reads the link's loss)."""
-        return self._nack.lost
+        return self._nack.lost + sum(n.lost for n in self.layer_nacks)
 
-    def request_keyframe(self) -> bool:
+    def request_keyframe(self, ssrc: int | None = None) -> bool:
         """Send a PLI to the publisher (twice, 20 ms apart: a PLI lost on a 3 %
-        lossy link would cost a whole throttle period); False before any media."""
-        ssrc = self._nack.media_ssrc
+        lossy link would cost a whole throttle period); False before any media.
+
+        ``ssrc``: the stream that needs one (a simulcast layer); None: the media SSRC.
+        """
+        if ssrc is None:
+            ssrc = self.media_ssrc
         if ssrc is None:
             return False
         self._spawn(self._send_pli_twice(ssrc))
@@ -157,7 +172,7 @@ class ReceiverControl:
 
     def send_remb(self, bitrate: int) -> bool:
         rtcp_ssrc = self._receiver._RTCRtpReceiver__rtcp_ssrc  # type: ignore[attr-defined]
-        ssrc = self._nack.media_ssrc
+        ssrc = self.media_ssrc
         if rtcp_ssrc is None or ssrc is None:
             return False
         packet = RtcpPsfbPacket(
@@ -177,11 +192,14 @@ class ReceiverControl:
             except ValueError:
                 pass
             else:
+                filtered = self.remb_filter(bitrate)
+                if filtered is None:
+                    return
                 packet = RtcpPsfbPacket(
                     fmt=RTCP_PSFB_APP,
                     ssrc=packet.ssrc,
                     media_ssrc=0,
-                    fci=pack_remb_fci(self.remb_filter(bitrate), ssrcs),
+                    fci=pack_remb_fci(filtered, ssrcs),
                 )
         await self._send_rtcp(packet)
 
@@ -246,6 +264,9 @@ class ForwardingReceive:
         nack: Nack,
         assembler: Assembler,
         on_packet: PacketHook | None,
+        *,
+        frames: queue.Queue[Any] | None = None,
+        mapper: Any = None,
     ) -> None:
         self._receiver = receiver
         self._nack = nack
@@ -256,7 +277,11 @@ class ForwardingReceive:
         self._rtx_ssrc: dict[int, int] = receiver._RTCRtpReceiver__rtx_ssrc  # type: ignore[attr-defined]
         self._streams: dict[int, Any] = receiver._RTCRtpReceiver__remote_streams  # type: ignore[attr-defined]
         self._estimator: UplinkEstimator | None = receiver._RTCRtpReceiver__remote_bitrate_estimator  # type: ignore[attr-defined]
-        self._mapper = receiver._RTCRtpReceiver__timestamp_mapper  # type: ignore[attr-defined]
+        self._mapper = mapper or receiver._RTCRtpReceiver__timestamp_mapper  # type: ignore[attr-defined]
+        # where complete frames go (a simulcast layer's own queue, or the receiver's)
+        self._frames: queue.Queue[Any] = (
+            frames if frames is not None else receiver._RTCRtpReceiver__decoder_queue  # type: ignore[attr-defined]
+        )
         self._rtx_types: set[int] | None = None  # known once receive() filled the codecs
         self._arrived: list[tuple[RtpPacket, int, float]] = []
         if on_packet is not None:
@@ -318,7 +343,7 @@ class ForwardingReceive:
             await receiver._send_rtcp_pli(packet.ssrc)
         if frame is not None and receiver._RTCRtpReceiver__decoder_thread:  # type: ignore[attr-defined]
             frame.timestamp = self._mapper.map(frame.timestamp)
-            receiver._RTCRtpReceiver__decoder_queue.put((codec, frame))  # type: ignore[attr-defined]
+            self._frames.put((codec, frame))
         arrived = self._arrived
         on_packet = self._on_packet
         while arrived and on_packet is not None:
@@ -333,6 +358,7 @@ def pass_through_receiver(
     on_frame: Callable[[Any, int], None],
     on_end: Callable[[], None],
     on_packet: PacketHook | None = None,
+    layers: Layers | None = None,
 ) -> ReceiverControl:
     """Make ``receiver`` hand over what it receives, without a decoder, with
     ``nack`` and ``assembler`` in place of aiortc's NACK generator and jitter buffer.
@@ -342,11 +368,61 @@ def pass_through_receiver(
     (after SRTP, RTX unwrapping and depayloading; retransmissions included, so
     a packet may come twice), with its sequence number extended past 16 bits,
     awaited in the receive task itself.
+    ``layers``: the receiver may get simulcast; each layer (told apart by RID,
+    :class:`~media.aiortc_internals.simulcast.LayerDemux`) gets its own NACK
+    scheduler, assembler and hooks, packets without a RID go to the above.
     """
     _install_recovery(receiver, nack, assembler)
     receiver._RTCRtpReceiver__decoder_queue = PassThroughQueue(  # type: ignore[attr-defined]
         receiver, assembler, on_frame, on_end
     )
     handler = ForwardingReceive(receiver, nack, assembler, on_packet)
-    receiver._handle_rtp_packet = handler  # type: ignore[method-assign]
-    return ReceiverControl(receiver, nack)
+    control = ReceiverControl(receiver, nack)
+    if layers is None:
+        receiver._handle_rtp_packet = handler  # type: ignore[method-assign]
+        return control
+
+    def layer_handler(index: int) -> ForwardingReceive:
+        layer = layers.layer(index)
+        control.layer_nacks.append(layer.nack)
+        mapper = TimestampMapper()
+        frames: queue.Queue[Any] = _NoFrames()
+        if layer.on_frame is not None:
+            frames = PassThroughQueue(
+                receiver, layer.assembler, layer.on_frame, on_end=lambda: None, mapper=mapper
+            )
+        return ForwardingReceive(
+            receiver, layer.nack, layer.assembler, layer.on_packet, frames=frames, mapper=mapper
+        )
+
+    receiver._handle_rtp_packet = LayerDemux(  # type: ignore[method-assign]
+        receiver, handler, layers.rids, layer_handler, layers.on_layer
+    )
+    return control
+
+
+@dataclass
+class Layer:
+    """One simulcast layer's receiving parts (see :func:`pass_through_receiver`)."""
+
+    nack: Nack
+    assembler: Assembler
+    on_packet: PacketHook
+    on_frame: Callable[[Any, int], None] | None  # None: its frames are not wanted
+
+
+@dataclass
+class Layers:
+    """How a receiver takes simulcast: the RIDs offered (lowest layer first), each
+    layer's parts made when its first packet arrives, and each layer's SSRC as learnt."""
+
+    rids: Sequence[str]
+    layer: Callable[[int], Layer]
+    on_layer: Callable[[int, int], None] | None = None
+
+
+class _NoFrames(queue.Queue[Any]):
+    """A layer whose complete frames nobody wants (only one layer is recorded)."""
+
+    def put(self, item: Any, block: bool = True, timeout: float | None = None) -> None:
+        pass

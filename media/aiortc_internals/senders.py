@@ -23,7 +23,9 @@ from aiortc.rtp import (
     AnyRtcpPacket,
     HeaderExtensions,
     RtcpPsfbPacket,
+    RtcpRrPacket,
     RtcpRtpfbPacket,
+    RtcpSrPacket,
     RtpPacket,
     unpack_remb_fci,
 )
@@ -35,6 +37,7 @@ def relay_feedback(
     on_keyframe_request: Callable[[], None],
     on_remb: Callable[[int], None],
     on_nack: Callable[[int, int], None] | None = None,
+    on_loss: Callable[[float], None] | None = None,
 ) -> None:
     """Hand a sender's PLI/FIR and REMB to the caller instead of its encoder.
 
@@ -42,7 +45,8 @@ def relay_feedback(
     encoder's target bitrate; a sender without an encoder must relay both.
     NACKs are still answered by the sender, from its history; ``on_nack(asked,
     held)`` is told how many packets a NACK asked for and how many of them the
-    history still holds (those ``_retransmit`` sends again).
+    history still holds (those ``_retransmit`` sends again).  ``on_loss(fraction)``
+    hears the fraction lost of each receiver report block about this sender.
     """
     original_handle_rtcp = sender._handle_rtcp_packet
 
@@ -55,6 +59,10 @@ def relay_feedback(
             else:
                 if sender._ssrc in ssrcs:
                     on_remb(bitrate)
+        elif on_loss is not None and isinstance(packet, (RtcpRrPacket, RtcpSrPacket)):
+            for report in packet.reports:
+                if report.ssrc == sender._ssrc:
+                    on_loss(report.fraction_lost / 256)
         elif on_nack is not None and isinstance(packet, RtcpRtpfbPacket):
             history = sender._RTCRtpSender__rtp_history  # type: ignore[attr-defined]
             if packet.fmt == RTCP_RTPFB_NACK and isinstance(history, SentHistory):

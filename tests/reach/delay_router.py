@@ -8,6 +8,12 @@ receives it and routes it on by destination.  Each direction crosses the router
 once, so a round trip through it takes twice the delay — TCP, UDP and ICMP alike,
 which is what a long international path does to TURN over TLS and to direct
 media.  It prints ``ready`` once the devices are up, and runs until killed.
+
+``--rate-kbit N --rate-to CIDR`` adds a bottleneck (no netem here either): the
+packets bound for CIDR leave, after the delay, one after another at N kbit/s
+through a drop-tail queue of ``--queue-ms`` (a packet that would wait longer is
+dropped), as at a slow last mile; the rest pass at once.  With ``--cap-on-signal``
+the bottleneck waits for SIGUSR1 (a page loads first, then its link narrows).
 """
 
 from __future__ import annotations
@@ -15,10 +21,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import fcntl
+import ipaddress
 import os
+import signal
 import struct
 import subprocess
 import sys
+from collections.abc import Callable
 
 TUNSETIFF = 0x400454CA
 IFF_TUN, IFF_NO_PI = 0x0001, 0x1000
@@ -50,11 +59,69 @@ def route_through(links: list[str]) -> None:
         ip("rule", "add", "iif", link, "lookup", TABLE)
 
 
-async def run(delay_s: float) -> None:
+class Bottleneck:
+    """``rate`` bit/s with a drop-tail queue of ``queue_s`` seconds, in front of ``deliver``."""
+
+    def __init__(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        rate: float,
+        queue_s: float,
+        deliver: Callable[[bytes], None],
+    ) -> None:
+        self._loop = loop
+        self._rate = rate
+        self._queue_s = queue_s
+        self._deliver = deliver
+        self._free_at = 0.0
+        self.passed = self.dropped = 0
+        self.armed = True
+
+    def offer(self, packet: bytes) -> None:
+        if not self.armed:
+            self._deliver(packet)
+            return
+        now = self._loop.time()
+        start = max(now, self._free_at)
+        if start - now > self._queue_s:
+            self.dropped += 1
+            return
+        self.passed += 1
+        self._free_at = start + 8 * len(packet) / self._rate
+        self._loop.call_at(self._free_at, self._deliver, packet)
+
+
+async def run(
+    delay_s: float,
+    rate: float | None = None,
+    rate_to: str | None = None,
+    queue_s: float = 0.2,
+    on_signal: bool = False,
+) -> None:
     loop = asyncio.get_running_loop()
     inbound, outbound = open_tun(IN_DEVICE), open_tun(OUT_DEVICE)
     links = [d for d in os.listdir("/sys/class/net") if d not in ("lo", IN_DEVICE, OUT_DEVICE)]
     route_through(links)
+
+    def deliver(packet: bytes) -> None:
+        try:
+            os.write(outbound, packet)
+        except OSError:
+            pass  # the device's queue is full: the packet is lost, as at a real bottleneck
+
+    capped = ipaddress.ip_network(rate_to) if rate_to else None
+    bottleneck = Bottleneck(loop, rate, queue_s, deliver) if rate and capped else None
+    if bottleneck is not None and on_signal:
+        bottleneck.armed = False
+        loop.add_signal_handler(signal.SIGUSR1, lambda: setattr(bottleneck, "armed", True))
+
+    def through(packet: bytes) -> None:
+        # IPv4 only (the labs address nothing else): the destination is bytes 16-19
+        if bottleneck is not None and len(packet) >= 20 and packet[0] >> 4 == 4:
+            if ipaddress.IPv4Address(packet[16:20]) in capped:  # type: ignore[operator]
+                bottleneck.offer(packet)
+                return
+        deliver(packet)
 
     def readable() -> None:
         while True:
@@ -63,13 +130,10 @@ async def run(delay_s: float) -> None:
             except BlockingIOError:
                 return
             # call_at keeps the order of equal deadlines: a direction never reorders
-            loop.call_at(loop.time() + delay_s, deliver, packet)
-
-    def deliver(packet: bytes) -> None:
-        try:
-            os.write(outbound, packet)
-        except OSError:
-            pass  # the device's queue is full: the packet is lost, as at a real bottleneck
+            if delay_s > 0:
+                loop.call_at(loop.time() + delay_s, through, packet)
+            else:
+                through(packet)
 
     loop.add_reader(inbound, readable)
     print("ready", flush=True)
@@ -79,9 +143,16 @@ async def run(delay_s: float) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--delay-ms", type=float, default=200.0, help="one-way delay")
+    parser.add_argument("--rate-kbit", type=float, default=None, help="bottleneck rate")
+    parser.add_argument("--rate-to", default=None, help="CIDR the bottleneck applies to")
+    parser.add_argument("--queue-ms", type=float, default=200.0, help="bottleneck queue")
+    parser.add_argument("--cap-on-signal", action="store_true", help="cap from SIGUSR1 on")
     args = parser.parse_args()
+    rate = None if args.rate_kbit is None else 1000 * args.rate_kbit
     try:
-        asyncio.run(run(args.delay_ms / 1000))
+        asyncio.run(
+            run(args.delay_ms / 1000, rate, args.rate_to, args.queue_ms / 1000, args.cap_on_signal)
+        )
     except KeyboardInterrupt:
         sys.exit(0)
 

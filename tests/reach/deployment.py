@@ -138,8 +138,11 @@ def _wait_https(ns: Namespace, address: str, proc: subprocess.Popen[bytes], log:
 
 
 @contextmanager
-def deploy(ns: Namespace, address: str, directory: Path) -> Iterator[Deployment]:
-    """Start both in ``ns``; the media server announces ``address`` only."""
+def deploy(
+    ns: Namespace, address: str, directory: Path, env: dict[str, str] | None = None
+) -> Iterator[Deployment]:
+    """Start both in ``ns``; the media server announces ``address`` only (``env``: more
+    of the server's settings)."""
     cert, key = self_signed(directory, address)
     data = directory / "data"
     config = Config(data_dir=data).with_secrets()
@@ -167,6 +170,7 @@ def deploy(ns: Namespace, address: str, directory: Path) -> Iterator[Deployment]
             "CAUCUS_TURN_URLS": f"turns:{address}:{TURNS_PORT}?transport=tcp",
             "CAUCUS_PING_INTERVAL_S": "2",
             "CAUCUS_PING_TIMEOUT_S": "4",
+            **(env or {}),
         },
     )
     try:

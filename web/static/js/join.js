@@ -148,6 +148,7 @@ function enter(check, asks, local, origin) {
       // After the end nothing is sent or received: a late offer is not answered.
       offer: (payload) => { if (!ended) media.handleOffer(payload); },
       ice: (payload) => media.handleIce(payload),
+      video: (payload) => view.video(payload),
       linkDown: () => media.reset(),
       replaced: () => {
         media.close();

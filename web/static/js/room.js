@@ -309,5 +309,10 @@ export function createRoom({ signal, media, local, audioOnly, feedbackUrl, onEnd
     stats(seat, stats) {
       if (state) tiles.setStats(seat === SELF ? state.you.seat : seat, stats);
     },
+    /** `media_video`: {paused: [seat], layers: {seat: {layer, of}}} for this page's downlink. */
+    video(payload) {
+      const paused = new Set(payload && Array.isArray(payload.paused) ? payload.paused : []);
+      tiles.setPaused(paused);
+    },
   };
 }

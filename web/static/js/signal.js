@@ -13,7 +13,9 @@ const FINAL = new Set([
 /**
  * Connect and take the seat. `on` receives:
  *   state(roomState, outcome|null)  status(kind, detail)  whisper(msg)
- *   offer(payload)  ice(payload)  linkDown()  replaced(reason)  fatal(message)
+ *   offer(payload)  ice(payload)  video(payload)  linkDown()  replaced(reason)  fatal(message)
+ * video: the server's `media_video` (which received videos are paused for this
+ * seat's weak downlink, and which simulcast layer each gets).
  * status kinds: "connecting" (detail: why a first attempt failed), "joining",
  * "connected" (detail: the join outcome), "reconnecting", "rejoining", "left".
  * `consent` ({recording: bool}, or null for seats that are never recorded) is
@@ -144,6 +146,7 @@ export function connectSeat({ token, room, consent, on, origin = "", where = asy
   socket.on("whisper", (message) => on.whisper(message));
   socket.on("media_offer", (payload) => on.offer(payload));
   socket.on("media_ice", (payload) => on.ice(payload));
+  socket.on("media_video", (payload) => { if (on.video) on.video(payload); });
   socket.on("replaced", (payload) => {
     stop();
     on.replaced((payload && payload.reason) || "joined from another connection");

@@ -1,6 +1,8 @@
 // A tile per visible seat: video (or initials), name and role, a speaking
 // indicator from the seat's audio, the quality of its connection, and
-// "Reconnecting media…" while the seat's media connection is being rebuilt.
+// "Reconnecting media…" while the seat's media connection is being rebuilt, and
+// "video paused — weak connection" over the last picture while the server holds
+// that seat's video back from this page's weak downlink (its audio goes on).
 import { el } from "./dom.js";
 import { quality } from "./linkstats.js";
 import { watchSpeaking } from "./meter.js";
@@ -19,15 +21,20 @@ function createTile(seat) {
   const link = el("span", { class: "tile-link", dataset: { quality: "unknown" } }, "—");
   const speaking = el("span", { class: "speaking-dot", "aria-hidden": "true" });
   const mediaNote = el("span", { class: "tile-media-note", role: "status", hidden: true }, RECONNECTING_MEDIA);
+  const pausedNote = el("span", { class: "tile-media-note tile-paused-note", role: "status", hidden: true }, VIDEO_PAUSED);
   const li = el("li", { class: "tile", dataset: { seat } },
-    el("div", { class: "tile-media" }, video, avatar, mediaNote),
+    el("div", { class: "tile-media" }, video, avatar, mediaNote, pausedNote),
     el("div", { class: "tile-info" },
       el("div", { class: "tile-line" }, speaking, name, state),
       el("div", { class: "tile-line" }, role, link)));
-  return { li, video, avatar, name, role, state, link, mediaNote, stream: null, watched: null, stopSpeaking: () => {} };
+  return {
+    li, video, avatar, name, role, state, link, mediaNote, pausedNote,
+    stream: null, watched: null, paused: false, stopSpeaking: () => {},
+  };
 }
 
 export const RECONNECTING_MEDIA = "Reconnecting media…";
+export const VIDEO_PAUSED = "video paused — weak connection";
 
 function hasLiveVideo(stream) {
   return Boolean(stream && stream.getVideoTracks().some((t) => t.readyState === "live" && t.enabled && !t.muted));
@@ -37,9 +44,18 @@ export function createTiles(list) {
   const tiles = new Map();
   const listened = new WeakSet();
   let notice = null;
+  let paused = new Set(); // seats whose video the server holds back from this page
 
   function refreshVideo(tile) {
-    tile.li.classList.toggle("has-video", hasLiveVideo(tile.stream));
+    // a paused video keeps its last picture on screen (the track may read as muted)
+    tile.li.classList.toggle("has-video", hasLiveVideo(tile.stream) || (tile.paused && Boolean(tile.stream)));
+  }
+
+  function showPaused(seat, tile) {
+    tile.paused = paused.has(seat);
+    tile.li.classList.toggle("video-paused", tile.paused);
+    tile.pausedNote.hidden = !tile.paused;
+    refreshVideo(tile);
   }
 
   function watch(tile) {
@@ -97,6 +113,7 @@ export function createTiles(list) {
         if (!tile) {
           tile = createTile(entry.seat);
           tiles.set(entry.seat, tile);
+          showPaused(entry.seat, tile);
         }
         tile.name.textContent = entry.self ? `${entry.name} (you)` : entry.name;
         tile.role.textContent = entry.role;
@@ -152,6 +169,11 @@ export function createTiles(list) {
     refresh(seat) {
       const tile = tiles.get(seat);
       if (tile) refreshVideo(tile);
+    },
+    /** The seats whose video is paused for this page's weak downlink (a Set). */
+    setPaused(seats) {
+      paused = new Set(seats);
+      for (const [seat, tile] of tiles) showPaused(seat, tile);
     },
   };
 }

@@ -1,0 +1,109 @@
+"""One subscriber's downlink: the simulcast layer of each video it receives, and its page told.
+
+A :class:`Downlink` belongs to a subscriber's :class:`~media.seat_connection.SeatConnection`.
+Its consumers report the subscriber's REMB and receiver-report loss here
+(``Consumer.on_estimate`` / ``on_loss``); every ``TICK_S`` the layers are chosen
+(:class:`~media.layers.LayerSelector`) for the video of simulcast publishers the
+subscriber is allowed to receive, and applied (``Consumer.set_layer``).  When the
+set of paused videos or a chosen layer changes, the subscriber's page is sent
+``media_video`` (docs/protocol.md)::
+
+    {"paused": ["party_a"], "layers": {"mediator": {"layer": 2, "of": 3}}}
+
+A publisher without simulcast is left alone: its one stream is forwarded as before.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from media.consumer import Consumer
+from media.layers import PAUSED, LayerKnobs, LayerSelector, seat_priority
+from media.simulcast_sdp import RIDS
+from sessions.media_kinds import MediaKind
+
+logger = logging.getLogger(__name__)
+
+TICK_S = 0.5
+EVENT = "media_video"
+#: a video that stops being forwarded (its publisher reconnects, a caucus gates it)
+#: keeps its layer memory this long, so coming back does not restart it on top
+FORGET_S = 15.0
+
+
+class Downlink:
+    def __init__(
+        self,
+        name: str = "",
+        knobs: LayerKnobs | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.name = name
+        self.selector = LayerSelector(knobs)
+        self._clock = clock
+        # what the page was last told (a page hears nothing until a video is simulcast)
+        self._told: dict[str, Any] = {"paused": [], "layers": {}}
+        self._absent: dict[str, float] = {}  # stream -> since when it is not forwarded
+
+    def watch(self, consumer: Consumer) -> None:
+        """Hear the subscriber's reports through ``consumer`` (each of its consumers)."""
+        consumer.on_estimate = self._estimate
+        consumer.on_loss = self._loss
+
+    def _estimate(self, bitrate: int) -> None:
+        self.selector.estimate(bitrate, self._clock())
+
+    def _loss(self, fraction: float) -> None:
+        self.selector.loss(fraction, self._clock())
+
+    def choose(self, consumers: Iterable[Consumer]) -> dict[str, Any] | None:
+        """Choose and apply every layer; the ``media_video`` payload if the page must hear."""
+        now = self._clock()
+        rates: dict[str, list[int]] = {}
+        videos: dict[str, Consumer] = {}
+        audio = 0
+        for consumer in consumers:
+            if not consumer.forwarding:
+                continue
+            if consumer.kind is MediaKind.AUDIO:
+                audio += 1
+                continue
+            producer = consumer.producer
+            if producer is None or not producer.simulcast:
+                continue
+            key = consumer.publisher
+            self.selector.stream(key, seat_priority(key))
+            rates[key] = producer.layer_rates(now, len(RIDS))
+            videos[key] = consumer
+        for present in rates:
+            self._absent.pop(present, None)
+        for gone in [k for k in self.selector.streams if k not in rates]:
+            since = self._absent.setdefault(gone, now)
+            if now - since >= FORGET_S:
+                self.selector.forget(gone)  # long gone: starts afresh when back
+                del self._absent[gone]
+        chosen = self.selector.choose(rates, audio, now)
+        for seat, layer in chosen.items():
+            videos[seat].set_layer(layer)
+        payload = {
+            "paused": sorted(k for k, layer in chosen.items() if layer == PAUSED),
+            "layers": {
+                k: {"layer": layer, "of": sum(1 for r in rates[k] if r > 0)}
+                for k, layer in sorted(chosen.items())
+                if layer != PAUSED
+            },
+        }
+        if payload == self._told:
+            return None
+        logger.info(
+            "video layers for %s: %s (REMB %s bit/s, loss %s)",
+            self.name,
+            payload,
+            self.selector.last_estimate,
+            self.selector.last_loss,
+        )
+        self._told = payload
+        return payload

@@ -1,0 +1,267 @@
+"""Which simulcast layer each of a subscriber's video streams gets.  Pure, clock injected.
+
+One subscriber's downlink is shared by every stream it receives.  Two reports
+from the subscriber say how much it carries (docs/design-notes.md says why these):
+
+* **loss** – the fraction lost in its receiver reports.  Above ``loss_short``
+  the link is short: what it delivers, ``(video + audio sent) × (1 − loss)``,
+  less the audio (``audio_bps`` per audio stream), is the video budget;
+* **REMB** – its receive-side estimate of what the link carries for video.  It
+  only ever *raises* a stream: a layer that fits it with ``up_margin`` to spare
+  for ``up_hold_s`` is taken.  A delay-based estimate read on a busy host takes
+  scheduling jitter for queues (measured: 5–60 kbit/s on a clear link), so it
+  never lowers a picture on its own; loss does.
+
+The budget goes to the streams in priority order (the mediator's and the
+parties' before anyone else's: :func:`seat_priority`), each taking the highest
+layer that fits, so the lower-priority video is lowered and paused first:
+
+* **down** when its layer no longer fits a short link's budget;
+* **up** on a REMB that fits, or, with no loss and no REMB to go by, as a try
+  one layer up after ``climb_s`` at a layer (a receive-side estimate cannot
+  grow much past what it receives); a try the link answers with loss within
+  ``probe_s`` sets the wait to ``probe_s``, then doubles it, up to
+  ``probe_max_s``.  A new stream starts on its lowest layer and climbs;
+* **paused** when not even the lowest layer fits: video goes before audio, and
+  audio is never paused for bandwidth.  A paused stream tries its lowest layer
+  again after ``resume_s`` (doubling after each failed try, up to
+  ``resume_max_s``), one stream at a time and only while the link shows no
+  shortage: while paused there is no video to measure.
+
+A stream that just switched is not judged by loss (``settle_s``), and after a
+switch down the loss reports of the next ``settle_s`` are not heard: they still
+count packets sent before it.  Every knob is in
+:class:`LayerKnobs`, the one place to tune them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+PAUSED = -1
+#: weight of a new loss report in the smoothed loss
+LOSS_SMOOTHING = 0.5
+
+
+@dataclass(frozen=True)
+class LayerKnobs:
+    loss_short: float = 0.15
+    """Receiver-reported loss above this: the link is short, layers come down (a
+    bottleneck fed one layer too many drops far more; a busy host's own drops less)."""
+    loss_clear: float = 0.05
+    """Loss at or below this: a stream may try the next layer up."""
+    audio_bps: int = 40_000
+    """What each audio stream the subscriber receives takes (Opus with FEC, headers)."""
+    up_margin: float = 1.3
+    """A REMB raises a stream to a layer whose bitrate times this it covers..."""
+    up_hold_s: float = 2.0
+    """...for this long."""
+    report_stale_s: float = 4.0
+    """A loss report or REMB older than this is not used."""
+    settle_s: float = 2.0
+    """After a switch, loss is not held against the stream for this long."""
+    climb_s: float = 2.0
+    """A stream with no loss climbs one layer after this long at a layer..."""
+    probe_s: float = 8.0
+    """...and after a climb the link answered with loss, this long (doubling)."""
+    probe_max_s: float = 64.0
+    resume_s: float = 4.0
+    """A paused stream tries its lowest layer again after this."""
+    resume_max_s: float = 32.0
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.loss_clear < self.loss_short < 1:
+            raise ValueError("need 0 <= loss_clear < loss_short < 1")
+        if self.up_margin < 1:
+            raise ValueError("up_margin is at least 1")
+
+
+def seat_priority(seat: str) -> int:
+    """Lower is served first: the mediator, then the parties, then everyone else."""
+    if seat == "mediator":
+        return 0
+    if seat.startswith("party"):
+        return 1
+    return 2
+
+
+@dataclass
+class StreamChoice:
+    """One video stream a subscriber receives, and the selector's memory of it."""
+
+    key: str
+    priority: int
+    layer: int = PAUSED
+    """The layer chosen (an index into the stream's rates), or PAUSED."""
+    started: bool = False
+    switched_at: float = 0.0
+    up_since: float | None = None
+    tried_at: float | None = None  # the last try up (or resume), judged for probe_s
+    probe_wait_s: float = 0.0
+    resume_wait_s: float = 0.0
+    switches: int = 0
+    pauses: int = 0
+
+
+class LayerSelector:
+    """The layer choices of one subscriber's video streams."""
+
+    def __init__(self, knobs: LayerKnobs | None = None) -> None:
+        self.knobs = knobs or LayerKnobs()
+        self.streams: dict[str, StreamChoice] = {}
+        self._estimate: tuple[int, float] | None = None
+        self._loss: tuple[float, float] | None = None
+        self._deaf_until = -1e9  # loss reports before this describe what was sent before
+
+    def estimate(self, bitrate: int, now: float) -> None:
+        """The subscriber's latest REMB, bits per second."""
+        self._estimate = (bitrate, now)
+
+    def loss(self, fraction: float, now: float) -> None:
+        """A fraction lost the subscriber reported (smoothed: one report is a short,
+        noisy sample, and a keyframe's burst alone can overflow a queue)."""
+        if now < self._deaf_until:
+            return
+        if self._loss is not None and now - self._loss[1] <= self.knobs.report_stale_s:
+            fraction = (1 - LOSS_SMOOTHING) * self._loss[0] + LOSS_SMOOTHING * fraction
+        self._loss = (fraction, now)
+
+    @property
+    def last_loss(self) -> float | None:
+        return None if self._loss is None else round(self._loss[0], 3)
+
+    @property
+    def last_estimate(self) -> int | None:
+        return None if self._estimate is None else self._estimate[0]
+
+    def stream(self, key: str, priority: int) -> StreamChoice:
+        choice = self.streams.get(key)
+        if choice is None:
+            choice = self.streams[key] = StreamChoice(key, priority)
+        return choice
+
+    def forget(self, key: str) -> None:
+        self.streams.pop(key, None)
+
+    def choose(
+        self, rates: Mapping[str, Sequence[int]], audio_streams: int, now: float
+    ) -> dict[str, int]:
+        """The layer for each stream in ``rates`` (its layers' bitrates now, lowest
+        first, 0 for a layer not arriving); PAUSED where none fits."""
+        knobs = self.knobs
+        loss = 0.0
+        if self._loss is not None and now - self._loss[1] <= knobs.report_stale_s:
+            loss = self._loss[0]
+        remb: float | None = None
+        if self._estimate is not None and now - self._estimate[1] <= knobs.report_stale_s:
+            remb = self._estimate[0]
+        streams = sorted(
+            (c for c in self.streams.values() if c.key in rates), key=lambda c: c.priority
+        )
+        budget: float | None = None  # None: no sign the link is short
+        if loss > knobs.loss_short:
+            video = sum(_rate(rates[c.key], c.layer) for c in streams)
+            audio = knobs.audio_bps * audio_streams
+            budget = (video + audio) * (1 - loss) - audio
+        result: dict[str, int] = {}
+        resumed = False  # one paused stream tries again per round, the first in priority
+        for choice in streams:
+            layer_rates = rates[choice.key]
+            active = [i for i, r in enumerate(layer_rates) if r > 0]
+            if not choice.started:
+                # a new stream starts on its lowest layer and climbs while the link
+                # shows no loss: a weak link is not flooded as it (re)connects
+                choice.started = True
+                self._set(choice, active[0] if active else 0, now)
+            elif active and not (choice.layer == PAUSED and resumed):
+                was_paused = choice.layer == PAUSED
+                self._step(choice, layer_rates, active, budget, remb, loss, now)
+                resumed = was_paused and choice.layer != PAUSED
+            if budget is not None:
+                budget -= _rate(layer_rates, choice.layer)
+            if remb is not None:
+                remb -= _rate(layer_rates, choice.layer)
+            result[choice.key] = choice.layer
+        return result
+
+    def _step(
+        self,
+        choice: StreamChoice,
+        rates: Sequence[int],
+        active: list[int],
+        budget: float | None,
+        remb: float | None,
+        loss: float,
+        now: float,
+    ) -> None:
+        knobs = self.knobs
+        settled = now - choice.switched_at >= knobs.settle_s
+        tried = choice.tried_at is not None and now - choice.tried_at <= knobs.probe_s
+        if choice.layer == PAUSED:
+            # a REMB from before the pause says nothing of now: only the wait resumes
+            if now - choice.switched_at >= choice.resume_wait_s and budget is None:
+                self._set(choice, active[0], now)
+                choice.tried_at = now
+            return
+        current = choice.layer
+        if current not in active:
+            # its layer stopped arriving (the publisher dropped it): the nearest below,
+            # never one above, which the link may not carry
+            below = [i for i in active if i < current]
+            self._set(choice, below[-1] if below else active[0], now)
+            return
+        if budget is not None and settled:
+            fitting = [i for i in active if rates[i] <= budget]
+            if not fitting:
+                choice.resume_wait_s = (
+                    min(knobs.resume_max_s, max(knobs.resume_s, 2 * choice.resume_wait_s))
+                    if tried
+                    else knobs.resume_s
+                )
+                self._set(choice, PAUSED, now)
+                choice.pauses += 1
+                return
+            if fitting[-1] < current:
+                if tried:
+                    waited = choice.probe_wait_s
+                    choice.probe_wait_s = min(knobs.probe_max_s, 2 * waited or knobs.probe_s)
+                self._set(choice, fitting[-1], now)
+                return
+        higher = [i for i in active if i > current]
+        if not higher or loss > knobs.loss_clear:
+            choice.up_since = None
+            self._set(choice, current, now)
+            return
+        target = None
+        if remb is not None:
+            target = max((i for i in higher if rates[i] * knobs.up_margin <= remb), default=None)
+        if target is not None:
+            if choice.up_since is None:
+                choice.up_since = now
+            if now - choice.up_since >= knobs.up_hold_s:
+                self._set(choice, target, now)
+            return
+        choice.up_since = None
+        if now - choice.switched_at >= (choice.probe_wait_s or knobs.climb_s):
+            self._set(choice, higher[0], now)
+            choice.tried_at = now
+            return
+        self._set(choice, current, now)
+
+    def _set(self, choice: StreamChoice, layer: int, now: float) -> None:
+        if layer == choice.layer:
+            return
+        if choice.layer != PAUSED and layer != PAUSED:
+            choice.switches += 1
+        if layer == PAUSED or (choice.layer != PAUSED and layer < choice.layer):
+            # less is sent from now on: the loss seen so far no longer says anything
+            self._loss = None
+            self._deaf_until = now + self.knobs.settle_s
+        choice.layer = layer
+        choice.switched_at = now
+        choice.up_since = None
+
+
+def _rate(rates: Sequence[int], layer: int) -> int:
+    return 0 if layer == PAUSED or layer >= len(rates) else rates[layer]

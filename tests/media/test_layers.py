@@ -1,0 +1,184 @@
+"""The layer selector (media/layers.py): pure rules, clock passed in."""
+
+from __future__ import annotations
+
+import pytest
+
+from media.layers import PAUSED, LayerKnobs, LayerSelector, seat_priority
+
+#: two layers as Chromium sends them from a 640x360 camera: 320 and 640 pixels wide
+RATES = [150_000, 600_000]
+AUDIO = 40_000
+
+
+def selector(*keys: str) -> LayerSelector:
+    chosen = LayerSelector()
+    for key in keys:
+        chosen.stream(key, seat_priority(key))
+    return chosen
+
+
+def run(
+    chosen: LayerSelector,
+    start: float,
+    end: float,
+    *,
+    loss: float | None = None,
+    capacity: int | None = None,
+    remb: int | None = None,
+    rates: dict[str, list[int]] | None = None,
+    audio: int = 2,
+) -> dict[str, int]:
+    """Report every second (as a browser's RTCP does) and choose every half second.
+
+    ``capacity``: a link of that many bit/s; each report's loss is what it drops of
+    what the chosen layers and the audio send (``loss``: a fixed fraction instead).
+    """
+    rates = rates or {key: RATES for key in chosen.streams}
+    result: dict[str, int] = {c.key: c.layer for c in chosen.streams.values()}
+    t = start
+    while t < end:
+        if t == int(t):
+            if capacity is not None:
+                sent = AUDIO * audio + sum(
+                    rates[key][layer] for key, layer in result.items() if layer != PAUSED
+                )
+                chosen.loss(max(0.0, 1 - capacity / sent), t)
+            elif loss is not None:
+                chosen.loss(loss, t)
+            if remb is not None:
+                chosen.estimate(remb, t)
+        result = chosen.choose(rates, audio, t)
+        t += 0.5
+    return result
+
+
+def test_a_new_stream_starts_on_its_lowest_layer_and_climbs_on_a_clear_link() -> None:
+    knobs = LayerKnobs()
+    chosen = selector("mediator")
+    assert run(chosen, 0, knobs.climb_s, loss=0.0) == {"mediator": 0}
+    assert run(chosen, knobs.climb_s, 30, loss=0.0) == {"mediator": 1}
+    assert chosen.streams["mediator"].switches == 1
+
+
+def test_a_short_link_takes_the_stream_down_to_the_layer_it_delivers() -> None:
+    chosen = selector("mediator")
+    run(chosen, 0, 3, loss=0.0)
+    # 600k + 2 x 40k audio into a 300 kbit/s link: more than half is lost;
+    # the lower layer fits, and it stays there (no try up before probe_s)
+    assert run(chosen, 3, 10, capacity=300_000) == {"mediator": 0}
+    assert chosen.streams["mediator"].switches == 2  # up (a climb), then down
+
+
+def test_below_the_lowest_layer_video_pauses_and_audio_is_not_counted_away() -> None:
+    chosen = selector("mediator")
+    run(chosen, 0, 3, loss=0.0)
+    # 100 kbit/s: the audio (80k) fits, no video layer does (down first, then paused)
+    assert run(chosen, 3, 7, capacity=100_000) == {"mediator": PAUSED}
+    assert chosen.streams["mediator"].pauses == 1
+
+
+def test_a_paused_stream_tries_its_lowest_layer_again_with_a_growing_wait() -> None:
+    knobs = LayerKnobs()
+    chosen = selector("mediator")
+    run(chosen, 0, 3, loss=0.0)
+    run(chosen, 3, 8, capacity=100_000)
+    paused_at = chosen.streams["mediator"].switched_at
+    # the loss report goes stale while paused; the wait alone brings it back
+    assert run(chosen, 4, paused_at + knobs.resume_s - 0.5) == {"mediator": PAUSED}
+    assert run(chosen, paused_at + knobs.resume_s - 0.5, paused_at + knobs.resume_s + 1) == {
+        "mediator": 0
+    }
+    # the try fails at once: paused again, and the next try waits twice as long
+    retried = chosen.streams["mediator"].switched_at
+    t = retried + knobs.settle_s
+    assert run(chosen, t, t + 1.5, capacity=100_000) == {"mediator": PAUSED}
+    assert chosen.streams["mediator"].resume_wait_s == 2 * knobs.resume_s
+
+
+def test_the_mediators_video_is_kept_before_a_partys() -> None:
+    chosen = selector("party_a", "mediator")
+    run(chosen, 0, 3, loss=0.0)
+    # two top layers (1.2M) and two audio streams into 300 kbit/s
+    result = run(chosen, 3, 10, capacity=300_000)
+    assert result["mediator"] == 0
+    assert result["party_a"] == PAUSED
+
+
+def test_with_no_loss_a_lower_layer_tries_the_next_one_up_after_the_probe_wait() -> None:
+    knobs = LayerKnobs()
+    chosen = selector("mediator")
+    run(chosen, 0, 3, loss=0.0)
+    run(chosen, 3, 5, capacity=300_000)
+    down_at = chosen.streams["mediator"].switched_at
+    assert run(chosen, 5, down_at + knobs.probe_s - 1, loss=0.0) == {"mediator": 0}
+    assert run(chosen, down_at + knobs.probe_s - 1, down_at + knobs.probe_s + 1, loss=0.0) == {
+        "mediator": 1
+    }
+
+
+def test_a_failed_try_up_doubles_the_wait_before_the_next() -> None:
+    knobs = LayerKnobs()
+    chosen = selector("mediator")
+    run(chosen, 0, 3, loss=0.0)
+    run(chosen, 3, 5, capacity=300_000)
+    down_at = chosen.streams["mediator"].switched_at
+    run(chosen, 5, down_at + knobs.probe_s + 1, capacity=300_000)
+    assert chosen.streams["mediator"].layer == 1  # tried
+    t = chosen.streams["mediator"].switched_at
+    run(chosen, t, t + knobs.settle_s + 1.5, capacity=300_000)
+    assert chosen.streams["mediator"].layer == 0
+    assert chosen.streams["mediator"].probe_wait_s == 2 * knobs.probe_s
+
+
+def test_a_remb_that_covers_the_next_layer_raises_it_after_the_hold() -> None:
+    knobs = LayerKnobs()
+    chosen = selector("mediator")
+    run(chosen, 0, 3, loss=0.0)
+    run(chosen, 3, 5, capacity=300_000)
+    t = chosen.streams["mediator"].switched_at + knobs.settle_s
+    result = run(chosen, t, t + knobs.up_hold_s + 1.5, loss=0.0, remb=int(RATES[1] * 1.5))
+    assert result == {"mediator": 1}
+    assert t + knobs.up_hold_s + 1.5 < t + knobs.probe_s  # sooner than a try would
+
+
+def test_a_low_remb_alone_never_lowers_a_picture() -> None:
+    chosen = selector("mediator")
+    assert run(chosen, 0, 20, loss=0.0, remb=20_000) == {"mediator": 1}
+
+
+def test_a_layer_that_stops_arriving_is_left_for_one_that_arrives() -> None:
+    chosen = selector("mediator")
+    run(chosen, 0, 3, loss=0.0)
+    assert run(chosen, 3, 5, loss=0.0, rates={"mediator": [150_000, 0]}) == {"mediator": 0}
+
+
+def test_when_its_layer_stops_arriving_a_stream_takes_the_nearest_one_below() -> None:
+    chosen = selector("mediator")
+    three = [80_000, 150_000, 600_000]
+    run(chosen, 0, 3, loss=0.0, rates={"mediator": three})
+    run(chosen, 3, 4, capacity=300_000, rates={"mediator": three})
+    assert chosen.streams["mediator"].layer == 1
+    # the publisher drops the middle layer for a while: down to the lowest, not up
+    assert run(chosen, 4, 6, loss=0.0, rates={"mediator": [80_000, 0, 600_000]}) == {"mediator": 0}
+
+
+def test_loss_is_smoothed_over_reports() -> None:
+    chosen = LayerSelector()
+    chosen.loss(0.4, 0.0)
+    chosen.loss(0.0, 1.0)
+    assert chosen.last_loss == 0.2
+
+
+@pytest.mark.parametrize(
+    ("seat", "rank"), [("mediator", 0), ("party_a", 1), ("party_c", 1), ("coach", 2)]
+)
+def test_priority_by_role(seat: str, rank: int) -> None:
+    assert seat_priority(seat) == rank
+
+
+def test_knobs_refuse_nonsense() -> None:
+    with pytest.raises(ValueError):
+        LayerKnobs(loss_clear=0.2, loss_short=0.1)
+    with pytest.raises(ValueError):
+        LayerKnobs(up_margin=0.5)
