@@ -115,8 +115,10 @@ class Drain:
         (engine.io's own `disconnect()` waits for every CLOSE to be taken, forever for
         a polling client that stopped polling.)"""
         eio = self._sio.eio
-        sockets = list(eio.sockets.values())
+        # a socket closed already is waiting for nothing (engine.io's close() returns)
+        sockets = [s for s in eio.sockets.values() if not s.closed and not s.closing]
         if not sockets:
+            eio.sockets.clear()
             return
         reason = eio.reason.SERVER_DISCONNECT
         await asyncio.gather(*(s.close(wait=False, reason=reason) for s in sockets))
