@@ -29,6 +29,10 @@ from sessions.media_kinds import MediaKind
 logger = logging.getLogger(__name__)
 
 
+class RouterClosed(Exception):
+    """A seat joins a room whose media is being closed."""
+
+
 class Router:
     def __init__(
         self,
@@ -51,6 +55,7 @@ class Router:
         self._silence_s = silence_s
         self._on_flowing = on_flowing
         self._connections = itertools.count(1)
+        self.closed = False  # close() began: nobody joins any more
 
     def _new_participant(self, seat: SeatId) -> SeatConnection:
         return SeatConnection(
@@ -66,13 +71,22 @@ class Router:
         )
 
     async def join(self, seat: SeatId) -> SeatConnection:
-        """Add a participant (replacing one in the same seat); ``start()`` it next."""
+        """Add a participant (replacing one in the same seat); ``start()`` it next.
+
+        The seat is never empty while the one it replaces closes, so the room never
+        looks empty (and dropped) with a participant on its way in. Raises
+        RouterClosed once the room's media is closing.
+        """
+        if self.closed:
+            raise RouterClosed(f"the media of room {self.room_id} is closing")
         old = self.participants.get(seat)
         if old is not None:
-            await self.leave(old)
+            self._detach(old)
         participant = self._new_participant(seat)
         self.participants[seat] = participant
         self._subscribe_to_everyone(participant)
+        if old is not None:
+            await old.close()
         return participant
 
     async def restart(self, old: SeatConnection) -> SeatConnection | None:
@@ -81,7 +95,7 @@ class Router:
         Returns the new participant (``start(restart=True)`` it next), or None if
         ``old`` no longer holds its seat.
         """
-        if self.participants.get(old.seat) is not old:
+        if self.closed or self.participants.get(old.seat) is not old:
             return None
         new = self._new_participant(old.seat)
         self.participants[old.seat] = new
@@ -131,6 +145,12 @@ class Router:
     async def leave(self, participant: SeatConnection) -> None:
         if self.participants.get(participant.seat) is not participant:
             return
+        self._detach(participant)
+        await participant.close()
+
+    def _detach(self, participant: SeatConnection) -> None:
+        """Take ``participant`` out of the room: its seat empties, its subscribers
+        lose its tracks (and are offered again)."""
         del self.participants[participant.seat]
         for subscriber in self.participants.values():
             changed = False
@@ -141,11 +161,12 @@ class Router:
                     changed = True
             if changed:
                 subscriber.request_offer()
-        await participant.close()
 
     async def close(self) -> None:
-        for participant in list(self.participants.values()):
-            await self.leave(participant)
+        """Release every participant, including any that joins while this runs."""
+        self.closed = True
+        while self.participants:
+            await self.leave(next(iter(self.participants.values())))
 
     def _connect(
         self, publisher: SeatConnection, kind: MediaKind, subscriber: SeatConnection

@@ -75,6 +75,10 @@ def codec_preferences(kind: MediaKind) -> list[RTCRtpCodecCapability]:
     return sorted(offered, key=lambda c: wanted.index(c.mimeType.lower()))
 
 
+class ConnectionClosed(Exception):
+    """The connection was closed before (or while) its first offer was made."""
+
+
 class SeatConnection:
     def __init__(
         self,
@@ -110,6 +114,11 @@ class SeatConnection:
         self._connected = asyncio.Event()
         self._lost = False
         self._closing = False
+        # set unless start() is making the first offer, whose gathering binds the
+        # connection's sockets: close() waits for it, or a socket bound after the
+        # close would stay open with the connection (and this object) forever
+        self._start_settled = asyncio.Event()
+        self._start_settled.set()
         self._silence_s = silence_s
         self._on_flowing = on_flowing
         self._answered_once = False
@@ -135,7 +144,15 @@ class SeatConnection:
         ``restart``: this connection replaces a dead one of the same seat; the
         offer says so, and the client answers it from a new peer connection.
         """
-        payload = await self._create_offer()
+        if self._closing:
+            raise ConnectionClosed(f"{self.room_id}/{self.seat}: connection already closed")
+        self._start_settled.clear()
+        try:
+            payload = await self._create_offer()
+        finally:
+            self._start_settled.set()
+        if self._closing:
+            raise ConnectionClosed(f"{self.room_id}/{self.seat}: closed while its offer was made")
         if restart:
             payload["restart"] = True
         self._negotiator.start()
@@ -349,6 +366,7 @@ class SeatConnection:
     async def close(self) -> None:
         """Stop tasks, end tracks and close the peer connection."""
         self._closing = True
+        await self._start_settled.wait()
         await self._negotiator.stop()
         await self._watchdog.stop()
         for consumer in self.consumers.values():

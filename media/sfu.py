@@ -70,7 +70,7 @@ from media.announce import check_announced_ip, check_port_range
 from media.latency import ForwardingStats
 from media.recovery import MediaObserver, RecoveryConfig
 from media.router import Router
-from media.seat_connection import SeatConnection, SendToClient
+from media.seat_connection import ConnectionClosed, SeatConnection, SendToClient
 from sessions.audience import Route
 from sessions.errors import DomainError
 from sessions.ids import RoomId, SeatId
@@ -215,7 +215,8 @@ class Sfu:
         ``udp_ports`` and it announces ``announced_address``. The policy is
         entered even when it is None (aioice's own), so a policy the caller's
         context holds (a test's in-process clients) never reaches the server.
-        A full port range releases the seat's media and raises MediaUnavailable.
+        A full port range releases the seat's media and raises MediaUnavailable; so
+        does the connection closing meanwhile (the seat left, the room ended).
         """
         try:
             with aiortc_internals.gather_policy(self._gather_policy):
@@ -225,6 +226,11 @@ class Sfu:
             await self.leave(room_id, seat)
             raise MediaUnavailable(
                 f"the media server has no free port ({exc.strerror}); try again later"
+            ) from None
+        except ConnectionClosed as exc:
+            logger.info("seat %s/%s: %s", room_id, seat, exc)
+            raise MediaUnavailable(
+                "the seat's media connection closed while it was set up; join again"
             ) from None
 
     async def restart(self, room_id: RoomId, seat: SeatId, reason: str) -> None:
@@ -389,6 +395,8 @@ class Sfu:
             offer = await self._first_offer(new, restart=True)
             if router.participants.get(seat) is new:
                 await self._send_to_client(room_id, seat, "media_offer", offer)
+        except MediaUnavailable as exc:  # the seat left or the room ended meanwhile
+            logger.info("media of %s/%s not restarted: %s", room_id, seat, exc)
         except Exception:
             logger.exception("restarting the media of %s/%s failed", room_id, seat)
 
