@@ -9,8 +9,8 @@ exactly what runs and how each figure is taken).  The same room runs twice, one
 after the other: every seat negotiating RED, then stock aiortc clients (plain
 Opus, NACK only).  Printed: per subscriber, audio frames released within 600 ms
 of their encoding, video freezes per minute, the downlink's rate and what the
-cap dropped; the audio packets the SFU rebuilt from RED.  Figures only: the CI
-slice that asserts the audio bar is tests/media/test_impaired_links.py.
+cap dropped; the audio packets the SFU rebuilt from RED.  Figures only, no CI
+slice (docs/PERFORMANCE.md says why).
 
 Not here yet: the layer figures (needs simulcast publishers, which aiortc cannot
 send) and Opus FEC (aiortc's encoder makes none; Chromium's does).

@@ -26,6 +26,9 @@ from signaling.protocol import NAMESPACE, ServerEvent
 logger = logging.getLogger(__name__)
 
 DRAIN_S = 10.0
+#: how long a polling client has to collect its CLOSE packet: one that is not polling
+#: (a handshake and then nothing) never collects it, and must not hold the drain
+CLOSE_COLLECT_S = 1.0
 
 
 def server_timeout(drain_s: float) -> float:
@@ -78,7 +81,9 @@ class Drain:
         )
         self._recordings.finish()  # every open segment closes now; the writer finishes files
         await self._step("closing peer connections", self._close_media(), left())
-        await self._step("disconnecting sockets", self._disconnect_all(), left())
+        await self._step(
+            "disconnecting sockets", self._disconnect_all(min(left(), CLOSE_COLLECT_S)), left()
+        )
         disk = self._recordings.disk
         finished = await self._step(
             "finishing recordings", asyncio.to_thread(disk.wait_idle, left()), left() + 0.1
@@ -104,6 +109,22 @@ class Drain:
             return False
         return result is not False
 
-    async def _disconnect_all(self) -> None:
-        if self._sio.eio.sockets:
-            await self._sio.eio.disconnect()
+    async def _disconnect_all(self, collect_s: float) -> None:
+        """Every socket closed (its `disconnect` handlers run) and sent CLOSE; websockets
+        and polling clients mid-poll take it at once, the rest have `collect_s`.
+        (engine.io's own `disconnect()` waits for every CLOSE to be taken, forever for
+        a polling client that stopped polling.)"""
+        eio = self._sio.eio
+        # a socket closed already is waiting for nothing (engine.io's close() returns)
+        sockets = [s for s in eio.sockets.values() if not s.closed and not s.closing]
+        if not sockets:
+            eio.sockets.clear()
+            return
+        reason = eio.reason.SERVER_DISCONNECT
+        await asyncio.gather(*(s.close(wait=False, reason=reason) for s in sockets))
+        taken = asyncio.gather(*(s.queue.join() for s in sockets))
+        try:
+            await asyncio.wait_for(taken, collect_s)
+        except TimeoutError:
+            logger.info("drain: a polling client did not collect its close; dropped")
+        eio.sockets.clear()

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from media import aiortc_internals
-from storage.database import Database, default_url
-from storage.migrate import upgrade
+from storage.database import Database
+from tests.migrated import migrated_postgres, migrated_sqlite
 
 #: async tests end within their timeout as a failure, never a hang (tests/bounded.py)
 pytest_plugins = ["tests.bounded"]
@@ -57,14 +57,11 @@ def postgres_base_url() -> Iterator[str]:
 @pytest.fixture(params=["sqlite", "postgresql"])
 async def database(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Database]:
     """A migrated, empty database: the same test runs on SQLite and on PostgreSQL."""
-    from tests.postgres_server import fresh_database
-
     if request.param == "sqlite":
-        url = default_url(tmp_path)
+        url = await migrated_sqlite(tmp_path)
     else:
-        url = await fresh_database(request.getfixturevalue("postgres_base_url"))
+        url = await migrated_postgres(request.getfixturevalue("postgres_base_url"))
     db = Database(url)
-    await upgrade(db)
     try:
         yield db
     finally:

@@ -18,6 +18,8 @@ from media.sfu import Sfu
 from sessions.ids import RoomId, ScenarioId, SeatId
 from signaling.admission import seat_token
 from storage.catalogue import Catalogue
+from storage.database import SQLITE_FILE
+from tests.migrated import migrated_sqlite
 from web.keys import CATALOGUE
 
 WAIT_S = 10.0
@@ -59,6 +61,8 @@ async def start_server(data_dir: Path, **config: Any) -> LiveServer:
     # Media only where a test asks for it (media=True, ice_addresses="127.0.0.1").
     config.setdefault("media", False)
     config.setdefault("port", 0)  # a fixed port: links printed before it starts (the CLI's)
+    if not config.get("database_url") and not (data_dir / SQLITE_FILE).exists():
+        await migrated_sqlite(data_dir)  # what `upgrade` at start would make, from a copy
     cfg = Config(host="127.0.0.1", data_dir=data_dir, **config).with_secrets()
     app = create_app(cfg)
     runner = web.AppRunner(app, shutdown_timeout=1.0)

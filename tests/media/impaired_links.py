@@ -1,4 +1,4 @@
-"""The must-show impaired-links run, shared by bench/impaired_links.py and its CI slice.
+"""The must-show impaired-links run, run by bench/impaired_links.py.
 
 Four seats (synthetic aiortc participants, tests/media/media_harness.py) in a
 joint session, each on a link of 300 ms round trip ± 40 ms (150 ms one way,
