@@ -117,9 +117,6 @@ class Drain:
         eio = self._sio.eio
         # a socket closed already is waiting for nothing (engine.io's close() returns)
         sockets = [s for s in eio.sockets.values() if not s.closed and not s.closing]
-        if not sockets:
-            eio.sockets.clear()
-            return
         reason = eio.reason.SERVER_DISCONNECT
         await asyncio.gather(*(s.close(wait=False, reason=reason) for s in sockets))
         taken = asyncio.gather(*(s.queue.join() for s in sockets))

@@ -12,9 +12,9 @@ npx --no-install eslint web/static/js
 if [ "$#" -gt 0 ]; then
   exec .venv/bin/pytest "$@"
 fi
-# Tests that carry media, browsers, network labs or timing run one at a time: their
-# figures are the machine's. The rest (HTTP, signalling, storage, domain) run on two
+# Tests marked `quiet` (tests/conftest.py: they carry real-time media, build a network
+# lab or measure time) run one at a time: their figures are the machine's. The rest
+# (HTTP, signalling, storage, domain, browser pages without media) run on two
 # processes, which halves their wall time on two cores.
-serial=(tests/e2e tests/reach tests/system tests/media tests/hardening)
-.venv/bin/pytest -n 2 "${serial[@]/#/--ignore=}"
-exec .venv/bin/pytest "${serial[@]}"
+.venv/bin/pytest -n 2 -m "not quiet"
+exec .venv/bin/pytest -m quiet

@@ -16,6 +16,23 @@ from tests.migrated import migrated_postgres, migrated_sqlite
 pytest_plugins = ["tests.bounded"]
 
 
+#: test packages every test of which carries real-time media, builds a network lab or
+#: measures time: on a machine shared with another test its figures are not its own
+QUIET_PACKAGES = frozenset({"media", "reach", "system"})
+#: fixtures that start a server with its SFU: a test that takes one carries media
+MEDIA_FIXTURES = frozenset({"media_server"})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark `quiet` what must run alone (scripts/test.sh runs the rest on every core)."""
+    tests = Path(__file__).parent
+    for item in items:
+        package = item.path.relative_to(tests).parts[0]
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if package in QUIET_PACKAGES or fixtures & MEDIA_FIXTURES:
+            item.add_marker(pytest.mark.quiet)
+
+
 @pytest.fixture(autouse=True, scope="session")
 def aiortc_patched() -> Iterator[None]:
     """What the composition root does before any SFU exists: aiortc's process-wide patches.

@@ -9,19 +9,17 @@ still runs `upgrade` at start, which finds nothing to do.
 
 from __future__ import annotations
 
-import secrets
 import shutil
 import tempfile
 from pathlib import Path
 
-import asyncpg
-
 from storage.database import SQLITE_FILE, Database, default_url
 from storage.migrate import upgrade
+from tests.postgres_server import fresh_database
 
 # (no lock: two first uses at once would each build a template, and both would do)
 _sqlite_template: Path | None = None
-#: per cluster base URL: the name of its migrated template database
+#: per cluster base URL: the URL of its migrated template database
 _postgres_templates: dict[str, str] = {}
 
 
@@ -39,29 +37,13 @@ async def migrated_sqlite(data_dir: Path) -> str:
     return default_url(data_dir)
 
 
-async def _admin(base_url: str) -> asyncpg.Connection:
-    host_port = base_url.split("@", 1)[1]
-    return await asyncpg.connect(f"postgresql://caucus@{host_port}/postgres")
-
-
 async def migrated_postgres(base_url: str) -> str:
     """A new database in the cluster at `base_url`, migrated (made from the template)."""
-    template = _postgres_templates.get(base_url)
-    if template is None:
-        template = f"template_{secrets.token_hex(6)}"
-        conn = await _admin(base_url)
-        try:
-            await conn.execute(f'CREATE DATABASE "{template}"')
-        finally:
-            await conn.close()
-        migrated = Database(f"{base_url}/{template}")
+    template_url = _postgres_templates.get(base_url)
+    if template_url is None:
+        template_url = await fresh_database(base_url)
+        migrated = Database(template_url)
         await upgrade(migrated)
         await migrated.close()  # a template must have no connections
-        _postgres_templates[base_url] = template
-    name = f"t_{secrets.token_hex(6)}"
-    conn = await _admin(base_url)
-    try:
-        await conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
-    finally:
-        await conn.close()
-    return f"{base_url}/{name}"
+        _postgres_templates[base_url] = template_url
+    return await fresh_database(base_url, template=template_url.rsplit("/", 1)[1])

@@ -77,13 +77,15 @@ def postgres_cluster(fsync: bool = False) -> Iterator[str]:
         shutil.rmtree(root, ignore_errors=True)
 
 
-async def fresh_database(base_url: str) -> str:
-    """A new empty database in the cluster; its SQLAlchemy URL."""
+async def fresh_database(base_url: str, template: str | None = None) -> str:
+    """A new database in the cluster, empty or a copy of database `template`; its
+    SQLAlchemy URL."""
     name = f"t_{secrets.token_hex(6)}"
     host_port = base_url.split("@", 1)[1]
     conn = await asyncpg.connect(f"postgresql://caucus@{host_port}/postgres")
     try:
-        await conn.execute(f'CREATE DATABASE "{name}"')
+        copy = f' TEMPLATE "{template}"' if template else ""
+        await conn.execute(f'CREATE DATABASE "{name}"{copy}')
     finally:
         await conn.close()
     return f"{base_url}/{name}"

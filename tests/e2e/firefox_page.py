@@ -23,6 +23,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from tests.yielding import yielding_executable
+
 logger = logging.getLogger(__name__)
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -78,7 +80,7 @@ class FirefoxPage:
         process = await asyncio.create_subprocess_exec(
             node,
             str(DRIVER),
-            FIREFOX,
+            yielding_executable(FIREFOX),
             cwd=ROOT,  # puppeteer-core resolves from the project's node_modules
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,

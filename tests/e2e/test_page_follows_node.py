@@ -9,6 +9,7 @@ import asyncio
 from pathlib import Path
 
 import aiohttp
+import pytest
 from playwright.async_api import Browser, expect
 
 from tests.e2e.browser import PING_INTERVAL_S, PING_TIMEOUT_S, join_link, open_page, take_seat
@@ -16,6 +17,9 @@ from tests.live_server import LiveServer, start_server
 from tests.redis_server import RedisServer
 from tests.server_process import free_port
 from web.keys import DIRECTORY
+
+#: two nodes, a Redis and a node that dies: its liveness timings are the machine's
+pytestmark = pytest.mark.quiet
 
 #: a node missing its reports is not live after 5 s; then two reconnection attempts
 MOVED_S = 30.0

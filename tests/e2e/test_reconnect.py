@@ -12,6 +12,9 @@ from tests.e2e.browser import join_link, open_page, screenshot, take_seat
 from tests.live_server import LiveServer, seat_participants
 from tests.tcp_outage import OutageRelay
 
+#: its outage and heartbeat timings are the machine's (tests/conftest.py)
+pytestmark = pytest.mark.quiet
+
 OUTAGE_S = 10.0
 #: detection (~3 s heartbeat) + reconnect back-off (≤5 s) + slack on a loaded machine
 BACK_MS = 30_000

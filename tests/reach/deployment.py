@@ -23,6 +23,7 @@ from tests.netns import Lab, Namespace, lab_available
 from tests.reach.certs import self_signed
 from tests.reach.coturn import Coturn, turn_config, turnserver_missing
 from tests.stored import create_simulation_now
+from tests.yielding import yielding_executable
 
 ROOT = Path(__file__).resolve().parents[2]
 HTTPS_PORT, TURN_PORT, TURNS_PORT = 8443, 3478, 5349
@@ -198,7 +199,7 @@ async def launch(playwright: Playwright, ns: Namespace, lab: Lab) -> Browser:
     """Chromium whose every packet leaves from inside ``ns`` (self-signed certificates accepted)."""
     args = [a for a in CHROMIUM_ARGS if a != "--allow-loopback-in-peer-connection"]
     return await playwright.chromium.launch(
-        executable_path=ns.wrap(CHROMIUM, lab.dir),
+        executable_path=ns.wrap(yielding_executable(CHROMIUM), lab.dir),
         args=[*args, "--ignore-certificate-errors"],
         headless=True,
     )

@@ -27,6 +27,7 @@ from signaling.admission import seat_token
 from tests.e2e.browser import CHROMIUM, CHROMIUM_ARGS, VIDEO_PLAYING, SeatPage, join_link
 from tests.netns import Namespace
 from tests.stored import create_simulation
+from tests.yielding import yielding_executable
 
 ROOT = Path(__file__).resolve().parents[2]
 HTTP_PORT = 8080
@@ -152,7 +153,7 @@ async def launch_chromium(
 ) -> Browser:
     """Chromium whose whole network is ``ns``; plain-http ``origin`` may use the camera."""
     return await playwright.chromium.launch(
-        executable_path=ns.wrap(CHROMIUM, lab_dir),
+        executable_path=ns.wrap(yielding_executable(CHROMIUM), lab_dir),
         args=[*CHROMIUM_ARGS, f"--unsafely-treat-insecure-origin-as-secure={origin}"],
         headless=True,
     )

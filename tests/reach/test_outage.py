@@ -40,6 +40,7 @@ from tests.e2e.browser import (
 )
 from tests.netns import Lab, Namespace, lab_available
 from tests.stored import create_simulation_now, stored
+from tests.yielding import yielding_executable
 
 OUTAGE_S = 20.0
 #: the issue's bound: the trainee's audio and video reach the others within this
@@ -179,7 +180,9 @@ async def _browser(playwright: Playwright, ns: Namespace, lab: Lab, server: str)
     # microphone. HTTPS is another test's subject; here the origin is vouched for.
     secure = f"--unsafely-treat-insecure-origin-as-secure=http://{server}:{PORT}"
     return await playwright.chromium.launch(
-        executable_path=ns.wrap(CHROMIUM, lab.dir), args=[*CHROMIUM_ARGS, secure], headless=True
+        executable_path=ns.wrap(yielding_executable(CHROMIUM), lab.dir),
+        args=[*CHROMIUM_ARGS, secure],
+        headless=True,
     )
 
 

@@ -15,7 +15,8 @@ files the server left:
    decoded = demuxed, less VP8's invisible frames);
 2. each seat's segments, kind by kind, span the recorded session (recording
    start = the phase change to joint after everyone consented; end = the
-   `ended` phase event) within 100 ms, and each segment's duration matches
+   `ended` phase event) within 100 ms plus the longest event-loop stall (the
+   publishers share the loop: a stall holds their frames back), and each segment's duration matches
    its last decoded frame within one frame;
 3. placed on the session clock (segment.start_ms + pts, + the sample offset
    within an audio frame), each mark's picture and burst are within 80 ms of
@@ -250,6 +251,9 @@ async def test_a_recorded_session_is_whole_on_time_and_in_sync(tmp_path: Path) -
     # Everyone shares this process's event loop: a stalled loop delays every packet.
     # A stall is no excuse for a wrong timeline, but it explains a flaky run.
     stall_ms = 1000 * max(stalls, default=0.0)
+    # A stall holds the publishers' frames before the server sees them, so an edge
+    # may be late by it; video against audio (the sync) is not widened.
+    span_ms = SPAN_TOLERANCE_MS + stall_ms
 
     # Read back what the server left on disk, as a reviewer would.
     record = await stored(server.config, lambda catalogue: catalogue.simulation(room))
@@ -313,13 +317,13 @@ async def test_a_recorded_session_is_whole_on_time_and_in_sync(tmp_path: Path) -
                 visibilities == ["public", in_caucus, "public"],
                 seat, kind, "segments", visibilities,
             )  # fmt: skip
-            check(abs(start_error) <= SPAN_TOLERANCE_MS, seat, kind, "starts", start_error,
+            check(abs(start_error) <= span_ms, seat, kind, "starts", start_error,
                   "ms after the recording started")  # fmt: skip
-            check(abs(end_error) <= SPAN_TOLERANCE_MS, seat, kind, "ends", end_error,
+            check(abs(end_error) <= span_ms, seat, kind, "ends", end_error,
                   "ms after the session ended")  # fmt: skip
             for change, (before, after) in zip(changes, around, strict=False):
                 check(
-                    abs(before) <= SPAN_TOLERANCE_MS and abs(after) <= SPAN_TOLERANCE_MS,
+                    abs(before) <= span_ms and abs(after) <= span_ms,
                     seat, kind, "around the change at", change, "ms: ends", before,
                     "ms, next starts", after, "ms from it",
                 )  # fmt: skip
