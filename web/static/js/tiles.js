@@ -20,8 +20,8 @@ function createTile(seat) {
   const state = el("span", { class: "tile-state" });
   const link = el("span", { class: "tile-link", dataset: { quality: "unknown" } }, "—");
   const speaking = el("span", { class: "speaking-dot", "aria-hidden": "true" });
-  const mediaNote = el("span", { class: "tile-media-note", role: "status", hidden: true }, RECONNECTING_MEDIA);
-  const pausedNote = el("span", { class: "tile-media-note tile-paused-note", role: "status", hidden: true }, VIDEO_PAUSED);
+  const mediaNote = el("span", { class: "tile-note tile-media-note", role: "status", hidden: true }, RECONNECTING_MEDIA);
+  const pausedNote = el("span", { class: "tile-note tile-paused-note", role: "status", hidden: true }, VIDEO_PAUSED);
   const li = el("li", { class: "tile", dataset: { seat } },
     el("div", { class: "tile-media" }, video, avatar, mediaNote, pausedNote),
     el("div", { class: "tile-info" },
