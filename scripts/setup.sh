@@ -42,8 +42,15 @@ lock=requirements.lock
 stamp=".venv/.installed-$(sha256sum "$lock" pyproject.toml | sha256sum | cut -c1-16)"
 if [ ! -f "$stamp" ]; then
   [ -x .venv/bin/python ] || python3.11 -m venv .venv
-  .venv/bin/python -m pip install -q --disable-pip-version-check --require-hashes -r "$lock"
-  .venv/bin/python -m pip install -q --disable-pip-version-check --no-deps -e .
+  pip=(.venv/bin/python -m pip install -q --disable-pip-version-check)
+  # uv installs the same pinned, hashed set in seconds where pip takes a minute;
+  # pip does it where uv cannot (e.g. a machine whose only index is pip's own config)
+  uv=(env VIRTUAL_ENV=.venv .venv/bin/uv pip install -q)
+  if ! { "${pip[@]}" uv==0.13.9 && "${uv[@]}" --require-hashes -r "$lock" && "${uv[@]}" --no-deps -e .; }; then
+    echo "uv could not install $lock: installing with pip" >&2
+    "${pip[@]}" --require-hashes -r "$lock"
+    "${pip[@]}" --no-deps -e .
+  fi
   rm -f .venv/.installed-*
   touch "$stamp"
 fi

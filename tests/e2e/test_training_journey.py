@@ -45,6 +45,8 @@ COACH = Newcomer("ruth@example.org", "Ruth Diaz", "coach", "America/Phoenix")
 NAIROBI = Newcomer("amara@example.org", "Amara Odhiambo", "trainee", "Africa/Nairobi")
 TAIPEI = Newcomer("lin@example.org", "Lin Wei", "trainee", "Asia/Taipei")
 LONDON = Newcomer("ben@example.org", "Ben Okafor", "trainee", "Europe/London")
+#: four Chromium pages with media on a server with its SFU (tests/conftest.py)
+pytestmark = pytest.mark.quiet
 #: who sits where in the boundary-fence scenario (a mediator and two parties)
 SEATS = {"mediator": NAIROBI, "party_a": TAIPEI, "party_b": LONDON, "coach": COACH}
 SCENARIO = "boundary-fence"
