@@ -16,5 +16,8 @@ fi
 # lab or measure time) run one at a time: their figures are the machine's. The rest
 # (HTTP, signalling, storage, domain, browser pages without media) run on two
 # processes, which halves their wall time on two cores.
-.venv/bin/pytest -n 2 -m "not quiet"
-exec .venv/bin/pytest -m quiet
+# Both parts run whatever the first one's outcome; the command fails if either does.
+status=0
+.venv/bin/pytest -n 2 -m "not quiet" || status=$?
+.venv/bin/pytest -m quiet || status=$?
+exit "$status"

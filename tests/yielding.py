@@ -8,7 +8,9 @@ encoding and decoding video, then took most of the machine, the server answered
 ICE consent checks and heartbeats seconds late, and the browsers rebuilt media
 connections that were fine. So a browser's session gets the weight of nice
 ``BROWSER_NICE`` (``/proc/self/autogroup``), and its processes nice
-``BROWSER_NICE`` as well, for a kernel without autogroups.
+``BROWSER_NICE`` as well, for a kernel without autogroups. Only a test that has
+the machine to itself (marked ``quiet``) lowers its browsers: beside another test
+process, a lowered browser waits behind that process (a page load took > 10 s).
 """
 
 from __future__ import annotations
