@@ -13,7 +13,8 @@ import re
 import zlib
 
 _OBJECT = re.compile(rb"(\d+) 0 obj\s*(.*?)endobj", re.S)
-_STREAM = re.compile(rb"stream\r?\n(.*?)\r?\nendstream", re.S)
+_STREAM = re.compile(rb"stream\r?\n", re.S)
+_LENGTH = re.compile(rb"/Length (\d+)")
 _ESCAPES = {b"n": b"\n", b"r": b"\r", b"t": b"\t", b"b": b"\b", b"f": b"\f"}
 _TOKENS = re.compile(rb"/(F\d+)\s+[\d.]+\s+Tf|\(((?:\\.|[^\\)])*)\)\s*Tj", re.S)
 
@@ -26,7 +27,11 @@ def _objects(pdf: bytes) -> dict[int, tuple[bytes, bytes | None]]:
         stream = _STREAM.search(body)
         data = None
         if stream is not None:
-            data = stream.group(1)
+            # the dictionary's /Length, not the `endstream` after it: compressed
+            # bytes may end in \r or \n, which an end-of-line pattern would take
+            length = _LENGTH.search(body[: stream.start()])
+            assert length is not None, f"a stream without a direct /Length: {body[:80]!r}"
+            data = body[stream.end() : stream.end() + int(length.group(1))]
             if b"FlateDecode" in body[: stream.start()]:
                 data = zlib.decompress(data)
         found[int(match.group(1))] = (body, data)
