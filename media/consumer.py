@@ -126,7 +126,6 @@ class Consumer:
         )
         # simulcast: the layer forwarded (PAUSED: none), and the one switched to
         self.layer = 0
-        self.switches = 0
         self._switch_to: int | None = None
         self._switch_wait = KeyframeWait()
         # the subscriber's downlink reports, for its layer choices (SeatConnection)
@@ -236,7 +235,6 @@ class Consumer:
                 self.producer.request_keyframe(info.layer)  # throttled there
             return
         self.layer, self._switch_to = info.layer, None
-        self.switches += 1
         self._start(*started[0])
         for held_packet, held_info in started:
             self._send(held_packet, held_info)
