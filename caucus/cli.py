@@ -16,9 +16,7 @@ from typing import Any, TypeVar
 from aiohttp import web
 
 from caucus import event_loop
-from caucus.app import create_app
 from caucus.config import Config
-from caucus.drain import server_timeout
 from caucus.https import insecure_origin_warning, is_ip, ssl_context
 from caucus.workers import SUPERVISOR_AGENT, default_workers, serve_workers
 from sessions.ids import RoomId, ScenarioId, SeatId
@@ -29,7 +27,6 @@ from storage import scenarios as scenario_store
 from storage.catalogue import SimulationRecord, catalogue_at
 from storage.database import Database
 from storage.faults import StorageUnavailable
-from web.auth import PEOPLE
 
 T = TypeVar("T")
 
@@ -124,6 +121,11 @@ def cmd_serve(args: argparse.Namespace) -> None:
 
 def serve_one(config: Config, context: ssl.SSLContext | None, hints: bool = False) -> None:
     """One process holding every room it is given: the whole server, or one worker."""
+    # Imported here: the server's modules take seconds to load, and the other commands
+    # (turn-config, users, token, render) need none of them.
+    from caucus.app import create_app
+    from caucus.drain import server_timeout
+
     try:
         app = create_app(config)
     except ValueError as exc:  # a malformed CAUCUS_TRUSTED_PROXIES / TURN / STUN setting
@@ -148,6 +150,8 @@ def serve_one(config: Config, context: ssl.SSLContext | None, hints: bool = Fals
 
 async def first_admin_hint(app: web.Application) -> None:
     """On an install nobody administers yet, say how to make the first admin."""
+    from web.auth import PEOPLE
+
     if not any(a.person.is_admin and a.person.active for a in await app[PEOPLE].accounts()):
         print(
             "No admin can sign in yet: run `.venv/bin/caucus users add you@example.org "
