@@ -12,8 +12,6 @@ from datetime import UTC, datetime
 from html import escape
 from typing import Any
 
-from fpdf import FPDF
-
 from storage.certificates import Certificate
 from web.logbook_export import UNICODE_FONTS
 
@@ -40,6 +38,8 @@ def completed(cert: Certificate) -> list[str]:
 
 
 def to_pdf(cert: Certificate, verify_url: str) -> bytes:
+    from fpdf import FPDF  # fpdf (numpy, Pillow) takes ~0.7 s to import: only an export loads it
+
     pdf = FPDF(orientation="landscape", format="A4")
     regular, bold = UNICODE_FONTS
     if regular.exists() and bold.exists():

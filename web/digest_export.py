@@ -3,8 +3,6 @@ which version, and its three sections."""
 
 from __future__ import annotations
 
-from fpdf import FPDF
-
 from sessions.people import Person
 from storage.digests import Digest
 from web.logbook_export import UNICODE_FONTS, local
@@ -13,6 +11,8 @@ HEADINGS = {"strengths": "Strengths", "develop": "Areas to develop", "next_steps
 
 
 def to_pdf(digest: Digest, trainee: Person, compress: bool = True) -> bytes:
+    from fpdf import FPDF  # fpdf (numpy, Pillow) takes ~0.7 s to import: only an export loads it
+
     pdf = FPDF(format="A4")
     regular, bold = UNICODE_FONTS
     font = "Helvetica"
