@@ -18,7 +18,6 @@ from aiohttp import web
 from caucus import event_loop
 from caucus.config import Config
 from caucus.https import insecure_origin_warning, is_ip, ssl_context
-from caucus.workers import SUPERVISOR_AGENT, default_workers, serve_workers
 from sessions.ids import RoomId, ScenarioId, SeatId
 from sessions.rooms import Room
 from sessions.scenarios import ScenarioCatalogue, builtin_scenarios
@@ -94,6 +93,8 @@ def create_demo(config: Config, scenario_id: ScenarioId, observers: int) -> str:
 
 
 def cmd_serve(args: argparse.Namespace) -> None:
+    from caucus.workers import SUPERVISOR_AGENT, default_workers, serve_workers  # serve only
+
     config = _config(args)
     workers = config.workers or default_workers()
     if config.node:  # one worker of a supervisor, which said all of the below already

@@ -29,7 +29,10 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         package = item.path.relative_to(tests).parts[0]
         fixtures = set(getattr(item, "fixturenames", ()))
-        if package in QUIET_PACKAGES or fixtures & MEDIA_FIXTURES:
+        in_quiet_package = package in QUIET_PACKAGES and not item.get_closest_marker(
+            "shares_machine"
+        )
+        if in_quiet_package or fixtures & MEDIA_FIXTURES:
             item.add_marker(pytest.mark.quiet)
 
 

@@ -18,6 +18,9 @@ import socketio
 from tests.reach.certs import self_signed
 from tests.server_process import free_port
 
+#: servers on loopback that carry no media and are timed by nothing but a generous deadline
+pytestmark = pytest.mark.shares_machine
+
 ROOT = Path(__file__).resolve().parents[2]
 START_S = 20.0
 

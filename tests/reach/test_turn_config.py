@@ -23,6 +23,9 @@ from tests.reach.certs import self_signed
 from tests.reach.coturn import Coturn, free_ports, tcp_accepting, turn_config, turnserver_missing
 from tests.reach.turn_probe import probe
 
+#: a configuration and TURN allocations on loopback: no media, no timing
+pytestmark = pytest.mark.shares_machine
+
 SECRET = "coturn-and-caucus-share-this"
 MEDIA_ADDRESS = "10.71.0.1"
 

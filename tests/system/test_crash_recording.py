@@ -17,7 +17,7 @@ phase (joint) and the trainees consent again – so recording resumes in new
 segments of the same session.  Each cycle:
 
 1. wait until every seat's audio and video has a segment open in this cycle
-   (media is flowing into files), then sleep a random 3–8 s (seeded; the seed is
+   (media is flowing into files), then sleep a random 3–5 s (seeded; the seed is
    printed, and CAUCUS_CRASH_SEED replays it) and `os.kill(pid, SIGKILL)` the
    server, noting the wall time of the kill; then SIGKILL the clients;
 2. with the server dead, read which segments the catalogue has open and hash
@@ -104,7 +104,7 @@ from tests.server_process import ServerProcess
 from tests.stored import create_simulation, sqlite_file
 
 KILLS = 3
-MOMENT_S = (3.0, 8.0)  # after every track's segment is open
+MOMENT_S = (3.0, 5.0)  # after every track's segment is open: a cluster period and more
 MAX_LOSS_S = 2.0
 EARLIEST_S = -0.25  # a last frame placed this far after the last one sent: placement wrong
 #: a file's mtime minus its last frame's mapped wall time (about one frame interval)
