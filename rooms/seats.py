@@ -12,7 +12,7 @@ import logging
 from rooms.commands import Drop, Join, Joined, Leave
 from rooms.context import RoomContext
 from rooms.directory import LiveRoom
-from rooms.errors import AlreadySeated
+from rooms.errors import AlreadySeated, NotJoined
 from rooms.events import AudienceChanged, SeatDropped, SeatEntered, SeatLeft, SeatReplaced
 from sessions.audience import audience
 from sessions.ids import SeatId
@@ -48,6 +48,8 @@ async def join(rooms: RoomContext, command: Join) -> Joined:
 async def leave(rooms: RoomContext, command: Leave) -> None:
     live, seat = rooms.seated(command.connection)
     async with live.lock:
+        if live.sockets.get(seat) != command.connection:  # replaced while this waited
+            raise NotJoined("this connection no longer holds its seat")
         room, event = live.room.leave(seat, rooms.directory.now_ms(live))
         await rooms.directory.commit(live, room, event)
         rooms.directory.unbind(command.connection)
@@ -61,7 +63,10 @@ async def drop(rooms: RoomContext, command: Drop) -> None:
         return  # not seated, or already replaced by another connection
     live, seat = found
     async with live.lock:
-        if seat not in live.room.participants:
+        if seat not in live.room.participants or seat in live.sockets:
+            # gone, or taken meanwhile by another connection: a page back on a new
+            # socket before its old one was noticed dead (its join ran first, behind
+            # this lock) holds the seat, and dropping it would close its media
             return
         room, event = live.room.drop(seat, rooms.directory.now_ms(live))
         await rooms.directory.commit(live, room, event)

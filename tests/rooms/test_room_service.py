@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 import pytest
 
@@ -185,6 +186,80 @@ async def test_a_dropped_seat_is_held_then_released_after_the_grace_period(world
     assert await world.stored() == ["join", "drop", "leave"]
     events = await world.catalogue.events(world.room)
     assert events[-1]["reason"] == "grace_expired"
+
+
+class WatchedLock(asyncio.Lock):
+    """A room's lock that tells how many commands wait for it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._waiters_seen = 0
+        self._queued = asyncio.Event()
+
+    async def acquire(self) -> Literal[True]:
+        if self.locked():
+            self._waiters_seen += 1
+            self._queued.set()
+        return await super().acquire()
+
+    async def waiting(self, count: int) -> None:
+        while self._waiters_seen < count:
+            self._queued.clear()
+            await self._queued.wait()
+
+
+def watched_lock(world: World) -> WatchedLock:
+    live = world.service.directory.peek(world.room)
+    assert live is not None
+    live.lock = WatchedLock()
+    return live.lock
+
+
+async def test_the_old_sockets_drop_after_a_new_socket_took_the_seat_changes_nothing(
+    world: World,
+) -> None:
+    """A page back on a new socket before the server noticed its old one die: the old
+    socket's drop, queued behind the new socket's join, must not drop the new holder
+    (its media would be closed under it, and the seat released after the grace)."""
+    await world.seat("mediator", "old")
+    lock = watched_lock(world)
+    async with lock:  # both wait here, the new socket's join first
+        rejoin = asyncio.create_task(
+            world.service.execute(
+                Join(world.room, Identity("person-mediator"), "m", SeatId("mediator"), "new", 2**31)
+            )
+        )
+        drop = asyncio.create_task(world.service.execute(Drop("old")))
+        await lock.waiting(2)
+        world.heard.events.clear()
+    await rejoin
+    await drop
+    assert SeatDropped not in {type(e) for e in world.heard.events}, world.heard.kinds()
+    assert world.heard.changes[-1].room.participants[SeatId("mediator")].connected
+    assert world.service.connection_of(world.room, SeatId("mediator")) == "new"
+    assert await world.stored() == ["join", "replace"]  # it was still connected when joined
+
+
+async def test_the_old_sockets_leave_after_a_new_socket_took_the_seat_is_refused(
+    world: World,
+) -> None:
+    await world.seat("mediator", "old")
+    lock = watched_lock(world)
+    async with lock:  # the old socket's leave waits here behind the new one's join
+        rejoin = asyncio.create_task(
+            world.service.execute(
+                Join(world.room, Identity("person-mediator"), "m", SeatId("mediator"), "new", 2**31)
+            )
+        )
+        leave = asyncio.create_task(world.service.execute(Leave("old")))
+        await lock.waiting(2)
+    await rejoin
+    with pytest.raises(DomainError) as refusal:
+        await leave
+    assert refusal.value.code == "not_joined"
+    assert world.service.connection_of(world.room, SeatId("mediator")) == "new"
+    assert world.heard.changes[-1].room.participants[SeatId("mediator")].connected
+    assert await world.stored() == ["join", "replace"]
 
 
 async def test_a_phase_change_switches_the_audience_before_telling_the_seats(world: World) -> None:
