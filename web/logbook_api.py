@@ -39,7 +39,7 @@ from web.api import body
 from web.auth import person_of, require_person
 from web.errors import BadRequest, NotFound, json_error
 from web.keys import DATABASE
-from web.logbook_export import Logbook, to_csv, to_html, to_pdf
+from web.logbook_export import Logbook, to_csv, to_html
 from web.pages import STATIC_DIR
 
 routes = web.RouteTableDef()
@@ -239,10 +239,13 @@ async def export_csv(request: web.Request) -> web.Response:
 
 @routes.get("/api/logbook.pdf")
 async def export_pdf(request: web.Request) -> web.Response:
+    # fpdf (numpy, Pillow) takes ~0.7 s to import: the first PDF export loads it
+    from web.logbook_pdf import logbook_pdf
+
     _, owner, entries, period = await _read(request)
     return web.Response(
         # fpdf2 is pure Python: a long logbook is drawn off the event loop
-        body=await asyncio.to_thread(to_pdf, _book(owner, entries, period)),
+        body=await asyncio.to_thread(logbook_pdf, _book(owner, entries, period)),
         content_type="application/pdf",
         headers={"Content-Disposition": _attachment(str(owner["name"]), "pdf")},
     )

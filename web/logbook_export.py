@@ -198,14 +198,3 @@ def to_html(book: Logbook) -> str:
 </body>
 </html>
 """
-
-
-# --- PDF ----------------------------------------------------------------------------------------
-
-
-def to_pdf(book: Logbook, compress: bool = True) -> bytes:
-    from web.logbook_pdf import (
-        logbook_pdf,  # fpdf (numpy, Pillow) takes ~0.7 s to import: only an export loads it
-    )
-
-    return logbook_pdf(book, compress)
