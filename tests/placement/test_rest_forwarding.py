@@ -1,0 +1,121 @@
+"""REST calls that change a live room, made at a node that does not run it, reach the
+node that does (web/room_owner.py): two nodes in this process on one real
+redis-server and one database, a room placed on one of them with its seats taken
+there, and the console's calls sent to the other."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from placement.nodes import NodeInfo, NodeLoad
+from placement.redis_placement import RedisPlacement
+from sessions.ids import RoomId
+from sessions.people import Role
+from sessions.phases import PhaseKind
+from tests.live_server import LiveServer, Participant
+from tests.people import sign_in
+from tests.placement.two_nodes import preview, two_nodes
+from tests.redis_server import RedisServer
+from tests.server_process import free_port
+from tests.web.console_client import Caller
+from web.keys import DIRECTORY
+from web.room_owner import FORWARDED_BY
+
+
+@dataclass
+class TwoNodes:
+    redis: RedisServer
+    #: the node the room runs on, and the other one
+    holder: LiveServer
+    other: LiveServer
+    room: RoomId
+    #: the room's mediator and coach, seated on `holder`
+    seated: list[Participant]
+
+
+@pytest.fixture
+async def nodes(tmp_path: Path) -> AsyncIterator[TwoNodes]:
+    seated: list[Participant] = []
+    async with two_nodes(tmp_path) as (redis, a, b):
+        try:
+            room = await a.simulation()
+            _, asked = await preview(a, room)  # places the room
+            holder, other = (a, b) if asked["origin"] == "" else (b, a)
+            for seat in ("mediator", "coach"):
+                person = Participant(seat, holder.token(room, seat), room)
+                seated.append(person)
+                await person.connect(holder.url)
+                assert (await person.join())["ok"]
+            yield TwoNodes(redis, holder, other, room, seated)
+        finally:
+            for person in seated:
+                await person.close()
+
+
+def phase_at(node: LiveServer, room: RoomId) -> PhaseKind | None:
+    live = node.app[DIRECTORY].peek(room)
+    return None if live is None else live.room.phase.kind
+
+
+async def test_the_console_s_end_at_the_other_node_ends_the_room_where_it_runs(
+    nodes: TwoNodes,
+) -> None:
+    admin = await sign_in(nodes.other.app, Role.ADMIN)  # one database: known on both
+    # a signed-in admin (cookie + CSRF token), at the node that does not run the room
+    ended = await Caller(nodes.other, admin).post(f"/api/simulations/{nodes.room}/end")
+    assert ended.status == 200 and ended.body["ok"], ended
+    assert ended.body["id"] == nodes.room and isinstance(ended.body["t_ms"], int)
+    for person in nodes.seated:  # the seats are told, by the node they sit on
+        state = await person.wait_for_state(lambda s: s["phase"]["kind"] == "ended")
+        assert state["phase"]["name"] == "ended"
+    assert phase_at(nodes.holder, nodes.room) is PhaseKind.ENDED
+    assert phase_at(nodes.other, nodes.room) is None  # never opened where it does not run
+    events = await nodes.holder.catalogue.events(nodes.room)
+    assert [e for e in events if e["kind"] == "phase"][-1]["phase"] == "ended"
+    # asked again (the admin token this time), the holder's answer comes back
+    token = Caller(nodes.other, token=nodes.other.config.admin_token)
+    again = await token.post(f"/api/simulations/{nodes.room}/end")
+    assert (again.status, again.code) == (409, "ended")
+
+
+async def test_a_forwarded_request_is_never_sent_on(nodes: TwoNodes) -> None:
+    bounced = await Caller(nodes.other, token=nodes.other.config.admin_token).post(
+        f"/api/simulations/{nodes.room}/end", headers={FORWARDED_BY: "some-node"}
+    )
+    assert (bounced.status, bounced.code) == (409, "wrong_node")
+    assert bounced.body["origin"] == nodes.holder.url
+    assert phase_at(nodes.holder, nodes.room) is PhaseKind.LOBBY  # nothing changed
+
+
+async def test_deleting_a_live_room_s_recording_at_the_other_node_is_refused_there(
+    nodes: TwoNodes,
+) -> None:
+    # the other node has no room live: on its own it would have deleted everything
+    admin = Caller(nodes.other, token=nodes.other.config.admin_token)
+    refused = await admin.delete(f"/api/recordings/{nodes.room}")
+    assert (refused.status, refused.code) == (409, "recording_in_progress"), refused
+    assert await nodes.holder.catalogue.simulation(nodes.room) is not None
+
+
+async def test_an_owner_that_does_not_answer_gets_node_unavailable(nodes: TwoNodes) -> None:
+    # a node live in the placement whose HTTP is gone (it died < 5 s ago): it reports
+    # a new room as its own, so the room is placed there
+    ghost = RedisPlacement(nodes.redis.url)
+    await ghost.register(NodeInfo("ghost", f"http://127.0.0.1:{free_port()}"))
+    try:
+        room = await nodes.other.simulation()
+        await ghost.report(NodeLoad(frozenset({room})))
+        admin = Caller(nodes.other, token=nodes.other.config.admin_token)
+        for method in ("POST", "DELETE"):
+            path = f"/api/simulations/{room}/end" if method == "POST" else f"/api/recordings/{room}"
+            answer = await admin.call(method, path)
+            assert (answer.status, answer.code) == (503, "node_unavailable"), answer
+            assert "did not answer" in answer.body["message"]
+        assert phase_at(nodes.other, room) is None
+        assert await nodes.other.catalogue.simulation(room) is not None  # nothing deleted
+    finally:
+        await ghost.close()
