@@ -5,7 +5,10 @@ there, and the console's calls sent to the other."""
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,7 +26,7 @@ from tests.redis_server import RedisServer
 from tests.server_process import free_port
 from tests.web.console_client import Caller
 from web.keys import DIRECTORY
-from web.room_owner import FORWARDED_BY
+from web.room_owner import FORWARD_TIMEOUT_S, FORWARDED_BY
 
 
 @dataclass
@@ -101,21 +104,54 @@ async def test_deleting_a_live_room_s_recording_at_the_other_node_is_refused_the
     assert await nodes.holder.catalogue.simulation(nodes.room) is not None
 
 
-async def test_an_owner_that_does_not_answer_gets_node_unavailable(nodes: TwoNodes) -> None:
-    # a node live in the placement whose HTTP is gone (it died < 5 s ago): it reports
-    # a new room as its own, so the room is placed there
+@asynccontextmanager
+async def room_on_a_ghost(nodes: TwoNodes, origin: str) -> AsyncIterator[RoomId]:
+    """A new room placed on a node that is live in the placement (it reported less
+    than 5 s ago) but whose HTTP at `origin` is gone or silent: it died just now."""
     ghost = RedisPlacement(nodes.redis.url)
-    await ghost.register(NodeInfo("ghost", f"http://127.0.0.1:{free_port()}"))
+    await ghost.register(NodeInfo("ghost", origin))
     try:
         room = await nodes.other.simulation()
-        await ghost.report(NodeLoad(frozenset({room})))
-        admin = Caller(nodes.other, token=nodes.other.config.admin_token)
-        for method in ("POST", "DELETE"):
-            path = f"/api/simulations/{room}/end" if method == "POST" else f"/api/recordings/{room}"
-            answer = await admin.call(method, path)
-            assert (answer.status, answer.code) == (503, "node_unavailable"), answer
-            assert "did not answer" in answer.body["message"]
-        assert phase_at(nodes.other, room) is None
-        assert await nodes.other.catalogue.simulation(room) is not None  # nothing deleted
+        await ghost.report(NodeLoad(frozenset({room})))  # claims the unplaced room
+        yield room
     finally:
         await ghost.close()
+
+
+async def test_an_owner_that_cannot_be_reached_gets_node_unavailable(nodes: TwoNodes) -> None:
+    async with room_on_a_ghost(nodes, f"http://127.0.0.1:{free_port()}") as room:
+        admin = Caller(nodes.other, token=nodes.other.config.admin_token)
+        for method, path in (
+            ("POST", f"/api/simulations/{room}/end"),
+            ("DELETE", f"/api/recordings/{room}"),
+        ):
+            answer = await admin.call(method, path)
+            assert (answer.status, answer.code) == (503, "node_unavailable"), answer
+            assert "did not answer; nothing changed" in answer.body["message"]
+        assert phase_at(nodes.other, room) is None
+        assert await nodes.other.catalogue.simulation(room) is not None  # nothing deleted
+
+
+async def test_an_owner_that_goes_silent_is_given_up_after_the_timeout(nodes: TwoNodes) -> None:
+    taken = asyncio.Event()
+
+    async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        taken.set()
+        await reader.read()  # reads the request, never answers, until the caller hangs up
+        writer.close()
+
+    listener = await asyncio.start_server(silent, "127.0.0.1", 0)
+    port = listener.sockets[0].getsockname()[1]
+    try:
+        async with room_on_a_ghost(nodes, f"http://127.0.0.1:{port}") as room:
+            admin = Caller(nodes.other, token=nodes.other.config.admin_token)
+            asked = time.monotonic()
+            answer = await admin.post(f"/api/simulations/{room}/end")
+            took = time.monotonic() - asked
+        assert taken.is_set()
+        assert (answer.status, answer.code) == (503, "node_unavailable"), answer
+        assert "says whether it was done" in answer.body["message"]
+        assert FORWARD_TIMEOUT_S <= took < FORWARD_TIMEOUT_S + 5, took
+    finally:
+        listener.close()
+        await listener.wait_closed()
