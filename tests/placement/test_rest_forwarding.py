@@ -132,6 +132,18 @@ async def test_an_owner_that_cannot_be_reached_gets_node_unavailable(nodes: TwoN
         assert await nodes.other.catalogue.simulation(room) is not None  # nothing deleted
 
 
+async def test_a_room_s_node_behind_this_node_s_own_origin_is_not_asked(
+    nodes: TwoNodes,
+) -> None:
+    # several nodes that share one public origin (a front): sending the request there
+    # could only come back here
+    async with room_on_a_ghost(nodes, nodes.other.url) as room:
+        admin = Caller(nodes.other, token=nodes.other.config.admin_token)
+        answer = await admin.post(f"/api/simulations/{room}/end")
+    assert (answer.status, answer.code) == (409, "wrong_node"), answer
+    assert answer.body["origin"] == nodes.other.url
+
+
 async def test_an_owner_that_goes_silent_is_given_up_after_the_timeout(nodes: TwoNodes) -> None:
     taken = asyncio.Event()
 
