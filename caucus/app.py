@@ -68,6 +68,7 @@ from web import (
     pages,
     people_api,
     recordings_api,
+    room_owner,
     rounds_api,
     scenarios_api,
     signin,
@@ -277,6 +278,8 @@ def create_app(
     app[ROOMS] = rooms
     app[LOGBOOK_WRITER] = logbook_writer
     app[PLACEMENT] = placement
+    # REST calls that change a room placed on another node are sent there
+    room_owner.setup(app)
     others = (origin_of(o) for o in config.allowed_origins.split(","))
     app[CONNECT_ORIGINS] = tuple(o for o in others if o is not None)
     if bridge is not None:

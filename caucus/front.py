@@ -11,8 +11,10 @@ the request itself:
   `/api/simulations/{room}…`, `/api/recordings/{room}…`, `/recordings/{room}`,
   `/api/schedule/{room}…`.
 
-A socket and the join page's `/api/join/{room}` place a room that is not placed yet
-(on the least-loaded node, caucus/worker_placement.py); any other request about an
+A socket, the join page's `/api/join/{room}` and the console's
+`/api/simulations/{room}/end` (which opens a room to end it) place a room that is
+not placed yet (on the least-loaded node, caucus/worker_placement.py), so the node
+that opens it is the one later joins go to; any other request about an
 unplaced room, and every request about no room, goes to the first live node (they
 share the database and the recordings directory; what a process keeps in memory,
 such as the console's scenarios and sign-in attempt limits, stays consistent).
@@ -47,8 +49,8 @@ ROOM_PATH = re.compile(
 )
 ROOM_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 SOCKET_PATH = "/socket.io/"
-#: requests that place their room (joining it); other requests only follow a placement
-PLACING = re.compile(r"^/api/join/")
+#: requests that place their room (they may open it); other requests only follow a placement
+PLACING = re.compile(r"^/api/(?:join/|simulations/[A-Za-z0-9_-]{1,64}/end$)")
 #: hop-by-hop headers (RFC 9110 7.6.1) and those the proxy sets itself
 HOP_BY_HOP = frozenset(
     h.lower()

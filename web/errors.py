@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
@@ -45,6 +46,7 @@ _STATUS_OF_CODE = {
     "unavailable": 503,  # the storage refused (disk full); nothing changed
     "server_closing": 503,
     "wrong_node": 409,  # the room runs on another node (placement/)
+    "node_unavailable": 503,  # that node did not answer a request sent on to it
     # people and sign-in (web/signin.py, web/people_api.py)
     "bad_credentials": 401,
     "too_many_attempts": 429,
@@ -58,9 +60,9 @@ _STATUS_OF_CODE = {
 }
 
 
-def json_error(code: str, message: str, status: int | None = None) -> web.Response:
+def json_error(code: str, message: str, status: int | None = None, **extra: Any) -> web.Response:
     return web.json_response(
-        {"ok": False, "code": code, "message": message},
+        {"ok": False, "code": code, "message": message, **extra},
         status=status or _STATUS_OF_CODE.get(code, 400),
     )
 

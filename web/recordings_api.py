@@ -30,6 +30,7 @@ from web.browser_copy_api import UPLOADS, signed_copy_query
 from web.errors import NotFound
 from web.keys import CATALOGUE, DATABASE, DIRECTORY, RECORDINGS_DIR, SCENARIOS, SECRET
 from web.recording_filters import parse_filter
+from web.room_owner import check_runs_here, sent_to_its_node
 from web.viewers import Viewer, check_signed, seats_of_room, signed_query, viewer_of
 
 logger = logging.getLogger(__name__)
@@ -192,7 +193,10 @@ async def get_segment(request: web.Request) -> web.FileResponse:
 
 
 @routes.delete("/api/recordings/{room}")
+@sent_to_its_node
 async def delete_recording(request: web.Request) -> web.Response:
+    """Refused while the session is live, which only the node running it knows: a room
+    placed on another node is asked there (web/room_owner.py)."""
     viewer: Viewer = await viewer_of(request)
     room_id = RoomId(request.match_info["room"])
     viewer.seat_in(room_id)  # NotFound unless the session is the viewer's
@@ -201,6 +205,8 @@ async def delete_recording(request: web.Request) -> web.Response:
     person = person_of(request)
     actor = person.id if person and "Authorization" not in request.headers else audit.ADMIN_TOKEN
     live = request.app[DIRECTORY].peek(room_id)
+    if live is None:
+        await check_runs_here(request, room_id)
     deleted = await deletion.delete_recording(
         request.app[DATABASE],
         request.app[RECORDINGS_DIR],

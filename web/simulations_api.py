@@ -37,6 +37,7 @@ from web.callers import SIMULATIONS, admin_of, staff_of
 from web.ended_rooms import ENDED_ROOMS, EndedRooms
 from web.errors import BadRequest, NotFound
 from web.keys import DATABASE, DIRECTORY, SCENARIOS, SECRET
+from web.room_owner import sent_to_its_node
 from web.schedule_body import integer, optional_str, seats_of, start
 
 logger = logging.getLogger(__name__)
@@ -303,8 +304,10 @@ async def guest_links(request: web.Request) -> web.Response:
 
 
 @routes.post("/api/simulations/{room}/end")
+@sent_to_its_node
 async def end(request: web.Request) -> web.Response:
-    """End the room for everyone: the coach's end, from the console."""
+    """End the room for everyone: the coach's end, from the console. A room placed on
+    another node is ended there (the request is sent on, web/room_owner.py)."""
     staff = await staff_of(request)
     simulation = await simulation_of(request)
     staff.check_sees(simulation)

@@ -64,7 +64,9 @@ def test_a_dead_nodes_rooms_wait_for_release_and_nothing_is_placed_there() -> No
         ("/socket.io/?EIO=4&transport=websocket&room=roomAAAAAAAA", A, True),
         ("/api/join/roomAAAAAAAA", A, True),
         ("/join/roomAAAAAAAA", A, False),
-        ("/api/simulations/roomAAAAAAAA/end", A, False),
+        ("/api/simulations/roomAAAAAAAA/end", A, True),  # ending opens the room
+        ("/api/simulations/roomAAAAAAAA/end/x", A, False),
+        ("/api/simulations/roomAAAAAAAA/my-seat", A, False),
         ("/api/simulations/roomAAAAAAAA.ics", A, False),
         ("/api/recordings/roomAAAAAAAA/annotations.vtt", A, False),
         ("/recordings/roomAAAAAAAA", A, False),

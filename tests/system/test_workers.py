@@ -167,6 +167,27 @@ async def test_the_front_refuses_what_it_cannot_place_with_a_clear_error(
         # an API error from a node comes through unchanged
         status, body = await get_json(f"{server.url}/api/join/{room}")
         assert (status, body["code"]) == (401, "unauthorized"), body
+
+        # the console's end opens a room nobody had opened: the front places it, so a
+        # join afterwards reaches the same node instead of opening it on a second one
+        fresh = await create_simulation(config)
+        token = (tmp_path / "admin.token").read_text().strip()
+        async with (
+            aiohttp.ClientSession() as http,
+            http.post(
+                f"{server.url}/api/simulations/{fresh}/end",
+                headers={"Authorization": f"Bearer {token}"},
+            ) as r,
+        ):
+            assert r.status == 200, await r.text()
+        _, health = await get_json(f"{server.url}/healthz")
+        holding = [n["rooms_live"] for n in health["nodes"]]
+        late = Participant("mediator", seat_token(config.secret, fresh, MEDIATOR, "M")[0], fresh)
+        await late.connect(f"{server.url}/?room={fresh}")
+        await late.join()  # whatever the ended room answers, it is opened where it is
+        await late.close()
+        _, health = await get_json(f"{server.url}/healthz")
+        assert [n["rooms_live"] for n in health["nodes"]] == holding, (holding, health)
     finally:
         with contextlib.suppress(Exception):
             await intruder.close()
