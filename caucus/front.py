@@ -18,15 +18,18 @@ that opens it is the one later joins go to; any other request about an
 unplaced room, and every request about no room, goes to the first live node (they
 share the database and the recordings directory; what a process keeps in memory,
 such as the console's scenarios and sign-in attempt limits, stays consistent).
-Three answers are the front's own: `/healthz` (every node's, summed), `/api/live`
-(every node's live rooms, merged, as the caller may see them) and
-`/metrics?node=NAME` (one node's; Prometheus scrapes each). Media never passes
+Four answers are the front's own: `/healthz` (every node's, summed), `/api/live`
+(every node's live rooms, merged, as the caller may see them),
+`/metrics?node=NAME` (one node's; Prometheus scrapes each) and
+`POST /api/people/{id}/deactivate` (the first live node's, then sent to every other
+node so the seats the person holds there end too; web/every_node.py). Media never passes
 here: ICE goes to the node's own UDP ports.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import re
 from collections.abc import Callable
@@ -38,8 +41,10 @@ from aiohttp import web
 from caucus.worker_placement import NoLiveNode, WorkerPlacement
 from sessions.ids import RoomId
 from signaling.protocol import MAX_PACKET_BYTES
+from web import every_node
 from web.errors import json_error
 from web.forwarded import Network, trusted
+from web.room_owner import FORWARDED_BY
 
 logger = logging.getLogger(__name__)
 
@@ -124,6 +129,7 @@ class Front:
         self.app.router.add_get("/healthz", self.health)
         self.app.router.add_get("/api/live", self.live)
         self.app.router.add_get("/metrics", self.metrics)
+        self.app.router.add_post("/api/people/{id}/deactivate", self.deactivate)
         self.app.router.add_route("*", "/{tail:.*}", self.forward)
         self.app.cleanup_ctx.append(self._session)
 
@@ -252,22 +258,32 @@ class Front:
     # --- the front's own answers -----------------------------------------------------
 
     async def _ask_every_node(
-        self, path: str, headers: dict[str, str]
+        self,
+        path: str,
+        headers: dict[str, str],
+        method: str = "GET",
+        data: bytes | None = None,
+        but: str | None = None,
     ) -> dict[str, tuple[int, Any]]:
+        """Every node's answer (but `but`'s), asked at once; 503 for one down or silent."""
+
         async def ask(name: str) -> tuple[int, Any]:
             if not self.placement.live(name):
                 return 503, {"ok": False, "code": "unavailable", "message": f"{name} is down"}
             try:
-                async with self.http.get(
+                async with self.http.request(
+                    method,
                     self.nodes[name] + path,
                     headers=headers,
+                    data=data,
+                    allow_redirects=False,
                     timeout=aiohttp.ClientTimeout(total=FAN_OUT_TIMEOUT_S),
                 ) as r:
                     return r.status, await r.json(content_type=None)
             except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
                 return 503, {"ok": False, "code": "unavailable", "message": f"{name}: {exc}"}
 
-        names = list(self.nodes)
+        names = [name for name in self.nodes if name != but]
         answers = await asyncio.gather(*(ask(name) for name in names))
         return dict(zip(names, answers, strict=True))
 
@@ -305,6 +321,38 @@ class Front:
                 rooms += body.get("rooms", [])
         rooms.sort(key=lambda r: (r["phase"]["kind"] == "ended", -r["connected"], r["id"]))
         return web.json_response({"rooms": rooms})
+
+    async def deactivate(self, request: web.Request) -> web.Response:
+        """The first live node deactivates the person (and ends the seats it holds); then
+        every other node is sent the same request, forwarded, to end the seats it holds
+        (web/every_node.py): seats on any worker are ended, not only on one."""
+        if self.closing:
+            return json_error("server_closing", "the server is shutting down", 503)
+        try:
+            home = self.placement.home()
+        except NoLiveNode:
+            return _unavailable("no worker can take this request now")
+        path = request.rel_url.raw_path_qs
+        headers = self.upstream_headers(request)
+        data = await request.read()
+        try:
+            async with self.http.post(
+                self.nodes[home] + path, headers=headers, data=data, allow_redirects=False
+            ) as upstream:
+                status, raw = upstream.status, await upstream.read()
+                kind = upstream.headers.get("Content-Type", "application/json")
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            logger.warning("front: deactivation at %s failed: %r", home, exc)
+            return _unavailable(f"{home} did not answer (restarting?)")
+        try:
+            answer = json.loads(raw) if status == 200 else None
+        except ValueError:
+            answer = None
+        if not isinstance(answer, dict):  # refused (or odd): the caller gets it as it is
+            return web.Response(status=status, body=raw, headers={"Content-Type": kind})
+        headers[FORWARDED_BY] = "front"
+        others = await self._ask_every_node(path, headers, "POST", data, but=home)
+        return web.json_response(every_node.summed(answer, others))
 
     async def metrics(self, request: web.Request) -> web.StreamResponse:
         name = request.query.get("node", "")

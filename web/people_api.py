@@ -18,6 +18,7 @@ from sessions.errors import DomainError
 from sessions.people import Person, Role
 from storage.invitations import Invitation
 from storage.people import Account
+from web import every_node
 from web.api import base_url, body
 from web.auth import PEOPLE, require_person
 from web.callers import require_console_admin
@@ -129,7 +130,9 @@ async def deactivate(request: web.Request) -> web.Response:
     person = await request.app[PEOPLE].deactivate(_target(request, actor), actor)
     end_seats = request.app.get(END_SEATS)
     seats = await end_seats(person.id) if end_seats is not None else 0
-    return web.json_response({"person": person_json(person), "seats_ended": seats})
+    answer = {"person": person_json(person), "seats_ended": seats, "nodes_unreached": []}
+    # the seats they hold in rooms that run on other nodes (web/every_node.py)
+    return web.json_response(every_node.summed(answer, await every_node.other_nodes(request)))
 
 
 @routes.post("/api/people/{id}/reactivate")

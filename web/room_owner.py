@@ -87,6 +87,24 @@ def sent_to_its_node(handler: Handler) -> Handler:
     return wrapped
 
 
+def passed_on(request: web.Request) -> dict[str, str]:
+    """The headers a request sent to another node carries: who asks (the caller's own
+    credentials), its body's type, and `FORWARDED_BY` this node."""
+    headers = {name: request.headers[name] for name in _PASSED_ON if name in request.headers}
+    headers[FORWARDED_BY] = request.app[PLACEMENT].here.id
+    return headers
+
+
+def reachable(request: web.Request, node: NodeInfo) -> str | None:
+    """The origin a request for `node` may be sent to from here: None for this node,
+    or one behind this node's own origin (it could only come back here)."""
+    here = request.app[PLACEMENT].here
+    origin = origin_of(node.origin)
+    if origin is None or node.id == here.id or origin == origin_of(here.origin):
+        return None
+    return origin
+
+
 def wrong_node(node: NodeInfo) -> web.Response:
     """409 `wrong_node` with the origin to ask, as a `join` is refused."""
     message = f"this simulation runs on {node.origin}; ask there"
@@ -95,8 +113,7 @@ def wrong_node(node: NodeInfo) -> web.Response:
 
 async def forward(request: web.Request, node: NodeInfo) -> web.Response:
     """`request` as `node` answers it (its status and body)."""
-    here = request.app[PLACEMENT].here
-    origin = origin_of(node.origin)
+    origin = reachable(request, node)
     sender = request.headers.get(FORWARDED_BY)
     if sender is not None:
         # two placements that disagree (or a client that sent the header itself)
@@ -108,11 +125,10 @@ async def forward(request: web.Request, node: NodeInfo) -> web.Response:
             node.id,
         )
         return wrong_node(node)
-    if origin is None or node.id == here.id or origin == origin_of(here.origin):
+    if origin is None:
         # nowhere else to send it (several nodes behind one origin): the caller decides
         return wrong_node(node)
-    headers = {name: request.headers[name] for name in _PASSED_ON if name in request.headers}
-    headers[FORWARDED_BY] = here.id
+    headers = passed_on(request)
     data = await request.read() if request.can_read_body else None
     url = origin + request.rel_url.raw_path_qs
     try:

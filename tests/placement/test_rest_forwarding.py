@@ -5,7 +5,6 @@ there, and the console's calls sent to the other."""
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -21,7 +20,7 @@ from sessions.people import Role
 from sessions.phases import PhaseKind
 from tests.live_server import LiveServer, Participant
 from tests.people import sign_in
-from tests.placement.two_nodes import preview, two_nodes
+from tests.placement.two_nodes import preview, silent_origin, two_nodes
 from tests.redis_server import RedisServer
 from tests.server_process import free_port
 from tests.web.console_client import Caller
@@ -145,25 +144,12 @@ async def test_a_room_s_node_behind_this_node_s_own_origin_is_not_asked(
 
 
 async def test_an_owner_that_goes_silent_is_given_up_after_the_timeout(nodes: TwoNodes) -> None:
-    taken = asyncio.Event()
-
-    async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        taken.set()
-        await reader.read()  # reads the request, never answers, until the caller hangs up
-        writer.close()
-
-    listener = await asyncio.start_server(silent, "127.0.0.1", 0)
-    port = listener.sockets[0].getsockname()[1]
-    try:
-        async with room_on_a_ghost(nodes, f"http://127.0.0.1:{port}") as room:
-            admin = Caller(nodes.other, token=nodes.other.config.admin_token)
-            asked = time.monotonic()
-            answer = await admin.post(f"/api/simulations/{room}/end")
-            took = time.monotonic() - asked
-        assert taken.is_set()
-        assert (answer.status, answer.code) == (503, "node_unavailable"), answer
-        assert "says whether it was done" in answer.body["message"]
-        assert FORWARD_TIMEOUT_S <= took < FORWARD_TIMEOUT_S + 5, took
-    finally:
-        listener.close()
-        await listener.wait_closed()
+    async with silent_origin() as silent, room_on_a_ghost(nodes, silent.origin) as room:
+        admin = Caller(nodes.other, token=nodes.other.config.admin_token)
+        asked = time.monotonic()
+        answer = await admin.post(f"/api/simulations/{room}/end")
+        took = time.monotonic() - asked
+    assert silent.taken.is_set()
+    assert (answer.status, answer.code) == (503, "node_unavailable"), answer
+    assert "says whether it was done" in answer.body["message"]
+    assert FORWARD_TIMEOUT_S <= took < FORWARD_TIMEOUT_S + 5, took

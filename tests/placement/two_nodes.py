@@ -4,8 +4,10 @@ the URL it listens on."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -50,3 +52,31 @@ async def preview(server: LiveServer, room: RoomId) -> tuple[int, dict[str, Any]
     ):
         body: dict[str, Any] = await r.json()
         return r.status, body
+
+
+@dataclass
+class Silent:
+    """A loopback listener that reads what it is sent and never answers."""
+
+    origin: str = ""
+    #: set once someone connected
+    taken: asyncio.Event = field(default_factory=asyncio.Event)
+
+
+@asynccontextmanager
+async def silent_origin() -> AsyncIterator[Silent]:
+    """An origin that takes requests and never answers (a node that went silent)."""
+    silent = Silent()
+
+    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        silent.taken.set()
+        await reader.read()  # reads the request, never answers, until the caller hangs up
+        writer.close()
+
+    listener = await asyncio.start_server(serve, "127.0.0.1", 0)
+    silent.origin = f"http://127.0.0.1:{listener.sockets[0].getsockname()[1]}"
+    try:
+        yield silent
+    finally:
+        listener.close()
+        await listener.wait_closed()

@@ -228,3 +228,112 @@ async def test_a_dead_node_is_restarted_and_sigterm_drains_every_node(tmp_path: 
         assert "exited with code -9" in server.log_tail(400), server.log_tail(400)
     finally:
         server.stop()
+
+
+class PersonSeat:
+    """A person's seat token in one room, connected through the front, watching for the
+    server to disconnect it."""
+
+    def __init__(self, url: str, secret: str, room: RoomId, person_id: str) -> None:
+        self.url, self.room = url, room
+        self.token = seat_token(secret, room, PARTY_A, "Joy", identity=person_id)[0]
+        self.socket = Participant("party_a", self.token, room)
+        self.socket.rejoin = False
+        self.disconnected = asyncio.Event()
+
+        def on_disconnect(reason: Any = None) -> None:
+            self.disconnected.set()
+
+        self.socket.client.on("disconnect", on_disconnect)
+
+    async def join(self) -> None:
+        await self.socket.connect(f"{self.url}/?room={self.room}")
+        reply = await self.socket.join()
+        assert reply["ok"], reply
+
+    async def join_again(self) -> dict[str, Any]:
+        again = Participant("party_a", self.token, self.room)
+        again.rejoin = False
+        try:
+            await again.connect(f"{self.url}/?room={self.room}")
+            return await again.join()
+        finally:
+            await again.close()
+
+
+async def post_json(url: str, token: str, body: Any = None) -> tuple[int, dict[str, Any]]:
+    headers = {"Authorization": f"Bearer {token}"}
+    async with aiohttp.ClientSession() as http, http.post(url, json=body, headers=headers) as r:
+        return r.status, await r.json()
+
+
+@pytest.mark.timeout(240)
+async def test_deactivation_through_the_front_ends_the_person_s_seats_on_every_worker(
+    tmp_path: Path,
+) -> None:
+    config = Config(data_dir=tmp_path).with_secrets()
+    rooms = [await create_simulation(config), await create_simulation(config)]
+    server = workers(tmp_path, CAUCUS_MEDIA="0")
+    seats: list[PersonSeat] = []
+    stopped: int | None = None
+    try:
+        await server.start()
+        token = (tmp_path / "admin.token").read_text().strip()
+        people = []
+        for name in ("Joy", "Wanjiru"):
+            status, invited = await post_json(
+                f"{server.url}/api/people",
+                token,
+                {"email": f"{name.lower()}@example.org", "name": name, "role": "trainee"},
+            )
+            assert status == 201, invited
+            people.append(invited["person"]["id"])
+        joy, wanjiru = people
+        # joy sits in both rooms: the first lands on node-0 (where the front sends the
+        # console's requests), the second on node-1
+        seats = [PersonSeat(server.url, config.secret, room, joy) for room in rooms]
+        for seat in seats:
+            await seat.join()
+        _, health = await get_json(f"{server.url}/healthz")
+        assert [n["rooms_live"] for n in health["nodes"]] == [1, 1], health
+
+        status, answer = await post_json(f"{server.url}/api/people/{joy}/deactivate", token)
+        assert status == 200, answer
+        assert answer["person"]["active"] is False
+        assert (answer["seats_ended"], answer["nodes_unreached"]) == (2, []), answer
+        for seat in seats:
+            await asyncio.wait_for(seat.disconnected.wait(), 20)
+            reply = await seat.join_again()
+            assert (reply["ok"], reply["code"]) == (False, "token_revoked"), reply
+
+        # a worker that does not answer (stopped): named; the person is deactivated
+        late = PersonSeat(server.url, config.secret, rooms[1], wanjiru)
+        seats.append(late)
+        await late.join()
+        stopped = int(health["nodes"][1]["pid"])
+        os.kill(stopped, signal.SIGSTOP)
+        asked = time.monotonic()
+        status, answer = await post_json(f"{server.url}/api/people/{wanjiru}/deactivate", token)
+        took = time.monotonic() - asked
+        assert not late.disconnected.is_set()
+        os.kill(stopped, signal.SIGCONT)
+        stopped = None
+        assert status == 200, answer
+        assert answer["person"]["active"] is False
+        assert (answer["seats_ended"], answer["nodes_unreached"]) == (0, ["node-1"]), answer
+        assert took < 15, took
+        # asked again once the worker answers: its seat is ended there (or was already:
+        # the request it was sent while stopped is read when it resumes)
+        status, answer = await post_json(f"{server.url}/api/people/{wanjiru}/deactivate", token)
+        assert (status, answer["nodes_unreached"]) == (200, []), answer
+        assert answer["seats_ended"] in (0, 1), answer
+        await asyncio.wait_for(late.disconnected.wait(), 20)
+        reply = await late.join_again()
+        assert (reply["ok"], reply["code"]) == (False, "token_revoked"), reply
+    finally:
+        if stopped is not None:
+            os.kill(stopped, signal.SIGCONT)
+        for seat in seats:
+            with contextlib.suppress(Exception):
+                await seat.socket.close()
+        server.stop()
