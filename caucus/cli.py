@@ -96,7 +96,7 @@ def cmd_serve(args: argparse.Namespace) -> None:
     from caucus.workers import SUPERVISOR_AGENT, default_workers, serve_workers  # serve only
 
     config = _config(args)
-    workers = config.workers or default_workers()
+    workers = serve_workers_count(config, default_workers())
     if config.node:  # one worker of a supervisor, which said all of the below already
         logging.getLogger("aiohttp.access").addFilter(
             lambda record: SUPERVISOR_AGENT not in record.getMessage()
@@ -118,6 +118,23 @@ def cmd_serve(args: argparse.Namespace) -> None:
         return
     print(f"Caucus serving on {config.base_url} (data in {config.data_dir})", flush=True)
     serve_one(config, context, hints=True)
+
+
+def serve_workers_count(config: Config, cores: int) -> int:
+    """How many processes `serve` runs: CAUCUS_WORKERS, else one per core; one node
+    of several on Redis is one process (SystemExit if more were asked for)."""
+    if not config.redis_url or config.node:
+        return config.workers or cores
+    if config.workers > 1:
+        # every worker would register the front's one public origin in Redis, so a
+        # room Redis placed on a sibling is answered `wrong_node` pointing back here
+        raise SystemExit(
+            f"caucus: CAUCUS_REDIS_URL and --workers {config.workers} (CAUCUS_WORKERS) cannot"
+            " be combined: each node on Redis is one process with its own CAUCUS_PUBLIC_URL"
+            " and port; run several of them on this machine instead (docs/DEPLOY.md,"
+            " 'Several nodes')"
+        )
+    return 1
 
 
 def serve_one(config: Config, context: ssl.SSLContext | None, hints: bool = False) -> None:
