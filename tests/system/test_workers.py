@@ -306,6 +306,12 @@ async def test_deactivation_through_the_front_ends_the_person_s_seats_on_every_w
             reply = await seat.join_again()
             assert (reply["ok"], reply["code"]) == (False, "token_revoked"), reply
 
+        # refusals are the first worker's, unchanged, and are sent to no other worker
+        status, refused = await post_json(f"{server.url}/api/people/nobody/deactivate", token)
+        assert (status, refused["code"]) == (404, "unknown_person"), refused
+        status, refused = await post_json(f"{server.url}/api/people/{joy}/deactivate", "wrong")
+        assert (status, refused["code"]) == (401, "unauthorized"), refused
+
         # a worker that does not answer (stopped): named; the person is deactivated
         late = PersonSeat(server.url, config.secret, rooms[1], wanjiru)
         seats.append(late)
