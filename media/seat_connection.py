@@ -55,7 +55,7 @@ from media.producer import Producer
 from media.receiving import forward_receiver
 from media.sdp_check import check_answer, check_candidate
 from media.simulcast_sdp import offer_simulcast
-from media.tasks import Worker
+from media.tasks import Worker, run_to_end
 from sessions.ids import RoomId, SeatId
 from sessions.media_kinds import MediaKind
 
@@ -122,6 +122,7 @@ class SeatConnection:
         # close would stay open with the connection (and this object) forever
         self._start_settled = asyncio.Event()
         self._start_settled.set()
+        self._closed: asyncio.Task[None] | None = None  # close() began: its one closing
         self._silence_s = silence_s
         self._on_flowing = on_flowing
         self._answered_once = False
@@ -149,12 +150,15 @@ class SeatConnection:
 
         ``restart``: this connection replaces a dead one of the same seat; the
         offer says so, and the client answers it from a new peer connection.
+        The offer's gathering binds the connection's sockets: a cancelled caller
+        waits for the offer to be made (:func:`~media.tasks.run_to_end`), so every
+        socket is the connection's to close.
         """
         if self._closing:
             raise ConnectionClosed(f"{self.room_id}/{self.seat}: connection already closed")
         self._start_settled.clear()
         try:
-            payload = await self._create_offer()
+            payload = await run_to_end(self._create_offer())
         finally:
             self._start_settled.set()
         if self._closing:
@@ -387,8 +391,22 @@ class SeatConnection:
             self._on_lost(self, reason)
 
     async def close(self) -> None:
-        """Stop tasks, end tracks and close the peer connection."""
-        self._closing = True
+        """Stop tasks, end tracks and close the peer connection.
+
+        The closing, once begun, runs to its end even if the caller is cancelled
+        meanwhile (:func:`~media.tasks.run_to_end`): a restart that the seat leaving
+        or the room ending cancels while it closes the connection being replaced
+        once left that peer connection open, its socket holding it in memory for
+        good, with nobody left to close it. Every call awaits that one closing.
+        """
+        if self._closed is None:
+            self._closing = True
+            self._closed = asyncio.get_running_loop().create_task(
+                self._close(), name=f"close[{self.room_id}/{self.seat}#{self.connection}]"
+            )
+        await run_to_end(self._closed)
+
+    async def _close(self) -> None:
         await self._start_settled.wait()
         await self._negotiator.stop()
         await self._watchdog.stop()
