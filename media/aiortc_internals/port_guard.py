@@ -46,6 +46,7 @@ Pinned with the rest of this package (aioice 0.13.0); the tripwires are in
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass, fields
 from typing import Any, cast
 from weakref import WeakKeyDictionary
@@ -229,8 +230,13 @@ def connection_counts(connection: aioice.ice.Connection) -> GuardCounts:
 
 
 def queued_datagrams(connection: aioice.ice.Connection) -> int:
-    """Datagrams waiting for aiortc in ``connection``'s queue (0 while nobody floods it)."""
-    return connection._queue.qsize()
+    """Datagrams waiting for aiortc in ``connection``'s queue (0 while nobody floods it).
+
+    Not counted: the None that aioice's ``close()`` puts there to end a pending
+    ``recv()``, which stays in the queue of a connection nobody read from.
+    """
+    waiting: Iterable[tuple[bytes, int] | None] = connection._queue._queue  # type: ignore[attr-defined]
+    return sum(1 for item in waiting if item is not None)
 
 
 def ice_connections(pc: RTCPeerConnection) -> list[aioice.ice.Connection]:
