@@ -15,9 +15,10 @@ import pytest
 
 from bench.soak import Churn, soak
 
-#: the first room alone, then three more starting 8 s apart, each staying 10 s (so two
-#: overlap at a time): ~45 s in all
-SLICE = Churn(minutes=0.4, room_every_s=8, stay_s=10, empty_timeout_s=3, fps=5, report_every_s=10)
+#: the first room alone, then three more starting 5 s apart, each staying 7 s (so two
+#: overlap at a time): ~35 s in all (leaves cut short at every point of a restart are
+#: tests/media/test_leave_while_restarting.py's, deterministically)
+SLICE = Churn(minutes=0.25, room_every_s=5, stay_s=7, empty_timeout_s=3, fps=5, report_every_s=10)
 #: RSS an allocator may keep after a few rooms (a leaked peer connection is ~6 MiB)
 RSS_SLACK_MIB = 25.0
 

@@ -133,6 +133,7 @@ async def test_two_rooms_land_on_two_nodes_and_every_seat_gets_media(tmp_path: P
         server.stop()
 
 
+@pytest.mark.shares_machine  # no media, nothing timed: runs with the parallel part
 @pytest.mark.timeout(120)
 async def test_the_front_refuses_what_it_cannot_place_with_a_clear_error(
     tmp_path: Path,
@@ -267,6 +268,7 @@ async def post_json(url: str, token: str, body: Any = None) -> tuple[int, dict[s
         return r.status, await r.json()
 
 
+@pytest.mark.shares_machine  # no media, nothing timed: runs with the parallel part
 @pytest.mark.timeout(240)
 async def test_deactivation_through_the_front_ends_the_person_s_seats_on_every_worker(
     tmp_path: Path,
