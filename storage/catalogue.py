@@ -61,7 +61,13 @@ class SimulationRecord:
 
 
 def new_room_id() -> RoomId:
-    return RoomId(secrets.token_urlsafe(9))
+    """12 URL-safe characters, never a leading "-": the id is an argument of
+    `caucus token` and `caucus render`, where argparse would take it for an option
+    (one id in 64 began with one)."""
+    while True:
+        room_id = secrets.token_urlsafe(9)
+        if not room_id.startswith("-"):
+            return RoomId(room_id)
 
 
 def _record(row: Any) -> SimulationRecord:

@@ -14,6 +14,7 @@ from sessions.ids import ScenarioId
 from sessions.scenarios import Scenario, builtin_scenarios
 from signaling.tokens import verify
 from storage import scenarios as store
+from storage.catalogue import new_room_id
 from storage.database import Database, default_url
 from storage.migrate import upgrade
 from tests.stored import create_simulation
@@ -65,3 +66,8 @@ def test_a_database_the_server_never_upgraded_has_only_the_shipped_scenarios(
     args = parser().parse_args(["token", room, "mediator", "--data-dir", str(tmp_path)])
     args.run(args)
     assert capsys.readouterr().out.strip()
+
+
+def test_no_room_id_looks_like_an_option() -> None:
+    # 4,000 draws: with a leading "-" possible one time in 64, ~60 would start with one
+    assert not [i for i in (new_room_id() for _ in range(4000)) if i.startswith("-")]
