@@ -159,6 +159,15 @@ class SeatPage:
         log: list[dict[str, Any]] = await self.page.evaluate("window.__caucusLog || []")
         return [e for e in log if event is None or e["event"] == event]
 
+    async def first_received(self, event: str) -> dict[str, Any]:
+        """The first `event` the page's Socket.IO client received, once it has."""
+        await self.page.wait_for_function(
+            "(event) => (window.__caucusLog || []).some((e) => e.event === event)",
+            arg=event,
+            timeout=WAIT_MS,
+        )
+        return (await self.received(event))[0]
+
     async def phase_is(self, text: str) -> None:
         await expect(self.page.locator("#phase-name")).to_have_text(text, timeout=WAIT_MS)
 
