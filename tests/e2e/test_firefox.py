@@ -203,7 +203,7 @@ async def everyone_receives(
 async def audio_arrives(page: SeatPage | FirefoxPage, seat: str) -> None:
     """`page` hears `seat`: its audio packets keep arriving and carry energy (getStats)."""
     if isinstance(page, FirefoxPage):
-        sampled = await page.evaluate(AUDIO_ARRIVES, [seat, FLOW_MS], timeout_ms=FLOW_MS)
+        sampled = await page.evaluate(AUDIO_ARRIVES, [seat, FLOW_MS], timeout_ms=FLOW_MS + 5000)
     else:
         sampled = await page.page.evaluate(AUDIO_ARRIVES, [seat, FLOW_MS])
     before, now = sampled["before"], sampled["now"]
@@ -227,8 +227,7 @@ async def joint_and_caucus(
             firefox_phase_is(firefox, label), *(p.phase_is(label) for p in pages.values())
         )
         check_audience(server, room, phase)
-        timeout = CONNECT_MS if key == "joint-1" else FLOW_MS
-        await everyone_receives(pages, firefox, phase, key, timeout)
+        await everyone_receives(pages, firefox, phase, key, CONNECT_MS)
 
 
 async def party_b_leaves_and_rejoins(pages: dict[str, SeatPage], firefox: FirefoxPage) -> None:
