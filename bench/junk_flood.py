@@ -62,7 +62,8 @@ from tests.stored import create_simulation
 from tests.system.socket_signal import SocketSignal
 
 JUNK_SOURCE = "127.0.0.2"
-SERVER_CONNECT_TIMEOUT_S = 30.0  # media.sfu.SfuConfig.connect_timeout, as `caucus serve` runs it
+#: the server's CAUCUS_MEDIA_CONNECT_TIMEOUT_S (its default: a pending port is flooded this long)
+SERVER_CONNECT_TIMEOUT_S = 30.0
 CONNECT_S = 30.0
 RSS_EVERY_S = 0.25
 BEFORE_S = 3.0
@@ -135,6 +136,7 @@ class Figures:
     seconds: float
     rate: int
     size: int
+    connect_timeout_s: float = SERVER_CONNECT_TIMEOUT_S
     rss_before_mb: float = 0.0
     rss_max_mb: float = 0.0
     rss_after_mb: float = 0.0
@@ -163,7 +165,7 @@ class Figures:
             f"server RSS: {self.rss_before_mb:.1f} MB before, {self.rss_max_mb:.1f} MB at most"
             f" (+{self.rss_growth_mb:.1f} MB), {self.rss_after_mb:.1f} MB after",
             f"pending connection closed {self.pending_closed_after_s} s after its offer"
-            f" (connect timeout {SERVER_CONNECT_TIMEOUT_S:.0f} s)",
+            f" (connect timeout {self.connect_timeout_s:.0f} s)",
             f"server CPU during the flood: {self.server_cpu_s:.1f} s"
             f" ({100 * self.server_cpu_s / self.seconds:.0f} % of one core)",
             f"mediator video at party A: {self.frames_per_s_before:.1f} frames/s before;"
@@ -252,19 +254,25 @@ async def junk_flood(
     seconds: float,
     rate: int = 10_000,
     size: int = 1200,
+    connect_timeout_s: float = SERVER_CONNECT_TIMEOUT_S,
 ) -> Figures:
     """Run the scenario against a fresh server in ``data_dir``; see the module docstring."""
     # this process's clients: on loopback only, guarded like the server
     aiortc_internals.install()
     with aiortc_internals.gather_policy(aiortc_internals.LOOPBACK):
-        return await _flood(data_dir, seconds, rate, size)
+        return await _flood(data_dir, Figures(seconds, rate, size, connect_timeout_s))
 
 
-async def _flood(data_dir: Path, seconds: float, rate: int, size: int) -> Figures:
-    figures = Figures(seconds, rate, size)
+async def _flood(data_dir: Path, figures: Figures) -> Figures:
+    seconds, rate, size = figures.seconds, figures.rate, figures.size
     config = Config(data_dir=data_dir).with_secrets()
     room = await create_simulation(config)
-    server = ServerProcess(data_dir, CAUCUS_MEDIA="1", CAUCUS_ICE_ADDRESSES="127.0.0.1")
+    server = ServerProcess(
+        data_dir,
+        CAUCUS_MEDIA="1",
+        CAUCUS_ICE_ADDRESSES="127.0.0.1",
+        CAUCUS_MEDIA_CONNECT_TIMEOUT_S=str(figures.connect_timeout_s),
+    )
     await server.start()
     assert server.proc is not None
     pid = server.proc.pid
@@ -311,7 +319,7 @@ async def _flood(data_dir: Path, seconds: float, rate: int, size: int) -> Figure
         cpu_before = cpu_s(pid)
         started = time.monotonic()
         figures.frames_per_s_before = sum(1 for t in frames() if t >= before) / (started - before)
-        pending_left = SERVER_CONNECT_TIMEOUT_S + 2 - (started - offered_at)
+        pending_left = figures.connect_timeout_s + 2 - (started - offered_at)
         sprays = [
             await start_spray(pending_left, rate, size, [pending_port]),
             await start_spray(seconds, rate, size, [connected_port]),

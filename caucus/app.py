@@ -229,6 +229,7 @@ def create_app(
                 config.announced_address, config.stun_url, addresses
             ),
             udp_ports=parse_port_range(config.udp_ports),
+            connect_timeout=config.media_connect_timeout_s,
         )
         # aiortc's process-wide patches, applied once, here (idempotent)
         aiortc_internals.install(rtp_history_size=sfu_config.rtp_history_size)

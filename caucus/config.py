@@ -39,6 +39,9 @@ class Config:
     redis_url: str | None = None
     #: run the media server (False: signalling, rooms and recordings API only)
     media: bool = True
+    #: seconds a seat's media connection may take from its offer to connected (ICE and
+    #: DTLS) before it is closed and its ports freed
+    media_connect_timeout_s: float = 30.0
     #: comma-separated interface addresses for ICE host candidates; "" = all but loopback
     ice_addresses: str = ""
     #: the IP or hostname ICE candidates advertise (a 1:1 NAT's public side); "" = none
@@ -103,6 +106,8 @@ class Config:
             raise ValueError("TLS needs both a certificate and a key (--tls-cert, --tls-key)")
         if self.retention_days < 0:
             raise ValueError("CAUCUS_RETENTION_DAYS must be 0 (keep forever) or a number of days")
+        if self.media_connect_timeout_s <= 0:
+            raise ValueError("CAUCUS_MEDIA_CONNECT_TIMEOUT_S must be a positive number of seconds")
         if self.workers < 0:
             raise ValueError("CAUCUS_WORKERS must be 0 (one per core) or a number of processes")
 
@@ -141,6 +146,7 @@ class Config:
             "ping_timeout_s": float,
             "redis_url": str,
             "media": lambda v: v.lower() not in ("0", "false", "no", "off"),
+            "media_connect_timeout_s": float,
             "ice_addresses": str,
             "announced_address": str,
             "udp_ports": str,
@@ -171,7 +177,11 @@ class Config:
         for name, cast in casts.items():
             raw = env.get(f"CAUCUS_{name.upper()}")
             if raw:
-                values[name] = cast(raw)
+                try:
+                    values[name] = cast(raw)
+                except ValueError:
+                    bad = f"CAUCUS_{name.upper()}={raw!r}"
+                    raise ValueError(f"{bad} is not a valid value") from None
         values.update({k: v for k, v in overrides.items() if v is not None})
         config = cls(**values)
         return config.with_secrets() if load_secrets else config
