@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from media import aiortc_internals
 from storage.database import Database
@@ -15,6 +16,12 @@ from tests.migrated import migrated_postgres, migrated_sqlite
 #: async tests end within their timeout as a failure, never a hang (tests/bounded.py)
 pytest_plugins = ["tests.bounded"]
 
+
+#: Hypothesis's 200 ms deadline per example times the machine, not the property: a
+#: loaded CI host once took 312 ms for a 0.5 ms example (a collection, a busy core) and
+#: failed a pure function as flaky.  Slowness is the `bounded` timeout's business.
+settings.register_profile("caucus", deadline=None)
+settings.load_profile("caucus")
 
 #: test packages every test of which carries real-time media, builds a network lab or
 #: measures time: on a machine shared with another test its figures are not its own
