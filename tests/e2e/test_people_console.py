@@ -1,10 +1,11 @@
 """Real Chromium: an invitation link → a password → signed in → the console's people page,
 where the admin invites a trainee (the link copied), who signs in from it; deactivation
-signs the trainee out at once; signing out and in again returns to where the admin was."""
+signs the trainee out at once, and a node that did not answer it is named with a way to
+end the seats again; signing out and in again returns to where the admin was."""
 
 from __future__ import annotations
 
-from playwright.async_api import Browser, BrowserContext, Page, expect
+from playwright.async_api import Browser, BrowserContext, Page, Route, expect
 
 from sessions.people import Role
 from storage.invitations import Invitations
@@ -31,6 +32,17 @@ async def _choose_password(page: Page, password: str) -> None:
     await page.get_by_label("New password").fill(password)
     await page.get_by_label("The same password again").fill(password)
     await page.get_by_role("button", name="Set password and sign in").click()
+
+
+DEACTIVATE = "**/api/people/*/deactivate"
+
+
+async def _one_node_silent(route: Route) -> None:
+    """The server's answer, as a deployment whose node-2 did not answer would give it."""
+    response = await route.fetch()
+    answer = await response.json()
+    assert answer["nodes_unreached"] == []
+    await route.fulfill(response=response, json={**answer, "nodes_unreached": ["node-2"]})
 
 
 async def test_from_invitation_to_the_people_console(browser: Browser, server: LiveServer) -> None:
@@ -90,10 +102,22 @@ async def test_from_invitation_to_the_people_console(browser: Browser, server: L
     await editing.get_by_role("button", name="Save").click()
     await expect(joy_row).to_contain_text("America/Phoenix")
     await expect(joy_row).to_contain_text("coach")
+    # one node of a scaled-out deployment does not answer (the real answer, with that
+    # node named in it as web/every_node.py names a silent one): the console says so
+    # and offers to end the seats again, which a second, complete answer clears
+    await admin.route(DEACTIVATE, _one_node_silent)
     await joy_row.get_by_role("button", name="Deactivate").click()
     await expect(joy_row.locator(".status")).to_have_text("deactivated")
+    await expect(admin.locator("#console-problem")).to_contain_text(
+        "Joy Wanjiru is deactivated and signed out, but node-2 did not answer"
+    )
     status = await trainee.evaluate("() => fetch('/api/me').then((r) => r.status)")
     assert status == 401  # signed out at once
+    await admin.unroute(DEACTIVATE)
+    await joy_row.get_by_role("button", name="End their seats again").click()
+    await expect(joy_row.get_by_role("button", name="End their seats again")).to_have_count(0)
+    await expect(admin.locator("#console-problem")).to_have_text("")
+    await expect(joy_row.locator(".status")).to_have_text("deactivated")
     await joy_row.get_by_role("button", name="Reactivate").click()
     await expect(joy_row.locator(".status")).to_have_text("active")
     await joy_row.get_by_role("button", name="Reset password").click()

@@ -74,6 +74,28 @@ function button(label, action, cls) {
   return b;
 }
 
+/** People whose last deactivation some server node did not answer: id → those nodes. */
+const unreached = new Map();
+
+/**
+ * Deactivate (again: it is safe to repeat) and end their seats on every node; say so
+ * when a node did not answer, whose room may keep their seat connected.
+ * @param {Account} person
+ */
+async function deactivate(person) {
+  /** @type {{seats_ended: number, nodes_unreached: string[]}} */
+  const answer = await api(`/api/people/${person.id}/deactivate`, { method: "POST" });
+  if (answer.nodes_unreached.length) unreached.set(person.id, answer.nodes_unreached);
+  else unreached.delete(person.id);
+  await load();
+  const nodes = unreached.get(person.id);
+  if (nodes) {
+    problem(`${person.name} is deactivated and signed out, but ${nodes.join(", ")} did not ` +
+      "answer: a seat they hold in a room there may stay connected. " +
+      "Use “End their seats again” once it is back.");
+  }
+}
+
 /** A row in view mode. @param {Account} person */
 function row(person) {
   const state = status(person);
@@ -87,14 +109,14 @@ function row(person) {
       })
       : null,
     self ? null : person.active
-      ? button("Deactivate", async () => {
-        await api(`/api/people/${person.id}/deactivate`, { method: "POST" });
-        await load();
-      }, "danger")
+      ? button("Deactivate", () => deactivate(person), "danger")
       : button("Reactivate", async () => {
         await api(`/api/people/${person.id}/reactivate`, { method: "POST" });
         await load();
       }),
+    !person.active && unreached.has(person.id)
+      ? button("End their seats again", () => deactivate(person), "danger")
+      : null,
   );
   const tr = el("tr", { dataset: { person: person.id, active: String(person.active) } },
     el("td", {}, person.name),
