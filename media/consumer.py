@@ -159,6 +159,11 @@ class Consumer:
         return self.allowed and self.producer is not None and self._writer.ready
 
     @property
+    def paused(self) -> bool:
+        """Held back for the subscriber's link (media.downlink): no layer forwarded."""
+        return self.layer == PAUSED
+
+    @property
     def mid(self) -> str | None:
         return self.transceiver.mid
 

@@ -10,7 +10,8 @@ set of paused videos or a chosen layer changes, the subscriber's page is sent
 
     {"paused": ["party_a"], "layers": {"mediator": {"layer": 2, "of": 3}}}
 
-A publisher without simulcast is left alone: its one stream is forwarded as before.
+A publisher without simulcast (Firefox, an aiortc client) sends one stream: it is
+one layer, forwarded or paused, and the page hears of it only when it is paused.
 """
 
 from __future__ import annotations
@@ -64,6 +65,7 @@ class Downlink:
         now = self._clock()
         rates: dict[str, list[int]] = {}
         videos: dict[str, Consumer] = {}
+        simulcast: set[str] = set()
         audio = 0
         for consumer in consumers:
             if not consumer.forwarding:
@@ -72,12 +74,14 @@ class Downlink:
                 audio += 1
                 continue
             producer = consumer.producer
-            if producer is None or not producer.simulcast:
+            if producer is None:
                 continue
             key = consumer.publisher
             self.selector.stream(key, seat_priority(key))
             rates[key] = producer.layer_rates(now, len(RIDS))
             videos[key] = consumer
+            if producer.simulcast:
+                simulcast.add(key)
         for present in rates:
             self._absent.pop(present, None)
         for gone in [k for k in self.selector.streams if k not in rates]:
@@ -93,7 +97,7 @@ class Downlink:
             "layers": {
                 k: {"layer": layer, "of": sum(1 for r in rates[k] if r > 0)}
                 for k, layer in sorted(chosen.items())
-                if layer != PAUSED
+                if layer != PAUSED and k in simulcast
             },
         }
         if payload == self._told:

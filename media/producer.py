@@ -72,6 +72,9 @@ class Consumer(Protocol):
     @property
     def forwarding(self) -> bool: ...
 
+    @property
+    def paused(self) -> bool: ...
+
     def forward(self, packet: RtpPacket, info: PacketInfo) -> None: ...
 
     def set_layer(self, layer: int) -> None: ...
@@ -108,6 +111,9 @@ class Producer:
         self._upstream: int | None = None
         self._last_relayed: int | None = None
         self._newest_ext: int | None = None
+        # the one stream's bitrate, without simulcast (video: a weak subscriber's
+        # downlink may pause it, media.downlink)
+        self._stream = LayerState(0) if kind is MediaKind.VIDEO else None
         self.layers: dict[int, LayerState] = {}  # simulcast only: index -> state
         self.packets = 0  # packets that reached the producer (repairs included)
 
@@ -158,7 +164,10 @@ class Producer:
             self.on_assembled_frame(frame, clock_rate)
 
     def layer_rates(self, now: float, count: int) -> list[int]:
-        """Each layer's bitrate now (0: not arriving), lowest first."""
+        """Each layer's bitrate now (0: not arriving), lowest first; without simulcast,
+        the one stream's (video) as the one layer."""
+        if not self.layers:
+            return [self._stream.bitrate(now) if self._stream is not None else 0]
         return [
             state.bitrate(now) if (state := self.layers.get(i)) is not None else 0
             for i in range(count)
@@ -174,8 +183,11 @@ class Producer:
         state = self.layers.get(layer) if self.layers else None
         if state is not None:
             state.seen(ext, len(packet.payload), arrival)
-        elif self._newest_ext is None or ext > self._newest_ext:
-            self._newest_ext = ext
+        else:
+            if self._newest_ext is None or ext > self._newest_ext:
+                self._newest_ext = ext
+            if self._stream is not None:
+                self._stream.seen(ext, len(packet.payload), arrival)
         self._stats.packets_in += 1
         self._stats.bytes_in += len(packet.payload)
         if self.kind is MediaKind.VIDEO:
@@ -269,7 +281,9 @@ class Producer:
         downstream = [
             bitrate
             for consumer, (bitrate, at) in self._downstream.items()
-            if now - at <= REMB_FRESHNESS and consumer.forwarding
+            # a subscriber whose copy is paused (its link too short) does not
+            # lower the picture everyone else receives
+            if now - at <= REMB_FRESHNESS and consumer.forwarding and not consumer.paused
         ]
         return aggregate_remb(self._upstream, downstream)
 

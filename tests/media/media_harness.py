@@ -131,6 +131,9 @@ class ClientParticipant:
         self.arrivals: dict[str, list[Arrival]] = defaultdict(list)
         self.decoded: dict[str, list[tuple[float, SeatId | None]]] = defaultdict(list)
         self.remb_seen: list[int] = []
+        #: the server's `media_video` payloads to this seat (paused videos, layers)
+        self.video_events: list[dict[str, Any]] = []
+        self.video_event = asyncio.Event()
         self.controls: dict[str, aiortc_internals.ReceiverControl] = {}
         self.impairment: Impairment | None = None
         self._link = link
@@ -320,9 +323,12 @@ class MediaRoom:
     async def _send_to_client(
         self, room: RoomId, seat: SeatId, event: str, payload: dict[str, Any]
     ) -> None:
-        assert event == "media_offer"
+        assert event in ("media_offer", "media_video"), event
         client = self.clients.get(seat)
-        if client is not None:
+        if client is not None and event == "media_video":
+            client.video_events.append(payload)
+            client.video_event.set()
+        elif client is not None:
             task = asyncio.ensure_future(client.on_offer(payload))
             self._signals.add(task)
             task.add_done_callback(self._signals.discard)
