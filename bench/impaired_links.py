@@ -1,6 +1,6 @@
 """Impaired links, with RED and without, in one run: audio on time and video freezes.
 
-    .venv/bin/python bench/impaired_links.py [--seconds 60]
+    .venv/bin/python bench/impaired_links.py [--seconds 60] [--voice-kbit 32]
 
 Four synthetic aiortc seats in a joint session through an in-process SFU on
 loopback, every link at 300 ms round trip ± 40 ms and 5 % loss each way, one
@@ -11,6 +11,10 @@ Opus, NACK only).  Printed: per subscriber, audio frames released within 600 ms
 of their encoding, video freezes per minute, the downlink's rate and what the
 cap dropped; the audio packets the SFU rebuilt from RED.  Figures only, no CI
 slice (docs/PERFORMANCE.md says why).
+
+``--voice-kbit``: the publishers' Opus bitrate, as a browser's voice (default:
+aiortc's 96 kbit/s stereo, three of which, doubled by RED, overfill the capped link
+on their own).
 
 Not here yet: the layer figures (needs simulcast publishers, which aiortc cannot
 send) and Opus FEC (aiortc's encoder makes none; Chromium's does).
@@ -30,17 +34,20 @@ from media import aiortc_internals  # noqa: E402
 from tests.media.impaired_links import RunFigures, run, table  # noqa: E402
 
 
-async def main(seconds: float) -> None:
+async def main(seconds: float, voice_kbit: int | None) -> None:
     aiortc_internals.install()
     logging.getLogger("aioice").setLevel(logging.WARNING)
     runs: list[RunFigures] = []
     with aiortc_internals.gather_policy(aiortc_internals.LOOPBACK):
         for red in (True, False):
-            runs.append(await run(red=red, seconds=seconds))
+            audio_bps = None if voice_kbit is None else voice_kbit * 1000
+            runs.append(await run(red=red, seconds=seconds, audio_bps=audio_bps))
     print(table(runs))
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=60.0, help="measured per column")
-    asyncio.run(main(parser.parse_args().seconds))
+    parser.add_argument("--voice-kbit", type=int, help="Opus bitrate (default: aiortc's 96)")
+    args = parser.parse_args()
+    asyncio.run(main(args.seconds, args.voice_kbit))

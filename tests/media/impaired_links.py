@@ -4,8 +4,9 @@ Four seats (synthetic aiortc participants, tests/media/media_harness.py) in a
 joint session, each on a link of 300 ms round trip ± 40 ms (150 ms one way,
 ± 20 ms jitter, FIFO) losing 5 % of its packets each way; one subscriber's
 downlink is also capped at 250 kbit/s (tests/impairment.py's token bucket).
-Publishers send aiortc's Opus (96 kbit/s stereo; a browser's voice is ~32 kbit/s)
-and VP8 at 15 fps.
+Publishers send aiortc's Opus (96 kbit/s stereo; a browser's voice is ~32 kbit/s:
+``audio_bps`` sets it) and VP8 at 15 fps, one stream each (no simulcast): a
+subscriber whose link is short has it paused, lowest priority first (media.downlink).
 
 ``red=True``: every seat negotiates RED as Chromium does (publishes each Opus
 payload again in the next packet; receives RED and rebuilds a lost packet from
@@ -152,6 +153,7 @@ async def run(
     link: LinkProfile = LINK,
     cap_bps: int = CAP_BPS,
     simulcast: bool = False,
+    audio_bps: int | None = None,
 ) -> RunFigures:
     if simulcast:
         raise NotImplementedError("aiortc publishes no simulcast: a test-side publisher is needed")
@@ -168,6 +170,7 @@ async def run(
                 decode=False,
                 fps=FPS,
                 red=red,
+                audio_bps=audio_bps,
             )
         await room.sfu.apply_audience(ROOM, joint())
         await room.wait_connected(60)

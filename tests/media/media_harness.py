@@ -117,9 +117,11 @@ class ClientParticipant:
         decode: bool = True,
         fps: int = FPS,
         red: bool = False,
+        audio_bps: int | None = None,
     ) -> None:
         """``red``: answer RED as a browser does (send and receive it); otherwise
-        play a stock aiortc client, which knows no RED (tests/red_sdp.py)."""
+        play a stock aiortc client, which knows no RED (tests/red_sdp.py).
+        ``audio_bps``: its Opus bitrate (None: aiortc's 96 kbit/s)."""
         self.seat = seat
         self.room = room
         self.sfu = sfu
@@ -146,6 +148,7 @@ class ClientParticipant:
                 MediaKind.AUDIO,
                 ToneSource(TONE_HZ.get(seat, 1100), seed),
                 lambda data: sent.add(seat, MediaKind.AUDIO, data),
+                audio_bps,
             ),
             MediaKind.VIDEO: EncodedTrack(
                 MediaKind.VIDEO,
@@ -342,6 +345,7 @@ class MediaRoom:
         decode: bool = True,
         fps: int = FPS,
         red: bool = False,
+        audio_bps: int | None = None,
     ) -> ClientParticipant:
         client = ClientParticipant(
             seat,
@@ -352,6 +356,7 @@ class MediaRoom:
             decode=decode,
             fps=fps,
             red=red,
+            audio_bps=audio_bps,
         )
         self.clients[seat] = client
         await client.join()

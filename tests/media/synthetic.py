@@ -182,11 +182,16 @@ class EncodedTrack(MediaStreamTrack):
         kind: MediaKind,
         source: ToneSource | ColourSource,
         on_encoded: Callable[[bytes], None],
+        audio_bps: int | None = None,
     ) -> None:
+        """``audio_bps``: the Opus bitrate (aiortc's 96 kbit/s stereo when None; a
+        browser's voice is ~32 kbit/s)."""
         super().__init__()
         self.kind = kind.value
         self._source = source
         self._encoder = OpusEncoder() if kind is MediaKind.AUDIO else Vp8Encoder()
+        if audio_bps is not None and isinstance(self._encoder, OpusEncoder):
+            self._encoder.codec.bit_rate = audio_bps  # before the first frame opens it
         self._codec = "audio/opus" if kind is MediaKind.AUDIO else "video/vp8"
         self._time_base = fractions.Fraction(1, 48000 if kind is MediaKind.AUDIO else 90000)
         self._on_encoded = on_encoded
