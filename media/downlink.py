@@ -45,7 +45,7 @@ class Downlink:
         self.name = name
         self.selector = LayerSelector(knobs)
         self._clock = clock
-        # what the page was last told (a page hears nothing until a video is simulcast)
+        # what the page was last told (it hears nothing until a video is simulcast or paused)
         self._told: dict[str, Any] = {"paused": [], "layers": {}}
         self._absent: dict[str, float] = {}  # stream -> since when it is not forwarded
 
