@@ -110,10 +110,9 @@ class Producer:
         self._downstream: dict[Consumer, tuple[int, float]] = {}
         self._upstream: int | None = None
         self._last_relayed: int | None = None
-        self._newest_ext: int | None = None
-        # the one stream's bitrate, without simulcast (video: a weak subscriber's
-        # downlink may pause it, media.downlink)
-        self._stream = LayerState(0) if kind is MediaKind.VIDEO else None
+        # without simulcast, the one stream is one layer: its newest number, and its
+        # bitrate (a weak subscriber's downlink may pause a video, media.downlink)
+        self._stream = LayerState(0)
         self.layers: dict[int, LayerState] = {}  # simulcast only: index -> state
         self.packets = 0  # packets that reached the producer (repairs included)
 
@@ -134,7 +133,7 @@ class Producer:
         the layers' added up, so it still advances by the packets that arrived)."""
         if self.layers:
             return sum(state.newest_ext or 0 for state in self.layers.values())
-        return self._newest_ext
+        return self._stream.newest_ext
 
     @property
     def simulcast(self) -> bool:
@@ -143,7 +142,7 @@ class Producer:
     def newest_ext_of(self, layer: int) -> int | None:
         """The newest sequence number of ``layer`` (of the one stream without simulcast)."""
         state = self.layers.get(layer)
-        return self._newest_ext if state is None else state.newest_ext
+        return (self._stream if state is None else state).newest_ext
 
     def on_layer(self, layer: int, ssrc: int) -> None:
         """A simulcast layer's SSRC became known (its first packet arrived)."""
@@ -165,9 +164,9 @@ class Producer:
 
     def layer_rates(self, now: float, count: int) -> list[int]:
         """Each layer's bitrate now (0: not arriving), lowest first; without simulcast,
-        the one stream's (video) as the one layer."""
+        the one stream's, as the one layer."""
         if not self.layers:
-            return [self._stream.bitrate(now) if self._stream is not None else 0]
+            return [self._stream.bitrate(now)]
         return [
             state.bitrate(now) if (state := self.layers.get(i)) is not None else 0
             for i in range(count)
@@ -181,13 +180,7 @@ class Producer:
     async def on_packet(self, packet: RtpPacket, ext: int, arrival: float, layer: int = 0) -> None:
         self.packets += 1
         state = self.layers.get(layer) if self.layers else None
-        if state is not None:
-            state.seen(ext, len(packet.payload), arrival)
-        else:
-            if self._newest_ext is None or ext > self._newest_ext:
-                self._newest_ext = ext
-            if self._stream is not None:
-                self._stream.seen(ext, len(packet.payload), arrival)
+        (self._stream if state is None else state).seen(ext, len(packet.payload), arrival)
         self._stats.packets_in += 1
         self._stats.bytes_in += len(packet.payload)
         if self.kind is MediaKind.VIDEO:
