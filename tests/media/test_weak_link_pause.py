@@ -57,7 +57,15 @@ async def test_a_lossy_subscriber_loses_lower_priority_video_first_and_keeps_all
         paused = await paused_for(weak, timeout=20)
         assert paused in ([PARTY_A], [MEDIATOR, PARTY_A]), weak.video_events
         t = time.monotonic() + 0.5  # what was on its way (retransmissions) has arrived
-        await asyncio.sleep(2.5)  # a window to count arrivals in
+
+        def window_full() -> bool:  # > 1 s of every publisher's audio at both, and video
+            return (
+                min(frames_since(weak, p, MediaKind.AUDIO, t) for p in (MEDIATOR, PARTY_A)) > 50
+                and frames_since(clear, MEDIATOR, MediaKind.VIDEO, t) > 10
+                and frames_since(room.clients[MEDIATOR], PARTY_A, MediaKind.VIDEO, t) > 10
+            )
+
+        await room.wait_until(window_full, timeout=20)
         assert frames_since(weak, PARTY_A, MediaKind.VIDEO, t) == 0
         assert frames_since(weak, PARTY_A, MediaKind.AUDIO, t) > 50  # 20 ms frames
         assert frames_since(weak, MEDIATOR, MediaKind.AUDIO, t) > 50
