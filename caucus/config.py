@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import secrets
 from dataclasses import dataclass, field, replace
@@ -106,8 +107,8 @@ class Config:
             raise ValueError("TLS needs both a certificate and a key (--tls-cert, --tls-key)")
         if self.retention_days < 0:
             raise ValueError("CAUCUS_RETENTION_DAYS must be 0 (keep forever) or a number of days")
-        if self.media_connect_timeout_s <= 0:
-            raise ValueError("CAUCUS_MEDIA_CONNECT_TIMEOUT_S must be a positive number of seconds")
+        if not 0 < self.media_connect_timeout_s < math.inf:  # nan and inf fail too
+            raise ValueError("CAUCUS_MEDIA_CONNECT_TIMEOUT_S must be seconds, finite and > 0")
         if self.workers < 0:
             raise ValueError("CAUCUS_WORKERS must be 0 (one per core) or a number of processes")
 
