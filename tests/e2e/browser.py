@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -57,6 +58,8 @@ expect.set_options(timeout=WAIT_MS)
 #:   window.__caucusPc   the latest RTCPeerConnection the page's modules made (getStats())
 #:   window.__caucusTracks  the seat map of the latest media_offer: mid -> {seat, kind, active}
 #:   window.__caucusPage {loadedAt}: set once per document load, so a reload shows
+#:   window.__caucusWire the link's own story for a failure's message: sockets opened
+#:                       and closed, Socket.IO connects and disconnects, events sent
 #: The Socket.IO frames are read off the WebSocket (engine.io "4", then socket.io
 #: "2" EVENT or "3" ACK, an optional namespace and ack id, then a JSON array).
 INSTRUMENT = r"""
@@ -70,6 +73,12 @@ INSTRUMENT = r"""
     log.push({ event, data, at: Date.now() });
     if (log.length > LOG_LIMIT) log.splice(0, log.length - LOG_LIMIT);
   };
+  const wire = (window.__caucusWire = []);
+  const note = (what) => {
+    wire.push({ what, at: Date.now() });
+    if (wire.length > 200) wire.shift();
+  };
+  const CONTROL = { "0": "connected", "1": "disconnected", "4": "connect error" };
   const FRAME = /^4([23])(?:\/[^,]*,)?(\d*)(\[.*)$/s;
   const parse = (data) => {
     if (typeof data !== "string") return null;
@@ -82,7 +91,12 @@ INSTRUMENT = r"""
     constructor(...args) {
       super(...args);
       this.__asked = new Map(); // ack id -> the event it acknowledges
+      note(`socket opened: ${String(args[0]).split("?")[0]}`);
+      this.addEventListener("close", ({ code }) => note(`socket closed: ${code}`));
       this.addEventListener("message", ({ data }) => {
+        if (typeof data === "string" && data[0] === "4" && CONTROL[data[1]]) {
+          note(`socket.io ${CONTROL[data[1]]} ${data.slice(2, 120)}`);
+        }
         const frame = parse(data);
         if (!frame) return;
         if (frame.type === "2") push(frame.args[0], frame.args[1]);
@@ -94,6 +108,7 @@ INSTRUMENT = r"""
     }
     send(data) {
       const frame = parse(data);
+      if (frame && frame.type === "2") note(`sent ${frame.args[0]}`);
       if (frame && frame.type === "2" && frame.id) this.__asked.set(frame.id, frame.args[0]);
       super.send(data);
     }
@@ -171,10 +186,48 @@ class SeatPage:
         return (await self.received(event))[0]
 
     async def phase_is(self, text: str) -> None:
-        await expect(self.page.locator("#phase-name")).to_have_text(text, timeout=WAIT_MS)
+        try:
+            await expect(self.page.locator("#phase-name")).to_have_text(text, timeout=WAIT_MS)
+        except AssertionError as exc:
+            raise AssertionError(f"{exc}\n{await self.story()}") from None
+
+    async def story(self) -> str:
+        """What the page's link did, and what it shows as a problem: for a failure."""
+        told: dict[str, Any] = await self.page.evaluate(
+            """() => ({
+              link: document.getElementById("link")?.dataset.state,
+              problems: [...document.querySelectorAll(".problem, [role=alert]")]
+                .map((e) => e.textContent.trim()).filter(Boolean),
+              wire: (window.__caucusWire || []).slice(-25),
+              received: (window.__caucusLog || []).slice(-15)
+                .map((e) => ({ what: e.event, at: e.at })),
+            })"""
+        )
+        lines = [f"{self.seat}'s page: link {told['link']!r}, problems {told['problems']}"]
+        heard = [{**e, "what": f"received {e['what']}"} for e in told["received"]]
+        lines += [f"  {e['at']} {e['what']}" for e in sorted(told["wire"] + heard, key=_at)]
+        return "\n".join(lines)
 
     async def close(self) -> None:
         await self.context.close()
+
+
+def _at(entry: dict[str, Any]) -> int:
+    return int(entry["at"])
+
+
+async def all_show_phase(pages: Iterable[SeatPage], text: str) -> None:
+    """Every page shows phase `text`; if one does not in time, the failure tells every
+    page's story (the one that stayed behind may be a request another page sent)."""
+    pages = list(pages)
+    outcomes = await asyncio.gather(
+        *(expect(p.page.locator("#phase-name")).to_have_text(text) for p in pages),
+        return_exceptions=True,
+    )
+    behind = [p.seat for p, o in zip(pages, outcomes, strict=True) if isinstance(o, BaseException)]
+    if behind:
+        stories = "\n".join([await p.story() for p in pages])
+        raise AssertionError(f"not showing {text!r}: {behind}\n{stories}")
 
 
 def join_link(base_url: str, room: str, token: str) -> str:

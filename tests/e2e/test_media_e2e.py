@@ -26,6 +26,7 @@ from sessions.ids import RoomId, SeatId
 from tests.e2e.browser import (
     VIDEO_PLAYING,
     SeatPage,
+    all_show_phase,
     expect_tiles,
     phase_button,
     screenshot,
@@ -257,7 +258,7 @@ async def test_each_page_receives_exactly_its_audience_through_joint_caucus_and_
     # Joint session: trainees receive each other, the coach everyone, nobody the coach
     # (whom the trainees did receive in the lobby: that must stop too).
     await phase_button(coach, "joint").click()
-    await asyncio.gather(*(p.phase_is("Joint session") for p in pages.values()))
+    await all_show_phase(pages.values(), "Joint session")
     check_audience(server, room, "joint")
     await expect_receiving_state(pages, "joint")
     await expect_media(pages, "joint", "joint-1", timeout_ms=CONNECT_MS)
@@ -267,7 +268,7 @@ async def test_each_page_receives_exactly_its_audience_through_joint_caucus_and_
     # mediator and party A keep each other; the coach still receives all three.
     await phase_button(coach, "caucus:party_a").click()
     caucus = "Private caucus with Amara Okafor"
-    await asyncio.gather(*(p.phase_is(caucus) for p in pages.values()))
+    await all_show_phase(pages.values(), caucus)
     check_audience(server, room, "caucus:party_a")
     await expect_receiving_state(pages, "caucus:party_a")
     await expect_media(pages, "caucus:party_a", "caucus")
@@ -277,7 +278,7 @@ async def test_each_page_receives_exactly_its_audience_through_joint_caucus_and_
 
     # Back to joint: party B receives the mediator and party A again.
     await phase_button(coach, "joint").click()
-    await asyncio.gather(*(p.phase_is("Joint session") for p in pages.values()))
+    await all_show_phase(pages.values(), "Joint session")
     check_audience(server, room, "joint")
     await expect_receiving_state(pages, "joint")
     await expect_media(pages, "joint", "joint-2")

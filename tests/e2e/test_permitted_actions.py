@@ -13,7 +13,7 @@ from typing import Any
 
 from playwright.async_api import Browser, Page
 
-from tests.e2e.browser import SeatPage, phase_button, seat_all
+from tests.e2e.browser import SeatPage, all_show_phase, phase_button, seat_all
 from tests.live_server import LiveServer
 
 SEATS = ["mediator", "party_a", "party_b", "coach", "observer_1"]
@@ -120,7 +120,7 @@ async def test_every_seat_in_every_phase_enables_exactly_its_permitted_actions(
             await coach.page.get_by_role("button", name="End now").click()
         elif request is not None:
             await phase_button(coach, request).click()
-        await asyncio.gather(*(p.phase_is(banner) for p in pages.values()))
+        await all_show_phase(pages.values(), banner)
         phase = request or "lobby"
         await check_every_page(pages, phase, mediator, coach_may)
     for page in pages.values():

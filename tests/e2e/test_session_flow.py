@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import re
 
 from playwright.async_api import Browser, expect
 
 from tests.e2e.browser import (
     SeatPage,
+    all_show_phase,
     expect_controls,
     expect_tiles,
     phase_button,
@@ -20,7 +20,7 @@ TRAINEES = ["mediator", "party_a", "party_b"]
 
 
 async def everyone_sees(pages: dict[str, SeatPage], banner: str) -> None:
-    await asyncio.gather(*(p.phase_is(banner) for p in pages.values()))
+    await all_show_phase(pages.values(), banner)
 
 
 async def test_a_coach_drives_a_whole_simulation_and_every_page_follows(
