@@ -1,8 +1,10 @@
 """Impaired links, with RED and without, in one run: audio on time and video freezes.
 
-    .venv/bin/python bench/impaired_links.py [--seconds 60] [--voice-kbit 32]
+    .venv/bin/python bench/impaired_links.py [--seconds 60] [--voice-kbit 32] [--phase joint]
 
-Four synthetic aiortc seats in a joint session through an in-process SFU on
+Four synthetic aiortc seats in a phase of a simulation (``--phase``: ``joint``, the
+role-play, where the coach watches silently, or ``timeout``, where the coach speaks
+to everyone; who hears whom is sessions/audience.py's rule) through an in-process SFU on
 loopback, every link at 300 ms round trip ± 40 ms and 5 % loss each way, one
 subscriber's downlink capped at 250 kbit/s (tests/media/impaired_links.py says
 exactly what runs and how each figure is taken).  The same room runs twice, one
@@ -31,17 +33,17 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from media import aiortc_internals  # noqa: E402
-from tests.media.impaired_links import RunFigures, run, table  # noqa: E402
+from tests.media.impaired_links import PHASES, RunFigures, run, table  # noqa: E402
 
 
-async def main(seconds: float, voice_kbit: int | None) -> None:
+async def main(seconds: float, voice_kbit: int | None, phase: str) -> None:
     aiortc_internals.install()
     logging.getLogger("aioice").setLevel(logging.WARNING)
     runs: list[RunFigures] = []
     with aiortc_internals.gather_policy(aiortc_internals.LOOPBACK):
         for red in (True, False):
             audio_bps = None if voice_kbit is None else voice_kbit * 1000
-            runs.append(await run(red=red, seconds=seconds, audio_bps=audio_bps))
+            runs.append(await run(red=red, seconds=seconds, audio_bps=audio_bps, phase=phase))
     print(table(runs))
 
 
@@ -49,5 +51,6 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=60.0, help="measured per column")
     parser.add_argument("--voice-kbit", type=int, help="Opus bitrate (default: aiortc's 96)")
+    parser.add_argument("--phase", choices=sorted(PHASES), default="joint")
     args = parser.parse_args()
-    asyncio.run(main(args.seconds, args.voice_kbit))
+    asyncio.run(main(args.seconds, args.voice_kbit, args.phase))

@@ -1,7 +1,7 @@
 """The must-show impaired-links run, run by bench/impaired_links.py.
 
 Four seats (synthetic aiortc participants, tests/media/media_harness.py) in a
-joint session, each on a link of 300 ms round trip ± 40 ms (150 ms one way,
+phase of a simulation, each on a link of 300 ms round trip ± 40 ms (150 ms one way,
 ± 20 ms jitter, FIFO) losing 5 % of its packets each way; one subscriber's
 downlink is also capped at 250 kbit/s (tests/impairment.py's token bucket).
 Publishers send aiortc's Opus (96 kbit/s stereo; a browser's voice is ~32 kbit/s:
@@ -14,6 +14,11 @@ the next one, as Chromium's jitter buffer does).  ``red=False``: stock aiortc
 clients, plain Opus, repaired by NACK only.  Opus in-band FEC is not in either
 column: aiortc's encoder does not produce it (a Chromium publisher does, see
 tests/e2e/test_opus_fec.py), so both columns show what RED and NACK do.
+
+Who receives whom is the product's rule (sessions.audience) for the phase: in the
+joint session the trainees hear each other and the coach watches silently, so a
+party receives two seats; in a time-out (or the lobby, or the debrief) the coach
+speaks to everyone and each seat receives three.
 
 Figures per subscriber: audio frames released by its receiver within 600 ms of
 their encoding (frames sent in the judged window, by hash of their bytes), and
@@ -37,11 +42,13 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from media.sfu import SfuConfig
+from sessions.audience import Route, audience
 from sessions.ids import SeatId
 from sessions.media_kinds import MediaKind
+from tests.builders import in_phase, room_with
 from tests.impairment import LinkProfile
 from tests.media.media_harness import MediaRoom
-from tests.media.synthetic import PARTY_B, ROOM, SEATS, joint
+from tests.media.synthetic import PARTY_B, ROOM, SEATS
 
 LINK = LinkProfile(delay=0.15, jitter=0.02, loss=0.05)
 CAP_BPS = 250_000
@@ -50,6 +57,16 @@ AUDIO_DEADLINE = 0.6
 FPS = 15
 WARM_UP_S = 5.0  # the figures start 5 s after every route flows
 FREEZE_MIN_GAP = 0.15
+
+
+#: a phase, as the coach's requests that reach it from the lobby
+PHASES: dict[str, tuple[str, ...]] = {"joint": ("joint",), "timeout": ("joint", "timeout")}
+
+
+def routes_in(phase: str) -> frozenset[Route]:
+    """Who receives whom among the four seats in `phase` (sessions.audience)."""
+    routes = audience(in_phase(room_with(*SEATS, observers=0), *PHASES[phase]))
+    return frozenset(r for r in routes if r.subscriber in SEATS)  # not the admin's view
 
 
 @dataclass
@@ -75,6 +92,7 @@ class SubscriberFigures:
 @dataclass
 class RunFigures:
     red: bool
+    phase: str
     seconds: float
     subscribers: list[SubscriberFigures]
     audio_recovered: int
@@ -132,17 +150,14 @@ def freezes(shown: list[float]) -> int:
     return sum(1 for gap in gaps if gap > limit)
 
 
-def _not_flowing(room: MediaRoom) -> list[str]:
+def _not_flowing(room: MediaRoom, routes: frozenset[Route]) -> list[str]:
     """Routes whose subscriber has received nothing yet."""
     missing = []
-    for subscriber, client in room.clients.items():
-        for publisher in SEATS:
-            if publisher == subscriber:
-                continue
-            for kind in MediaKind:
-                mid = client.mid_of(publisher, kind)
-                if mid is None or not client.arrivals[mid]:
-                    missing.append(f"{publisher}->{subscriber} {kind.value}")
+    for route in sorted(routes):
+        client = room.clients[route.subscriber]
+        mid = client.mid_of(route.publisher, route.kind)
+        if mid is None or not client.arrivals[mid]:
+            missing.append(f"{route.publisher}->{route.subscriber} {route.kind.value}")
     return missing
 
 
@@ -154,7 +169,9 @@ async def run(
     cap_bps: int = CAP_BPS,
     simulcast: bool = False,
     audio_bps: int | None = None,
+    phase: str = "joint",
 ) -> RunFigures:
+    routes = routes_in(phase)
     if simulcast:
         raise NotImplementedError("aiortc publishes no simulcast: a test-side publisher is needed")
     config = SfuConfig(ice_host_addresses=["127.0.0.1"], connect_timeout=60)
@@ -172,12 +189,13 @@ async def run(
                 red=red,
                 audio_bps=audio_bps,
             )
-        await room.sfu.apply_audience(ROOM, joint())
+        await room.sfu.apply_audience(ROOM, routes)
         await room.wait_connected(60)
         try:
-            await room.wait_until(lambda: not _not_flowing(room), timeout=60)
+            await room.wait_until(lambda: not _not_flowing(room, routes), timeout=60)
         except TimeoutError:
-            raise AssertionError(f"never flowing: {', '.join(_not_flowing(room))}") from None
+            missing = ", ".join(_not_flowing(room, routes))
+            raise AssertionError(f"never flowing: {missing}") from None
         await asyncio.sleep(WARM_UP_S)  # the figures leave out the first 5 s
         start = time.monotonic()
         overflows = rcvbuf_errors()
@@ -193,9 +211,7 @@ async def run(
     judged_end = end - AUDIO_DEADLINE  # later frames may still be on their way
     for subscriber in SEATS:
         on_time = sent = frozen = 0
-        for publisher in SEATS:
-            if publisher == subscriber:
-                continue
+        for publisher in sorted({r.publisher for r in routes if r.subscriber == subscriber}):
             got, out = delivered_within(
                 room, publisher, subscriber, MediaKind.AUDIO, start, judged_end, AUDIO_DEADLINE
             )
@@ -220,7 +236,9 @@ async def run(
     overflowed = (
         None if overflows is None or overflows_after is None else overflows_after - overflows
     )
-    return RunFigures(red, end - start, subscribers, recovered, os.getloadavg()[0], overflowed)
+    return RunFigures(
+        red, phase, end - start, subscribers, recovered, os.getloadavg()[0], overflowed
+    )
 
 
 def _down(room: MediaRoom, seat: SeatId) -> tuple[int, int]:
@@ -257,7 +275,9 @@ def table(runs: list[RunFigures]) -> str:
     )
     lines.append(
         "measured "
-        + ", ".join(f"{r.seconds:.0f} s (load average {r.load_average:.1f})" for r in runs)
+        + ", ".join(
+            f"{r.phase}, {r.seconds:.0f} s (load average {r.load_average:.1f})" for r in runs
+        )
         + "; cap = datagrams the 250 kbit/s cap dropped"
     )
     lines.append(
