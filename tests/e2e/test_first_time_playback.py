@@ -72,7 +72,9 @@ async def test_playback_opens_at_the_first_recorded_moment_with_every_seat_showi
     for seat in SEATS:
         tile = page.locator(f'#players li[data-seat="{seat}"]')
         await expect(tile).to_have_attribute("data-state", "video")
-        await page.wait_for_function(f"({SHOWN_JS})('{seat}') !== null")
+        # a function, not an expression: an expression is polled through eval(), which
+        # the page's Content-Security-Policy refuses once the first check is false
+        await page.wait_for_function(f"(seat) => ({SHOWN_JS})(seat) !== null", arg=seat)
         shown = await page.evaluate(SHOWN_JS, seat)
         assert looks_like(shown["colour"], seat), (seat, shown)
     await expect(page.get_by_text("Not recorded")).to_have_count(0)
