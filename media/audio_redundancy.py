@@ -21,7 +21,8 @@ Per subscriber (:class:`SubscriberAudio`, the consumer's payload hook): one that
 accepted RED gets the publisher's RED payload as it came, or – for a plain Opus
 packet (an aiortc publisher, a recovered packet) – a RED payload the SFU wraps
 around it, carrying the previous packet it sent as the redundant block; one
-that did not accept RED gets the primary block only.  Wrapping and unwrapping
+that did not accept RED gets the primary block only, and one whose link cannot
+carry the copy gets RED with the primary block alone (``thin``).  Wrapping and unwrapping
 copy bytes; no audio is decoded or encoded.
 """
 
@@ -116,10 +117,16 @@ class SubscriberAudio:
         self._payload_type = payload_type  # the consumer's negotiated (first) codec
         self._opus = opus_payload_type()
         self._previous: tuple[int, bytes] | None = None  # (timestamp, Opus) last sent
+        #: RED with the primary block only: the subscriber's link cannot carry the
+        #: copy (media.voice_redundancy); the payload type stays RED
+        self.thin = False
 
     def payload(self, packet: RtpPacket) -> bytes:
         """The payload to send for ``packet``."""
         takes_red = self._payload_type() == RED_PAYLOAD_TYPE
+        if takes_red and self.thin:
+            self._previous = None
+            return red.build(self._opus, _frame_data(packet))
         if packet.payload_type == RED_PAYLOAD_TYPE:
             if takes_red:
                 self._previous = None  # the publisher's own redundancy rides along

@@ -202,6 +202,11 @@ class Consumer:
             if self.kind is MediaKind.VIDEO and self.producer is not None and self.layer != PAUSED:
                 self.producer.request_keyframe(self.layer)
 
+    def send_redundancy(self, on: bool) -> None:
+        """Audio: RED's redundant copy on (as negotiated) or off (the primary alone)."""
+        if self._audio is not None:
+            self._audio.thin = not on
+
     def close(self) -> None:
         self.detach()
         self.track.stop()

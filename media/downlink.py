@@ -12,6 +12,10 @@ set of paused videos or a chosen layer changes, the subscriber's page is sent
 
 A publisher without simulcast (Firefox, an aiortc client) sends one stream: it is
 one layer, forwarded or paused, and the page hears of it only when it is paused.
+
+Audio is never paused; when the link is still short with every video paused, the
+voices it receives lose RED's redundant copy one at a time, lowest priority first,
+and get it back as the loss clears (:class:`~media.voice_redundancy.VoiceRedundancy`).
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from typing import Any
 from media.consumer import Consumer
 from media.layers import PAUSED, LayerKnobs, LayerSelector, seat_priority
 from media.simulcast_sdp import RIDS
+from media.voice_redundancy import VoiceRedundancy
 from sessions.media_kinds import MediaKind
 
 logger = logging.getLogger(__name__)
@@ -44,6 +49,7 @@ class Downlink:
     ) -> None:
         self.name = name
         self.selector = LayerSelector(knobs)
+        self.voices = VoiceRedundancy()
         self._clock = clock
         # what the page was last told (it hears nothing until a video is simulcast or paused)
         self._told: dict[str, Any] = {"paused": [], "layers": {}}
@@ -66,12 +72,12 @@ class Downlink:
         rates: dict[str, list[int]] = {}
         videos: dict[str, Consumer] = {}
         simulcast: set[str] = set()
-        audio = 0
+        voices: dict[str, Consumer] = {}
         for consumer in consumers:
             if not consumer.forwarding:
                 continue
             if consumer.kind is MediaKind.AUDIO:
-                audio += 1
+                voices[consumer.publisher] = consumer
                 continue
             producer = consumer.producer
             if producer is None:
@@ -89,9 +95,13 @@ class Downlink:
             if now - since >= FORGET_S:
                 self.selector.forget(gone)  # long gone: starts afresh when back
                 del self._absent[gone]
-        chosen = self.selector.choose(rates, audio, now)
+        # a voice without its copy comes back before any paused video does
+        chosen = self.selector.choose(
+            rates, len(voices), now, may_resume=self.voices.all_restored(now)
+        )
         for seat, layer in chosen.items():
             videos[seat].set_layer(layer)
+        self._choose_redundancy(voices, any(layer != PAUSED for layer in chosen.values()), now)
         payload = {
             "paused": sorted(k for k, layer in chosen.items() if layer == PAUSED),
             "layers": {
@@ -111,3 +121,27 @@ class Downlink:
         )
         self._told = payload
         return payload
+
+    def _choose_redundancy(
+        self, voices: dict[str, Consumer], video_forwarded: bool, now: float
+    ) -> None:
+        knobs, loss = self.voices.knobs, self.selector.current_loss(now)
+        before = self.voices.thinned[:]
+        thinned = self.voices.choose(
+            {seat: seat_priority(seat) for seat in voices},
+            short=loss > knobs.loss_short,
+            clear=loss <= knobs.loss_clear,
+            video_forwarded=video_forwarded,
+            now=now,
+        )
+        for seat, consumer in voices.items():
+            consumer.send_redundancy(seat not in thinned)
+        if self.voices.thinned != before:
+            if len(self.voices.thinned) > len(before):
+                self.selector.sent_less(now)
+            logger.info(
+                "voices without their RED copy for %s: %s (loss %s)",
+                self.name,
+                sorted(thinned),
+                self.selector.last_loss,
+            )

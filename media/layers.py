@@ -25,8 +25,9 @@ layer that fits, so the lower-priority video is lowered and paused first:
 * **paused** when not even the lowest layer fits: video goes before audio, and
   audio is never paused for bandwidth.  A paused stream tries its lowest layer
   again after ``resume_s`` (doubling after each failed try, up to
-  ``resume_max_s``), one stream at a time and only while the link shows no
-  shortage: while paused there is no video to measure.
+  ``resume_max_s``), one stream at a time (``settle_s`` after the last try or
+  pause at the earliest) and only while the link shows no shortage: while paused
+  there is no video to measure.
 
 A stream that just switched is not judged by loss (``settle_s``), and after a
 switch down the loss reports of the next ``settle_s`` are not heard: they still
@@ -113,6 +114,7 @@ class LayerSelector:
         self._estimate: tuple[int, float] | None = None
         self._loss: tuple[float, float] | None = None
         self._deaf_until = -1e9  # loss reports before this describe what was sent before
+        self._paused_changed_at = -1e9  # the last pause, or try of a paused stream
 
     def estimate(self, bitrate: int, now: float) -> None:
         """The subscriber's latest REMB, bits per second."""
@@ -126,6 +128,17 @@ class LayerSelector:
         if self._loss is not None and now - self._loss[1] <= self.knobs.report_stale_s:
             fraction = (1 - LOSS_SMOOTHING) * self._loss[0] + LOSS_SMOOTHING * fraction
         self._loss = (fraction, now)
+
+    def sent_less(self, now: float) -> None:
+        """Less is sent from now on: the loss seen so far no longer says anything."""
+        self._loss = None
+        self._deaf_until = now + self.knobs.settle_s
+
+    def current_loss(self, now: float) -> float:
+        """The smoothed loss, 0 when there is no recent report."""
+        if self._loss is not None and now - self._loss[1] <= self.knobs.report_stale_s:
+            return self._loss[0]
+        return 0.0
 
     @property
     def last_loss(self) -> float | None:
@@ -145,14 +158,19 @@ class LayerSelector:
         self.streams.pop(key, None)
 
     def choose(
-        self, rates: Mapping[str, Sequence[int]], audio_streams: int, now: float
+        self,
+        rates: Mapping[str, Sequence[int]],
+        audio_streams: int,
+        now: float,
+        *,
+        may_resume: bool = True,
     ) -> dict[str, int]:
         """The layer for each stream in ``rates`` (its layers' bitrates now, lowest
-        first, 0 for a layer not arriving); PAUSED where none fits."""
+        first, 0 for a layer not arriving); PAUSED where none fits.  ``may_resume``
+        False: no paused stream tries again (the link has not carried all the audio
+        yet: media.voice_redundancy)."""
         knobs = self.knobs
-        loss = 0.0
-        if self._loss is not None and now - self._loss[1] <= knobs.report_stale_s:
-            loss = self._loss[0]
+        loss = self.current_loss(now)
         remb: float | None = None
         if self._estimate is not None and now - self._estimate[1] <= knobs.report_stale_s:
             remb = self._estimate[0]
@@ -165,7 +183,10 @@ class LayerSelector:
             audio = knobs.audio_bps * audio_streams
             budget = (video + audio) * (1 - loss) - audio
         result: dict[str, int] = {}
-        resumed = False  # one paused stream tries again per round, the first in priority
+        # one paused stream tries again at a time, the first in priority, and the next
+        # only once that try, or the last pause, has been judged (settle_s): three
+        # keyframes at once into a link that just carried none would overfill it
+        resumed = now - self._paused_changed_at < knobs.settle_s
         for choice in streams:
             layer_rates = rates[choice.key]
             active = [i for i, r in enumerate(layer_rates) if r > 0]
@@ -174,10 +195,11 @@ class LayerSelector:
                 # shows no loss: a weak link is not flooded as it (re)connects
                 choice.started = True
                 self._set(choice, active[0] if active else 0, now)
-            elif active and not (choice.layer == PAUSED and resumed):
+            elif active and not (choice.layer == PAUSED and (resumed or not may_resume)):
                 was_paused = choice.layer == PAUSED
                 self._step(choice, layer_rates, active, budget, remb, loss, now)
-                resumed = was_paused and choice.layer != PAUSED
+                if was_paused and choice.layer != PAUSED:
+                    resumed, self._paused_changed_at = True, now
             if budget is not None:
                 budget -= _rate(layer_rates, choice.layer)
             if remb is not None:
@@ -254,10 +276,10 @@ class LayerSelector:
             return
         if choice.layer != PAUSED and layer != PAUSED:
             choice.switches += 1
+        if layer == PAUSED:
+            self._paused_changed_at = now
         if layer == PAUSED or (choice.layer != PAUSED and layer < choice.layer):
-            # less is sent from now on: the loss seen so far no longer says anything
-            self._loss = None
-            self._deaf_until = now + self.knobs.settle_s
+            self.sent_less(now)
         choice.layer = layer
         choice.switched_at = now
         choice.up_since = None

@@ -164,3 +164,22 @@ def test_plain_opus_is_wrapped_for_a_red_subscriber_with_the_previous_payload() 
     audio.restart()  # another stream: no block from before it
     third = red.parse(audio.payload(_forwarded(20, red_in=False)))
     assert third is not None and third.redundant == ()
+
+
+def test_a_thinned_red_subscriber_gets_red_with_the_primary_alone_until_restored() -> None:
+    audio = SubscriberAudio(lambda: RED_PAYLOAD_TYPE)
+    audio.thin = True
+    alone = red.RedPayload((), red.RedBlock(OPUS, 0, _opus(7)))
+    assert red.parse(audio.payload(_forwarded(7, red_in=True))) == alone
+    assert red.parse(audio.payload(_forwarded(8, red_in=False))) == red.RedPayload(
+        (), red.RedBlock(OPUS, 0, _opus(8))
+    )
+    audio.thin = False
+    restored = _forwarded(9, red_in=True)
+    assert audio.payload(restored) == restored.payload  # the publisher's copy again
+
+
+def test_thinning_leaves_a_plain_opus_subscriber_plain() -> None:
+    audio = SubscriberAudio(lambda: OPUS)
+    audio.thin = True
+    assert audio.payload(_forwarded(7, red_in=True)) == _opus(7)

@@ -96,6 +96,31 @@ def test_a_paused_stream_tries_its_lowest_layer_again_with_a_growing_wait() -> N
     assert chosen.streams["mediator"].resume_wait_s == 2 * knobs.resume_s
 
 
+def test_a_paused_stream_stays_paused_while_it_may_not_resume() -> None:
+    knobs = LayerKnobs()
+    chosen = selector("mediator")
+    run(chosen, 0, 3, loss=0.0)
+    run(chosen, 3, 8, capacity=100_000)
+    resumes_at = chosen.streams["mediator"].switched_at + knobs.resume_s
+    later = resumes_at + 10
+    # a voice still lacks its RED copy (media.voice_redundancy): audio comes back first
+    assert chosen.choose({"mediator": RATES}, 2, later, may_resume=False) == {"mediator": PAUSED}
+    assert chosen.choose({"mediator": RATES}, 2, later + 0.5) == {"mediator": 0}
+
+
+def test_paused_streams_try_again_one_at_a_time_each_judged_before_the_next() -> None:
+    knobs = LayerKnobs()
+    chosen = selector("mediator", "party_a")
+    run(chosen, 0, 3, loss=0.0)
+    run(chosen, 3, 8, capacity=60_000)
+    assert {c.layer for c in chosen.streams.values()} == {PAUSED}
+    t = max(c.switched_at for c in chosen.streams.values()) + knobs.resume_s
+    rates = {key: RATES for key in chosen.streams}
+    assert chosen.choose(rates, 2, t) == {"mediator": 0, "party_a": PAUSED}
+    assert chosen.choose(rates, 2, t + knobs.settle_s - 0.5) == {"mediator": 0, "party_a": PAUSED}
+    assert chosen.choose(rates, 2, t + knobs.settle_s) == {"mediator": 0, "party_a": 0}
+
+
 def test_the_mediators_video_is_kept_before_a_partys() -> None:
     chosen = selector("party_a", "mediator")
     run(chosen, 0, 3, loss=0.0)
