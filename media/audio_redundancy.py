@@ -121,9 +121,14 @@ class SubscriberAudio:
         #: copy (media.voice_redundancy); the payload type stays RED
         self.thin = False
 
+    @property
+    def takes_red(self) -> bool:
+        """The subscriber accepted RED (negotiated it first)."""
+        return self._payload_type() == RED_PAYLOAD_TYPE
+
     def payload(self, packet: RtpPacket) -> bytes:
         """The payload to send for ``packet``."""
-        takes_red = self._payload_type() == RED_PAYLOAD_TYPE
+        takes_red = self.takes_red
         if takes_red and self.thin:
             self._previous = None
             return red.build(self._opus, _frame_data(packet))

@@ -202,6 +202,11 @@ class Consumer:
             if self.kind is MediaKind.VIDEO and self.producer is not None and self.layer != PAUSED:
                 self.producer.request_keyframe(self.layer)
 
+    @property
+    def takes_red(self) -> bool:
+        """Audio its subscriber receives as RED (which carries a redundant copy)."""
+        return self._audio is not None and self._audio.takes_red
+
     def send_redundancy(self, on: bool) -> None:
         """Audio: RED's redundant copy on (as negotiated) or off (the primary alone)."""
         if self._audio is not None:

@@ -125,6 +125,8 @@ class Downlink:
     def _choose_redundancy(
         self, voices: dict[str, Consumer], video_forwarded: bool, now: float
     ) -> None:
+        # only a voice sent as RED has a copy to shed (a subscriber may not take RED)
+        voices = {seat: consumer for seat, consumer in voices.items() if consumer.takes_red}
         knobs, loss = self.voices.knobs, self.selector.current_loss(now)
         before = self.voices.thinned[:]
         thinned = self.voices.choose(

@@ -168,6 +168,7 @@ def test_plain_opus_is_wrapped_for_a_red_subscriber_with_the_previous_payload() 
 
 def test_a_thinned_red_subscriber_gets_red_with_the_primary_alone_until_restored() -> None:
     audio = SubscriberAudio(lambda: RED_PAYLOAD_TYPE)
+    assert audio.takes_red
     audio.thin = True
     alone = red.RedPayload((), red.RedBlock(OPUS, 0, _opus(7)))
     assert red.parse(audio.payload(_forwarded(7, red_in=True))) == alone
@@ -181,5 +182,6 @@ def test_a_thinned_red_subscriber_gets_red_with_the_primary_alone_until_restored
 
 def test_thinning_leaves_a_plain_opus_subscriber_plain() -> None:
     audio = SubscriberAudio(lambda: OPUS)
+    assert not audio.takes_red  # media.downlink thins only voices sent as RED
     audio.thin = True
     assert audio.payload(_forwarded(7, red_in=True)) == _opus(7)
