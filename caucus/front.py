@@ -18,12 +18,13 @@ that opens it is the one later joins go to; any other request about an
 unplaced room, and every request about no room, goes to the first live node (they
 share the database and the recordings directory; what a process keeps in memory,
 such as the console's scenarios and sign-in attempt limits, stays consistent).
-Four answers are the front's own: `/healthz` (every node's, summed), `/api/live`
-(every node's live rooms, merged, as the caller may see them),
-`/metrics?node=NAME` (one node's; Prometheus scrapes each) and
-`POST /api/people/{id}/deactivate` (the first live node's, then sent to every other
-node so the seats the person holds there end too; web/every_node.py). Media never passes
-here: ICE goes to the node's own UDP ports.
+Five answers are the front's own: `/healthz` (every node's, summed), `/api/live`
+(every node's live rooms, merged, as the caller may see them), `GET /api/schedule`
+(the first live node's list, a simulation someone sits in on another node marked
+"live" from that node's `/api/live`), `/metrics?node=NAME` (one node's; Prometheus
+scrapes each) and `POST /api/people/{id}/deactivate` (the first live node's, then
+sent to every other node so the seats the person holds there end too;
+web/every_node.py). Media never passes here: ICE goes to the node's own UDP ports.
 """
 
 from __future__ import annotations
@@ -130,6 +131,7 @@ class Front:
         self.app.router.add_get("/api/live", self.live)
         self.app.router.add_get("/metrics", self.metrics)
         self.app.router.add_post("/api/people/{id}/deactivate", self.deactivate)
+        self.app.router.add_get("/api/schedule", self.schedule)
         self.app.router.add_route("*", "/{tail:.*}", self.forward)
         self.app.cleanup_ctx.append(self._session)
 
@@ -326,33 +328,75 @@ class Front:
         """The first live node deactivates the person (and ends the seats it holds); then
         every other node is sent the same request, forwarded, to end the seats it holds
         (web/every_node.py): seats on any worker are ended, not only on one."""
+        data = await request.read()
+        answered = await self._ask_home(request, data)
+        if isinstance(answered, web.Response):
+            return answered
+        home, headers, answer = answered
+        if not isinstance(answer, dict):
+            return web.json_response(answer)
+        headers[FORWARDED_BY] = "front"
+        path = request.rel_url.raw_path_qs
+        others = await self._ask_every_node(path, headers, "POST", data, but=home)
+        return web.json_response(every_node.summed(answer, others))
+
+    async def schedule(self, request: web.Request) -> web.Response:
+        """The first live node's schedule, each simulation's status as its own node
+        knows it: a node says "live" only of the rooms it holds, so a simulation
+        someone sits in on another node is marked from that node's /api/live (the
+        console's list would show it "open")."""
+        answered = await self._ask_home(request)
+        if isinstance(answered, web.Response):
+            return answered
+        home, headers, listing = answered
+        if not isinstance(listing, list):
+            return web.json_response(listing)
+        answers = await self._ask_every_node("/api/live", headers, but=home)
+        occupied = {
+            room.get("id")
+            for status, body in answers.values()
+            if status == 200 and isinstance(body, dict)
+            for room in body.get("rooms", [])
+            if room.get("connected") and room.get("phase", {}).get("kind") != "ended"
+        }
+        for simulation in listing:
+            if simulation.get("status") == "open" and simulation.get("id") in occupied:
+                simulation["status"] = "live"
+        return web.json_response(listing)
+
+    async def _ask_home(
+        self, request: web.Request, data: bytes | None = None
+    ) -> web.Response | tuple[str, dict[str, str], Any]:
+        """Send `request` to the first live node: (that node, the headers sent, its JSON
+        answer) when it answered 200 with JSON, else the response for the caller (the
+        node's own refusal, as it is, or 503)."""
         if self.closing:
             return json_error("server_closing", "the server is shutting down", 503)
         try:
             home = self.placement.home()
         except NoLiveNode:
             return _unavailable("no worker can take this request now")
-        path = request.rel_url.raw_path_qs
         headers = self.upstream_headers(request)
-        data = await request.read()
         try:
-            async with self.http.post(
-                self.nodes[home] + path, headers=headers, data=data, allow_redirects=False
+            async with self.http.request(
+                request.method,
+                self.nodes[home] + request.rel_url.raw_path_qs,
+                headers=headers,
+                data=data,
+                allow_redirects=False,
             ) as upstream:
                 status, raw = upstream.status, await upstream.read()
                 kind = upstream.headers.get("Content-Type", "application/json")
         except (aiohttp.ClientError, TimeoutError) as exc:
-            logger.warning("front: deactivation at %s failed: %r", home, exc)
+            logger.warning("front: %s %s at %s failed: %r", request.method, request.path, home, exc)
             return _unavailable(f"{home} did not answer (restarting?)")
         try:
             answer = json.loads(raw) if status == 200 else None
         except ValueError:
             answer = None
-        if not isinstance(answer, dict):  # refused (or odd): the caller gets it as it is
+        if not isinstance(answer, dict | list):  # refused (or odd): the caller gets it as it is
             return web.Response(status=status, body=raw, headers={"Content-Type": kind})
-        headers[FORWARDED_BY] = "front"
-        others = await self._ask_every_node(path, headers, "POST", data, but=home)
-        return web.json_response(every_node.summed(answer, others))
+        return home, headers, answer
 
     async def metrics(self, request: web.Request) -> web.StreamResponse:
         name = request.query.get("node", "")

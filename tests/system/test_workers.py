@@ -15,7 +15,7 @@ import os
 import signal
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import aiohttp
 import pytest
@@ -298,6 +298,13 @@ async def test_deactivation_through_the_front_ends_the_person_s_seats_on_every_w
             await seat.join()
         _, health = await get_json(f"{server.url}/healthz")
         assert [n["rooms_live"] for n in health["nodes"]] == [1, 1], health
+        # the schedule comes from node-0, and says "live" of the room on node-1 too
+        status, listing = await get_json(
+            f"{server.url}/api/schedule", headers={"Authorization": f"Bearer {token}"}
+        )
+        assert status == 200, listing
+        statuses = {s["id"]: s["status"] for s in cast(list[dict[str, Any]], listing)}
+        assert statuses == dict.fromkeys(rooms, "live"), listing
 
         status, answer = await post_json(f"{server.url}/api/people/{joy}/deactivate", token)
         assert status == 200, answer
