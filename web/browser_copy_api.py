@@ -6,7 +6,9 @@
 
 Uploads are authenticated to the seat (its seat token as Bearer), checked against the
 room, the seat and its consent over the chunk's stretch, and bounded: a chunk, a seat
-and a session each have a byte cap (413). A chunk already stored is acknowledged again
+and a session each have a byte cap (413). A body that is not a WebM file with at least
+one frame is 415 (recordings/webm_chunk.py: a recorder stopped before its first frame
+uploads an EBML header alone). A chunk already stored is acknowledged again
 (the page may resend after a crash); another body under the same number is 409.
 Files go under `<recordings>/<room>/browser/<seat>/<n>.webm`, written to a temporary
 name and renamed, so a file the catalogue names is whole.
@@ -25,6 +27,7 @@ from typing import Any
 
 from aiohttp import web
 
+from recordings.webm_chunk import has_media
 from sessions.browser_copy import (
     CopyLimits,
     consented_throughout,
@@ -193,6 +196,10 @@ async def upload_chunk(request: web.Request) -> web.Response:
     if content_type not in CONTENT_TYPES:
         raise UnsupportedMediaType(f"a chunk is WebM ({' or '.join(CONTENT_TYPES)})")
     data = await _body(request, limits.chunk_bytes)
+    if not has_media(data):
+        raise UnsupportedMediaType(
+            "a chunk is a WebM file with at least one frame; this one has none"
+        )
     digest = hashlib.sha256(data).hexdigest()
     copies = uploads.copies
     async with uploads.locks.setdefault(room_id, asyncio.Lock()):

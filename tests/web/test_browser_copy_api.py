@@ -17,10 +17,11 @@ from sessions.ids import RoomId
 from storage.schema import events
 from tests.live_server import LiveServer, start_server
 from tests.stored_sessions import add_session
+from tests.webm import EMPTY_WEBM, tiny_webm
 from web.browser_copy_api import UPLOADS
 from web.keys import DATABASE, RECORDINGS_DIR
 
-WEBM = b"\x1aE\xdf\xa3" + bytes(200)
+WEBM = tiny_webm()
 SEATS = {"mediator": "m-1", "party_a": "a-1", "party_b": "b-1", "coach": "c-1"}
 
 
@@ -165,6 +166,20 @@ async def test_a_malformed_upload_gets_a_clear_code(
 async def test_an_empty_chunk_is_refused(session: Session) -> None:
     status, body = await session.put("party_a", 0, 200, body=b"")
     assert (status, body["code"]) == (400, "bad_request")
+
+
+@pytest.mark.parametrize(
+    "body",
+    [EMPTY_WEBM, b"not a webm at all", tiny_webm()[:60]],
+    ids=["a recorder stopped before its first frame", "not webm", "cut before a frame"],
+)
+async def test_a_chunk_without_a_frame_is_refused_and_nothing_stored(
+    session: Session, body: bytes
+) -> None:
+    status, reply = await session.put("party_a", 0, 200, body=body)
+    assert (status, reply["code"]) == (415, "unsupported_media_type"), reply
+    assert "frame" in reply["message"]
+    assert await session.server.app[UPLOADS].copies.chunks(session.room) == []
 
 
 async def test_chunks_seats_and_sessions_are_capped(session: Session) -> None:

@@ -22,6 +22,23 @@ const STORE = "chunks";
  *   duration_ms: number, type: string, blob: Blob}} Chunk
  */
 
+/** Matroska's Cluster ID: the frames of a WebM file are in its Clusters. */
+const CLUSTER = [0x1f, 0x43, 0xb6, 0x75];
+
+/**
+ * Whether a recorded chunk holds any frame: a recorder stopped before its first frame
+ * (a rotation just before the session ends) gives the WebM header alone, which the
+ * server refuses (415); such a chunk is let go here instead of sent.
+ * @param {Blob} blob
+ */
+async function holdsFrames(blob) {
+  const bytes = new Uint8Array(await blob.arrayBuffer());
+  for (let i = 0; i + 3 < bytes.length; i += 1) {
+    if (CLUSTER.every((b, k) => bytes[i + k] === b)) return true;
+  }
+  return false;
+}
+
 /** @returns {Promise<IDBDatabase|null>} */
 function openDb() {
   return new Promise((resolve) => {
@@ -85,7 +102,7 @@ export function createBrowserCopy({ room, token, clock, local }) {
   let retryMs = RETRY_MIN_MS;
   let retryTimer = 0;
   let closed = false;
-  const counts = { recorded: 0, uploaded: 0, dropped: 0, refused: 0 };
+  const counts = { recorded: 0, uploaded: 0, dropped: 0, refused: 0, empty: 0 };
 
   async function start(forSeat) {
     seat = forSeat;
@@ -148,11 +165,13 @@ export function createBrowserCopy({ room, token, clock, local }) {
     recorder.addEventListener("stop", async () => {
       const endedAt = entry.stoppedAt || clock.now();
       if (!parts.length) return;
+      const blob = new Blob(parts, { type: entry.type });
+      if (!(await holdsFrames(blob))) { counts.empty += 1; return; }
       const chunk = {
         key: `${room}/${seat}/${entry.n}`, room, seat, n: entry.n,
         t_ms: Math.max(0, Math.round(entry.startedAt)),
         duration_ms: Math.max(1, Math.round(endedAt - entry.startedAt)),
-        type: entry.type, blob: new Blob(parts, { type: entry.type }),
+        type: entry.type, blob,
       };
       counts.recorded += 1;
       await hold(chunk);
