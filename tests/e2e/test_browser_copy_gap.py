@@ -51,13 +51,7 @@ PLAYS_COPY = """() => {
 def frames(path: str, start_ms: int) -> list[tuple[float, Any]]:
     """(session ms, small grey picture) of every frame of the file's video."""
     out: list[tuple[float, Any]] = []
-    try:
-        container = av.open(path)
-    except av.error.EOFError:
-        # a chunk the page stopped before its first frame (the session ended just
-        # after a rotation): Chromium's MediaRecorder gives an EBML header alone
-        return out
-    with container:
+    with av.open(path) as container:
         for frame in container.decode(video=0):
             if frame.pts is None or frame.time_base is None:
                 continue
