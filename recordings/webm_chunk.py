@@ -13,6 +13,7 @@ nothing here raises on them: a size or an ID that does not fit ends the walk.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from itertools import islice
 from typing import NamedTuple
 
 EBML = 0x1A45DFA3
@@ -40,32 +41,25 @@ def has_media(data: bytes) -> bool:
     segment = _element(data, header.end, len(data))
     if segment is None or segment.id != SEGMENT:
         return False
-    looked = 0
+    walked = islice(_cluster_contents(data, segment), MAX_ELEMENTS)
+    return any(element.id in BLOCKS for element in walked if element is not None)
+
+
+def _cluster_contents(data: bytes, segment: Element) -> Iterator[Element | None]:
+    """The Segment's elements in order, each Cluster followed by its own (a child
+    of anything else is None: counted toward MAX_ELEMENTS, never taken for a block)."""
     for child in _children(data, segment.start, segment.end):
-        looked += 1
         if child.id != CLUSTER:
+            yield None
             continue
-        for block in _children(data, child.start, child.end):
-            looked += 1
-            if block.id in BLOCKS:
-                return True
-            if looked > MAX_ELEMENTS:
-                return False
-        if looked > MAX_ELEMENTS:
-            return False
-    return False
+        yield from _children(data, child.start, child.end)
 
 
 def _children(data: bytes, start: int, end: int) -> Iterator[Element]:
     pos = start
-    while pos < end:
-        element = _element(data, pos, end)
-        if element is None:
-            return
+    while (element := _element(data, pos, end)) is not None:
         yield element
-        if element.end <= pos:  # pragma: no cover - an element has a header
-            return
-        pos = element.end
+        pos = element.end  # past its header at least: the walk always moves on
 
 
 def _element(data: bytes, pos: int, end: int) -> Element | None:
