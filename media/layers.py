@@ -186,7 +186,7 @@ class LayerSelector:
         # one paused stream tries again at a time, the first in priority, and the next
         # only once that try, or the last pause, has been judged (settle_s): three
         # keyframes at once into a link that just carried none would overfill it
-        resumed = now - self._paused_changed_at < knobs.settle_s
+        held = not may_resume or now - self._paused_changed_at < knobs.settle_s
         for choice in streams:
             layer_rates = rates[choice.key]
             active = [i for i, r in enumerate(layer_rates) if r > 0]
@@ -195,11 +195,11 @@ class LayerSelector:
                 # shows no loss: a weak link is not flooded as it (re)connects
                 choice.started = True
                 self._set(choice, active[0] if active else 0, now)
-            elif active and not (choice.layer == PAUSED and (resumed or not may_resume)):
+            elif active and not (choice.layer == PAUSED and held):
                 was_paused = choice.layer == PAUSED
                 self._step(choice, layer_rates, active, budget, remb, loss, now)
                 if was_paused and choice.layer != PAUSED:
-                    resumed, self._paused_changed_at = True, now
+                    held, self._paused_changed_at = True, now
             if budget is not None:
                 budget -= _rate(layer_rates, choice.layer)
             if remb is not None:
