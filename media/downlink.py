@@ -136,12 +136,10 @@ class Downlink:
     ) -> None:
         # only a voice sent as RED has a copy to shed (a subscriber may not take RED)
         voices = {seat: consumer for seat, consumer in voices.items() if consumer.takes_red}
-        knobs, loss = self.voices.knobs, self.selector.current_loss(now)
         before = self.voices.thinned[:]
         thinned = self.voices.choose(
             {seat: seat_priority(seat) for seat in voices},
-            short=loss > knobs.loss_short,
-            clear=loss <= knobs.loss_clear,
+            loss=self.selector.current_loss(now),
             video_forwarded=video_forwarded,
             now=now,
         )

@@ -54,28 +54,22 @@ class VoiceRedundancy:
         self._restore_wait = self.knobs.restore_s
 
     def choose(
-        self,
-        voices: Mapping[str, int],
-        *,
-        short: bool,
-        clear: bool,
-        video_forwarded: bool,
-        now: float,
+        self, voices: Mapping[str, int], *, loss: float, video_forwarded: bool, now: float
     ) -> frozenset[str]:
         """The voices (key -> priority, lower served first) to send without their copy.
 
-        ``short``: the link loses more than it can carry; ``clear``: it loses next
-        to nothing; ``video_forwarded``: some video still reaches the subscriber
-        (then video gives way first, and nothing is thinned).
+        ``loss``: the subscriber's smoothed loss (short above ``loss_short``, clear at
+        or below ``loss_clear``); ``video_forwarded``: some video still reaches the
+        subscriber (then video gives way first, and nothing is thinned).
         """
         knobs = self.knobs
         self.thinned = [key for key in self.thinned if key in voices]
         settled = now - self._changed_at >= knobs.settle_s
-        if short:
+        if loss > knobs.loss_short:
             self._clear_since = None
             if settled and not video_forwarded:
                 self._thin_one(voices, now)
-        elif clear:
+        elif loss <= knobs.loss_clear:
             if self._clear_since is None:
                 self._clear_since = now
             if self.thinned and settled and now - self._clear_since >= self._restore_wait:

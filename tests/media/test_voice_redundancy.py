@@ -7,6 +7,8 @@ from media.voice_redundancy import VoiceKnobs, VoiceRedundancy
 
 VOICES = {"mediator": 0, "party_a": 1, "coach": 2}
 KNOBS = VoiceKnobs(settle_s=2.0, restore_s=8.0, restore_max_s=32.0)
+#: a loss above loss_short, one at or below loss_clear, and one between the two
+SHORT, CLEAR, BETWEEN = 0.10, 0.0, 0.04
 
 
 def step(
@@ -17,7 +19,8 @@ def step(
     clear: bool = False,
     video: bool = False,
 ) -> frozenset[str]:
-    return voices.choose(VOICES, short=short, clear=clear, video_forwarded=video, now=now)
+    loss = SHORT if short else CLEAR if clear else BETWEEN
+    return voices.choose(VOICES, loss=loss, video_forwarded=video, now=now)
 
 
 def test_nothing_is_thinned_while_video_still_flows_or_the_link_is_not_short() -> None:
@@ -77,8 +80,7 @@ def test_a_voice_that_leaves_is_forgotten() -> None:
     voices = VoiceRedundancy(KNOBS)
     step(voices, 0.0, short=True)
     assert (
-        voices.choose({"mediator": 0}, short=False, clear=False, video_forwarded=False, now=1.0)
-        == frozenset()
+        voices.choose({"mediator": 0}, loss=BETWEEN, video_forwarded=False, now=1.0) == frozenset()
     )
     assert step(voices, 3.0, short=True) == {"coach"}
 
