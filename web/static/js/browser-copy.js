@@ -28,7 +28,7 @@ const CLUSTER_ID = 0x1f43b675;
 /**
  * Whether a recorded chunk holds any frame: a recorder stopped before its first frame
  * (a rotation just before the session ends) gives the WebM header alone, which the
- * server refuses (415); such a chunk is let go here instead of sent.
+ * server refuses (415); such a chunk is let go before it is sent.
  * @param {Blob} blob
  */
 async function holdsFrames(blob) {
@@ -167,13 +167,11 @@ export function createBrowserCopy({ room, token, clock, local }) {
     recorder.addEventListener("stop", async () => {
       const endedAt = entry.stoppedAt || clock.now();
       if (!parts.length) return;
-      const blob = new Blob(parts, { type: entry.type });
-      if (!(await holdsFrames(blob))) { counts.empty += 1; return; }
       const chunk = {
         key: `${room}/${seat}/${entry.n}`, room, seat, n: entry.n,
         t_ms: Math.max(0, Math.round(entry.startedAt)),
         duration_ms: Math.max(1, Math.round(endedAt - entry.startedAt)),
-        type: entry.type, blob,
+        type: entry.type, blob: new Blob(parts, { type: entry.type }),
       };
       counts.recorded += 1;
       await hold(chunk);
@@ -217,6 +215,12 @@ export function createBrowserCopy({ room, token, clock, local }) {
       for (;;) {
         const [chunk] = await pending();
         if (!chunk) break;
+        // checked here, held meanwhile: a chunk is always either held or let go
+        if (!(await holdsFrames(chunk.blob))) {
+          counts.empty += 1;
+          await release(chunk);
+          continue;
+        }
         const query = `t_ms=${chunk.t_ms}&duration_ms=${chunk.duration_ms}`;
         let response;
         try {
