@@ -17,6 +17,7 @@ from web.auth import person_of
 from web.callers import SIMULATIONS
 from web.errors import Unauthorized
 from web.keys import DIRECTORY, SECRET
+from web.room_owner import check_runs_here, sent_to_its_node
 from web.simulations_api import conflict, ended, simulation_of, token_ttl_s
 
 routes = web.RouteTableDef()
@@ -32,13 +33,18 @@ def _coach_seat_free(request: web.Request, simulation: Simulation, person: Perso
 
 
 @routes.post("/api/simulations/{room}/my-seat")
+@sent_to_its_node
 async def my_seat(request: web.Request) -> web.Response:
-    """A signed-in person's seat token: no link needed (docs/protocol.md, "my-seat")."""
+    """A signed-in person's seat token: no link needed (docs/protocol.md, "my-seat").
+    Who sits in the coach's seat, and whether the room has ended, only the node running
+    the room knows: a room placed on another node is asked there (web/room_owner.py)."""
     await body(request, set())  # none expected; a broken one is refused first, as everywhere
     person = person_of(request)
     if person is None:
         raise Unauthorized("sign in first")
     simulation = await simulation_of(request)
+    if request.app[DIRECTORY].peek(simulation.id) is None:
+        await check_runs_here(request, simulation.id)
     seat = simulation.seat_of(person.id)
     if seat is None:
         coaches = person.is_admin or (

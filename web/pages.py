@@ -6,13 +6,16 @@ from pathlib import Path
 
 from aiohttp import web
 
+from placement.nodes import NodeInfo
 from sessions.actions import seat_facts
 from sessions.rooms import Consent
 from signaling.tokens import TokenError, verify
 from web.auth import person_of
 from web.errors import NotFound, Unauthorized
+from web.every_node import ask
 from web.health import process_counts
 from web.keys import CATALOGUE, DIRECTORY, PLACEMENT, SCENARIOS, SECRET
+from web.room_owner import FORWARDED_BY, HTTP, passed_on, reachable
 
 STATIC_DIR = Path(__file__).parent / "static"
 #: the Socket.IO browser client, installed from npm by the set-up command (not committed)
@@ -89,7 +92,9 @@ async def join_preview(request: web.Request) -> web.Response:
     if live is None:  # live here: here; else where it is placed (placed now if new)
         placement = request.app[PLACEMENT]
         node = await placement.place(record.id)
-        origin = "" if node.id == placement.here.id else node.origin
+        if node.id != placement.here.id:
+            origin = node.origin
+            consent = await consent_at(request, node)
     return web.json_response(
         {
             "room": record.id,
@@ -100,6 +105,21 @@ async def join_preview(request: web.Request) -> web.Response:
             **seat_facts(claims.seat),
         }
     )
+
+
+async def consent_at(request: web.Request, node: NodeInfo) -> Consent:
+    """The seat's consent as `node`, which runs the room, knows it (its holder may have
+    answered there); pending if it cannot say. Asked once: a forwarded ask is not
+    sent on."""
+    origin = reachable(request, node)
+    if origin is None or FORWARDED_BY in request.headers:
+        return Consent.PENDING
+    url = origin + request.rel_url.raw_path_qs
+    reply = await ask(request.app[HTTP], "GET", url, passed_on(request), None)
+    if reply is None or reply[0] != 200 or not isinstance(reply[1], dict):
+        return Consent.PENDING
+    known = reply[1].get("consent")
+    return Consent(known) if known in set(Consent) else Consent.PENDING
 
 
 def add_static(app: web.Application) -> None:

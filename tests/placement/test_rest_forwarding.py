@@ -153,3 +153,40 @@ async def test_an_owner_that_goes_silent_is_given_up_after_the_timeout(nodes: Tw
     assert (answer.status, answer.code) == (503, "node_unavailable"), answer
     assert "says whether it was done" in answer.body["message"]
     assert FORWARD_TIMEOUT_S <= took < FORWARD_TIMEOUT_S + 5, took
+
+
+async def test_the_join_preview_at_the_other_node_knows_the_holder_s_consent(
+    nodes: TwoNodes,
+) -> None:
+    mediator = nodes.seated[0]
+    assert await mediator.call("consent", {"recording": False}) == {
+        "ok": True,
+        "consent": "declined",
+    }
+    # a reload at the node that does not run the room: it is not asked again
+    status, asked = await preview(nodes.other, nodes.room)
+    assert status == 200, asked
+    assert (asked["origin"], asked["consent"]) == (nodes.holder.url, "declined")
+    # the holder's own answer; a forwarded ask is never sent on
+    status, at_holder = await preview(nodes.holder, nodes.room)
+    assert (status, at_holder["origin"], at_holder["consent"]) == (200, "", "declined")
+
+
+async def test_the_join_preview_says_pending_when_the_owner_cannot_be_reached(
+    nodes: TwoNodes,
+) -> None:
+    async with room_on_a_ghost(nodes, f"http://127.0.0.1:{free_port()}") as room:
+        status, asked = await preview(nodes.other, room)
+    assert status == 200, asked
+    assert asked["consent"] == "pending" and asked["origin"].startswith("http://127.0.0.1:")
+
+
+async def test_my_seat_at_the_other_node_sees_who_sits_in_the_coach_s_seat(
+    nodes: TwoNodes,
+) -> None:
+    # an admin coaches every simulation; the coach's seat is taken on the holder
+    admin = await sign_in(nodes.other.app, Role.ADMIN)
+    refused = await Caller(nodes.other, admin).post(f"/api/simulations/{nodes.room}/my-seat")
+    assert (refused.status, refused.code) == (403, "forbidden"), refused
+    assert "coach's seat" in refused.body["message"]
+    assert nodes.other.app[DIRECTORY].peek(nodes.room) is None  # asked where it runs
