@@ -18,19 +18,14 @@ that opens it is the one later joins go to; any other request about an
 unplaced room, and every request about no room, goes to the first live node (they
 share the database and the recordings directory; what a process keeps in memory,
 such as the console's scenarios and sign-in attempt limits, stays consistent).
-Five answers are the front's own: `/healthz` (every node's, summed), `/api/live`
-(every node's live rooms, merged, as the caller may see them), `GET /api/schedule`
-(the first live node's list, a simulation someone sits in on another node marked
-"live" from that node's `/api/live`), `/metrics?node=NAME` (one node's; Prometheus
-scrapes each) and `POST /api/people/{id}/deactivate` (the first live node's, then
-sent to every other node so the seats the person holds there end too;
-web/every_node.py). Media never passes here: ICE goes to the node's own UDP ports.
+Five questions about every node (`/healthz`, `/api/live`, `GET /api/schedule`,
+`/metrics?node=NAME`, `POST /api/people/{id}/deactivate`) the front answers itself:
+caucus/front_answers.py. Media never passes here: ICE goes to the node's own UDP ports.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import re
 from collections.abc import Callable
@@ -39,13 +34,12 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
+from caucus.front_answers import FrontAnswers, unavailable
 from caucus.worker_placement import NoLiveNode, WorkerPlacement
 from sessions.ids import RoomId
 from signaling.protocol import MAX_PACKET_BYTES
-from web import every_node
 from web.errors import json_error
 from web.forwarded import Network, trusted
-from web.room_owner import FORWARDED_BY
 
 logger = logging.getLogger(__name__)
 
@@ -78,8 +72,6 @@ HOP_BY_HOP = frozenset(
 )
 #: how long a request for a room on a node that just died waits for its recordings to close
 RECOVERY_WAIT_S = 15.0
-#: a node's answer to the front's fan-out questions (/healthz, /api/live)
-FAN_OUT_TIMEOUT_S = 5.0
 
 
 class FrontError(Exception):
@@ -127,11 +119,12 @@ class Front:
         self.closing = False
         self._http: aiohttp.ClientSession | None = None
         self.app = web.Application(client_max_size=0)  # bodies are streamed to the node
-        self.app.router.add_get("/healthz", self.health)
-        self.app.router.add_get("/api/live", self.live)
-        self.app.router.add_get("/metrics", self.metrics)
-        self.app.router.add_post("/api/people/{id}/deactivate", self.deactivate)
-        self.app.router.add_get("/api/schedule", self.schedule)
+        answers = FrontAnswers(self)  # the front's own: about every node, not one
+        self.app.router.add_get("/healthz", answers.health)
+        self.app.router.add_get("/api/live", answers.live)
+        self.app.router.add_get("/metrics", answers.metrics)
+        self.app.router.add_post("/api/people/{id}/deactivate", answers.deactivate)
+        self.app.router.add_get("/api/schedule", answers.schedule)
         self.app.router.add_route("*", "/{tail:.*}", self.forward)
         self.app.cleanup_ctx.append(self._session)
 
@@ -194,21 +187,21 @@ class Front:
         except FrontError as exc:
             return json_error(exc.code, exc.message, exc.status)
         except (NoLiveNode, TimeoutError):
-            return _unavailable("no worker can take this request now")
+            return unavailable("no worker can take this request now")
         url = self.nodes[node] + request.rel_url.raw_path_qs
         headers = self.upstream_headers(request)
         try:
             if request.headers.get("Upgrade", "").lower() == "websocket":
                 return await self._websocket(request, url, headers)
-            return await self._http_request(request, url, headers)
+            return await self.relay(request, url, headers)
         except aiohttp.WSServerHandshakeError as exc:  # the node refused the upgrade
             code = "forbidden" if exc.status == 403 else "bad_request"
             return json_error(code, f"the server refused the WebSocket: {exc.message}", exc.status)
         except (aiohttp.ClientError, TimeoutError) as exc:
             logger.warning("front: %s %s → %s failed: %r", request.method, request.path, node, exc)
-            return _unavailable(f"{node} did not answer (restarting?)")
+            return unavailable(f"{node} did not answer (restarting?)")
 
-    async def _http_request(
+    async def relay(
         self, request: web.Request, url: str, headers: dict[str, str]
     ) -> web.StreamResponse:
         body = request.content.iter_any() if request.body_exists else None
@@ -257,161 +250,6 @@ class Front:
                 await client.close()
             return client
 
-    # --- the front's own answers -----------------------------------------------------
-
-    async def _ask_every_node(
-        self,
-        path: str,
-        headers: dict[str, str],
-        method: str = "GET",
-        data: bytes | None = None,
-        but: str | None = None,
-    ) -> dict[str, tuple[int, Any]]:
-        """Every node's answer (but `but`'s), asked at once; 503 for one down or silent."""
-
-        async def ask(name: str) -> tuple[int, Any]:
-            if not self.placement.live(name):
-                return 503, {"ok": False, "code": "unavailable", "message": f"{name} is down"}
-            try:
-                async with self.http.request(
-                    method,
-                    self.nodes[name] + path,
-                    headers=headers,
-                    data=data,
-                    allow_redirects=False,
-                    timeout=aiohttp.ClientTimeout(total=FAN_OUT_TIMEOUT_S),
-                ) as r:
-                    return r.status, await r.json(content_type=None)
-            except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
-                return 503, {"ok": False, "code": "unavailable", "message": f"{name}: {exc}"}
-
-        names = [name for name in self.nodes if name != but]
-        answers = await asyncio.gather(*(ask(name) for name in names))
-        return dict(zip(names, answers, strict=True))
-
-    async def health(self, request: web.Request) -> web.Response:
-        path = request.rel_url.raw_path_qs
-        answers = await self._ask_every_node(path, {})
-        nodes = [
-            {"node": name, **self.node_info(name), **body} for name, (_, body) in answers.items()
-        ]
-        ok = not self.closing and all(status == 200 for status, _ in answers.values())
-
-        def total(key: str) -> int:
-            return sum(int(b.get(key, 0)) for _, b in answers.values() if isinstance(b, dict))
-
-        return web.json_response(
-            {
-                "ok": ok,
-                "workers": len(self.nodes),
-                "rooms_live": total("rooms_live"),
-                "participants_connected": total("participants_connected"),
-                "peer_connections": total("peer_connections"),
-                "nodes": nodes,
-            },
-            status=200 if ok else 503,
-        )
-
-    async def live(self, request: web.Request) -> web.Response:
-        """Every node's live rooms, merged (each node applies the caller's permissions)."""
-        answers = await self._ask_every_node("/api/live", self.upstream_headers(request))
-        rooms: list[dict[str, Any]] = []
-        for status, body in answers.values():
-            if status in (401, 403):
-                return web.json_response(body, status=status)
-            if status == 200:
-                rooms += body.get("rooms", [])
-        rooms.sort(key=lambda r: (r["phase"]["kind"] == "ended", -r["connected"], r["id"]))
-        return web.json_response({"rooms": rooms})
-
-    async def deactivate(self, request: web.Request) -> web.Response:
-        """The first live node deactivates the person (and ends the seats it holds); then
-        every other node is sent the same request, forwarded, to end the seats it holds
-        (web/every_node.py): seats on any worker are ended, not only on one."""
-        data = await request.read()
-        answered = await self._ask_home(request, data)
-        if isinstance(answered, web.Response):
-            return answered
-        home, headers, answer = answered
-        if not isinstance(answer, dict):
-            return web.json_response(answer)
-        headers[FORWARDED_BY] = "front"
-        path = request.rel_url.raw_path_qs
-        others = await self._ask_every_node(path, headers, "POST", data, but=home)
-        return web.json_response(every_node.summed(answer, others))
-
-    async def schedule(self, request: web.Request) -> web.Response:
-        """The first live node's schedule, each simulation's status as its own node
-        knows it: a node says "live" only of the rooms it holds, so a simulation
-        someone sits in on another node is marked from that node's /api/live (the
-        console's list would show it "open")."""
-        answered = await self._ask_home(request)
-        if isinstance(answered, web.Response):
-            return answered
-        home, headers, listing = answered
-        if not isinstance(listing, list):
-            return web.json_response(listing)
-        answers = await self._ask_every_node("/api/live", headers, but=home)
-        occupied = {
-            room.get("id")
-            for status, body in answers.values()
-            if status == 200 and isinstance(body, dict)
-            for room in body.get("rooms", [])
-            if room.get("connected") and room.get("phase", {}).get("kind") != "ended"
-        }
-        for simulation in listing:
-            if simulation.get("status") == "open" and simulation.get("id") in occupied:
-                simulation["status"] = "live"
-        return web.json_response(listing)
-
-    async def _ask_home(
-        self, request: web.Request, data: bytes | None = None
-    ) -> web.Response | tuple[str, dict[str, str], Any]:
-        """Send `request` to the first live node: (that node, the headers sent, its JSON
-        answer) when it answered 200 with JSON, else the response for the caller (the
-        node's own refusal, as it is, or 503)."""
-        if self.closing:
-            return json_error("server_closing", "the server is shutting down", 503)
-        try:
-            home = self.placement.home()
-        except NoLiveNode:
-            return _unavailable("no worker can take this request now")
-        headers = self.upstream_headers(request)
-        try:
-            async with self.http.request(
-                request.method,
-                self.nodes[home] + request.rel_url.raw_path_qs,
-                headers=headers,
-                data=data,
-                allow_redirects=False,
-            ) as upstream:
-                status, raw = upstream.status, await upstream.read()
-                kind = upstream.headers.get("Content-Type", "application/json")
-        except (aiohttp.ClientError, TimeoutError) as exc:
-            logger.warning("front: %s %s at %s failed: %r", request.method, request.path, home, exc)
-            return _unavailable(f"{home} did not answer (restarting?)")
-        try:
-            answer = json.loads(raw) if status == 200 else None
-        except ValueError:
-            answer = None
-        if not isinstance(answer, dict | list):  # refused (or odd): the caller gets it as it is
-            return web.Response(status=status, body=raw, headers={"Content-Type": kind})
-        return home, headers, answer
-
-    async def metrics(self, request: web.Request) -> web.StreamResponse:
-        name = request.query.get("node", "")
-        if name not in self.nodes:
-            return json_error(
-                "bad_request",
-                f"each worker has its own metrics: scrape /metrics?node=NAME, NAME one of"
-                f" {', '.join(self.nodes)}",
-                400,
-            )
-        if not self.placement.live(name):
-            return _unavailable(f"{name} is down")
-        url = self.nodes[name] + "/metrics"
-        return await self._http_request(request, url, self.upstream_headers(request))
-
 
 async def _pump(
     source: web.WebSocketResponse | aiohttp.ClientWebSocketResponse,
@@ -427,9 +265,3 @@ async def _pump(
                 break
     except (aiohttp.ClientError, ConnectionError):
         pass  # one side went away: the caller closes both
-
-
-def _unavailable(message: str) -> web.Response:
-    response = json_error("unavailable", f"{message}; try again in a few seconds", 503)
-    response.headers["Retry-After"] = "2"
-    return response
