@@ -1,6 +1,7 @@
 """Impaired links, with RED and without, in one run: audio on time and video freezes.
 
     .venv/bin/python bench/impaired_links.py [--seconds 60] [--voice-kbit 32] [--phase joint]
+        [--simulcast]
 
 Four synthetic aiortc seats in a phase of a simulation (``--phase``: ``joint``, the
 role-play, where the coach watches silently, or ``timeout``, where the coach speaks
@@ -18,8 +19,12 @@ slice (docs/PERFORMANCE.md says why).
 aiortc's 96 kbit/s stereo, three of which, doubled by RED, overfill the capped link
 on their own).
 
-Not here yet: the layer figures (needs simulcast publishers, which aiortc cannot
-send) and Opus FEC (aiortc's encoder makes none; Chromium's does).
+``--simulcast``: in the first column every publisher sends three layers as Chromium
+does (tests/media/simulcast_publisher.py) and the share of the time each layer was
+on each subscriber's screen is printed; the second column stays the stock client
+(one stream, no RED), the figures without FEC/RED/simulcast.
+
+Not here: Opus FEC (aiortc's encoder makes none; Chromium's does).
 """
 
 from __future__ import annotations
@@ -36,14 +41,23 @@ from media import aiortc_internals  # noqa: E402
 from tests.media.impaired_links import PHASES, RunFigures, run, table  # noqa: E402
 
 
-async def main(seconds: float, voice_kbit: int | None, phase: str) -> None:
+async def main(seconds: float, voice_kbit: int | None, phase: str, simulcast: bool) -> None:
     aiortc_internals.install()
     logging.getLogger("aioice").setLevel(logging.WARNING)
     runs: list[RunFigures] = []
     with aiortc_internals.gather_policy(aiortc_internals.LOOPBACK):
         for red in (True, False):
             audio_bps = None if voice_kbit is None else voice_kbit * 1000
-            runs.append(await run(red=red, seconds=seconds, audio_bps=audio_bps, phase=phase))
+            layered = simulcast and red  # the plain column is the stock client's
+            runs.append(
+                await run(
+                    red=red,
+                    seconds=seconds,
+                    audio_bps=audio_bps,
+                    phase=phase,
+                    simulcast=layered,
+                )
+            )
     print(table(runs))
 
 
@@ -52,5 +66,8 @@ if __name__ == "__main__":
     parser.add_argument("--seconds", type=float, default=60.0, help="measured per column")
     parser.add_argument("--voice-kbit", type=int, help="Opus bitrate (default: aiortc's 96)")
     parser.add_argument("--phase", choices=sorted(PHASES), default="joint")
+    parser.add_argument(
+        "--simulcast", action="store_true", help="the RED column's publishers send three layers"
+    )
     args = parser.parse_args()
-    asyncio.run(main(args.seconds, args.voice_kbit, args.phase))
+    asyncio.run(main(args.seconds, args.voice_kbit, args.phase, args.simulcast))

@@ -5,8 +5,9 @@ phase of a simulation, each on a link of 300 ms round trip ± 40 ms (150 ms one 
 ± 20 ms jitter, FIFO) losing 5 % of its packets each way; one subscriber's
 downlink is also capped at 250 kbit/s (tests/impairment.py's token bucket).
 Publishers send aiortc's Opus (96 kbit/s stereo; a browser's voice is ~32 kbit/s:
-``audio_bps`` sets it) and VP8 at 15 fps, one stream each (no simulcast): a
-subscriber whose link is short has it paused, lowest priority first (media.downlink).
+``audio_bps`` sets it) and VP8 at 15 fps, one stream each unless ``simulcast``: a
+subscriber whose link is short has it lowered or paused, lowest priority first
+(media.downlink).
 
 ``red=True``: every seat negotiates RED as Chromium does (publishes each Opus
 payload again in the next packet; receives RED and rebuilds a lost packet from
@@ -25,10 +26,12 @@ their encoding (frames sent in the judged window, by hash of their bytes), and
 video freezes per minute (WebRTC's definition: a gap between shown frames longer
 than max(3 × the mean interval, the mean + 150 ms)).
 
-Simulcast hook: the layer figures (the capped subscriber on the lowest layer,
-the others on the top one >= 90 % of the time) need publishers that send
-simulcast, which aiortc cannot; :func:`run` takes ``simulcast`` for the day a
-test-side simulcast publisher exists and refuses it until then.
+``simulcast=True``: every publisher sends its video as three layers (48×36,
+96×72, 192×144, tests/media/simulcast_publisher.py) as Chromium does, and each
+subscriber's layers are the SFU's choice (media.layers).  Layer figures per
+subscriber: the share of the window (summed over the videos it receives) each
+layer was on its screen, a frame counting until the next one, for
+``ON_SCREEN_S`` at most; the rest is video paused (or frozen for longer).
 """
 
 from __future__ import annotations
@@ -48,6 +51,7 @@ from sessions.media_kinds import MediaKind
 from tests.builders import in_phase, room_with
 from tests.impairment import LinkProfile
 from tests.media.media_harness import MediaRoom
+from tests.media.simulcast_publisher import LAYERS
 from tests.media.synthetic import PARTY_B, ROOM, SEATS
 
 LINK = LinkProfile(delay=0.15, jitter=0.02, loss=0.05)
@@ -57,6 +61,8 @@ AUDIO_DEADLINE = 0.6
 FPS = 15
 WARM_UP_S = 5.0  # the figures start 5 s after every route flows
 FREEZE_MIN_GAP = 0.15
+#: a frame shows its layer until the next one, for this long at most (then: paused)
+ON_SCREEN_S = 2.0
 
 
 #: a phase, as the coach's requests that reach it from the lobby
@@ -79,6 +85,14 @@ class SubscriberFigures:
     minutes: float
     down_kbps: float
     cap_dropped: int
+    layer_seconds: tuple[float, ...] = ()
+    """Seconds each layer was on screen, lowest first, summed over its videos
+    (simulcast only)."""
+    video_seconds: float = 0.0
+    """The window times the videos it receives."""
+
+    def layer_share(self, layer: int) -> float:
+        return self.layer_seconds[layer] / self.video_seconds if self.video_seconds else 0.0
 
     @property
     def audio_ratio(self) -> float:
@@ -100,6 +114,13 @@ class RunFigures:
     load_average: float
     rcvbuf_errors: int | None
     """Datagrams the kernel dropped for full receive buffers meanwhile (whole machine)."""
+    simulcast: bool = False
+
+    @property
+    def label(self) -> str:
+        if self.red:
+            return "RED + simulcast" if self.simulcast else "RED"
+        return "no FEC/RED/simulcast" if not self.simulcast else "simulcast, no FEC/RED"
 
 
 def rcvbuf_errors() -> int | None:
@@ -150,6 +171,15 @@ def freezes(shown: list[float]) -> int:
     return sum(1 for gap in gaps if gap > limit)
 
 
+def on_screen(shown: list[tuple[float, int]], end: float, layers: int) -> list[float]:
+    """Seconds each layer was on screen until ``end``: from each shown (time, layer)
+    to the next, for ``ON_SCREEN_S`` at most."""
+    seconds = [0.0] * layers
+    for (t, layer), (later, _) in zip(shown, [*shown[1:], (end, 0)], strict=True):
+        seconds[layer] += min(later, t + ON_SCREEN_S) - t
+    return seconds
+
+
 def _not_flowing(room: MediaRoom, routes: frozenset[Route]) -> list[str]:
     """Routes whose subscriber has received nothing yet."""
     missing = []
@@ -172,8 +202,6 @@ async def run(
     phase: str = "joint",
 ) -> RunFigures:
     routes = routes_in(phase)
-    if simulcast:
-        raise NotImplementedError("aiortc publishes no simulcast: a test-side publisher is needed")
     config = SfuConfig(ice_host_addresses=["127.0.0.1"], connect_timeout=60)
     room = MediaRoom(config)
     capped = dataclasses.replace(link, rate_bps=cap_bps)
@@ -188,6 +216,7 @@ async def run(
                 fps=FPS,
                 red=red,
                 audio_bps=audio_bps,
+                simulcast=simulcast,
             )
         await room.sfu.apply_audience(ROOM, routes)
         await room.wait_connected(60)
@@ -211,6 +240,8 @@ async def run(
     judged_end = end - AUDIO_DEADLINE  # later frames may still be on their way
     for subscriber in SEATS:
         on_time = sent = frozen = 0
+        video_seconds = 0.0
+        layers = [0.0] * len(LAYERS) if simulcast else []
         for publisher in sorted({r.publisher for r in routes if r.subscriber == subscriber}):
             got, out = delivered_within(
                 room, publisher, subscriber, MediaKind.AUDIO, start, judged_end, AUDIO_DEADLINE
@@ -219,7 +250,14 @@ async def run(
             client = room.clients[subscriber]
             mid = client.mid_of(publisher, MediaKind.VIDEO)
             assert mid is not None
-            frozen += freezes([a.time for a in client.arrivals[mid] if start <= a.time <= end])
+            shown = [a for a in client.arrivals[mid] if start <= a.time <= end]
+            frozen += freezes([a.time for a in shown])
+            layered = room.clients[publisher].simulcast
+            if layered is not None:
+                video_seconds += end - start
+                known = [(a.time, layered.layer_of.get(a.key)) for a in shown]
+                seen = on_screen([(t, k) for t, k in known if k is not None], end, len(LAYERS))
+                layers = [a + b for a, b in zip(layers, seen, strict=True)]
         received, dropped = downs[subscriber]
         subscribers.append(
             SubscriberFigures(
@@ -231,13 +269,22 @@ async def run(
                 minutes=(end - start) / 60,
                 down_kbps=(received - bytes_before[subscriber]) * 8 / (end - start) / 1000,
                 cap_dropped=dropped,
+                layer_seconds=tuple(layers),
+                video_seconds=video_seconds,
             )
         )
     overflowed = (
         None if overflows is None or overflows_after is None else overflows_after - overflows
     )
     return RunFigures(
-        red, phase, end - start, subscribers, recovered, os.getloadavg()[0], overflowed
+        red,
+        phase,
+        end - start,
+        subscribers,
+        recovered,
+        os.getloadavg()[0],
+        overflowed,
+        simulcast,
     )
 
 
@@ -251,9 +298,7 @@ def _down(room: MediaRoom, seat: SeatId) -> tuple[int, int]:
 
 def table(runs: list[RunFigures]) -> str:
     """The figures side by side, one row per subscriber."""
-    head = f"{'subscriber':<18}" + "".join(
-        f"| {'RED' if r.red else 'no FEC/RED':^44}" for r in runs
-    )
+    head = f"{'subscriber':<18}" + "".join(f"| {r.label:^44}" for r in runs)
     sub = f"{'':<18}" + "".join(
         f"| {'audio <= 600 ms':>16} {'freezes/min':>11} {'kbit/s':>7} {'cap':>5}" for _ in runs
     )
@@ -269,9 +314,18 @@ def table(runs: list[RunFigures]) -> str:
                 f" {s.freezes_per_minute:>11.1f} {s.down_kbps:>7.0f} {cap:>5}"
             )
         lines.append(row)
+    if any(r.simulcast for r in runs):
+        lines.append("share of the time each video layer was on screen, low/mid/top:")
+        for i, seat in enumerate(SEATS):
+            row = f"  {seat:<16}"
+            for r in runs:
+                s = r.subscribers[i]
+                shares = " ".join(f"{s.layer_share(k):>6.1%}" for k in range(len(s.layer_seconds)))
+                row += f"| {shares or 'one stream':^44}"
+            lines.append(row)
     lines.append(
         "SFU rebuilt audio packets from RED: "
-        + ", ".join(f"{'RED' if r.red else 'no FEC/RED'} {r.audio_recovered}" for r in runs)
+        + ", ".join(f"{r.label} {r.audio_recovered}" for r in runs)
     )
     lines.append(
         "measured "

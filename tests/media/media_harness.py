@@ -37,15 +37,17 @@ from aiortc.codecs.vpx import Vp8Decoder
 from aiortc.jitterbuffer import JitterFrame
 from aiortc.rtcconfiguration import RTCBundlePolicy
 
-from media import aiortc_internals, red
+from media import aiortc_internals
 from media.assembler import AssembledFrame
-from media.packetizer import Packer, packer_for
+from media.packetizer import packer_for
 from media.receiving import forward_receiver
 from media.sfu import Sfu, SfuConfig
 from sessions.ids import RoomId, SeatId
 from sessions.media_kinds import MediaKind
 from tests.forward_sender import forward_sender
 from tests.impairment import Impairment, LinkProfile, impair
+from tests.media.client_packing import RedPack, pack_encoded
+from tests.media.simulcast_publisher import SimulcastVideo, answer_simulcast
 from tests.media.synthetic import (
     COLOUR,
     FPS,
@@ -63,30 +65,6 @@ from tests.media.synthetic import (
     identify_video,
 )
 from tests.red_sdp import without_red
-
-
-def _pack(packer: Packer, packet: av.Packet[Any]) -> tuple[list[bytes], int, int | None]:
-    return packer.pack(bytes(packet)), int(packet.pts or 0), None
-
-
-class RedPack:
-    """Packs Opus as a browser that negotiated RED does (Chromium's default: one
-    redundant block, the previous payload)."""
-
-    def __init__(self) -> None:
-        self._opus = aiortc_internals.opus_payload_type()
-        self._previous: tuple[int, bytes] | None = None
-
-    def __call__(self, packet: av.Packet[Any]) -> tuple[list[bytes], int, int | None]:
-        data, timestamp = bytes(packet), int(packet.pts or 0)
-        blocks = []
-        if self._previous is not None:
-            offset = (timestamp - self._previous[0]) & 0xFFFFFFFF
-            if red.fits(offset, self._previous[1]):
-                blocks.append(red.RedBlock(self._opus, offset, self._previous[1]))
-        self._previous = (timestamp, data)
-        return [red.build(self._opus, data, blocks)], timestamp, None
-
 
 # -- the participant ---------------------------------------------------------------
 
@@ -118,10 +96,12 @@ class ClientParticipant:
         fps: int = FPS,
         red: bool = False,
         audio_bps: int | None = None,
+        simulcast: bool = False,
     ) -> None:
         """``red``: answer RED as a browser does (send and receive it); otherwise
         play a stock aiortc client, which knows no RED (tests/red_sdp.py).
-        ``audio_bps``: its Opus bitrate (None: aiortc's 96 kbit/s)."""
+        ``audio_bps``: its Opus bitrate (None: aiortc's 96 kbit/s). ``simulcast``:
+        publish video as three layers (tests/media/simulcast_publisher.py)."""
         self.seat = seat
         self.room = room
         self.sfu = sfu
@@ -156,6 +136,7 @@ class ClientParticipant:
                 lambda data: sent.add(seat, MediaKind.VIDEO, data),
             ),
         }
+        self.simulcast = SimulcastVideo(seat, sent, fps) if simulcast else None
         self._prepared: set[str] = set()
         self._decoders: dict[str, OpusDecoder | Vp8Decoder] = {}
         self.decode_errors = 0
@@ -193,6 +174,8 @@ class ClientParticipant:
             up, down = self._link
             self.impairment = impair(self.pc, outbound=up, inbound=down, seed=self._seed)
         sdp = self.pc.localDescription.sdp
+        if self.simulcast is not None:
+            sdp = answer_simulcast(sdp, payload["publish"]["video"])
         lines = sdp.splitlines()
         candidates = [line[2:] for line in lines if line.startswith("a=candidate:")]
         stripped = [
@@ -231,14 +214,17 @@ class ClientParticipant:
             )
         elif self._publish and mid in (publish["audio"], publish["video"]):
             kind = MediaKind.AUDIO if mid == publish["audio"] else MediaKind.VIDEO
+            transceiver.direction = "sendonly"
+            if kind is MediaKind.VIDEO and self.simulcast is not None:
+                self.simulcast.publish(transceiver.sender, self.remb_seen.append)
+                return
             track = self.sources[kind]
             transceiver.sender.replaceTrack(track)
-            transceiver.direction = "sendonly"
             packer = packer_for(track._codec)
             red_audio = self.red and kind is MediaKind.AUDIO
             forward_sender(
                 transceiver.sender,
-                pack=RedPack() if red_audio else functools.partial(_pack, packer),
+                pack=RedPack() if red_audio else functools.partial(pack_encoded, packer),
                 on_keyframe_request=track.request_keyframe,
                 on_remb=self.remb_seen.append,
             )
@@ -305,6 +291,8 @@ class ClientParticipant:
         self._closing = True
         if self.impairment is not None:
             self.impairment.close()
+        if self.simulcast is not None:
+            await self.simulcast.close()
         await self.pc.close()
 
 
@@ -346,6 +334,7 @@ class MediaRoom:
         fps: int = FPS,
         red: bool = False,
         audio_bps: int | None = None,
+        simulcast: bool = False,
     ) -> ClientParticipant:
         client = ClientParticipant(
             seat,
@@ -357,6 +346,7 @@ class MediaRoom:
             fps=fps,
             red=red,
             audio_bps=audio_bps,
+            simulcast=simulcast,
         )
         self.clients[seat] = client
         await client.join()

@@ -20,7 +20,7 @@ from array import array
 from collections import defaultdict, deque
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import av
 from aiortc.codecs.opus import OpusEncoder
@@ -173,6 +173,12 @@ class ColourSource:
         return frame
 
 
+class FrameSource(Protocol):
+    """Raw frames at their own pace: ToneSource, ColourSource, or one made from them."""
+
+    async def next(self) -> av.AudioFrame | av.VideoFrame: ...
+
+
 class EncodedTrack(MediaStreamTrack):
     """Encodes a synthetic source on the client with aiortc's own encoder (as a
     browser would) and yields ``av.Packet``s for the sender to pack."""
@@ -180,7 +186,7 @@ class EncodedTrack(MediaStreamTrack):
     def __init__(
         self,
         kind: MediaKind,
-        source: ToneSource | ColourSource,
+        source: FrameSource,
         on_encoded: Callable[[bytes], None],
         audio_bps: int | None = None,
     ) -> None:

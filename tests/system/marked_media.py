@@ -226,8 +226,7 @@ def marked_tracks(
         return encoded
 
     return clock, {
-        kind: EncodedTrack(kind, source, logger(kind))  # type: ignore[arg-type]
-        for kind, source in sources.items()
+        kind: EncodedTrack(kind, source, logger(kind)) for kind, source in sources.items()
     }
 
 
