@@ -131,6 +131,7 @@ class Consumer:
         # the subscriber's downlink reports, for its layer choices (SeatConnection)
         self.on_estimate: Callable[[int], None] | None = None
         self.on_loss: Callable[[float], None] | None = None
+        self.on_rtt: Callable[[float], None] | None = None
         self._uplink_mark = (0, 0)  # the producer's (lost, packets) at the last report
         set_stream_id(transceiver.sender, publisher)
         relay_feedback(
@@ -139,6 +140,7 @@ class Consumer:
             on_remb=self._on_remb,
             on_nack=self._on_nack,
             on_loss=self._on_loss,
+            on_rtt=self._on_rtt,
         )
 
     @classmethod
@@ -350,6 +352,12 @@ class Consumer:
             self.producer.on_consumer_remb(self, bitrate)
         if self.on_estimate is not None:
             self.on_estimate(bitrate)
+
+    def _on_rtt(self, seconds: float) -> None:
+        # A paused stream's sender reports repeat one NTP time (it sends no packets), so
+        # a report answering an earlier one is timed from the later: not a round trip.
+        if self.on_rtt is not None and self.forwarding and self.layer != PAUSED and seconds > 0:
+            self.on_rtt(seconds)
 
     def _on_loss(self, fraction: float) -> None:
         """A receiver report's loss, less what the publisher's link lost meanwhile: a

@@ -55,11 +55,13 @@ class Downlink:
         self._told: dict[str, Any] = {"paused": [], "layers": {}}
         self._absent: dict[str, float] = {}  # stream -> since when it is not forwarded
         self._losses: list[float] = []  # the receiver reports' loss since the last tick
+        self._rtts: list[float] = []  # and their round trips, seconds
 
     def watch(self, consumer: Consumer) -> None:
         """Hear the subscriber's reports through ``consumer`` (each of its consumers)."""
         consumer.on_estimate = self._estimate
         consumer.on_loss = self._loss
+        consumer.on_rtt = self._rtts.append
 
     def _estimate(self, bitrate: int) -> None:
         self.selector.estimate(bitrate, self._clock())
@@ -78,6 +80,9 @@ class Downlink:
         if self._losses:
             self.selector.loss(sum(self._losses) / len(self._losses), now)
             self._losses.clear()
+        if self._rtts:
+            self.selector.rtt(sum(self._rtts) / len(self._rtts), now)
+            self._rtts.clear()
         rates: dict[str, list[int]] = {}
         videos: dict[str, Consumer] = {}
         simulcast: set[str] = set()
@@ -122,11 +127,12 @@ class Downlink:
         if payload == self._told:
             return None
         logger.info(
-            "video layers for %s: %s (REMB %s bit/s, loss %s)",
+            "video layers for %s: %s (REMB %s bit/s, loss %s, queued %.0f ms)",
             self.name,
             payload,
             self.selector.last_estimate,
             self.selector.last_loss,
+            1000 * self.selector.queued(now),
         )
         self._told = payload
         return payload

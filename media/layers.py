@@ -6,6 +6,11 @@ from the subscriber say how much it carries (docs/design-notes.md says why these
 * **loss** – the fraction lost in its receiver reports.  Above ``loss_short``
   the link is short: what it delivers, ``(video + audio sent) × (1 − loss)``,
   less the audio (``audio_bps`` per audio stream), is the video budget;
+* **queue** – the round trip of its receiver reports above the least seen in the
+  last ``rtt_floor_s``.  Above ``queue_short_s`` a queue is building: the link is
+  short even when it loses little (a drop-tail bottleneck fed a little too much
+  drops a few percent, which a long lossy link loses anyway, and delays
+  everything, audio first); it then carries at least ``queue_cut`` less;
 * **REMB** – its receive-side estimate of what the link carries for video.  It
   only ever *raises* a stream: a layer that fits it with ``up_margin`` to spare
   for ``up_hold_s`` is taken.  A delay-based estimate read on a busy host takes
@@ -37,6 +42,7 @@ count packets sent before it.  Every knob is in
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -70,10 +76,22 @@ class LayerKnobs:
     resume_s: float = 4.0
     """A paused stream tries its lowest layer again after this."""
     resume_max_s: float = 32.0
+    queue_short_s: float = 0.15
+    """Round trip above its floor by this much: a queue is building on the link, which
+    is short whatever the loss (a drop-tail bottleneck fed a little too much loses a
+    few percent, as a long lossy link does anyway, but delays everything)."""
+    queue_clear_s: float = 0.05
+    """A stream goes up (or resumes) only while the queue is at most this."""
+    queue_cut: float = 0.15
+    """A link found short by its queue alone carries this fraction less (at least)."""
+    rtt_floor_s: float = 30.0
+    """The floor is the least round trip over this long."""
 
     def __post_init__(self) -> None:
         if not 0 <= self.loss_clear < self.loss_short < 1:
             raise ValueError("need 0 <= loss_clear < loss_short < 1")
+        if not 0 <= self.queue_clear_s < self.queue_short_s:
+            raise ValueError("need 0 <= queue_clear_s < queue_short_s")
         if self.up_margin < 1:
             raise ValueError("up_margin is at least 1")
 
@@ -115,6 +133,8 @@ class LayerSelector:
         self._loss: tuple[float, float] | None = None
         self._deaf_until = -1e9  # loss reports before this describe what was sent before
         self._paused_changed_at = -1e9  # the last pause, or try of a paused stream
+        self._rtt: tuple[float, float] | None = None  # smoothed round trip, when
+        self._rtt_seen: deque[tuple[float, float]] = deque()  # (when, smoothed) for the floor
 
     def estimate(self, bitrate: int, now: float) -> None:
         """The subscriber's latest REMB, bits per second."""
@@ -129,9 +149,33 @@ class LayerSelector:
             fraction = (1 - LOSS_SMOOTHING) * self._loss[0] + LOSS_SMOOTHING * fraction
         self._loss = (fraction, now)
 
+    def rtt(self, seconds: float, now: float) -> None:
+        """A round trip the subscriber's reports measured (smoothed as loss is)."""
+        if now < self._deaf_until:
+            return
+        if self._rtt is not None and now - self._rtt[1] <= self.knobs.report_stale_s:
+            seconds = (1 - LOSS_SMOOTHING) * self._rtt[0] + LOSS_SMOOTHING * seconds
+        self._rtt = (seconds, now)
+        # rising values in time order: the first one still in the window is the floor
+        seen = self._rtt_seen
+        while seen and now - seen[0][0] > self.knobs.rtt_floor_s:
+            seen.popleft()
+        while seen and seen[-1][1] >= seconds:
+            seen.pop()
+        seen.append((now, seconds))
+
+    def queued(self, now: float) -> float:
+        """How far the round trip is above its floor, seconds (0 without recent reports)."""
+        if self._rtt is None or now - self._rtt[1] > self.knobs.report_stale_s:
+            return 0.0
+        floor = next(s for t, s in self._rtt_seen if now - t <= self.knobs.rtt_floor_s)
+        return max(0.0, self._rtt[0] - floor)
+
     def sent_less(self, now: float) -> None:
-        """Less is sent from now on: the loss seen so far no longer says anything."""
+        """Less is sent from now on: the loss and round trip seen so far no longer say
+        anything (the queue drains)."""
         self._loss = None
+        self._rtt = None
         self._deaf_until = now + self.knobs.settle_s
 
     def current_loss(self, now: float) -> float:
@@ -178,10 +222,12 @@ class LayerSelector:
             (c for c in self.streams.values() if c.key in rates), key=lambda c: c.priority
         )
         budget: float | None = None  # None: no sign the link is short
-        if loss > knobs.loss_short:
+        queued = self.queued(now) > knobs.queue_short_s
+        if loss > knobs.loss_short or queued:
             video = sum(_rate(rates[c.key], c.layer) for c in streams)
             audio = knobs.audio_bps * audio_streams
-            budget = (video + audio) * (1 - loss) - audio
+            cut = max(loss, knobs.queue_cut) if queued else loss
+            budget = (video + audio) * (1 - cut) - audio
         result: dict[str, int] = {}
         # one paused stream tries again at a time, the first in priority, and the next
         # only once that try, or the last pause, has been judged (settle_s): three
@@ -219,10 +265,13 @@ class LayerSelector:
     ) -> None:
         knobs = self.knobs
         settled = now - choice.switched_at >= knobs.settle_s
+        # nothing goes up just after sending less (no report describes the link yet) or
+        # while a queue builds
+        unknown = now < self._deaf_until or self.queued(now) > knobs.queue_clear_s
         tried = choice.tried_at is not None and now - choice.tried_at <= knobs.probe_s
         if choice.layer == PAUSED:
             # a REMB from before the pause says nothing of now: only the wait resumes
-            if now - choice.switched_at >= choice.resume_wait_s and budget is None:
+            if now - choice.switched_at >= choice.resume_wait_s and budget is None and not unknown:
                 self._set(choice, active[0], now)
                 choice.tried_at = now
             return
@@ -251,7 +300,7 @@ class LayerSelector:
                 self._set(choice, fitting[-1], now)
                 return
         higher = [i for i in active if i > current]
-        if not higher or loss > knobs.loss_clear:
+        if not higher or loss > knobs.loss_clear or budget is not None or unknown:
             choice.up_since = None
             self._set(choice, current, now)
             return

@@ -38,6 +38,7 @@ def relay_feedback(
     on_remb: Callable[[int], None],
     on_nack: Callable[[int, int], None] | None = None,
     on_loss: Callable[[float], None] | None = None,
+    on_rtt: Callable[[float], None] | None = None,
 ) -> None:
     """Hand a sender's PLI/FIR and REMB to the caller instead of its encoder.
 
@@ -46,7 +47,9 @@ def relay_feedback(
     NACKs are still answered by the sender, from its history; ``on_nack(asked,
     held)`` is told how many packets a NACK asked for and how many of them the
     history still holds (those ``_retransmit`` sends again).  ``on_loss(fraction)``
-    hears the fraction lost of each receiver report block about this sender.
+    hears the fraction lost of each receiver report block about this sender, and
+    ``on_rtt(seconds)`` the round trip of each block that answers the sender's last
+    sender report (as aiortc's own statistics measure it, unsmoothed).
     """
     original_handle_rtcp = sender._handle_rtcp_packet
 
@@ -59,10 +62,16 @@ def relay_feedback(
             else:
                 if sender._ssrc in ssrcs:
                     on_remb(bitrate)
-        elif on_loss is not None and isinstance(packet, (RtcpRrPacket, RtcpSrPacket)):
+        elif isinstance(packet, (RtcpRrPacket, RtcpSrPacket)):
             for report in packet.reports:
-                if report.ssrc == sender._ssrc:
+                if report.ssrc != sender._ssrc:
+                    continue
+                if on_loss is not None:
                     on_loss(report.fraction_lost / 256)
+                lsr = sender._RTCRtpSender__lsr  # type: ignore[attr-defined]
+                if on_rtt is not None and report.dlsr and lsr == report.lsr:
+                    sent_at = sender._RTCRtpSender__lsr_time  # type: ignore[attr-defined]
+                    on_rtt(time.time() - sent_at - report.dlsr / 65536)
         elif on_nack is not None and isinstance(packet, RtcpRtpfbPacket):
             history = sender._RTCRtpSender__rtp_history  # type: ignore[attr-defined]
             if packet.fmt == RTCP_RTPFB_NACK and isinstance(history, SentHistory):

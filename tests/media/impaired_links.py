@@ -175,7 +175,7 @@ def on_screen(shown: list[tuple[float, int]], end: float, layers: int) -> list[f
     """Seconds each layer was on screen until ``end``: from each shown (time, layer)
     to the next, for ``ON_SCREEN_S`` at most."""
     seconds = [0.0] * layers
-    for (t, layer), (later, _) in zip(shown, [*shown[1:], (end, 0)], strict=True):
+    for (t, layer), (later, _) in zip(shown, [*shown[1:], (end, 0)], strict=False):
         seconds[layer] += min(later, t + ON_SCREEN_S) - t
     return seconds
 

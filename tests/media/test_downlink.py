@@ -38,6 +38,7 @@ class Copy:
     layer: int = 0
     on_estimate: Any = None
     on_loss: Any = None
+    on_rtt: Any = None
 
     def set_layer(self, layer: int) -> None:
         self.layer = layer
@@ -55,9 +56,17 @@ def room() -> tuple[Downlink, list[Copy], list[float]]:
     return downlink, copies, now
 
 
-def tick(downlink: Downlink, copies: list[Copy], now: list[float], losses: list[float]) -> None:
+def tick(
+    downlink: Downlink,
+    copies: list[Copy],
+    now: list[float],
+    losses: list[float],
+    rtts: list[float] | None = None,
+) -> None:
     for copy, loss in zip(copies, losses, strict=False):
         copy.on_loss(loss)
+    for copy, rtt in zip(copies, rtts or [], strict=False):
+        copy.on_rtt(rtt)
     now[0] += 0.5
     downlink.choose(cast(list[Consumer], copies))
 
@@ -79,3 +88,25 @@ def test_loss_on_every_stream_still_pauses_the_lowest_priority_video() -> None:
         tick(downlink, copies, now, [0.40] * 6)
     paused = {c.publisher for c in copies if c.kind is MediaKind.VIDEO and c.layer == PAUSED}
     assert "coach" in paused and "mediator" not in paused
+
+
+def video_paused(copies: list[Copy]) -> set[str]:
+    return {c.publisher for c in copies if c.kind is MediaKind.VIDEO and c.layer == PAUSED}
+
+
+def test_one_slow_report_among_a_ticks_round_trips_marks_no_queue() -> None:
+    downlink, copies, now = room()
+    for _ in range(10):
+        tick(downlink, copies, now, [0.03] * 6, [0.3] * 6)
+    for _ in range(4):  # one stream's report delayed 500 ms (a busy host), the rest not
+        tick(downlink, copies, now, [0.03] * 6, [0.3] * 5 + [0.8])
+    assert video_paused(copies) == set()
+
+
+def test_a_queue_on_every_stream_pauses_the_lowest_priority_video() -> None:
+    downlink, copies, now = room()
+    for _ in range(10):
+        tick(downlink, copies, now, [0.03] * 6, [0.3] * 6)
+    for _ in range(4):  # the bottleneck's queue: 300 ms more, the loss as before
+        tick(downlink, copies, now, [0.03] * 6, [0.6] * 6)
+    assert video_paused(copies) == {"coach"}

@@ -207,3 +207,72 @@ def test_knobs_refuse_nonsense() -> None:
         LayerKnobs(loss_clear=0.2, loss_short=0.1)
     with pytest.raises(ValueError):
         LayerKnobs(up_margin=0.5)
+
+
+def report(
+    chosen: LayerSelector, start: float, end: float, *, loss: float, rtt: float
+) -> dict[str, int]:
+    """Reports (loss and round trip) every second, choices every half second."""
+    rates = {key: RATES for key in chosen.streams}
+    result: dict[str, int] = {}
+    t = start
+    while t < end:
+        if t == int(t):
+            chosen.loss(loss, t)
+            chosen.rtt(rtt, t)
+        result = chosen.choose(rates, 2, t)
+        t += 0.5
+    return result
+
+
+def test_a_queue_building_on_a_link_that_loses_little_lowers_the_lower_priority_video() -> None:
+    knobs = LayerKnobs()
+    chosen = selector("mediator", "party_a")
+    # a long link: 300 ms round trip, 3 % lost; both climb to the top
+    assert report(chosen, 0, 6, loss=0.03, rtt=0.3) == {"mediator": 1, "party_a": 1}
+    # the bottleneck's queue fills (250 ms more) while the loss stays where it was:
+    # the link carries at least queue_cut less, party A's video gives way first
+    queued = 0.3 + knobs.queue_short_s + 0.1
+    assert report(chosen, 6, 9, loss=0.03, rtt=queued) == {"mediator": 1, "party_a": 0}
+
+
+def test_nothing_goes_up_while_a_queue_builds() -> None:
+    knobs = LayerKnobs()
+    chosen = selector("mediator")
+    run(chosen, 0, 3, loss=0.0)
+    run(chosen, 3, 5, capacity=300_000)
+    assert chosen.streams["mediator"].layer == 0
+    # the floor: 300 ms (heard once the switch down has settled)
+    assert report(chosen, 5, 8, loss=0.0, rtt=0.3) == {"mediator": 0}
+    # no loss, but the round trip 100 ms over its floor: no try up, however long
+    building = 0.3 + (knobs.queue_clear_s + knobs.queue_short_s) / 2
+    assert report(chosen, 8, 8 + 2 * knobs.probe_s, loss=0.0, rtt=building) == {"mediator": 0}
+    # the queue drained: the next try comes
+    t = 8 + 2 * knobs.probe_s
+    assert report(chosen, t, t + knobs.probe_s, loss=0.0, rtt=0.3) == {"mediator": 1}
+
+
+def test_nothing_goes_up_before_a_report_describes_the_link_after_sending_less() -> None:
+    knobs = LayerKnobs()
+    chosen = selector("mediator", "party_a")
+    run(chosen, 0, 1, loss=0.0)
+    # 10 % lost: neither short nor clear, both hold their lowest layer
+    assert run(chosen, 1, 10, loss=0.10) == {"mediator": 0, "party_a": 0}
+    # a burst of loss pauses party A; the loss heard so far is forgotten (it counts
+    # packets sent before) but that is no sign of a clear link: the mediator holds
+    run(chosen, 10, 10.5, loss=0.5)
+    assert chosen.streams["party_a"].layer == PAUSED
+    assert run(chosen, 10.5, 10 + knobs.settle_s) == {"mediator": 0, "party_a": PAUSED}
+
+
+def test_the_round_trip_floor_forgets_what_is_older_than_its_window() -> None:
+    knobs = LayerKnobs()
+    chosen = LayerSelector()
+    chosen.rtt(0.2, 0.0)
+    for t in range(1, 10):
+        chosen.rtt(0.5, float(t))
+    assert chosen.queued(9.0) > 0.25  # still measured from 0.2
+    later = knobs.rtt_floor_s + 5
+    for t in range(10, int(later) + 1):
+        chosen.rtt(0.5, float(t))
+    assert chosen.queued(later) < 0.01  # the floor is 0.5 now
