@@ -110,8 +110,9 @@ class Downlink:
                 self.selector.forget(gone)  # long gone: starts afresh when back
                 del self._absent[gone]
         # a voice without its copy comes back before any paused video does
+        red = sum(1 for k, c in voices.items() if c.takes_red and k not in self.voices.thinned)
         chosen = self.selector.choose(
-            rates, len(voices), now, may_resume=self.voices.all_restored(now)
+            rates, len(voices), now, may_resume=self.voices.all_restored(now), red_streams=red
         )
         for seat, layer in chosen.items():
             videos[seat].set_layer(layer)

@@ -59,7 +59,8 @@ class LayerKnobs:
     loss_clear: float = 0.05
     """Loss at or below this: a stream may try the next layer up."""
     audio_bps: int = 40_000
-    """What each audio stream the subscriber receives takes (Opus with FEC, headers)."""
+    """What each audio stream the subscriber receives takes (Opus with FEC, headers);
+    one sent with its RED copy takes twice this."""
     up_margin: float = 1.3
     """A REMB raises a stream to a layer whose bitrate times this it covers..."""
     up_hold_s: float = 2.0
@@ -86,6 +87,10 @@ class LayerKnobs:
     """A link found short by its queue alone carries this fraction less (at least)."""
     rtt_floor_s: float = 30.0
     """The floor is the least round trip over this long."""
+    ceiling_s: float = 30.0
+    """What a short link delivered is its ceiling for this long: no stream tries up
+    (or resumes) past it meanwhile (each such try overfills the link for seconds,
+    and the audio pays)."""
 
     def __post_init__(self) -> None:
         if not 0 <= self.loss_clear < self.loss_short < 1:
@@ -135,6 +140,7 @@ class LayerSelector:
         self._paused_changed_at = -1e9  # the last pause, or try of a paused stream
         self._rtt: tuple[float, float] | None = None  # smoothed round trip, when
         self._rtt_seen: deque[tuple[float, float]] = deque()  # (when, smoothed) for the floor
+        self._ceiling: tuple[float, float] | None = None  # bit/s delivered when short, when
 
     def estimate(self, bitrate: int, now: float) -> None:
         """The subscriber's latest REMB, bits per second."""
@@ -208,11 +214,13 @@ class LayerSelector:
         now: float,
         *,
         may_resume: bool = True,
+        red_streams: int = 0,
     ) -> dict[str, int]:
         """The layer for each stream in ``rates`` (its layers' bitrates now, lowest
         first, 0 for a layer not arriving); PAUSED where none fits.  ``may_resume``
         False: no paused stream tries again (the link has not carried all the audio
-        yet: media.voice_redundancy)."""
+        yet: media.voice_redundancy).  ``red_streams``: how many of the audio streams
+        are sent with their RED copy (each takes twice the audio share)."""
         knobs = self.knobs
         loss = self.current_loss(now)
         remb: float | None = None
@@ -223,11 +231,15 @@ class LayerSelector:
         )
         budget: float | None = None  # None: no sign the link is short
         queued = self.queued(now) > knobs.queue_short_s
+        sent = sum(_rate(rates[c.key], c.layer) for c in streams)
+        audio = knobs.audio_bps * (audio_streams + red_streams)
         if loss > knobs.loss_short or queued:
-            video = sum(_rate(rates[c.key], c.layer) for c in streams)
-            audio = knobs.audio_bps * audio_streams
             cut = max(loss, knobs.queue_cut) if queued else loss
-            budget = (video + audio) * (1 - cut) - audio
+            self._ceiling = ((sent + audio) * (1 - cut), now)
+            budget = self._ceiling[0] - audio
+        headroom: float | None = None  # None: no ceiling known
+        if self._ceiling is not None and now - self._ceiling[1] < knobs.ceiling_s:
+            headroom = self._ceiling[0] - sent - audio
         result: dict[str, int] = {}
         # one paused stream tries again at a time, the first in priority, and the next
         # only once that try, or the last pause, has been judged (settle_s): three
@@ -242,10 +254,12 @@ class LayerSelector:
                 choice.started = True
                 self._set(choice, active[0] if active else 0, now)
             elif active and not (choice.layer == PAUSED and held):
-                was_paused = choice.layer == PAUSED
-                self._step(choice, layer_rates, active, budget, remb, loss, now)
-                if was_paused and choice.layer != PAUSED:
+                was = choice.layer
+                self._step(choice, layer_rates, active, budget, headroom, remb, loss, now)
+                if was == PAUSED and choice.layer != PAUSED:
                     held, self._paused_changed_at = True, now
+                if headroom is not None:
+                    headroom -= _rate(layer_rates, choice.layer) - _rate(layer_rates, was)
             if budget is not None:
                 budget -= _rate(layer_rates, choice.layer)
             if remb is not None:
@@ -259,6 +273,7 @@ class LayerSelector:
         rates: Sequence[int],
         active: list[int],
         budget: float | None,
+        headroom: float | None,
         remb: float | None,
         loss: float,
         now: float,
@@ -271,7 +286,9 @@ class LayerSelector:
         tried = choice.tried_at is not None and now - choice.tried_at <= knobs.probe_s
         if choice.layer == PAUSED:
             # a REMB from before the pause says nothing of now: only the wait resumes
-            if now - choice.switched_at >= choice.resume_wait_s and budget is None and not unknown:
+            fits = headroom is None or rates[active[0]] <= headroom
+            rested = now - choice.switched_at >= choice.resume_wait_s
+            if rested and budget is None and fits and not unknown:
                 self._set(choice, active[0], now)
                 choice.tried_at = now
             return
@@ -314,7 +331,8 @@ class LayerSelector:
                 self._set(choice, target, now)
             return
         choice.up_since = None
-        if now - choice.switched_at >= (choice.probe_wait_s or knobs.climb_s):
+        fits = headroom is None or rates[higher[0]] - rates[current] <= headroom
+        if fits and now - choice.switched_at >= (choice.probe_wait_s or knobs.climb_s):
             self._set(choice, higher[0], now)
             choice.tried_at = now
             return

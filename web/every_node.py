@@ -2,7 +2,7 @@
 (docs/protocol.md, "People and sign-in").
 
 A person may hold seats in rooms that run on other nodes (placement/, with
-`CAUCUS_REDIS_URL`) or on other workers of `serve --workers N` (caucus/front.py). The
+`CAUCUS_REDIS_URL`) or on other workers of `serve --workers N` (caucus/front_answers.py). The
 node asked deactivates the person in the shared database and ends the seats held
 here; then the same request – the caller's credentials, `FORWARDED_BY` – goes to
 every other live node, which deactivates again (that changes nothing: one audit row),

@@ -11,8 +11,12 @@ RATES = [150_000, 600_000]
 AUDIO = 40_000
 
 
-def selector(*keys: str) -> LayerSelector:
-    chosen = LayerSelector()
+#: without the ceiling a short link leaves (its own test below): the waits alone
+NO_CEILING = LayerKnobs(ceiling_s=0)
+
+
+def selector(*keys: str, knobs: LayerKnobs | None = None) -> LayerSelector:
+    chosen = LayerSelector(knobs)
     for key in keys:
         chosen.stream(key, seat_priority(key))
     return chosen
@@ -79,8 +83,8 @@ def test_below_the_lowest_layer_video_pauses_and_audio_is_not_counted_away() -> 
 
 
 def test_a_paused_stream_tries_its_lowest_layer_again_with_a_growing_wait() -> None:
-    knobs = LayerKnobs()
-    chosen = selector("mediator")
+    knobs = NO_CEILING
+    chosen = selector("mediator", knobs=knobs)
     run(chosen, 0, 3, loss=0.0)
     run(chosen, 3, 8, capacity=100_000)
     paused_at = chosen.streams["mediator"].switched_at
@@ -97,8 +101,8 @@ def test_a_paused_stream_tries_its_lowest_layer_again_with_a_growing_wait() -> N
 
 
 def test_a_paused_stream_stays_paused_while_it_may_not_resume() -> None:
-    knobs = LayerKnobs()
-    chosen = selector("mediator")
+    knobs = NO_CEILING
+    chosen = selector("mediator", knobs=knobs)
     run(chosen, 0, 3, loss=0.0)
     run(chosen, 3, 8, capacity=100_000)
     resumes_at = chosen.streams["mediator"].switched_at + knobs.resume_s
@@ -109,8 +113,8 @@ def test_a_paused_stream_stays_paused_while_it_may_not_resume() -> None:
 
 
 def test_paused_streams_try_again_one_at_a_time_each_judged_before_the_next() -> None:
-    knobs = LayerKnobs()
-    chosen = selector("mediator", "party_a")
+    knobs = NO_CEILING
+    chosen = selector("mediator", "party_a", knobs=knobs)
     run(chosen, 0, 3, loss=0.0)
     run(chosen, 3, 8, capacity=60_000)
     assert {c.layer for c in chosen.streams.values()} == {PAUSED}
@@ -131,8 +135,8 @@ def test_the_mediators_video_is_kept_before_a_partys() -> None:
 
 
 def test_with_no_loss_a_lower_layer_tries_the_next_one_up_after_the_probe_wait() -> None:
-    knobs = LayerKnobs()
-    chosen = selector("mediator")
+    knobs = NO_CEILING
+    chosen = selector("mediator", knobs=knobs)
     run(chosen, 0, 3, loss=0.0)
     run(chosen, 3, 5, capacity=300_000)
     down_at = chosen.streams["mediator"].switched_at
@@ -143,8 +147,8 @@ def test_with_no_loss_a_lower_layer_tries_the_next_one_up_after_the_probe_wait()
 
 
 def test_a_failed_try_up_doubles_the_wait_before_the_next() -> None:
-    knobs = LayerKnobs()
-    chosen = selector("mediator")
+    knobs = NO_CEILING
+    chosen = selector("mediator", knobs=knobs)
     run(chosen, 0, 3, loss=0.0)
     run(chosen, 3, 5, capacity=300_000)
     down_at = chosen.streams["mediator"].switched_at
@@ -237,8 +241,8 @@ def test_a_queue_building_on_a_link_that_loses_little_lowers_the_lower_priority_
 
 
 def test_nothing_goes_up_while_a_queue_builds() -> None:
-    knobs = LayerKnobs()
-    chosen = selector("mediator")
+    knobs = NO_CEILING
+    chosen = selector("mediator", knobs=knobs)
     run(chosen, 0, 3, loss=0.0)
     run(chosen, 3, 5, capacity=300_000)
     assert chosen.streams["mediator"].layer == 0
@@ -276,3 +280,31 @@ def test_the_round_trip_floor_forgets_what_is_older_than_its_window() -> None:
     for t in range(10, int(later) + 1):
         chosen.rtt(0.5, float(t))
     assert chosen.queued(later) < 0.01  # the floor is 0.5 now
+
+
+def test_after_a_short_link_nothing_tries_past_what_it_delivered_until_the_ceiling_expires() -> (
+    None
+):
+    knobs = LayerKnobs()
+    chosen = selector("mediator", knobs=knobs)
+    run(chosen, 0, 3, loss=0.0)
+    run(chosen, 3, 5, capacity=300_000)  # the top layer (600k) was too much
+    assert chosen.streams["mediator"].layer == 0
+    down_at = chosen.streams["mediator"].switched_at
+    # a clear link, long past the probe wait: the top layer is still over the ceiling
+    quiet = down_at + knobs.ceiling_s - 1
+    assert run(chosen, 5, quiet, loss=0.0) == {"mediator": 0}
+    assert quiet > down_at + 2 * knobs.probe_s  # without the ceiling it had tried
+    # the ceiling expires: the next try comes
+    assert run(chosen, quiet, quiet + knobs.probe_s, loss=0.0) == {"mediator": 1}
+
+
+def test_a_step_that_fits_under_the_ceiling_is_taken() -> None:
+    chosen = selector("mediator", "party_a")
+    run(chosen, 0, 3, loss=0.0)
+    # 2 × 600k and the audio into 1 Mbit/s: party A's video comes down, the ceiling
+    # (what the link delivered) leaves room for it to come back later at its lowest
+    run(chosen, 3, 6, capacity=1_000_000)
+    assert chosen.streams["mediator"].layer == 1
+    assert chosen.streams["party_a"].layer in (0, PAUSED)
+    assert run(chosen, 6, 20, loss=0.0)["party_a"] == 0
