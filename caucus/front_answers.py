@@ -22,23 +22,40 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import Any, Protocol
 
 import aiohttp
 from aiohttp import web
 
-from caucus.worker_placement import NoLiveNode
+from caucus.worker_placement import NoLiveNode, WorkerPlacement
 from web import every_node
 from web.errors import json_error
 from web.room_owner import FORWARDED_BY
-
-if TYPE_CHECKING:
-    from caucus.front import Front
 
 logger = logging.getLogger(__name__)
 
 #: a node's answer to the front's fan-out questions (/healthz, /api/live)
 FAN_OUT_TIMEOUT_S = 5.0
+
+
+class Front(Protocol):
+    """What these answers need of the front (caucus/front.py's Front): its nodes, how
+    to reach them, and how it relays a request to one."""
+
+    nodes: dict[str, str]
+    placement: WorkerPlacement
+    node_info: Callable[[str], dict[str, Any]]
+    closing: bool
+
+    @property
+    def http(self) -> aiohttp.ClientSession: ...
+
+    def upstream_headers(self, request: web.Request) -> dict[str, str]: ...
+
+    async def relay(
+        self, request: web.Request, url: str, headers: dict[str, str]
+    ) -> web.StreamResponse: ...
 
 
 class FrontAnswers:
