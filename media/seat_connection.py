@@ -34,23 +34,16 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from aiortc import (
-    RTCConfiguration,
-    RTCPeerConnection,
-    RTCRtpSender,
-    RTCRtpTransceiver,
-    RTCSessionDescription,
-)
+from aiortc import RTCConfiguration, RTCPeerConnection, RTCRtpTransceiver, RTCSessionDescription
 from aiortc.rtcconfiguration import RTCBundlePolicy
-from aiortc.rtcrtpparameters import RTCRtpCodecCapability
-from aiortc.sdp import SessionDescription
 
 from media.aiortc_internals import count_arrivals, deliver_directly
-from media.codecs import FORWARDED, WRAPPERS
 from media.consumer import Consumer, SilentTrack
 from media.downlink import EVENT as VIDEO_EVENT
 from media.downlink import TICK_S, Downlink
 from media.latency import ForwardingStats
+from media.offered_codecs import codec_preferences as codec_preferences  # imported from here
+from media.offered_codecs import keep_answered_codecs
 from media.producer import Producer
 from media.receiving import forward_receiver
 from media.sdp_check import check_answer, check_candidate
@@ -62,20 +55,6 @@ from sessions.media_kinds import MediaKind
 logger = logging.getLogger(__name__)
 
 SendToClient = Callable[[RoomId, SeatId, str, dict[str, Any]], Awaitable[None]]
-
-
-def codec_preferences(kind: MediaKind) -> list[RTCRtpCodecCapability]:
-    """Opus / VP8 (+ RTX) only: forwarding without transcoding needs one codec per kind.
-
-    Audio offers RED first where it is registered (a browser sends RED only if
-    it comes before Opus): a payload wrapper, not a second codec.
-    """
-    wanted = [c.mime_type for c in WRAPPERS[kind]]
-    wanted += [FORWARDED[kind].mime_type, f"{kind.value}/rtx"]
-    offered = [
-        c for c in RTCRtpSender.getCapabilities(kind.value).codecs if c.mimeType.lower() in wanted
-    ]
-    return sorted(offered, key=lambda c: wanted.index(c.mimeType.lower()))
 
 
 class ConnectionClosed(Exception):
@@ -184,7 +163,7 @@ class SeatConnection:
             RTCSessionDescription(sdp=description["sdp"], type="answer")
         )
         self._answered.set()
-        self._keep_answered_codecs(description["sdp"])
+        keep_answered_codecs(self.pc.getTransceivers(), description["sdp"])
         newly: set[MediaKind] = set()
         sending_now: set[MediaKind] = set()
         for kind, transceiver in self._publish_slots.items():
@@ -201,25 +180,6 @@ class SeatConnection:
             self.published &= sending_now
         self._check_flowing()
         return newly
-
-    def _keep_answered_codecs(self, answer: str) -> None:
-        """Offer each m-section only the codecs its answer kept, from now on.
-
-        aiortc rebuilds every transceiver's codec list from the preferences at each
-        ``createOffer`` and restarts its senders with that list when the offer is
-        set, so between a re-offer and its answer a sender would send with the
-        offer's first codec (RED, to a subscriber that declined it).
-        """
-        answered = {m.rtp.muxId: m for m in SessionDescription.parse(answer).media}
-        for transceiver in self.pc.getTransceivers():
-            media = answered.get(transceiver.mid or "")
-            if media is None or media.kind not in ("audio", "video"):
-                continue
-            kept = {c.mimeType.lower() for c in media.rtp.codecs}
-            preferences = codec_preferences(MediaKind(media.kind))
-            narrowed = [c for c in preferences if c.mimeType.lower() in kept]
-            if narrowed and len(narrowed) < len(preferences):
-                transceiver.setCodecPreferences(narrowed)
 
     async def add_ice_candidate(self, candidate: dict[str, Any] | None) -> None:
         """A trickled client candidate; None or an empty candidate ends the list."""
