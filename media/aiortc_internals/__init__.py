@@ -270,7 +270,7 @@ def _enable_audio_red() -> None:
     answer that names it finds no common codec.  The fmtp ``96/96`` (Opus's
     payload type twice: a primary and one redundant block) is what Chromium
     checks before it sends RED; Chromium sends RED only if it is listed before
-    Opus, which the SFU's codec preferences do (media.seat_connection).  The
+    Opus, which the SFU's codec preferences do (media.offered_codecs).  The
     payload is never decoded: the entry only carries the name, rate and fmtp.
     """
     audio = CODECS["audio"]

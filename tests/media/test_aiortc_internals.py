@@ -367,7 +367,7 @@ async def test_the_sfus_opus_offer_asks_for_in_band_fec_and_an_answer_keeps_it()
     offerer, answerer = RTCPeerConnection(), RTCPeerConnection()
     try:
         transceiver = offerer.addTransceiver("audio", direction="recvonly")
-        # the SFU's own preferences (media.seat_connection.codec_preferences)
+        # the SFU's own preferences (media.offered_codecs.codec_preferences)
         transceiver.setCodecPreferences(
             [c for c in RTCRtpSender.getCapabilities("audio").codecs if c.mimeType == "audio/opus"]
         )
