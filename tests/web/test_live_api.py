@@ -41,17 +41,21 @@ async def test_live_rooms_show_who_is_connected_and_their_link(tmp_path: Path) -
         await seats["party_a"].media.wait_until(
             lambda: producers[MediaKind.VIDEO].frames > 30, timeout=20
         )
+        samples: list[dict[str, Any]] = []
         async with asyncio.timeout(SAMPLED_S):
-            while True:  # the server samples every 2 s: there is no event to wait for
+            # the server samples every 2 s: there is no event to wait for. A loopback
+            # link is shown good; on a busy machine one 2 s window may hold a frame
+            # gap (a freeze, "poor"), so the next samples are read too.
+            while not samples or samples[-1]["quality"] != "good":
                 shown = await live()
                 by_seat = {s["seat"]: s for s in shown["seats"]}
-                if by_seat["party_a"]["link"] is not None:
-                    break
+                link = by_seat["party_a"]["link"]
+                if link is not None and link not in samples:
+                    samples.append(link)
                 await asyncio.sleep(0.5)
         party_a = by_seat["party_a"]
         assert party_a["occupant"]["connected"] and party_a["media"] == "connected"
-        link = party_a["link"]
-        assert link["quality"] == "good" and link["loss_pct"] < 8, link
+        assert samples[-1]["loss_pct"] < 8, samples
         assert by_seat["mediator"]["occupant"] is None and by_seat["mediator"]["link"] is None
         assert shown["connected"] == 2 and shown["phase"]["kind"] == "lobby"
     finally:
