@@ -60,29 +60,24 @@ class Downlink:
     def watch(self, consumer: Consumer) -> None:
         """Hear the subscriber's reports through ``consumer`` (each of its consumers)."""
         consumer.on_estimate = self._estimate
-        consumer.on_loss = self._loss
+        consumer.on_loss = self._losses.append
         consumer.on_rtt = self._rtts.append
 
     def _estimate(self, bitrate: int) -> None:
         self.selector.estimate(bitrate, self._clock())
 
-    def _loss(self, fraction: float) -> None:
-        # Heard once a tick, as the mean of the reports since the last: every consumer
-        # reports on its own stream (~50 packets a second), so one report alone is a
-        # small sample, and a subscriber of three seats sends about six a second.  Fed
-        # one by one, one unlucky report could pause videos on a link that carries
-        # them (tests/media/test_impaired.py saw two paused on a 3 % link, in CI).
-        self._losses.append(fraction)
-
     def choose(self, consumers: Iterable[Consumer]) -> dict[str, Any] | None:
         """Choose and apply every layer; the ``media_video`` payload if the page must hear."""
         now = self._clock()
-        if self._losses:
-            self.selector.loss(sum(self._losses) / len(self._losses), now)
-            self._losses.clear()
-        if self._rtts:
-            self.selector.rtt(sum(self._rtts) / len(self._rtts), now)
-            self._rtts.clear()
+        # The reports are heard once a tick, as the mean of those since the last: every
+        # consumer reports on its own stream (~50 packets a second), so one report alone
+        # is a small sample, and a subscriber of three seats sends about six a second.
+        # Fed one by one, one unlucky report could pause videos on a link that carries
+        # them (tests/media/test_impaired.py saw two paused on a 3 % link, in CI).
+        for reports, hear in ((self._losses, self.selector.loss), (self._rtts, self.selector.rtt)):
+            if reports:
+                hear(sum(reports) / len(reports), now)
+                reports.clear()
         rates: dict[str, list[int]] = {}
         videos: dict[str, Consumer] = {}
         simulcast: set[str] = set()

@@ -230,7 +230,10 @@ class LayerSelector:
             (c for c in self.streams.values() if c.key in rates), key=lambda c: c.priority
         )
         budget: float | None = None  # None: no sign the link is short
-        queued = self.queued(now) > knobs.queue_short_s
+        queue = self.queued(now)
+        # after this tick's first step down the queue is forgotten, but nothing goes up
+        # then anyway (the selector is deaf until a report describes the link again)
+        queued, building = queue > knobs.queue_short_s, queue > knobs.queue_clear_s
         sent = sum(_rate(rates[c.key], c.layer) for c in streams)
         audio = knobs.audio_bps * (audio_streams + red_streams)
         if loss > knobs.loss_short or queued:
@@ -255,7 +258,7 @@ class LayerSelector:
                 self._set(choice, active[0] if active else 0, now)
             elif active and not (choice.layer == PAUSED and held):
                 was = choice.layer
-                self._step(choice, layer_rates, active, budget, headroom, remb, loss, now)
+                self._step(choice, layer_rates, active, budget, headroom, remb, loss, building, now)
                 if was == PAUSED and choice.layer != PAUSED:
                     held, self._paused_changed_at = True, now
                 if headroom is not None:
@@ -276,13 +279,14 @@ class LayerSelector:
         headroom: float | None,
         remb: float | None,
         loss: float,
+        queue_building: bool,
         now: float,
     ) -> None:
         knobs = self.knobs
         settled = now - choice.switched_at >= knobs.settle_s
         # nothing goes up just after sending less (no report describes the link yet) or
         # while a queue builds
-        unknown = now < self._deaf_until or self.queued(now) > knobs.queue_clear_s
+        unknown = now < self._deaf_until or queue_building
         tried = choice.tried_at is not None and now - choice.tried_at <= knobs.probe_s
         if choice.layer == PAUSED:
             # a REMB from before the pause says nothing of now: only the wait resumes
