@@ -133,6 +133,8 @@ class Consumer:
         self.on_loss: Callable[[float], None] | None = None
         self.on_rtt: Callable[[float], None] | None = None
         self._uplink_mark = (0, 0)  # the producer's (lost, packets) at the last report
+        #: payload bytes and packets forwarded so far (the downlink times its audio)
+        self.sent_bytes = self.sent_packets = 0
         set_stream_id(transceiver.sender, publisher)
         relay_feedback(
             transceiver.sender,
@@ -303,6 +305,8 @@ class Consumer:
             self._last = (timestamp, self._clock())
         payload = packet.payload if self._audio is None else self._audio.payload(packet)
         self._stats.bytes_out += len(payload)
+        self.sent_bytes += len(payload)
+        self.sent_packets += 1
         if self.kind is MediaKind.VIDEO:
             self._open_frame = None if packet.marker else packet.timestamp
         self._writer.write(

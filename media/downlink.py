@@ -35,6 +35,9 @@ logger = logging.getLogger(__name__)
 
 TICK_S = 0.5
 EVENT = "media_video"
+#: bytes a forwarded packet takes on the wire besides its payload: IPv4 and UDP
+#: headers, the RTP header with its extensions, SRTP's authentication tag
+PACKET_OVERHEAD = 20 + 8 + 20 + 10
 #: a video that stops being forwarded (its publisher reconnects, a caucus gates it)
 #: keeps its layer memory this long, so coming back does not restart it on top
 FORGET_S = 15.0
@@ -56,6 +59,8 @@ class Downlink:
         self._absent: dict[str, float] = {}  # stream -> since when it is not forwarded
         self._losses: list[float] = []  # the receiver reports' loss since the last tick
         self._rtts: list[float] = []  # and their round trips, seconds
+        self._audio_at: float | None = None  # the last tick, and each voice's wire bytes then
+        self._audio_marks: dict[str, int] = {}  # by publisher
 
     def watch(self, consumer: Consumer) -> None:
         """Hear the subscriber's reports through ``consumer`` (each of its consumers)."""
@@ -107,7 +112,12 @@ class Downlink:
         # a voice without its copy comes back before any paused video does
         red = sum(1 for k, c in voices.items() if c.takes_red and k not in self.voices.thinned)
         chosen = self.selector.choose(
-            rates, len(voices), now, may_resume=self.voices.all_restored(now), red_streams=red
+            rates,
+            len(voices),
+            now,
+            may_resume=self.voices.all_restored(now),
+            red_streams=red,
+            audio_bps=self._audio_rate(voices, now),
         )
         for seat, layer in chosen.items():
             videos[seat].set_layer(layer)
@@ -132,6 +142,22 @@ class Downlink:
         )
         self._told = payload
         return payload
+
+    def _audio_rate(self, voices: dict[str, Consumer], now: float) -> float | None:
+        """What the voices took on the wire since the last tick, bit/s (None at first)."""
+        marks = {k: c.sent_bytes + PACKET_OVERHEAD * c.sent_packets for k, c in voices.items()}
+        before, self._audio_marks = self._audio_marks, marks
+        then, self._audio_at = self._audio_at, now
+        if then is None or now <= then:
+            return None
+        # a voice new since the last tick counts from the next; a new consumer of a
+        # voice (its publisher reconnected) counts from its first packet
+        sent = sum(
+            total - before[k] if total >= before[k] else total
+            for k, total in marks.items()
+            if k in before
+        )
+        return sent * 8 / (now - then)
 
     def _choose_redundancy(
         self, voices: dict[str, Consumer], video_forwarded: bool, now: float

@@ -5,7 +5,9 @@ from the subscriber say how much it carries (docs/design-notes.md says why these
 
 * **loss** – the fraction lost in its receiver reports.  Above ``loss_short``
   the link is short: what it delivers, ``(video + audio sent) × (1 − loss)``,
-  less the audio (``audio_bps`` per audio stream), is the video budget;
+  less the audio (measured on the wire by the downlink, or ``audio_bps`` per
+  audio stream), is the video budget, and what it delivers is its ceiling, which
+  grows slowly (``ceiling_growth``) while the link shows no shortage;
 * **queue** – the round trip of its receiver reports above the least seen in the
   last ``rtt_floor_s``.  Above ``queue_short_s`` a queue is building: the link is
   short even when it loses little (a drop-tail bottleneck fed a little too much
@@ -60,7 +62,8 @@ class LayerKnobs:
     """Loss at or below this: a stream may try the next layer up."""
     audio_bps: int = 40_000
     """What each audio stream the subscriber receives takes (Opus with FEC, headers);
-    one sent with its RED copy takes twice this."""
+    one sent with its RED copy takes twice this.  Used only where the audio sent is
+    not measured."""
     up_margin: float = 1.3
     """A REMB raises a stream to a layer whose bitrate times this it covers..."""
     up_hold_s: float = 2.0
@@ -87,10 +90,14 @@ class LayerKnobs:
     """A link found short by its queue alone carries this fraction less (at least)."""
     rtt_floor_s: float = 30.0
     """The floor is the least round trip over this long."""
-    ceiling_s: float = 30.0
-    """What a short link delivered is its ceiling for this long: no stream tries up
-    (or resumes) past it meanwhile (each such try overfills the link for seconds,
-    and the audio pays)."""
+    ceiling_growth: float = 0.004
+    """What a short link delivered is its ceiling: no stream tries up (or resumes)
+    past it (each such try overfills the link for seconds, and the audio pays).  It
+    grows by this fraction of itself per second while the link shows no shortage
+    (additive increase near the last shortage, as GCC does near its estimate of the
+    link: +24 % a minute)..."""
+    ceiling_s: float = 300.0
+    """...and is forgotten this long after the last shortage (0: no ceiling)."""
 
     def __post_init__(self) -> None:
         if not 0 <= self.loss_clear < self.loss_short < 1:
@@ -99,6 +106,8 @@ class LayerKnobs:
             raise ValueError("need 0 <= queue_clear_s < queue_short_s")
         if self.up_margin < 1:
             raise ValueError("up_margin is at least 1")
+        if self.ceiling_growth < 0 or self.ceiling_s < 0:
+            raise ValueError("the ceiling's growth and lifetime cannot be negative")
 
 
 def seat_priority(seat: str) -> int:
@@ -215,12 +224,15 @@ class LayerSelector:
         *,
         may_resume: bool = True,
         red_streams: int = 0,
+        audio_bps: float | None = None,
     ) -> dict[str, int]:
         """The layer for each stream in ``rates`` (its layers' bitrates now, lowest
         first, 0 for a layer not arriving); PAUSED where none fits.  ``may_resume``
         False: no paused stream tries again (the link has not carried all the audio
         yet: media.voice_redundancy).  ``red_streams``: how many of the audio streams
-        are sent with their RED copy (each takes twice the audio share)."""
+        are sent with their RED copy (each takes twice the audio share).  ``audio_bps``:
+        what the audio took on the wire lately, measured (instead of the knobs'
+        share per stream)."""
         knobs = self.knobs
         loss = self.current_loss(now)
         remb: float | None = None
@@ -235,14 +247,17 @@ class LayerSelector:
         # then anyway (the selector is deaf until a report describes the link again)
         queued, building = queue > knobs.queue_short_s, queue > knobs.queue_clear_s
         sent = sum(_rate(rates[c.key], c.layer) for c in streams)
-        audio = knobs.audio_bps * (audio_streams + red_streams)
+        audio = knobs.audio_bps * (audio_streams + red_streams) if audio_bps is None else audio_bps
         if loss > knobs.loss_short or queued:
             cut = max(loss, knobs.queue_cut) if queued else loss
-            self._ceiling = ((sent + audio) * (1 - cut), now)
+            # never below the audio (never paused): a burst's loss at the start says
+            # little of what the link delivers, and the ceiling grows from here
+            self._ceiling = (max(audio, (sent + audio) * (1 - cut)), now)
             budget = self._ceiling[0] - audio
         headroom: float | None = None  # None: no ceiling known
         if self._ceiling is not None and now - self._ceiling[1] < knobs.ceiling_s:
-            headroom = self._ceiling[0] - sent - audio
+            ceiling, since = self._ceiling
+            headroom = ceiling * (1 + knobs.ceiling_growth * (now - since)) - sent - audio
         result: dict[str, int] = {}
         # one paused stream tries again at a time, the first in priority, and the next
         # only once that try, or the last pause, has been judged (settle_s): three
@@ -252,10 +267,11 @@ class LayerSelector:
             layer_rates = rates[choice.key]
             active = [i for i, r in enumerate(layer_rates) if r > 0]
             if not choice.started:
-                # a new stream starts on its lowest layer and climbs while the link
-                # shows no loss: a weak link is not flooded as it (re)connects
+                # a new stream starts on its lowest layer, waited for if the others
+                # arrived first, and climbs while the link shows no loss: a weak link
+                # is not flooded as it (re)connects
                 choice.started = True
-                self._set(choice, active[0] if active else 0, now)
+                self._set(choice, 0, now)
             elif active and not (choice.layer == PAUSED and held):
                 was = choice.layer
                 self._step(choice, layer_rates, active, budget, headroom, remb, loss, building, now)
@@ -301,6 +317,8 @@ class LayerSelector:
             # its layer stopped arriving (the publisher dropped it): the nearest below,
             # never one above, which the link may not carry
             below = [i for i in active if i < current]
+            if not below and choice.switches == 0 and not settled:
+                return  # a new stream's lowest layer not here yet: it comes (waited for)
             self._set(choice, below[-1] if below else active[0], now)
             return
         if budget is not None and settled:

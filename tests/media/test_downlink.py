@@ -39,6 +39,8 @@ class Copy:
     on_estimate: Any = None
     on_loss: Any = None
     on_rtt: Any = None
+    sent_bytes: int = 0
+    sent_packets: int = 0
 
     def set_layer(self, layer: int) -> None:
         self.layer = layer
@@ -110,3 +112,24 @@ def test_a_queue_on_every_stream_pauses_the_lowest_priority_video() -> None:
     for _ in range(4):  # the bottleneck's queue: 300 ms more, the loss as before
         tick(downlink, copies, now, [0.03] * 6, [0.6] * 6)
     assert video_paused(copies) == {"coach"}
+
+
+def test_the_audio_is_what_the_voices_took_on_the_wire_not_an_estimate() -> None:
+    # the same queue as above, but each voice took ~500 kbit/s (10 packets of 3 kB a
+    # tick): of (3 × 300k + 1.5M) × 0.85, 540k are left for video, one stream, so
+    # party A's video pauses too; by the per-voice estimate (40 kbit/s each) two fit
+    downlink, copies, now = room()
+    voices = [c for c in copies if c.kind is MediaKind.AUDIO]
+
+    def talk() -> None:
+        for voice in voices:
+            voice.sent_bytes += 30_000
+            voice.sent_packets += 10
+
+    for _ in range(10):
+        talk()
+        tick(downlink, copies, now, [0.03] * 6, [0.3] * 6)
+    for _ in range(4):
+        talk()
+        tick(downlink, copies, now, [0.03] * 6, [0.6] * 6)
+    assert video_paused(copies) == {"party_a", "coach"}

@@ -282,21 +282,55 @@ def test_the_round_trip_floor_forgets_what_is_older_than_its_window() -> None:
     assert chosen.queued(later) < 0.01  # the floor is 0.5 now
 
 
-def test_after_a_short_link_nothing_tries_past_what_it_delivered_until_the_ceiling_expires() -> (
-    None
-):
+def test_after_a_short_link_nothing_tries_far_past_what_it_delivered_for_long() -> None:
     knobs = LayerKnobs()
     chosen = selector("mediator", knobs=knobs)
     run(chosen, 0, 3, loss=0.0)
     run(chosen, 3, 5, capacity=300_000)  # the top layer (600k) was too much
     assert chosen.streams["mediator"].layer == 0
     down_at = chosen.streams["mediator"].switched_at
-    # a clear link, long past the probe wait: the top layer is still over the ceiling
-    quiet = down_at + knobs.ceiling_s - 1
+    # a clear link, long past the probe wait: the top layer (4 × the lowest) is still
+    # over the ceiling, which grows by a fraction of itself a second
+    quiet = down_at + 60
     assert run(chosen, 5, quiet, loss=0.0) == {"mediator": 0}
     assert quiet > down_at + 2 * knobs.probe_s  # without the ceiling it had tried
-    # the ceiling expires: the next try comes
-    assert run(chosen, quiet, quiet + knobs.probe_s, loss=0.0) == {"mediator": 1}
+    # once forgotten, the ceiling no longer holds the try back
+    later = down_at + knobs.ceiling_s
+    assert run(chosen, quiet, later + knobs.probe_s, loss=0.0) == {"mediator": 1}
+
+
+def test_a_paused_stream_resumes_once_the_ceiling_has_grown_to_carry_it() -> None:
+    knobs = LayerKnobs()
+    chosen = selector("mediator", "party_a", knobs=knobs)
+    one = {"mediator": [100_000], "party_a": [100_000]}
+    run(chosen, 0, 3, loss=0.0, rates=one)
+    # two videos and the audio (280k) into 230k: party A's video pauses
+    run(chosen, 3, 6, capacity=230_000, rates=one)
+    assert chosen.streams["party_a"].layer == PAUSED
+    paused_at = chosen.streams["party_a"].switched_at
+    # long past the resume wait (4 s) it stays paused: 280k is 20 % over the ceiling...
+    assert run(chosen, 6, paused_at + 30, loss=0.0, rates=one)["party_a"] == PAUSED
+    # ...until the ceiling has grown that much (at 0.4 % a second, ~50 s)
+    assert run(chosen, paused_at + 30, paused_at + 70, loss=0.0, rates=one)["party_a"] == 0
+
+
+def test_the_ceiling_is_never_below_the_audio() -> None:
+    # a burst's loss (a link's first second: every stream starts with a keyframe) cuts
+    # the ceiling to the audio at most, from which it grows: video comes back
+    chosen = selector("mediator", knobs=LayerKnobs())
+    one = {"mediator": [30_000]}
+    for second in range(4):  # settled on its layer
+        chosen.choose(one, 2, float(second), audio_bps=190_000)
+    chosen.loss(0.6, 4.0)
+    assert chosen.choose(one, 2, 4.0, audio_bps=190_000) == {"mediator": PAUSED}
+    # (30k + 190k) × 0.4 = 88k, under the audio: grown from there, it would not carry
+    # the video for minutes; from the audio (190k), 16 % more takes 40 s
+    t, layer = 4.0, PAUSED
+    while t < 60 and layer == PAUSED:
+        t += 0.5
+        chosen.loss(0.0, t)
+        layer = chosen.choose(one, 2, t, audio_bps=190_000)["mediator"]
+    assert layer == 0 and t > 40
 
 
 def test_a_step_that_fits_under_the_ceiling_is_taken() -> None:
