@@ -165,11 +165,14 @@ class Downlink:
         # only a voice sent as RED has a copy to shed (a subscriber may not take RED)
         voices = {seat: consumer for seat, consumer in voices.items() if consumer.takes_red}
         before = self.voices.thinned[:]
+        queue, knobs = self.selector.queued(now), self.selector.knobs
         thinned = self.voices.choose(
             {seat: seat_priority(seat) for seat in voices},
             loss=self.selector.current_loss(now),
             video_forwarded=video_forwarded,
             now=now,
+            queued=queue > knobs.queue_short_s,
+            queue_clear=queue <= knobs.queue_clear_s,
         )
         for seat, consumer in voices.items():
             consumer.send_redundancy(seat not in thinned)

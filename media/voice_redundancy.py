@@ -54,22 +54,34 @@ class VoiceRedundancy:
         self._restore_wait = self.knobs.restore_s
 
     def choose(
-        self, voices: Mapping[str, int], *, loss: float, video_forwarded: bool, now: float
+        self,
+        voices: Mapping[str, int],
+        *,
+        loss: float,
+        video_forwarded: bool,
+        now: float,
+        queued: bool = False,
+        queue_clear: bool = True,
     ) -> frozenset[str]:
         """The voices (key -> priority, lower served first) to send without their copy.
 
         ``loss``: the subscriber's smoothed loss (short above ``loss_short``, clear at
         or below ``loss_clear``); ``video_forwarded``: some video still reaches the
-        subscriber (then video gives way first, and nothing is thinned).
+        subscriber (then video gives way first, and nothing is thinned);
+        ``queued``: the round trip shows a queue building (media.layers), which is
+        short whatever the loss, and ``queue_clear`` False: a queue too long to give
+        a copy back.  The loss a receiver reports for audio is what is still missing
+        after NACK (a retransmission counts as received: audio has no RTX stream),
+        so a link whose queue overflows may report almost none.
         """
         knobs = self.knobs
         self.thinned = [key for key in self.thinned if key in voices]
         settled = now - self._changed_at >= knobs.settle_s
-        if loss > knobs.loss_short:
+        if loss > knobs.loss_short or queued:
             self._clear_since = None
             if settled and not video_forwarded:
                 self._thin_one(voices, now)
-        elif loss <= knobs.loss_clear:
+        elif loss <= knobs.loss_clear and queue_clear:
             if self._clear_since is None:
                 self._clear_since = now
             if self.thinned and settled and now - self._clear_since >= self._restore_wait:

@@ -107,3 +107,30 @@ def test_paused_video_may_resume_only_once_every_voice_is_back_and_carried() -> 
     assert step(voices, 17.0, clear=True) == frozenset()
     assert not voices.all_restored(21.0)  # the copy just given back is being judged
     assert voices.all_restored(21.5)
+
+
+def test_a_queue_building_thins_a_voice_whatever_the_loss_reported() -> None:
+    # audio is repaired by NACK in its own stream, so a receiver counts a retransmitted
+    # packet as received: an overflowing queue may report almost no loss
+    voices = VoiceRedundancy(KNOBS)
+    assert voices.choose(VOICES, loss=CLEAR, video_forwarded=False, now=0.0) == frozenset()
+    assert voices.choose(VOICES, loss=CLEAR, video_forwarded=False, now=0.5, queued=True) == {
+        "coach"
+    }
+    # ...but never while video still flows: it gives way first
+    fresh = VoiceRedundancy(KNOBS)
+    assert fresh.choose(VOICES, loss=CLEAR, video_forwarded=True, now=0.5, queued=True) == (
+        frozenset()
+    )
+
+
+def test_no_copy_comes_back_while_a_queue_remains() -> None:
+    voices = VoiceRedundancy(KNOBS)
+    voices.choose(VOICES, loss=CLEAR, video_forwarded=False, now=0.0, queued=True)
+    for t in range(1, 40):  # clear loss for long, a queue between the thresholds
+        thinned = voices.choose(
+            VOICES, loss=CLEAR, video_forwarded=False, now=float(t), queue_clear=False
+        )
+        assert thinned == {"coach"}
+    assert step(voices, 40.0, clear=True) == {"coach"}  # the clear wait starts now
+    assert step(voices, 48.0, clear=True) == frozenset()
