@@ -65,7 +65,8 @@ Per object:
   transport's receive task (:mod:`.direct`).
 
 Where it lives: :mod:`.receivers` (decoder dispatch, NACK/recovery, RTX
-routing), :mod:`.senders` (feedback relay, packet writing, stream id),
+routing; the receive step itself in :mod:`.forwarding_receive`), :mod:`.senders`
+(feedback relay, packet writing, stream id),
 :mod:`.ice` (the gather policy: host addresses, port range and announced
 address; consent timing, UDP endpoints, the selected pair, the connect fix),
 :mod:`.port_guard` (what a media port accepts), :mod:`.consent` (ICE consent
@@ -94,6 +95,7 @@ from media.aiortc_internals import (
 )
 from media.aiortc_internals.arrivals import Arrivals, count_arrivals
 from media.aiortc_internals.direct import deliver_directly
+from media.aiortc_internals.forwarding_receive import PacketHook
 from media.aiortc_internals.ice import (
     LOOPBACK,
     GatherPolicy,
@@ -106,7 +108,6 @@ from media.aiortc_internals.ice import (
 from media.aiortc_internals.receivers import (
     Layer,
     Layers,
-    PacketHook,
     PassThroughQueue,
     ReceiverControl,
     depayloaded,

@@ -8,6 +8,8 @@ jitter buffer are replaced by the caller's (:mod:`media.receiving` passes a
 known here only by the :class:`Nack` and :class:`Assembler` protocols, so this
 package imports nothing of the project), its REMB estimator by a cheaper one
 (:class:`~media.aiortc_internals.remb.UplinkEstimator`), and RTX is routed by SSRC.
+Each packet then takes :class:`~media.aiortc_internals.forwarding_receive.ForwardingReceive`
+in place of aiortc's own receive step.
 """
 
 from __future__ import annotations
@@ -16,12 +18,11 @@ import asyncio
 import queue
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 from aiortc import RTCRtpReceiver, rtcrtpreceiver
-from aiortc.codecs import depayload, is_rtx
 from aiortc.rtcrtpparameters import RTCRtpReceiveParameters
-from aiortc.rtcrtpreceiver import StreamStatistics, TimestampMapper
+from aiortc.rtcrtpreceiver import TimestampMapper
 from aiortc.rtp import (
     RTCP_PSFB_APP,
     AnyRtcpPacket,
@@ -29,41 +30,16 @@ from aiortc.rtp import (
     RtpPacket,
     pack_remb_fci,
     unpack_remb_fci,
-    unwrap_rtx,
 )
 
+from media.aiortc_internals.forwarding_receive import (
+    Assembler,
+    ForwardingReceive,
+    Nack,
+    PacketHook,
+)
 from media.aiortc_internals.remb import UplinkEstimator
 from media.aiortc_internals.simulcast import LayerDemux
-
-
-class Frame(Protocol):
-    """An encoded frame as aiortc's jitter buffer hands it on (``JitterFrame``)."""
-
-    timestamp: int
-
-
-class Nack(Protocol):
-    """Stands in for aiortc's ``NackGenerator``: which lost packets to NACK, and when."""
-
-    media_ssrc: int | None
-    srtt: float
-    lost: int
-
-    @property
-    def missing(self) -> list[int]: ...
-
-    def add(self, packet: RtpPacket) -> bool: ...
-
-
-class Assembler(Protocol):
-    """Stands in for aiortc's ``JitterBuffer``: complete frames out of packets."""
-
-    on_packet: Callable[[RtpPacket, int, float], None] | None
-
-    def add(self, packet: RtpPacket) -> tuple[bool, Any]: ...
-
-    def drain(self) -> list[Any]: ...
-
 
 _original_decoder_worker = rtcrtpreceiver.decoder_worker
 
@@ -238,116 +214,6 @@ def _route_rtx_by_ssrc(receiver: RTCRtpReceiver) -> None:
                 router.ssrc_table[encoding.rtx.ssrc] = receiver
 
     receiver.receive = receive  # type: ignore[method-assign]
-
-
-PacketHook = Callable[[RtpPacket, int, float], Awaitable[None]]
-
-
-class ForwardingReceive:
-    """``RTCRtpReceiver._handle_rtp_packet`` for a receiver that forwards.
-
-    The same steps as aiortc's, in the same order, for a receiver whose NACK
-    generator, jitter buffer and estimator are ours and which has no decoder:
-    REMB estimate, codec check, RTCP statistics, RTX unwrapping, NACK,
-    depayloading, frame assembly, a PLI if the assembler asks, the frame to
-    the pass-through queue; then ``on_packet`` for each packet the assembler
-    took.  Left out, per packet: two debug-log calls, the decoder-error event
-    (there is no decoder) and the ``datetime`` filed per packet for
-    ``getSynchronizationSources`` (which the SFU does not call).  Stats,
-    RTX map, codecs and REMB go through aiortc's own objects, so ``getStats``,
-    the receiver reports and ``receive()`` see what they saw before.
-    """
-
-    def __init__(
-        self,
-        receiver: RTCRtpReceiver,
-        nack: Nack,
-        assembler: Assembler,
-        on_packet: PacketHook | None,
-        *,
-        frames: queue.Queue[Any] | None = None,
-        mapper: Any = None,
-    ) -> None:
-        self._receiver = receiver
-        self._nack = nack
-        self._assembler = assembler
-        self._on_packet = on_packet
-        # aiortc fills these dicts in place (receive()), never replaces them
-        self._codecs: dict[int, Any] = receiver._RTCRtpReceiver__codecs  # type: ignore[attr-defined]
-        self._rtx_ssrc: dict[int, int] = receiver._RTCRtpReceiver__rtx_ssrc  # type: ignore[attr-defined]
-        self._streams: dict[int, Any] = receiver._RTCRtpReceiver__remote_streams  # type: ignore[attr-defined]
-        self._estimator: UplinkEstimator | None = receiver._RTCRtpReceiver__remote_bitrate_estimator  # type: ignore[attr-defined]
-        self._mapper = mapper or receiver._RTCRtpReceiver__timestamp_mapper  # type: ignore[attr-defined]
-        # where complete frames go (a simulcast layer's own queue, or the receiver's)
-        self._frames: queue.Queue[Any] = (
-            frames if frames is not None else receiver._RTCRtpReceiver__decoder_queue  # type: ignore[attr-defined]
-        )
-        self._rtx_types: set[int] | None = None  # known once receive() filled the codecs
-        self._arrived: list[tuple[RtpPacket, int, float]] = []
-        if on_packet is not None:
-            assembler.on_packet = self._took
-
-    def _took(self, packet: RtpPacket, ext: int, now: float) -> None:
-        self._arrived.append((packet, ext, now))
-
-    async def __call__(self, packet: RtpPacket, arrival_time_ms: int) -> None:
-        receiver = self._receiver
-        if not receiver._enabled:
-            return
-        estimator = self._estimator
-        if estimator is not None and packet.extensions.abs_send_time is not None:
-            remb = estimator.add(
-                arrival_time_ms,
-                packet.extensions.abs_send_time,
-                len(packet.payload) + packet.padding_size,
-                packet.ssrc,
-            )
-            rtcp_ssrc = receiver._RTCRtpReceiver__rtcp_ssrc  # type: ignore[attr-defined]
-            if remb is not None and rtcp_ssrc is not None:
-                await receiver._send_rtcp(
-                    RtcpPsfbPacket(
-                        fmt=RTCP_PSFB_APP, ssrc=rtcp_ssrc, media_ssrc=0, fci=pack_remb_fci(*remb)
-                    )
-                )
-        codec = self._codecs.get(packet.payload_type)
-        if codec is None:
-            return
-        stream = self._streams.get(packet.ssrc)
-        if stream is None:
-            stream = self._streams[packet.ssrc] = StreamStatistics(codec.clockRate)
-        stream.add(packet)
-        rtx_types = self._rtx_types
-        if rtx_types is None:
-            rtx_types = self._rtx_types = {pt for pt, c in self._codecs.items() if is_rtx(c)}
-        if packet.payload_type in rtx_types:
-            original_ssrc = self._rtx_ssrc.get(packet.ssrc)
-            apt = codec.parameters.get("apt")
-            if (
-                original_ssrc is None
-                or len(packet.payload) < 2
-                or not isinstance(apt, int)
-                or apt not in self._codecs
-            ):
-                return
-            packet = unwrap_rtx(packet, payload_type=apt, ssrc=original_ssrc)
-            codec = self._codecs[apt]
-        nack = self._nack
-        if nack.add(packet):
-            await receiver._send_rtcp_nack(packet.ssrc, sorted(nack.missing))
-        try:
-            packet._data = depayload(codec, packet.payload) if packet.payload else b""  # type: ignore[attr-defined]
-        except ValueError:
-            return
-        pli_flag, frame = self._assembler.add(packet)
-        if pli_flag:
-            await receiver._send_rtcp_pli(packet.ssrc)
-        if frame is not None and receiver._RTCRtpReceiver__decoder_thread:  # type: ignore[attr-defined]
-            frame.timestamp = self._mapper.map(frame.timestamp)
-            self._frames.put((codec, frame))
-        arrived = self._arrived
-        on_packet = self._on_packet
-        while arrived and on_packet is not None:
-            await on_packet(*arrived.pop(0))
 
 
 def pass_through_receiver(

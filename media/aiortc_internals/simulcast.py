@@ -18,7 +18,7 @@ layers to one NACK generator and one jitter buffer as if they were one stream.
   unwraps it.  Packets without a RID (a publisher that sends no simulcast)
   go to the plain handler, as before.
 
-The layers' handlers are :class:`~media.aiortc_internals.receivers.ForwardingReceive`
+The layers' handlers are :class:`~media.aiortc_internals.forwarding_receive.ForwardingReceive`
 objects, each with its own NACK scheduler and frame assembler.
 """
 
