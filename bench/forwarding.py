@@ -38,8 +38,6 @@ import tracemalloc
 from pathlib import Path
 from typing import Any
 
-import av
-
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.forwarding_load import (  # noqa: E402
@@ -50,112 +48,19 @@ from bench.forwarding_load import (  # noqa: E402
     encode_audio,
     encode_video,
 )
-from bench.recording import recording_room  # noqa: E402
+from bench.forwarding_recording import BenchRecordings  # noqa: E402
+from bench.process_figures import memory_report, print_rss, rss_bytes  # noqa: E402
 from caucus import event_loop  # noqa: E402
 from media import aiortc_internals  # noqa: E402
-from media.seat_connection import SeatConnection  # noqa: E402
 from media.sfu import Sfu, SfuConfig  # noqa: E402
-from recordings.service import Recordings  # noqa: E402
 from sessions.audience import Route  # noqa: E402
 from sessions.ids import RoomId, SeatId  # noqa: E402
 from sessions.media_kinds import MediaKind  # noqa: E402
-from storage.catalogue import Catalogue  # noqa: E402
-from storage.database import Database, default_url  # noqa: E402
-from storage.migrate import upgrade  # noqa: E402
 
 SEATS = [SeatId(s) for s in ("mediator", "party_a", "party_b", "coach")]
 
 
 # -- the SFU process ------------------------------------------------------------------
-
-
-def rss_bytes(pid: int | str = "self") -> int:
-    """Resident set size of a process, from /proc (Linux)."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) * 1024
-    return 0
-
-
-def cpu_seconds(pid: int | str = "self") -> float:
-    """User + system CPU of a process and all its threads, from /proc (Linux)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def memory_report(before: tracemalloc.Snapshot, label: str, participants: int) -> None:
-    """Where the memory allocated since ``before`` lives, by source line."""
-    after = tracemalloc.take_snapshot().filter_traces(
-        [tracemalloc.Filter(False, tracemalloc.__file__)]
-    )
-    diff = after.compare_to(before, "lineno")
-    total = sum(d.size_diff for d in diff)
-    print(
-        f"tracemalloc {label}: {total / 2**20:+.1f} MiB"
-        f" ({total / max(1, participants) / 2**20:+.2f} MiB per participant)",
-        flush=True,
-    )
-    for d in diff[:25]:
-        frame = d.traceback[0]
-        where = f"{Path(frame.filename).parent.name}/{Path(frame.filename).name}:{frame.lineno}"
-        print(f"  {d.size_diff / 2**20:+7.2f} MiB {d.count_diff:+8d} blocks  {where}", flush=True)
-
-
-async def print_rss(every: float) -> None:
-    """RSS and load average every ``every`` seconds (is memory flat over a long run?)."""
-    started = time.monotonic()
-    while True:
-        await asyncio.sleep(every)
-        print(
-            f"SFU RSS {rss_bytes() / 2**20:.1f} MiB at {time.monotonic() - started:.0f} s,"
-            f" load average {os.getloadavg()[0]:.1f}",
-            flush=True,
-        )
-
-
-class BenchRecordings:
-    """Every bench room recorded the way ``caucus serve`` records: a simulation in a
-    catalogue, :class:`Recordings` following its room, each producer's frames fed
-    to it through a packet sink (what ``caucus.media_bridge.SfuMedia`` does)."""
-
-    def __init__(self, folder: Path) -> None:
-        self.folder = folder
-        self.database = Database(default_url(folder))
-        self._catalogue = Catalogue(self.database)
-        self._started = time.monotonic()
-        self.recordings = Recordings(self._catalogue, folder / "rec", self._session_ms)
-        self._rooms: dict[str, RoomId] = {}
-
-    def _session_ms(self, room: RoomId) -> int:
-        return int((time.monotonic() - self._started) * 1000)
-
-    async def open(self) -> None:
-        await upgrade(self.database)
-
-    async def close(self) -> None:
-        await self.recordings.close()
-        await self.database.close()
-
-    async def attach(self, bench_room: str, participant: SeatConnection) -> None:
-        room_id = self._rooms.get(bench_room)
-        if room_id is None:
-            room = await recording_room(self._catalogue)
-            self.recordings.room_changed(room, self._session_ms(room.id))
-            room_id = self._rooms[bench_room] = room.id
-        recordings = self.recordings
-
-        def sink(seat: SeatId, kind: MediaKind, packet: av.Packet[Any]) -> None:
-            clock_rate = 48000 if kind is MediaKind.AUDIO else 90000
-            codec = "opus" if kind is MediaKind.AUDIO else "vp8"
-            recordings.frame_forwarded(
-                room_id, seat, kind, codec, clock_rate, bytes(packet), int(packet.pts or 0)
-            )
-
-        for producer in participant.producers.values():
-            producer.sinks.append(sink)
-
-    def written(self) -> int:
-        return sum(f.stat().st_size for f in (self.folder / "rec").rglob("*") if f.is_file())
 
 
 async def serve(

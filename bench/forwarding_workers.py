@@ -32,8 +32,9 @@ import socketio
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.forwarding import SEATS, cpu_seconds  # noqa: E402
+from bench.forwarding import SEATS  # noqa: E402
 from bench.forwarding_load import LoadParticipant, cached, encode_audio, encode_video  # noqa: E402
+from bench.process_figures import cpu_seconds  # noqa: E402
 from caucus.config import Config  # noqa: E402
 from media import aiortc_internals  # noqa: E402
 from sessions.ids import RoomId, ScenarioId, SeatId  # noqa: E402

@@ -40,7 +40,6 @@ from aiortc.rtcconfiguration import RTCBundlePolicy
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.forwarding import cpu_seconds, rss_bytes  # noqa: E402
 from bench.forwarding_load import (  # noqa: E402
     ReplayTrack,
     Tally,
@@ -50,6 +49,7 @@ from bench.forwarding_load import (  # noqa: E402
     encode_video,
     sink_media,
 )
+from bench.process_figures import cpu_seconds, rss_bytes  # noqa: E402
 from caucus import event_loop  # noqa: E402
 from media import aiortc_internals  # noqa: E402
 from media.packetizer import packer_for  # noqa: E402
