@@ -8,7 +8,7 @@ the coach join with real aiortc peer connections publishing the synthetic tone
 and picture (tests/media/media_harness.py), the trainees consent and the coach
 starts the joint session; party B joins too but never answers its media offer,
 so its peer connection stays *pending* until the server's connect timeout
-(30 s after the offer) closes it.  Then a second subprocess (``spray``, below)
+(30 s after the offer) closes it.  Then a second subprocess (``bench/junk_spray.py``)
 sends ``--rate`` junk datagrams of ``--size`` bytes per second from 127.0.0.2
 to each of two server ports, taken from the offers: party B's (pending) and
 the mediator's (connected; its media must keep reaching party A).  The junk
@@ -21,10 +21,8 @@ from its offer; the mediator's video frames received by party A per second of
 the flood.  Figures only; tests/system/test_hostile_packets.py runs a slice and
 asserts on them.
 
-    python bench/junk_flood.py spray SECONDS RATE SIZE PORT [PORT...]
-
-is the junk itself, in a process of its own so the load does not compete with
-the clients for this process's event loop; it prints ``sent N`` at the end.
+The junk itself is ``bench/junk_spray.py``, in a process of its own so the load
+does not compete with the clients for this process's event loop.
 
     python bench/junk_flood.py hot-path
 
@@ -37,18 +35,18 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import os
 import socket
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.junk_spray import JUNK_SOURCE, Spray, start_spray
+from bench.process_figures import cpu_seconds, rss_bytes
 from caucus.config import Config
 from media import aiortc_internals
 from sessions.ids import RoomId, SeatId
@@ -61,71 +59,12 @@ from tests.server_process import ServerProcess
 from tests.stored import create_simulation
 from tests.system.socket_signal import SocketSignal
 
-JUNK_SOURCE = "127.0.0.2"
 #: the server's CAUCUS_MEDIA_CONNECT_TIMEOUT_S (its default: a pending port is flooded this long)
 SERVER_CONNECT_TIMEOUT_S = 30.0
 CONNECT_S = 30.0
 RSS_EVERY_S = 0.25
 BEFORE_S = 3.0
 CLOSE_SLACK_S = 10.0  # a loaded machine runs the server's timers late
-
-
-# -- the junk, in its own process ----------------------------------------------------------
-
-
-def spray(seconds: float, rate: int, size: int, ports: Sequence[int]) -> int:
-    """``rate`` datagrams/s of random bytes to each of ``ports`` for ``seconds``."""
-    junk = [os.urandom(size) for _ in range(64)]
-    sent = 0
-    tick = 0.01
-    per_tick = max(1, round(rate * tick))
-    os.nice(10)  # the server under test comes first
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
-        sock.bind((JUNK_SOURCE, 0))
-        print("start", flush=True)
-        start = time.monotonic()
-        while (now := time.monotonic()) - start < seconds:
-            for port in ports:
-                for i in range(per_tick):
-                    with contextlib.suppress(OSError):  # a closed port: nothing to do
-                        sock.sendto(junk[i % len(junk)], ("127.0.0.1", port))
-                        sent += 1
-            time.sleep(max(0.0, tick - (time.monotonic() - now)))
-    return sent
-
-
-async def start_spray(seconds: float, rate: int, size: int, ports: Sequence[int]) -> Spray:
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        __file__,
-        "spray",
-        str(seconds),
-        str(rate),
-        str(size),
-        *map(str, ports),
-        stdout=asyncio.subprocess.PIPE,
-    )
-    assert proc.stdout is not None
-    started = await asyncio.wait_for(proc.stdout.readline(), 60)  # a loaded machine: slow
-    if started.strip() != b"start":
-        raise RuntimeError(f"the junk spray did not start: {started!r}")
-    return Spray(proc)
-
-
-@dataclass
-class Spray:
-    proc: asyncio.subprocess.Process
-
-    async def sent(self) -> int:
-        """Wait for the spray to end; how many datagrams it sent."""
-        out, _ = await asyncio.wait_for(self.proc.communicate(), 120)
-        return int(out.decode().split()[-1])
-
-    def kill(self) -> None:
-        """Only when something failed: its count is lost."""
-        if self.proc.returncode is None:
-            with contextlib.suppress(ProcessLookupError):
-                self.proc.kill()
 
 
 # -- the scenario ------------------------------------------------------------------------
@@ -176,16 +115,7 @@ class Figures:
 
 
 def rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    raise RuntimeError(f"no VmRSS for {pid}")
-
-
-def cpu_s(pid: int) -> float:
-    """User + system CPU seconds of a process so far (/proc/PID/stat)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return rss_bytes(pid) / 2**20
 
 
 def candidate_ports(sdp: str) -> list[int]:
@@ -316,7 +246,7 @@ async def _flood(data_dir: Path, figures: Figures) -> Figures:
         before = time.monotonic()
         await asyncio.sleep(BEFORE_S)  # the baseline's measuring period
         figures.rss_before_mb = rss_mb(pid)
-        cpu_before = cpu_s(pid)
+        cpu_before = cpu_seconds(pid)
         started = time.monotonic()
         figures.frames_per_s_before = sum(1 for t in frames() if t >= before) / (started - before)
         pending_left = figures.connect_timeout_s + 2 - (started - offered_at)
@@ -335,7 +265,7 @@ async def _flood(data_dir: Path, figures: Figures) -> Figures:
                 break
             await asyncio.sleep(RSS_EVERY_S)  # the sampling period
         figures.rss_max_mb = rss_max
-        figures.server_cpu_s = cpu_s(pid) - cpu_before
+        figures.server_cpu_s = cpu_seconds(pid) - cpu_before
         figures.junk_sent_pending = await sprays[0].sent()
         figures.junk_sent_connected = await sprays[1].sent()
         figures.rss_after_mb = rss_mb(pid)
@@ -414,10 +344,6 @@ def main(argv: list[str]) -> None:
         aiortc_internals.install()
         for line in hot_path():
             print(line)
-        return
-    if argv[:1] == ["spray"]:
-        seconds, rate, size, *ports = argv[1:]
-        print("sent", spray(float(seconds), int(rate), int(size), [int(p) for p in ports]))
         return
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=60.0)
