@@ -34,6 +34,7 @@ async def main(rooms: int, nodes: int, processes: int) -> None:
     print(f"rooms {rooms} on {nodes} nodes, per node {figures.rooms_per_node}")
     print(f"killed node's {len(moved)} rooms live again in (s): {[round(s, 2) for s in moved]}")
     print(f"max {moved[-1]:.2f} s")
+    print(f"media flowing again to every seat of them {figures.media_back_s:.1f} s after the kill")
     print(f"notes acknowledged {figures.notes_acknowledged}, stored {figures.notes_stored}")
     print(f"new segments after the kill: {figures.new_segments}")
     print(f"load average after: {os.getloadavg()}")

@@ -36,6 +36,9 @@ class Figures:
     notes_acknowledged: int
     notes_stored: int
     new_segments: int
+    #: seconds from the kill until every seat of the moved rooms had received media in
+    #: two one-second reports in a row (the clients report once a second)
+    media_back_s: float = 0.0
 
 
 def _back(clients: Clients, room: str, killed_at: float, dead: str) -> float | None:
@@ -100,6 +103,7 @@ async def failover(
                 return all(len(v) >= 2 and all(n > 0 for n in v[-2:]) for v in fresh.values())
 
             await clients.until(flowing, 30)
+            media_back_s = time.time() - killed_at
             await clients.until(
                 lambda: all(len(clients.notes[r]) > notes_before[r] + 1 for r in moved), 15
             )
@@ -124,7 +128,12 @@ async def failover(
             acknowledged += len(acked)
             stored_notes += len(stored_ids & acked)
         return Figures(
-            [origins[u] for u in urls], moved_in, acknowledged, stored_notes, new_segments
+            [origins[u] for u in urls],
+            moved_in,
+            acknowledged,
+            stored_notes,
+            new_segments,
+            media_back_s,
         )
     finally:
         for server in servers:

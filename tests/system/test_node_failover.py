@@ -26,5 +26,6 @@ async def test_a_killed_nodes_rooms_live_again_on_the_others(
     print(f"live again in {', '.join(f'{s:.2f} s' for s in figures.moved_in_s)}")
     print(f"notes acknowledged {figures.notes_acknowledged}, stored {figures.notes_stored}")
     print(f"new segments after the kill: {figures.new_segments}")
+    print(f"media flowing again {figures.media_back_s:.1f} s after the kill")
     assert figures.rooms_per_node.count(0) <= 1  # spread: two rooms on two nodes
     assert figures.moved_in_s and max(figures.moved_in_s) <= MOVE_WITHIN_S
