@@ -1,7 +1,7 @@
 """Which simulcast layer each of a subscriber's video streams gets.  Pure, clock injected.
 
-One subscriber's downlink is shared by every stream it receives.  Two reports
-from the subscriber say how much it carries (docs/design-notes.md says why these):
+One subscriber's downlink is shared by every stream it receives.  Three things its
+reports say tell how much it carries (docs/design-notes.md says why these):
 
 * **loss** – the fraction lost in its receiver reports.  Above ``loss_short``
   the link is short: what it delivers, ``(video + audio sent) × (1 − loss)``,
