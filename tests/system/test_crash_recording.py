@@ -91,15 +91,16 @@ from storage.catalogue import Segment
 from tests.media.synthetic import SEATS
 from tests.server_process import ServerProcess
 from tests.stored import create_simulation, sqlite_file
-
-# "X as X": re-exported for test_disk_full.py and test_drain.py, which import them from here
-from tests.system.recording_from_outside import TRACKS as TRACKS
-from tests.system.recording_from_outside import Clients as Clients
-from tests.system.recording_from_outside import decode_fully as decode_fully
-from tests.system.recording_from_outside import interrupted_events, sha256, t0_of
-from tests.system.recording_from_outside import poll as poll
-from tests.system.recording_from_outside import read_db as read_db
-from tests.system.recording_from_outside import segments_of as segments_of
+from tests.system.recording_from_outside import (
+    TRACKS,
+    Clients,
+    decode_fully,
+    interrupted_events,
+    poll,
+    segments_of,
+    sha256,
+    t0_of,
+)
 
 KILLS = 3
 MOMENT_S = (3.0, 5.0)  # after every track's segment is open: a cluster period and more

@@ -35,7 +35,7 @@ from tests.media.synthetic import SEATS
 from tests.server_process import ServerProcess
 from tests.stored import create_simulation, sqlite_file
 from tests.system.recorded_seats import RecordedRoom, now
-from tests.system.test_crash_recording import TRACKS, poll, read_db, segments_of
+from tests.system.recording_from_outside import TRACKS, poll, read_db, segments_of
 
 TMPFS_SIZE = "24m"
 RETRY_S = 1.0

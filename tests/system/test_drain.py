@@ -24,7 +24,7 @@ from tests.live_server import Participant
 from tests.media.synthetic import SEATS
 from tests.server_process import ServerProcess
 from tests.stored import create_simulation, sqlite_file
-from tests.system.test_crash_recording import TRACKS, Clients, decode_fully, poll, segments_of
+from tests.system.recording_from_outside import TRACKS, Clients, decode_fully, poll, segments_of
 
 DRAIN_S = 5.0
 RECORD_S = 3.0
