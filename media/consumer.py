@@ -133,8 +133,6 @@ class Consumer:
         self.on_loss: Callable[[float], None] | None = None
         self.on_rtt: Callable[[float], None] | None = None
         self._uplink_mark = (0, 0)  # the producer's (lost, packets) at the last report
-        #: payload bytes and packets forwarded so far (the downlink times its audio)
-        self.sent_bytes = self.sent_packets = 0
         set_stream_id(transceiver.sender, publisher)
         relay_feedback(
             transceiver.sender,
@@ -205,6 +203,11 @@ class Consumer:
             self._begin_restart()
             if self.kind is MediaKind.VIDEO and self.producer is not None and self.layer != PAUSED:
                 self.producer.request_keyframe(self.layer)
+
+    @property
+    def sent(self) -> tuple[int, int]:
+        """(payload bytes, packets) forwarded so far (the downlink times its audio)."""
+        return self._writer.sent
 
     @property
     def takes_red(self) -> bool:
@@ -305,8 +308,6 @@ class Consumer:
             self._last = (timestamp, self._clock())
         payload = packet.payload if self._audio is None else self._audio.payload(packet)
         self._stats.bytes_out += len(payload)
-        self.sent_bytes += len(payload)
-        self.sent_packets += 1
         if self.kind is MediaKind.VIDEO:
             self._open_frame = None if packet.marker else packet.timestamp
         self._writer.write(

@@ -145,7 +145,10 @@ class Downlink:
 
     def _audio_rate(self, voices: dict[str, Consumer], now: float) -> float | None:
         """What the voices took on the wire since the last tick, bit/s (None at first)."""
-        marks = {k: c.sent_bytes + PACKET_OVERHEAD * c.sent_packets for k, c in voices.items()}
+        marks = {}
+        for seat, voice in voices.items():
+            payload, packets = voice.sent
+            marks[seat] = payload + PACKET_OVERHEAD * packets
         before, self._audio_marks = self._audio_marks, marks
         then, self._audio_at = self._audio_at, now
         if then is None or now <= then:

@@ -124,6 +124,12 @@ class RtpWriter:
         """The transport is up and the direction lets this sender send."""
         return self.payload_type is not None and self._sender._enabled
 
+    @property
+    def sent(self) -> tuple[int, int]:
+        """(payload bytes, packets) written so far: the sender reports' own counts."""
+        sender = self._sender
+        return sender._RTCRtpSender__octet_count, sender._RTCRtpSender__packet_count  # type: ignore[attr-defined]
+
     def write(
         self,
         *,

@@ -39,8 +39,7 @@ class Copy:
     on_estimate: Any = None
     on_loss: Any = None
     on_rtt: Any = None
-    sent_bytes: int = 0
-    sent_packets: int = 0
+    sent: tuple[int, int] = (0, 0)
 
     def set_layer(self, layer: int) -> None:
         self.layer = layer
@@ -123,8 +122,8 @@ def test_the_audio_is_what_the_voices_took_on_the_wire_not_an_estimate() -> None
 
     def talk() -> None:
         for voice in voices:
-            voice.sent_bytes += 30_000
-            voice.sent_packets += 10
+            payload, packets = voice.sent
+            voice.sent = (payload + 30_000, packets + 10)
 
     for _ in range(10):
         talk()
