@@ -29,8 +29,12 @@ Upstream control, aggregated over the consumers:
 Simulcast (:mod:`media.simulcast`): the layers arrive through
 :meth:`Producer.on_packet` with their index (``layer``); each packet's
 :class:`PacketInfo` carries it, and each consumer forwards one layer.  Keyframe
-requests name the layer.  Only the top layer's frames reach the packet sinks
-(the top layer that arrives: a browser sends fewer layers from a small camera).
+requests name the layer.  Only one layer's frames reach the packet sinks: the
+top layer arriving (a browser sends fewer layers from a small camera, and stops
+its top layers when its uplink weakens).  When that layer falls silent
+(``SILENT_S``) the sinks go on with the next one down, and back up when the top
+layer returns, each time from the new layer's keyframe (asked for), so a
+recording keeps its video and never holds a frame it cannot decode.
 """
 
 from __future__ import annotations
@@ -50,7 +54,7 @@ from media.codecs import vp8_is_keyframe
 from media.latency import ForwardingStats
 from media.packet_info import PacketInfo
 from media.packetizer import vp8_starts_frame
-from media.simulcast import LayerState
+from media.simulcast import SILENT_S, LayerState
 from sessions.ids import SeatId
 from sessions.media_kinds import MediaKind
 
@@ -114,6 +118,7 @@ class Producer:
         # bitrate (a weak subscriber's downlink may pause a video, media.downlink)
         self._stream = LayerState(0)
         self.layers: dict[int, LayerState] = {}  # simulcast only: index -> state
+        self._recording: int | None = None  # simulcast: the layer the sinks get now
         self.packets = 0  # packets that reached the producer (repairs included)
 
     def bind(self, control: ReceiverControl) -> None:
@@ -155,11 +160,24 @@ class Producer:
 
     @property
     def recorded_layer(self) -> int:
-        """The layer whose frames reach the packet sinks: the top one arriving."""
-        return max(self.layers, default=0)
+        """The layer the packet sinks take from now on: the top one arriving (one
+        silent for ``SILENT_S`` was dropped by the publisher; if all are, the top)."""
+        now = self._clock()
+        arriving = [i for i, state in self.layers.items() if now - state.last_at <= SILENT_S]
+        return max(arriving or self.layers, default=0)
 
     def on_layer_frame(self, layer: int, frame: AssembledFrame, clock_rate: int) -> None:
-        if layer == self.recorded_layer:
+        if layer == self.recorded_layer and layer != self._recording:
+            if not frame.keyframe:
+                # the layer recorded so far, if it still arrives, fills in meanwhile
+                self.request_keyframe(layer)  # throttled there
+                return
+            if self._recording is not None:
+                logger.info(
+                    "producer %s: recording layer %d (was %d)", self.seat, layer, self._recording
+                )
+            self._recording = layer  # the sinks change layers at the new layer's keyframe
+        if layer == self._recording:
             self.on_assembled_frame(frame, clock_rate)
 
     def layer_rates(self, now: float, count: int) -> list[int]:

@@ -24,6 +24,7 @@ came from is found by the hash of its bytes (:attr:`SimulcastVideo.layer_of`).
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import fractions
 import functools
@@ -108,8 +109,12 @@ class ScaledSource:
         self._source = source
         self._scale = scale
         self._grain_mask = 0
+        #: cleared: the layer stops, as a browser stops a layer its uplink cannot carry
+        self.sending = asyncio.Event()
+        self.sending.set()
 
     async def next(self) -> av.VideoFrame:
+        await self.sending.wait()
         frame = await self._source.next()
         scaled = frame.reformat(
             width=frame.width // self._scale, height=frame.height // self._scale
@@ -130,16 +135,16 @@ class SimulcastVideo:
     def __init__(self, seat: SeatId, sent: SentLog, fps: int) -> None:
         #: hash of an encoded frame's bytes → its layer index (0: lowest)
         self.layer_of: dict[int, int] = {}
-        self.tracks = [
-            EncodedTrack(
-                MediaKind.VIDEO,
-                ScaledSource(
-                    ColourSource(COLOUR.get(seat, (128, 128, 128)), SPEED.get(seat, 2), fps),
-                    scale,
-                ),
-                functools.partial(self._encoded, seat, sent, index),
+        #: each layer's picture, lowest first (``sending`` stops and resumes a layer)
+        self.sources = [
+            ScaledSource(
+                ColourSource(COLOUR.get(seat, (128, 128, 128)), SPEED.get(seat, 2), fps), scale
             )
-            for index, (scale, _) in enumerate(LAYERS)
+            for scale, _ in LAYERS
+        ]
+        self.tracks = [
+            EncodedTrack(MediaKind.VIDEO, source, functools.partial(self._encoded, seat, sent, i))
+            for i, source in enumerate(self.sources)
         ]
         for track, (_, bps) in zip(self.tracks, LAYERS, strict=True):
             # under aiortc's floor of 250 kbit/s (Vp8Encoder.target_bitrate), as a browser's
