@@ -6,8 +6,6 @@ media/aiortc_internals/, then update the pin and the fingerprints here.
 
 from __future__ import annotations
 
-import asyncio
-import hashlib
 import inspect
 import subprocess
 import sys
@@ -38,8 +36,9 @@ from aiortc.rtcrtpsender import RTCEncodedFrame
 from aiortc.rtp import RtpPacket
 
 from media import aiortc_internals
-from media.aiortc_internals import consent, ice, port_guard, receivers, senders
+from media.aiortc_internals import consent, ice, receivers, senders
 from media.nack import NackScheduler
+from tests.media.fingerprints import fingerprint, params
 
 # sha256[:16] of inspect.getsource() of everything whose *behaviour* we rely on
 FINGERPRINTS: dict[str, tuple[Callable[..., Any], str]] = {
@@ -137,40 +136,37 @@ def test_aiortc_is_the_pinned_version() -> None:
 @pytest.mark.parametrize("name", sorted(FINGERPRINTS))
 def test_the_patched_aiortc_code_is_unchanged(name: str) -> None:
     function, expected = FINGERPRINTS[name]
-    digest = hashlib.sha256(inspect.getsource(function).encode()).hexdigest()[:16]
-    assert digest == expected, f"{name} changed in aiortc/aioice: re-check aiortc_internals"
-
-
-def _params(function: Callable[..., Any]) -> list[str]:
-    return list(inspect.signature(function).parameters)
+    assert fingerprint(function) == expected, (
+        f"{name} changed in aiortc/aioice: re-check aiortc_internals"
+    )
 
 
 def test_the_signatures_we_call_or_replace_are_unchanged() -> None:
-    assert _params(receivers._original_decoder_worker) == [
+    assert params(receivers._original_decoder_worker) == [
         "loop",
         "input_q",
         "output_q",
         "decode_error",
     ]
-    assert _params(receivers._dispatching_decoder_worker) == _params(
+    assert params(receivers._dispatching_decoder_worker) == params(
         receivers._original_decoder_worker
     )
-    assert _params(RTCRtpSender._next_encoded_frame) == ["self", "codec"]
-    assert _params(RTCRtpSender._send_keyframe) == ["self"]
-    assert _params(RTCRtpSender._handle_rtcp_packet) == ["self", "packet"]
-    assert _params(RTCRtpReceiver._send_rtcp_pli) == ["self", "media_ssrc"]
-    assert _params(RTCRtpReceiver._send_rtcp) == ["self", "packet"]
-    assert _params(RTCEncodedFrame.__init__) == ["self", "payloads", "timestamp", "audio_level"]
-    assert _params(ice._original_get_host_addresses) == ["use_ipv4", "use_ipv6"]
-    assert _params(ice._host_addresses) == _params(ice._original_get_host_addresses)
-    assert _params(ice._original_get_component_candidates) == [
+    assert params(RTCRtpSender._next_encoded_frame) == ["self", "codec"]
+    assert params(RTCRtpSender._send_keyframe) == ["self"]
+    assert params(RTCRtpSender._handle_rtcp_packet) == ["self", "packet"]
+    assert params(RTCRtpReceiver._send_rtcp_pli) == ["self", "media_ssrc"]
+    assert params(RTCRtpReceiver._send_rtcp) == ["self", "packet"]
+    assert params(RTCEncodedFrame.__init__) == ["self", "payloads", "timestamp", "audio_level"]
+    assert params(ice._original_get_host_addresses) == ["use_ipv4", "use_ipv6"]
+    assert params(ice._host_addresses) == params(ice._original_get_host_addresses)
+    assert params(ice._original_get_component_candidates) == [
         "self",
         "component",
         "addresses",
         "timeout",
     ]
-    assert _params(ice._gather_component) == _params(ice._original_get_component_candidates)
-    assert _params(aioice.ice.StunProtocol.__init__) == ["self", "receiver"]
+    assert params(ice._gather_component) == params(ice._original_get_component_candidates)
+    assert params(aioice.ice.StunProtocol.__init__) == ["self", "receiver"]
 
 
 async def test_the_private_attributes_we_touch_exist() -> None:
@@ -265,78 +261,6 @@ def test_a_track_id_is_still_the_private_attribute_we_rename() -> None:
     assert track.id == "party_a-video"
 
 
-# -- port_guard (media/aiortc_internals/port_guard.py) ------------------------------------
-
-PORT_GUARD_FINGERPRINTS: dict[str, tuple[Callable[..., Any], str]] = {
-    # parses every datagram as STUN; hands anything else to data_received from any
-    # source; answers requests via Connection.request_received, responses via
-    # the transaction of the same id.  Replaced by _guarded_datagram_received.
-    "aioice.StunProtocol.datagram_received": (
-        port_guard._original_datagram_received,
-        "ff4c8b910d45fb3a",
-    ),
-    # put_nowait into the unbounded _queue; replaced by _bounded_data_received
-    "aioice.Connection.data_received": (port_guard._original_data_received, "5631b17fab717d6b"),
-    # 400/401 for what fails USERNAME/MESSAGE-INTEGRITY (we drop those first), else
-    # answers from any address and learns a peer-reflexive candidate
-    "aioice.Connection.request_received": (
-        aioice.ice.Connection.request_received,
-        "dcdc9a3862c1a0b4",
-    ),
-    "aioice.Connection._valid_username": (
-        aioice.ice.Connection._valid_username,
-        "865c96811f8030c2",
-    ),
-    # the only writer of _nominated[component] besides set_selected_pair
-    "aioice.Connection.check_complete": (aioice.ice.Connection.check_complete, "52f939709eabc0ab"),
-    "aioice.Connection.set_selected_pair": (
-        aioice.ice.Connection.set_selected_pair,
-        "b54b03dfc21c5f3b",
-    ),
-    # creates _queue (unbounded asyncio.Queue) and _nominated (dict)
-    "aioice.Connection.__init__": (aioice.ice.Connection.__init__, "a99ae9c97fc66a2e"),
-    # (_network_host, port): what datagram_received's addr is compared with
-    "aioice.CandidatePair.remote_addr": (
-        aioice.ice.CandidatePair.remote_addr.fget,  # type: ignore[attr-defined]
-        "f1a7a32a84fc7f66",
-    ),
-    # drops a response whose MESSAGE-INTEGRITY fails the request's key
-    "aioice.stun.Transaction.response_received": (
-        aioice.stun.Transaction.response_received,
-        "abd0ca5031268a90",
-    ),
-    # reads (data, component) tuples, None meaning closed
-    "aioice.Connection.recvfrom": (aioice.ice.Connection.recvfrom, "676acc01e4a9a9da"),
-}
-
-
-@pytest.mark.parametrize("name", sorted(PORT_GUARD_FINGERPRINTS))
-def test_the_aioice_code_the_port_guard_replaces_or_relies_on_is_unchanged(name: str) -> None:
-    function, expected = PORT_GUARD_FINGERPRINTS[name]
-    digest = hashlib.sha256(inspect.getsource(function).encode()).hexdigest()[:16]
-    assert digest == expected, f"{name} changed in aioice: re-check port_guard"
-
-
-def test_the_port_guard_signatures_and_attributes_are_unchanged() -> None:
-    assert _params(port_guard._original_datagram_received) == ["self", "data", "addr"]
-    assert _params(port_guard._guarded_datagram_received) == ["self", "data", "addr"]
-    assert _params(port_guard._original_data_received) == ["self", "data", "component"]
-    assert _params(port_guard._bounded_data_received) == ["self", "data", "component"]
-    connection = aioice.ice.Connection(ice_controlling=True)
-    assert isinstance(connection._queue, asyncio.Queue)
-    assert connection._queue.maxsize == 0  # unbounded in aioice: we bound it
-    assert connection._nominated == {}
-    assert aioice.stun.Class.INDICATION.value == 0x0010
-    assert aioice.stun.Method.BINDING.value == 0x1
-
-
-def test_install_guards_the_media_ports() -> None:
-    aiortc_internals.install()
-    assert port_guard.installed()
-    assert aioice.ice.StunProtocol.datagram_received is port_guard._guarded_datagram_received
-    assert aioice.ice.Connection.data_received is port_guard._bounded_data_received
-
-
 async def test_arrivals_count_what_the_peer_sends_and_nothing_before() -> None:
     """count_arrivals wraps instance methods that aiortc/aioice look up at call time."""
     pc = RTCPeerConnection()
@@ -344,10 +268,10 @@ async def test_arrivals_count_what_the_peer_sends_and_nothing_before() -> None:
         pc.addTransceiver("audio", direction="recvonly")
         arrivals = aiortc_internals.count_arrivals(pc)
         dtls = pc.getTransceivers()[0].receiver.transport
-        assert _params(dtls._handle_rtp_data) == ["data", "arrival_time_ms"]
-        assert _params(dtls._handle_rtcp_data) == ["data"]
+        assert params(dtls._handle_rtp_data) == ["data", "arrival_time_ms"]
+        assert params(dtls._handle_rtcp_data) == ["data"]
         connection = dtls.transport._connection
-        assert _params(connection.check_incoming) == ["message", "addr", "protocol"]
+        assert params(connection.check_incoming) == ["message", "addr", "protocol"]
         assert arrivals.total == 0
         await dtls._handle_rtcp_data(b"")  # unparsable: counted as arrived, then dropped
         assert (arrivals.rtp, arrivals.rtcp, arrivals.checks) == (0, 1, 0)
