@@ -30,7 +30,7 @@ import fractions
 import functools
 import os
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import av
 from aiortc import RTCRtpSender
@@ -45,6 +45,9 @@ from sessions.media_kinds import MediaKind
 from tests.forward_sender import forward_sender
 from tests.media.client_packing import pack_encoded
 from tests.media.synthetic import COLOUR, SPEED, ColourSource, EncodedTrack, SentLog
+
+if TYPE_CHECKING:
+    from tests.media.media_harness import ClientParticipant  # it imports this module
 
 #: each layer's scale-down of the synthetic picture (192×144) and its encoder's target
 #: bitrate, lowest first (RIDS' order): about what Chromium sends for 160×90, 320×180
@@ -190,3 +193,11 @@ class SimulcastVideo:
     async def close(self) -> None:
         for sender in self.lower:
             await sender.stop()
+
+
+def layers_seen(subscriber: ClientParticipant, publisher: ClientParticipant) -> list[int | None]:
+    """The layer of each video frame ``subscriber`` received from ``publisher``."""
+    assert publisher.simulcast is not None
+    mid = subscriber.mid_of(publisher.seat, MediaKind.VIDEO)
+    assert mid is not None
+    return [publisher.simulcast.layer_of.get(a.key) for a in subscriber.arrivals[mid]]

@@ -15,8 +15,8 @@ import time
 from media.simulcast_sdp import RIDS, answered_rids, offer_simulcast
 from sessions.media_kinds import MediaKind
 from tests.impairment import LinkProfile
-from tests.media.media_harness import ClientParticipant, MediaRoom
-from tests.media.simulcast_publisher import LAYERS, answer_simulcast
+from tests.media.media_harness import MediaRoom
+from tests.media.simulcast_publisher import LAYERS, answer_simulcast, layers_seen
 from tests.media.synthetic import MEDIATOR, PARTY_A, PARTY_B, ROOM, routes_for
 
 #: aiortc's Opus (~100 kbit/s on the wire) and the lowest layer fit; the middle does not
@@ -38,14 +38,6 @@ def test_the_answer_sends_every_offered_layer() -> None:
     assert answered_rids(offer, answer) == [list(RIDS)]
 
 
-def layers_seen(subscriber: ClientParticipant, publisher: ClientParticipant) -> list[int | None]:
-    """The layer of each video frame ``subscriber`` received from ``publisher``."""
-    assert publisher.simulcast is not None
-    mid = subscriber.mid_of(publisher.seat, MediaKind.VIDEO)
-    assert mid is not None
-    return [publisher.simulcast.layer_of.get(a.key) for a in subscriber.arrivals[mid]]
-
-
 async def test_each_subscriber_gets_the_layer_its_own_link_carries() -> None:
     room = MediaRoom()
     try:
@@ -58,6 +50,11 @@ async def test_each_subscriber_gets_the_layer_its_own_link_carries() -> None:
         # every layer arrives at the SFU on its own SSRC; party A climbs through them
         await room.wait_until(lambda: layers_seen(clear, mediator)[-15:] == [TOP] * 15, 30)
         assert set(layers_seen(clear, mediator)) == {0, 1, 2}
+        # party B's stream climbs to the middle layer, as any new stream does while
+        # nothing says its link is short; the cap answers with loss, the selector takes
+        # it back to the lowest and then waits twice probe_s (16 s) before another try:
+        # judge from there (how long a try lasts is bench/impaired_links.py's figure)
+        await room.wait_until(lambda: layers_seen(weak, mediator)[-15:] == [LOWEST] * 15, 40)
         from_top = len(layers_seen(clear, mediator))
         heard = len(weak.arrivals[weak.mid_of(MEDIATOR, MediaKind.AUDIO) or ""])
         since = time.monotonic()
@@ -78,11 +75,9 @@ async def test_each_subscriber_gets_the_layer_its_own_link_carries() -> None:
             )
             if a.time >= since
         ]
-        # party A keeps the top layer; party B, behind the cap, the lowest (or none)
+        # party A keeps the top layer; party B, behind the cap, the lowest
         assert shown_clear.count(TOP) >= 0.9 * len(shown_clear), shown_clear
-        # (a try of the middle layer, which the cap answers with loss, may fall in the window)
-        assert len(shown_weak) >= JUDGED / 3 and TOP not in shown_weak, shown_weak
-        assert shown_weak.count(LOWEST) >= 0.6 * len(shown_weak), shown_weak
+        assert len(shown_weak) >= 0.8 * JUDGED and set(shown_weak) == {LOWEST}, shown_weak
         # and its audio goes on: ~50 Opus frames a second
         audio = weak.arrivals[weak.mid_of(MEDIATOR, MediaKind.AUDIO) or ""]
         assert len(audio) - heard >= 0.9 * 50 * (time.monotonic() - since), len(audio) - heard

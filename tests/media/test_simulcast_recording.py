@@ -1,4 +1,5 @@
-"""A simulcast publisher's recording keeps its video when the top layer stops.
+"""A simulcast publisher's recording, and its subscribers, keep its video when
+its top layer stops.
 
 A browser stops its top simulcast layers when its uplink estimate falls (the weak
 links this product is for) and starts them again when it recovers.  The packet
@@ -21,7 +22,7 @@ from media.simulcast import SILENT_S
 from sessions.ids import SeatId
 from sessions.media_kinds import MediaKind
 from tests.media.media_harness import MediaRoom
-from tests.media.simulcast_publisher import LAYERS
+from tests.media.simulcast_publisher import LAYERS, layers_seen
 from tests.media.synthetic import MEDIATOR, PARTY_A, ROOM, routes_for
 
 TOP, MIDDLE = len(LAYERS) - 1, len(LAYERS) - 2
@@ -54,7 +55,7 @@ async def test_the_recording_goes_on_with_the_next_layer_while_the_top_one_is_st
     room = MediaRoom()
     try:
         mediator = await room.add(MEDIATOR, seed=1, decode=False, fps=15, simulcast=True)
-        await room.add(PARTY_A, seed=2, decode=False, fps=15)
+        party_a = await room.add(PARTY_A, seed=2, decode=False, fps=15)
         await room.sfu.apply_audience(ROOM, routes_for([(MEDIATOR, PARTY_A)]))
         await room.wait_connected(20)
         assert mediator.simulcast is not None
@@ -67,6 +68,8 @@ async def test_the_recording_goes_on_with_the_next_layer_while_the_top_one_is_st
         stopped_at, before = time.monotonic(), len(recorded.frames)
         mediator.simulcast.sources[TOP].sending.clear()
         await room.wait_until(lambda: recorded.layers()[-15:] == [MIDDLE] * 15, 15)
+        # and the subscriber that had the top layer is moved to the middle one
+        await room.wait_until(lambda: layers_seen(party_a, mediator)[-15:] == [MIDDLE] * 15, 15)
         after_stop = recorded.since(before)
         first_middle = next(i for i, (_, layer, _) in enumerate(after_stop) if layer == MIDDLE)
         assert all(layer == TOP for _, layer, _ in after_stop[:first_middle]), after_stop
