@@ -24,7 +24,7 @@ from tests.media.media_harness import MediaRoom, media_room
 from tests.media.synthetic import PARTY_A, ROOM, SEATS, caucus, joint
 
 LINK = LinkProfile(delay=0.2, jitter=0.03, loss=0.03)
-MEDIA_SECONDS = float(os.environ.get("CAUCUS_IMPAIRED_SECONDS", "15"))
+MEDIA_SECONDS = float(os.environ.get("CAUCUS_IMPAIRED_SECONDS", "30"))
 DEADLINE = 1.0
 # Each re-opened picture waits for a keyframe from its publisher (~3 one-way
 # trips, 0.6 s here); one in ~30 of those keyframes is lost on the way up and
