@@ -54,7 +54,7 @@ from media.codecs import vp8_is_keyframe
 from media.latency import ForwardingStats
 from media.packet_info import PacketInfo
 from media.packetizer import vp8_starts_frame
-from media.simulcast import SILENT_S, LayerState
+from media.simulcast import LayerState
 from sessions.ids import SeatId
 from sessions.media_kinds import MediaKind
 
@@ -163,7 +163,7 @@ class Producer:
         """The layer the packet sinks take from now on: the top one arriving (one
         silent for ``SILENT_S`` was dropped by the publisher; if all are, the top)."""
         now = self._clock()
-        arriving = [i for i, state in self.layers.items() if now - state.last_at <= SILENT_S]
+        arriving = [i for i, state in self.layers.items() if state.arriving(now)]
         return max(arriving or self.layers, default=0)
 
     def on_layer_frame(self, layer: int, frame: AssembledFrame, clock_rate: int) -> None:

@@ -37,9 +37,13 @@ class LayerState:
         while window[0][0] < horizon:
             self._bytes -= window.popleft()[1]
 
+    def arriving(self, now: float) -> bool:
+        """Whether the publisher still sends this layer (a packet within ``SILENT_S``)."""
+        return now - self.last_at <= SILENT_S
+
     def bitrate(self, now: float) -> int:
         """Bits per second over the window (payload only); 0 once the layer fell silent."""
-        if now - self.last_at > SILENT_S:
+        if not self.arriving(now):
             return 0
         window = self._window
         horizon = now - RATE_WINDOW_S
