@@ -4,16 +4,13 @@ placed on a sibling would be sent `wrong_node` back to the same front."""
 
 from __future__ import annotations
 
-import asyncio
-import os
-import sys
 from pathlib import Path
 
 import pytest
 
 from caucus.cli import serve_workers_count
 from caucus.config import Config
-from caucus.workers import ROOT
+from tests.caucus.serve_refusal import refused_serve
 
 REDIS = "redis://127.0.0.1:6379/0"
 
@@ -46,30 +43,13 @@ async def test_serve_exits_with_a_clear_error_before_it_starts_anything(
     tmp_path: Path, how: str
 ) -> None:
     # nothing listens at this Redis: refused before it is ever asked
-    env = {**os.environ, "CAUCUS_REDIS_URL": "redis://127.0.0.1:9/0", "CAUCUS_MEDIA": "0"}
+    env = {"CAUCUS_REDIS_URL": "redis://127.0.0.1:9/0", "CAUCUS_MEDIA": "0"}
     args = ["--workers", "2"] if how == "flag" else []
     if how == "environment":
         env["CAUCUS_WORKERS"] = "2"
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "caucus",
-        "serve",
-        *args,
-        "--data-dir",
-        str(tmp_path),
-        "--port",
-        "0",
-        env=env,
-        cwd=ROOT,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await asyncio.wait_for(proc.communicate(), 120)
-    assert proc.returncode == 1, (out, err)
-    assert err.decode().strip() == (
+    err = await refused_serve(tmp_path, env, *args)
+    assert err == (
         "caucus: CAUCUS_REDIS_URL and --workers 2 (CAUCUS_WORKERS) cannot be combined:"
         " each node on Redis is one process with its own CAUCUS_PUBLIC_URL and port;"
         " run several of them on this machine instead (docs/DEPLOY.md, 'Several nodes')"
     )
-    assert b"serving" not in out
