@@ -311,11 +311,11 @@ class Consumer:
         if self.kind is MediaKind.VIDEO:
             self._open_frame = None if packet.marker else packet.timestamp
         self._writer.write(
-            sequence_number=(packet.sequence_number + mapping.seq_offset) & 0xFFFF,
-            timestamp=timestamp,
-            marker=packet.marker,
-            payload=payload,
-            audio_level=packet.extensions.audio_level,
+            (packet.sequence_number + mapping.seq_offset) & 0xFFFF,
+            timestamp,
+            packet.marker,
+            payload,
+            packet.extensions.audio_level,
         )
         self._stats.packets_out += 1  # the producer times the copies (ForwardingStats.delay)
         if self.open_latency is None and self.opened_at is not None:

@@ -11,6 +11,9 @@ apt_packages=()
 need() { command -v "$1" >/dev/null 2>&1 || apt_packages+=("$2"); }
 need python3.11 python3.11
 need npm npm
+# the forwarded copy's send path in C (setup.py): optional, but built where it can be
+need gcc gcc
+[ -e /usr/include/python3.11/Python.h ] || apt_packages+=(python3.11-dev)
 # the logbook's PDF draws every script with DejaVu Sans (without it: Latin-1 only)
 [ -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || apt_packages+=(fonts-dejavu-core)
 if [ "$dev" = 1 ]; then
@@ -39,7 +42,7 @@ fi
 
 lock=requirements.lock
 [ "$dev" = 1 ] && lock=requirements-dev.lock
-stamp=".venv/.installed-$(sha256sum "$lock" pyproject.toml | sha256sum | cut -c1-16)"
+stamp=".venv/.installed-$(sha256sum "$lock" pyproject.toml setup.py media/aiortc_internals/_*.[ch] | sha256sum | cut -c1-16)"
 if [ ! -f "$stamp" ]; then
   [ -x .venv/bin/python ] || python3.11 -m venv .venv
   pip=(.venv/bin/python -m pip install -q --disable-pip-version-check)

@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import struct
 import time
-from collections import deque
 from collections.abc import Callable
-from typing import Any
 
 from aiortc import RTCDtlsTransport, RTCRtpSender, rtcrtpsender
 from aiortc.mediastreams import MediaStreamTrack
@@ -26,9 +24,11 @@ from aiortc.rtp import (
     RtcpRrPacket,
     RtcpRtpfbPacket,
     RtcpSrPacket,
-    RtpPacket,
     unpack_remb_fci,
 )
+
+from media.aiortc_internals.native_send import Write, native_write, rtp_send
+from media.aiortc_internals.sent_history import AUDIO_HISTORY, new_history
 
 
 def relay_feedback(
@@ -74,7 +74,7 @@ def relay_feedback(
                     on_rtt(time.time() - sent_at - report.dlsr / 65536)
         elif on_nack is not None and isinstance(packet, RtcpRtpfbPacket):
             history = sender._RTCRtpSender__rtp_history  # type: ignore[attr-defined]
-            if packet.fmt == RTCP_RTPFB_NACK and isinstance(history, SentHistory):
+            if packet.fmt == RTCP_RTPFB_NACK and hasattr(history, "holds"):
                 on_nack(len(packet.lost), sum(map(history.holds, packet.lost)))
         # NACK -> _retransmit from history, PLI/FIR -> _send_keyframe, RR stats
         await original_handle_rtcp(packet)
@@ -95,18 +95,26 @@ class RtpWriter:
     (:class:`RtpHeaderPacker`, not ``RtpPacket.serialize``), and the packet is
     SRTP-protected and handed to the nominated ICE pair's datagram transport
     directly (what ``RTCDtlsTransport._send_rtp`` and aioice's ``send`` do,
-    minus two coroutines and their checks).
+    minus two coroutines and their checks).  ``write`` is the C of
+    ``_rtp_send.c`` where it was built (:mod:`.native_send`), these same steps
+    in Python otherwise.
     """
+
+    #: ``write(sequence_number, timestamp, marker, payload, audio_level)``
+    write: Write
 
     def __init__(self, sender: RTCRtpSender) -> None:
         self._sender = sender
-        self._history = SentHistory(
-            history_size() if sender.kind == "video" else min(history_size(), AUDIO_HISTORY)
+        self._native = rtp_send() == "native"
+        self._history = new_history(
+            history_size() if sender.kind == "video" else min(history_size(), AUDIO_HISTORY),
+            native=self._native,
         )
         sender._RTCRtpSender__rtp_history = self._history  # type: ignore[attr-defined]
         self._header: RtpHeaderPacker | None = None
         self.payload_type: int | None = None
         self._mid: str | None = None
+        self.write = self._write
         original_send = sender.send
 
         async def send(parameters: RTCRtpSendParameters) -> None:
@@ -114,8 +122,17 @@ class RtpWriter:
             self._mid = parameters.muxId
             payload_type = self.payload_type = parameters.codecs[0].payloadType
             assert payload_type is not None  # negotiated codecs carry one
-            self._header = RtpHeaderPacker.from_sender(sender, payload_type, self._mid)
+            header = self._header = RtpHeaderPacker.from_sender(sender, payload_type, self._mid)
             self._history.describe(payload_type, sender._ssrc, self._mid)
+            if self._native:
+                self.write = native_write(
+                    sender,
+                    self._history,
+                    payload_type,
+                    mid_element=header.mid_element,
+                    abs_send_time_id=header.abs_send_time_id,
+                    audio_level_id=header.audio_level_id,
+                )
 
         sender.send = send  # type: ignore[method-assign]
 
@@ -130,14 +147,13 @@ class RtpWriter:
         sender = self._sender
         return sender._RTCRtpSender__octet_count, sender._RTCRtpSender__packet_count  # type: ignore[attr-defined]
 
-    def write(
+    def _write(
         self,
-        *,
         sequence_number: int,
         timestamp: int,
         marker: int,
         payload: bytes,
-        audio_level: tuple[bool, int] | None = None,
+        audio_level: tuple[bool, int] | None,
     ) -> None:
         assert self.payload_type is not None and self._header is not None
         sender = self._sender
@@ -153,83 +169,6 @@ class RtpWriter:
         sender._RTCRtpSender__octet_count += len(payload)  # type: ignore[attr-defined]
         sender._RTCRtpSender__packet_count += 1  # type: ignore[attr-defined]
         send_rtp(sender.transport, data)
-
-
-AUDIO_HISTORY = 256  # 5 s of Opus: a later repair could not be played anyway
-# A repair later than this is no use to a subscriber's jitter buffer; the ring
-# (sized in packets) would otherwise keep ~18 s of 500 kbit/s video alive.
-HISTORY_SECONDS = 2.0
-
-_Sent = tuple[int, int, int, bytes, int, "tuple[bool, int] | None"]
-
-
-class SentHistory(dict[int, Any]):
-    """A sender's NACK history (``RTCRtpSender.__rtp_history``), kept compact.
-
-    aiortc files an ``RtpPacket`` per sent packet (about 1 KiB of objects with
-    its header extensions, besides the payload); a subscriber of three seats
-    held six such rings of 1024, most of the memory of a participant.  This
-    files a tuple and builds the ``RtpPacket`` only when ``_retransmit`` asks
-    (``get(seq % RTP_HISTORY_SIZE)``; ``size`` divides that, so the key still
-    names the slot, and ``_retransmit`` checks the sequence number it gets).
-    Packets older than ``HISTORY_SECONDS`` are let go, with their payloads.
-    """
-
-    def __init__(self, size: int, clock: Callable[[], float] = time.monotonic) -> None:
-        super().__init__()
-        self._size = size
-        self._clock = clock
-        self._filed: deque[tuple[float, int, int]] = deque()  # (when, slot, sequence number)
-        self._payload_type = 0
-        self._ssrc = 0
-        self._mid: str | None = None
-
-    def describe(self, payload_type: int, ssrc: int, mid: str | None) -> None:
-        self._payload_type, self._ssrc, self._mid = payload_type, ssrc, mid
-
-    def file(
-        self,
-        sequence_number: int,
-        timestamp: int,
-        marker: int,
-        payload: bytes,
-        abs_send_time: int,
-        audio_level: tuple[bool, int] | None,
-    ) -> None:
-        now = self._clock()
-        slot = sequence_number % self._size
-        self[slot] = (sequence_number, timestamp, marker, payload, abs_send_time, audio_level)
-        filed = self._filed
-        filed.append((now, slot, sequence_number))
-        horizon = now - HISTORY_SECONDS
-        while filed[0][0] < horizon:
-            _, old_slot, old_number = filed.popleft()
-            entry = super().get(old_slot)
-            if entry is not None and entry[0] == old_number:  # not overwritten since
-                del self[old_slot]
-
-    def holds(self, sequence_number: int) -> bool:
-        """Whether a NACK for this packet is answered (``_retransmit`` finds it)."""
-        entry: _Sent | None = super().get(sequence_number % self._size)
-        return entry is not None and entry[0] == sequence_number
-
-    def get(self, key: int, default: Any = None) -> Any:
-        entry: _Sent | None = super().get(key % self._size)
-        if entry is None:
-            return default
-        sequence_number, timestamp, marker, payload, abs_send_time, audio_level = entry
-        packet = RtpPacket(
-            payload_type=self._payload_type,
-            marker=marker,
-            sequence_number=sequence_number,
-            timestamp=timestamp,
-            ssrc=self._ssrc,
-            payload=payload,
-        )
-        packet.extensions.abs_send_time = abs_send_time
-        packet.extensions.mid = self._mid
-        packet.extensions.audio_level = audio_level
-        return packet
 
 
 def send_rtp(dtls: RTCDtlsTransport, data: bytes) -> None:
@@ -280,10 +219,13 @@ class RtpHeaderPacker:
     ) -> None:
         self._payload_type = payload_type
         self._ssrc = ssrc
-        self._mid = b""
+        self.abs_send_time_id = abs_send_time_id
+        self.audio_level_id = audio_level_id
+        #: the mid element as packed: id and length, then the value
+        self.mid_element = b""
         if mid is not None:
             value = mid[1].encode("utf8")
-            self._mid = bytes([(mid[0] << 4) | (len(value) - 1)]) + value
+            self.mid_element = bytes([(mid[0] << 4) | (len(value) - 1)]) + value
         self._abs = None if abs_send_time_id is None else (abs_send_time_id << 4) | 2
         self._level = None if audio_level_id is None else audio_level_id << 4
 
@@ -315,7 +257,7 @@ class RtpHeaderPacker:
         audio_level: tuple[bool, int] | None,
         payload: bytes,
     ) -> bytes:
-        extension = self._mid
+        extension = self.mid_element
         if self._abs is not None:
             extension += bytes([self._abs]) + abs_send_time.to_bytes(3, "big")
         if self._level is not None and audio_level is not None:

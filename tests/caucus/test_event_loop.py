@@ -1,13 +1,16 @@
-"""``CAUCUS_EVENT_LOOP``: which event loop ``caucus serve`` runs on."""
+"""``CAUCUS_EVENT_LOOP``: which event loop ``caucus serve`` runs on (and the check of
+``CAUCUS_RTP_SEND`` beside it)."""
 
 from __future__ import annotations
 
 import asyncio
 import importlib.util
+from pathlib import Path
 
 import pytest
 
 from caucus import event_loop
+from tests.caucus.serve_refusal import refused_serve
 
 HAS_UVLOOP = importlib.util.find_spec("uvloop") is not None
 
@@ -38,3 +41,10 @@ def test_uvloop_runs_uvloops_loop() -> None:
         return type(asyncio.get_running_loop()).__module__
 
     assert event_loop.run(module(), {"CAUCUS_EVENT_LOOP": "uvloop"}) == "uvloop"
+
+
+async def test_serve_refuses_an_unknown_send_path_before_it_starts(tmp_path: Path) -> None:
+    """``CAUCUS_RTP_SEND`` (media/aiortc_internals/native_send.py) is read per sender;
+    ``caucus serve`` checks it once at start, so a typo is not the first subscriber's."""
+    err = await refused_serve(tmp_path, {"CAUCUS_RTP_SEND": "fast", "CAUCUS_MEDIA": "0"})
+    assert err == "caucus: CAUCUS_RTP_SEND must be one of auto, native, python, not 'fast'"

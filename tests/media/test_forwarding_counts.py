@@ -1,11 +1,11 @@
 """The plain counters /metrics reads (media.latency.ForwardingStats), counted where
-the NACK scheduler and the send history decide; no server needed."""
+the NACK scheduler decides; no server needed.  (What the send history answers is
+in test_rtp_header.py, for both of its kinds.)"""
 
 from __future__ import annotations
 
 from aiortc.rtp import RtpPacket
 
-from media.aiortc_internals.senders import SentHistory
 from media.latency import ForwardingStats
 from media.nack import NackScheduler
 
@@ -39,13 +39,3 @@ def test_a_scheduler_without_shared_counters_keeps_its_own() -> None:
     nack.add(packet(1))
     nack.add(packet(4))
     assert nack.lost == 2
-
-
-def test_the_history_holds_exactly_the_packets_a_nack_is_answered_with() -> None:
-    history = SentHistory(256, clock=lambda: 0.0)
-    history.describe(96, 1234, "1")
-    history.file(1000, 90_000, 1, b"frame", 0, None)
-    assert history.holds(1000)
-    assert history.get(1000).sequence_number == 1000
-    assert not history.holds(1000 + 256)  # the same slot, another packet
-    assert not history.holds(999)

@@ -8,7 +8,11 @@ from aiortc import clock
 from aiortc.rtcrtpparameters import RTCRtpHeaderExtensionParameters, RTCRtpParameters
 from aiortc.rtp import HeaderExtensionsMap, RtpPacket
 
-from media.aiortc_internals.senders import RtpHeaderPacker, SentHistory, ntp_now
+from media.aiortc_internals.senders import RtpHeaderPacker, ntp_now
+from media.aiortc_internals.sent_history import NativeSentHistory, SentHistory
+
+# the history in Python and in C (the C writer's): the same ring, slot for slot
+HISTORIES = pytest.mark.parametrize("history_type", [SentHistory, NativeSentHistory])
 
 URIS = {
     "mid": "urn:ietf:params:rtp-hdrext:sdes:mid",
@@ -73,12 +77,13 @@ def test_ntp_now_is_aiortcs_clock() -> None:
     assert before - (1 << 22) <= now <= after + (1 << 22)  # within ~1 ms
 
 
-def test_the_compact_history_gives_back_the_packet_that_was_sent() -> None:
+@HISTORIES
+def test_the_compact_history_gives_back_the_packet_that_was_sent(history_type: type) -> None:
     """A NACK is answered from SentHistory: the packet aiortc rebuilds from it
     serializes to the bytes the writer sent first."""
     ids = {"mid": 1, "abs": 2, "level": 3}
     packer = RtpHeaderPacker(111, 0x1234, mid=(1, "3"), abs_send_time_id=2, audio_level_id=3)
-    history = SentHistory(256)
+    history = history_type(256)
     history.describe(111, 0x1234, "3")
     sent = {}
     for seq in range(65500, 65500 + 300):
@@ -92,12 +97,13 @@ def test_the_compact_history_gives_back_the_packet_that_was_sent() -> None:
         assert packet.serialize(_map(ids)) == data
     overwritten = next(iter(sent))  # 300 packets through a ring of 256
     assert history.get(overwritten % 1024).sequence_number != overwritten
-    assert SentHistory(128).get(5) is None
+    assert history_type(128).get(5) is None
 
 
-def test_the_history_lets_go_of_packets_older_than_a_repair_can_use() -> None:
+@HISTORIES
+def test_the_history_lets_go_of_packets_older_than_a_repair_can_use(history_type: type) -> None:
     now = [100.0]
-    history = SentHistory(1024, clock=lambda: now[0])
+    history = history_type(1024, clock=lambda: now[0])
     history.describe(96, 1, "0")
     for seq in range(100):  # 50 packets/s for 2 s
         now[0] = 100.0 + seq * 0.02
@@ -110,3 +116,29 @@ def test_the_history_lets_go_of_packets_older_than_a_repair_can_use() -> None:
     now[0] += 5.0
     history.file(101, 101, 0, b"x", 0, None)
     assert len(history) == 1 and history.get(101).sequence_number == 101
+
+
+@HISTORIES
+def test_a_nack_is_answered_only_for_the_packet_its_slot_holds(history_type: type) -> None:
+    history = history_type(256, clock=lambda: 0.0)
+    history.describe(96, 1234, "1")
+    history.file(1000, 90_000, 1, b"frame", 0, None)
+    assert history.holds(1000) and history.get(1000).sequence_number == 1000
+    assert not history.holds(1000 + 256)  # the same slot, another packet
+    assert not history.holds(999)
+    assert history.get(999) is None and history.get(999, "none") == "none"
+
+
+def test_the_c_history_lets_go_of_the_oldest_when_more_than_its_size_is_filed_at_once() -> None:
+    """Its filing order is a ring of ``size``: the slot of the oldest filing has been
+    filed over by then (consecutive sequence numbers), so nothing held is lost."""
+    history = NativeSentHistory(8, clock=lambda: 0.0)
+    for seq in range(20):
+        history.file(seq, seq, 0, bytes([seq]), 0, None)
+    assert len(history) == 8
+    assert [history.holds(seq) for seq in range(10, 20)] == [False] * 2 + [True] * 8
+    with pytest.raises(OverflowError):
+        history.file(70_000, 0, 0, b"x", 0, None)
+    with pytest.raises(TypeError):
+        history.file(1, 0, 0, "not bytes", 0, None)  # type: ignore[arg-type]
+    assert len(history) == 8 and history.entry(19) == (19, 19, 0, bytes([19]), 0, None)

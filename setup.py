@@ -1,0 +1,21 @@
+"""The one native piece: the forwarded copy's send path in C (media/aiortc_internals/_rtp_send.c,
+with the NACK history it files into, _sent_history.c).
+
+Everything else is declared in pyproject.toml.  The extension is optional: where it
+cannot be built (no compiler or Python headers) Caucus runs the same steps in Python
+(media/aiortc_internals/senders.py), as it does with ``CAUCUS_RTP_SEND=python``.
+"""
+
+from setuptools import Extension, setup
+
+setup(
+    ext_modules=[
+        Extension(
+            "media.aiortc_internals._rtp_send",
+            ["media/aiortc_internals/_rtp_send.c", "media/aiortc_internals/_sent_history.c"],
+            depends=["media/aiortc_internals/_rtp_send.h"],
+            extra_compile_args=["-O2", "-Wall", "-Wextra", "-Wno-missing-field-initializers"],
+            optional=True,
+        )
+    ]
+)
