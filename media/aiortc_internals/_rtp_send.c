@@ -205,12 +205,9 @@ follow_pair(RtpSend *self, PyObject *datagrams, PyObject *address)
     Py_DECREF(fd);
     if (descriptor == -1 && PyErr_Occurred())
         return -1;
-    if (descriptor < 0)
-        return 0; /* not a plain socket: its own sendto */
-    if (!PyTuple_Check(address) || PyTuple_GET_SIZE(address) < 2) {
-        PyErr_SetString(PyExc_TypeError, "a remote address is (host, port, ...)");
-        return -1;
-    }
+    /* not a plain socket, or an address with IPv6 flow and scope: its own sendto */
+    if (descriptor < 0 || !PyTuple_Check(address) || PyTuple_GET_SIZE(address) != 2)
+        return 0;
     const char *host = PyUnicode_AsUTF8(PyTuple_GET_ITEM(address, 0));
     long port = PyLong_AsLong(PyTuple_GET_ITEM(address, 1));
     if (host == NULL || (port == -1 && PyErr_Occurred()))
@@ -286,7 +283,8 @@ send_protected(RtpSend *self, uint8_t *buffer, int length)
                 result = Py_NewRef(Py_None);
             goto done;
         }
-        /* a datagram the kernel refuses is lost, as one on the wire would be */
+        /* a datagram the kernel refuses (a full send buffer, where the loop would have
+           queued it) is lost, as one at a full queue on the wire would be */
         (void)sendto(self->fd, buffer, (size_t)length, 0, (struct sockaddr *)&self->to,
                      self->to_len);
     } else {
