@@ -22,7 +22,8 @@
 #include <sys/socket.h>
 #include <time.h>
 
-#define BUFFER_SIZE 1500 /* pylibsrtp's buffer: a packet and its SRTP trailer */
+#define BUFFER_SIZE 1500     /* pylibsrtp's buffer: a packet and its SRTP trailer */
+#define SRTP_MAX_TRAILER 144 /* SRTP_MAX_TAG_LEN + SRTP_MAX_MKI_LEN (libsrtp 2) */
 
 typedef int (*srtp_protect_fn)(void *ctx, void *rtp, int *len);
 
@@ -53,8 +54,8 @@ typedef struct {
     PyObject *dtls, *nominated;  /* dtls.transport._connection._nominated */
     PyObject *session;           /* dtls._tx_srtp */
     void *srtp;
-    PyObject *datagrams, *address; /* the pair's datagram transport, remote address */
-    int fd;                        /* -1: through datagrams.sendto */
+    PyObject *pair, *datagrams; /* the nominated pair, its datagram transport */
+    int fd;                     /* -1: through datagrams.sendto */
     struct sockaddr_storage to;
     socklen_t to_len;
 } RtpSend;
@@ -189,15 +190,13 @@ follow_session(RtpSend *self, PyObject *session)
     return 0;
 }
 
-/* The pair's datagram transport or address changed: its socket and sockaddr. */
+/* The nominated pair or its datagram transport changed: the socket to send on
+ * and the sockaddr to send to, or fd -1 for the transport's own sendto (not a
+ * plain socket; an address with IPv6 flow and scope, or one getaddrinfo does not
+ * take as numeric).  Nothing is kept unless all of it was found. */
 static int
-follow_pair(RtpSend *self, PyObject *datagrams, PyObject *address)
+follow_pair(RtpSend *self, PyObject *pair, PyObject *datagrams)
 {
-    Py_INCREF(datagrams);
-    Py_XSETREF(self->datagrams, datagrams);
-    Py_INCREF(address);
-    Py_XSETREF(self->address, address);
-    self->fd = -1;
     PyObject *fd = PyObject_CallOneArg(raw_socket, datagrams);
     if (fd == NULL)
         return -1;
@@ -205,26 +204,45 @@ follow_pair(RtpSend *self, PyObject *datagrams, PyObject *address)
     Py_DECREF(fd);
     if (descriptor == -1 && PyErr_Occurred())
         return -1;
-    /* not a plain socket, or an address with IPv6 flow and scope: its own sendto */
-    if (descriptor < 0 || !PyTuple_Check(address) || PyTuple_GET_SIZE(address) != 2)
-        return 0;
-    const char *host = PyUnicode_AsUTF8(PyTuple_GET_ITEM(address, 0));
-    long port = PyLong_AsLong(PyTuple_GET_ITEM(address, 1));
-    if (host == NULL || (port == -1 && PyErr_Occurred()))
-        return -1;
-    char service[24];
-    snprintf(service, sizeof service, "%ld", port);
-    struct addrinfo hints = {.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV,
-                             .ai_socktype = SOCK_DGRAM};
-    struct addrinfo *found = NULL;
-    if (getaddrinfo(host, service, &hints, &found) != 0 || found == NULL) {
-        PyErr_Format(PyExc_ValueError, "not a numeric address: %s", host);
-        return -1;
+    struct sockaddr_storage to;
+    socklen_t to_len = 0;
+    if (descriptor >= 0) {
+        PyObject *address = PyObject_GetAttr(pair, s_remote_addr); /* a new tuple per call */
+        if (address == NULL)
+            return -1;
+        if (PyTuple_Check(address) && PyTuple_GET_SIZE(address) == 2
+            && PyUnicode_Check(PyTuple_GET_ITEM(address, 0))
+            && PyLong_Check(PyTuple_GET_ITEM(address, 1))) {
+            const char *host = PyUnicode_AsUTF8(PyTuple_GET_ITEM(address, 0));
+            long port = PyLong_AsLong(PyTuple_GET_ITEM(address, 1));
+            if (host == NULL || (port == -1 && PyErr_Occurred())) {
+                Py_DECREF(address);
+                return -1;
+            }
+            char service[24];
+            snprintf(service, sizeof service, "%ld", port);
+            struct addrinfo hints = {.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV,
+                                     .ai_socktype = SOCK_DGRAM};
+            struct addrinfo *found = NULL;
+            if (getaddrinfo(host, service, &hints, &found) == 0 && found != NULL
+                && found->ai_addrlen <= sizeof to) {
+                memcpy(&to, found->ai_addr, found->ai_addrlen);
+                to_len = found->ai_addrlen;
+            }
+            if (found != NULL)
+                freeaddrinfo(found);
+        }
+        Py_DECREF(address);
     }
-    memcpy(&self->to, found->ai_addr, found->ai_addrlen);
-    self->to_len = found->ai_addrlen;
-    freeaddrinfo(found);
-    self->fd = (int)descriptor;
+    Py_INCREF(pair);
+    Py_XSETREF(self->pair, pair);
+    Py_INCREF(datagrams);
+    Py_XSETREF(self->datagrams, datagrams);
+    self->fd = to_len ? (int)descriptor : -1;
+    if (to_len) {
+        memcpy(&self->to, &to, to_len);
+        self->to_len = to_len;
+    }
     return 0;
 }
 
@@ -236,8 +254,7 @@ send_protected(RtpSend *self, uint8_t *buffer, int length)
     PyObject *dtls = PyObject_GetAttr(self->sender, s_transport);
     if (dtls == NULL)
         return NULL;
-    PyObject *result = NULL, *state = NULL, *session = NULL, *datagrams = NULL,
-             *address = NULL;
+    PyObject *result = NULL, *state = NULL, *session = NULL, *pair = NULL, *datagrams = NULL;
     state = PyObject_GetAttr(dtls, s_state);
     if (state == NULL)
         goto done;
@@ -257,20 +274,17 @@ send_protected(RtpSend *self, uint8_t *buffer, int length)
         PyErr_Format(SrtpError, "srtp_protect failed: %d", status);
         goto done;
     }
-    PyObject *pair = PyDict_GetItemWithError(self->nominated, one); /* borrowed */
+    pair = Py_XNewRef(PyDict_GetItemWithError(self->nominated, one));
     if (pair == NULL) {
         if (!PyErr_Occurred())
             result = Py_NewRef(Py_None);
         goto done;
     }
-    Py_INCREF(pair);
     datagrams = get_path(pair, s_protocol, s_transport);
-    address = datagrams ? PyObject_GetAttr(pair, s_remote_addr) : NULL;
-    Py_DECREF(pair);
-    if (address == NULL)
+    if (datagrams == NULL)
         goto done;
-    if ((datagrams != self->datagrams || address != self->address)
-        && follow_pair(self, datagrams, address) < 0)
+    if ((pair != self->pair || datagrams != self->datagrams)
+        && follow_pair(self, pair, datagrams) < 0)
         goto done;
     if (self->fd >= 0) {
         PyObject *closing = PyObject_CallMethodNoArgs(datagrams, s_is_closing);
@@ -288,11 +302,15 @@ send_protected(RtpSend *self, uint8_t *buffer, int length)
         (void)sendto(self->fd, buffer, (size_t)length, 0, (struct sockaddr *)&self->to,
                      self->to_len);
     } else {
-        PyObject *data = PyBytes_FromStringAndSize((const char *)buffer, length);
-        if (data == NULL)
+        PyObject *address = PyObject_GetAttr(pair, s_remote_addr);
+        if (address == NULL)
             goto done;
-        PyObject *sent = PyObject_CallMethodObjArgs(datagrams, s_sendto, data, address, NULL);
-        Py_DECREF(data);
+        PyObject *data = PyBytes_FromStringAndSize((const char *)buffer, length);
+        PyObject *sent = data == NULL ? NULL
+                                      : PyObject_CallMethodObjArgs(datagrams, s_sendto, data,
+                                                                   address, NULL);
+        Py_DECREF(address);
+        Py_XDECREF(data);
         if (sent == NULL)
             goto done;
         Py_DECREF(sent);
@@ -304,15 +322,16 @@ done:
     Py_DECREF(dtls);
     Py_XDECREF(state);
     Py_XDECREF(session);
+    Py_XDECREF(pair);
     Py_XDECREF(datagrams);
-    Py_XDECREF(address);
     return result;
 }
 
 PyDoc_STRVAR(write_doc,
 "write(sequence_number, timestamp, marker, payload, audio_level)\n\n"
 "RtpWriter.write: pack the packet's header, file it in the NACK history, count\n"
-"it for the sender reports, protect it and send it.");
+"it for the sender reports, protect it and send it.  A packet too long to protect\n"
+"(a publisher's, longer than the forwarded header leaves room for) is dropped.");
 
 static PyObject *
 RtpSend_write(RtpSend *self, PyObject *const *args, Py_ssize_t nargs)
@@ -322,10 +341,18 @@ RtpSend_write(RtpSend *self, PyObject *const *args, Py_ssize_t nargs)
                         "write(sequence_number, timestamp, marker, payload, audio_level)");
         return NULL;
     }
+    if (self->history == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "RtpSend.__init__ was not called");
+        return NULL;
+    }
     unsigned long seq = PyLong_AsUnsignedLong(args[0]);
+    if (seq == (unsigned long)-1 && PyErr_Occurred())
+        return NULL;
     unsigned long ts = PyLong_AsUnsignedLong(args[1]);
+    if (ts == (unsigned long)-1 && PyErr_Occurred())
+        return NULL;
     long marker = PyLong_AsLong(args[2]);
-    if (PyErr_Occurred())
+    if (marker == -1 && PyErr_Occurred())
         return NULL;
     if (seq > 0xFFFF || ts > 0xFFFFFFFFul) {
         PyErr_SetString(PyExc_OverflowError, "sequence number or timestamp out of range");
@@ -343,22 +370,22 @@ RtpSend_write(RtpSend *self, PyObject *const *args, Py_ssize_t nargs)
             return NULL;
         }
         int voiced = PyObject_IsTrue(PyTuple_GET_ITEM(level, 0));
+        if (voiced < 0)
+            return NULL;
         long value = PyLong_AsLong(PyTuple_GET_ITEM(level, 1));
-        if (voiced < 0 || (value == -1 && PyErr_Occurred()))
+        if (value == -1 && PyErr_Occurred())
             return NULL;
         level_byte = (voiced ? 0x80 : 0) | (int)(value & 0x7F);
     }
     uint64_t ntp = ntp_now();
     uint32_t abs_send_time = (uint32_t)(ntp >> 14) & 0x00FFFFFF;
 
-    uint8_t buffer[BUFFER_SIZE];
+    _Alignas(8) uint8_t buffer[BUFFER_SIZE]; /* libsrtp reads the header as words */
     Py_ssize_t header = pack_header(self, buffer, (uint16_t)seq, (uint32_t)ts, marker != 0,
                                     abs_send_time, level_byte);
     Py_ssize_t size = PyBytes_GET_SIZE(payload);
-    if (header + size > max_packet) {
-        PyErr_SetString(PyExc_ValueError, "packet is too long");
-        return NULL;
-    }
+    if (header + size > max_packet) /* a publisher's packet too big to forward: dropped */
+        Py_RETURN_NONE;
     memcpy(buffer + header, PyBytes_AS_STRING(payload), size);
 
     if (sent_history_file(self->history, (uint16_t)seq, (uint32_t)ts, marker != 0, payload,
@@ -392,6 +419,11 @@ RtpSend_init(RtpSend *self, PyObject *args, PyObject *kwargs)
     if (srtp_protect == NULL) {
         PyBuffer_Release(&mid);
         PyErr_SetString(PyExc_RuntimeError, "configure() first");
+        return -1;
+    }
+    if (((SentHistory *)history)->size <= 0) {
+        PyBuffer_Release(&mid);
+        PyErr_SetString(PyExc_ValueError, "SentHistory.__init__ was not called");
         return -1;
     }
     if (mid.len > (Py_ssize_t)sizeof self->mid || payload_type < 0 || payload_type > 127
@@ -432,8 +464,8 @@ RtpSend_traverse(RtpSend *self, visitproc visit, void *arg)
     Py_VISIT(self->dtls);
     Py_VISIT(self->nominated);
     Py_VISIT(self->session);
+    Py_VISIT(self->pair);
     Py_VISIT(self->datagrams);
-    Py_VISIT(self->address);
     return 0;
 }
 
@@ -445,8 +477,8 @@ RtpSend_clear(RtpSend *self)
     Py_CLEAR(self->dtls);
     Py_CLEAR(self->nominated);
     Py_CLEAR(self->session);
+    Py_CLEAR(self->pair);
     Py_CLEAR(self->datagrams);
-    Py_CLEAR(self->address);
     self->fd = -1;
     return 0;
 }
@@ -498,7 +530,7 @@ configure(PyObject *Py_UNUSED(module), PyObject *args)
             PyErr_SetString(PyExc_ValueError, "srtp_protect's address is needed");
         return NULL;
     }
-    if (largest <= 0 || largest > BUFFER_SIZE) {
+    if (largest <= 0 || largest > BUFFER_SIZE - SRTP_MAX_TRAILER) {
         PyErr_SetString(PyExc_ValueError, "max_packet out of range");
         return NULL;
     }

@@ -56,10 +56,16 @@ int
 sent_history_file(SentHistory *self, uint16_t sequence_number, uint32_t timestamp, int marker,
                   PyObject *payload, uint32_t abs_send_time, PyObject *level)
 {
+    if (self->size <= 0) {
+        PyErr_SetString(PyExc_RuntimeError, "SentHistory.__init__ was not called");
+        return -1;
+    }
     int failed = 0;
     double now = monotonic(self, &failed);
     if (failed)
         return -1;
+    if (self->filings == self->size) /* before filing: it may name the slot filed next */
+        let_go_oldest(self);
     Py_ssize_t slot = sequence_number % self->size;
     empty(self, slot);
     SentPacket *sent = &self->slots[slot];
@@ -70,8 +76,6 @@ sent_history_file(SentHistory *self, uint16_t sequence_number, uint32_t timestam
     sent->marker = (uint8_t)(marker != 0);
     sent->abs_send_time = abs_send_time;
     self->held++;
-    if (self->filings == self->size)
-        let_go_oldest(self);
     Filing *filing = &self->order[(self->first + self->filings) % self->size];
     filing->filed = now;
     filing->slot = slot;
@@ -93,10 +97,16 @@ History_file(SentHistory *self, PyObject *const *args, Py_ssize_t nargs)
         return NULL;
     }
     unsigned long seq = PyLong_AsUnsignedLong(args[0]);
+    if (seq == (unsigned long)-1 && PyErr_Occurred())
+        return NULL;
     unsigned long ts = PyLong_AsUnsignedLong(args[1]);
+    if (ts == (unsigned long)-1 && PyErr_Occurred())
+        return NULL;
     long marker = PyLong_AsLong(args[2]);
+    if (marker == -1 && PyErr_Occurred())
+        return NULL;
     unsigned long abs_send_time = PyLong_AsUnsignedLong(args[4]);
-    if (PyErr_Occurred())
+    if (abs_send_time == (unsigned long)-1 && PyErr_Occurred())
         return NULL;
     if (seq > 0xFFFF || ts > 0xFFFFFFFFul || abs_send_time > 0xFFFFFFul) {
         PyErr_SetString(PyExc_OverflowError, "a header field out of range");
@@ -116,6 +126,11 @@ History_file(SentHistory *self, PyObject *const *args, Py_ssize_t nargs)
 static SentPacket *
 find(SentHistory *self, PyObject *key, long sequence_number, int *failed)
 {
+    if (self->size <= 0) {
+        PyErr_SetString(PyExc_RuntimeError, "SentHistory.__init__ was not called");
+        *failed = 1;
+        return NULL;
+    }
     long long number = PyLong_AsLongLong(key);
     if (number == -1 && PyErr_Occurred()) {
         *failed = 1;
@@ -182,12 +197,16 @@ History_init(SentHistory *self, PyObject *args, PyObject *kwargs)
         PyErr_SetString(PyExc_ValueError, "size must be in [1, 65536], horizon positive");
         return -1;
     }
-    self->slots = PyMem_Calloc(size, sizeof(SentPacket));
-    self->order = PyMem_Calloc(size, sizeof(Filing));
-    if (self->slots == NULL || self->order == NULL) {
+    SentPacket *slots = PyMem_Calloc(size, sizeof(SentPacket));
+    Filing *order = PyMem_Calloc(size, sizeof(Filing));
+    if (slots == NULL || order == NULL) {
+        PyMem_Free(slots);
+        PyMem_Free(order);
         PyErr_NoMemory();
         return -1;
     }
+    self->slots = slots;
+    self->order = order;
     self->size = size;
     self->horizon = horizon;
     self->clock = clock == Py_None ? NULL : Py_NewRef(clock);
@@ -198,8 +217,10 @@ static int
 History_traverse(SentHistory *self, visitproc visit, void *arg)
 {
     Py_VISIT(self->clock);
-    for (Py_ssize_t i = 0; self->slots != NULL && i < self->size; i++)
+    for (Py_ssize_t i = 0; self->slots != NULL && i < self->size; i++) {
+        Py_VISIT(self->slots[i].payload); /* a bytes subclass may hold a reference back */
         Py_VISIT(self->slots[i].level);
+    }
     return 0;
 }
 

@@ -29,6 +29,8 @@ except ImportError:  # not built: the Python sends
 
 CHOICES = ("auto", "native", "python")
 PACKET_BUFFER = 1500  # pylibsrtp's: a packet and its SRTP trailer
+#: the longest RTP packet SRTP protects in that buffer; a longer copy is dropped
+MAX_PACKET = PACKET_BUFFER - SRTP_MAX_TRAILER_LEN
 
 Write = Callable[[int, int, int, bytes, "tuple[bool, int] | None"], None]
 
@@ -80,7 +82,7 @@ def _configure() -> None:
     if not _configured:
         _rtp_send.configure(
             int(ffi.cast("uintptr_t", ffi.addressof(lib, "srtp_protect"))),
-            PACKET_BUFFER - SRTP_MAX_TRAILER_LEN,
+            MAX_PACKET,
             DtlsState.CONNECTED,
             _srtp_context,
             _raw_socket,

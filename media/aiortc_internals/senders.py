@@ -27,7 +27,7 @@ from aiortc.rtp import (
     unpack_remb_fci,
 )
 
-from media.aiortc_internals.native_send import Write, native_write, rtp_send
+from media.aiortc_internals.native_send import MAX_PACKET, Write, native_write, rtp_send
 from media.aiortc_internals.sent_history import AUDIO_HISTORY, new_history
 
 
@@ -159,10 +159,12 @@ class RtpWriter:
         sender = self._sender
         ntp = ntp_now()
         abs_send_time = (ntp >> 14) & 0x00FFFFFF
-        self._history.file(sequence_number, timestamp, marker, payload, abs_send_time, audio_level)
         data = self._header.pack(
             sequence_number, timestamp, marker, abs_send_time, audio_level, payload
         )
+        if len(data) > MAX_PACKET:  # a publisher's packet too long to forward: dropped
+            return
+        self._history.file(sequence_number, timestamp, marker, payload, abs_send_time, audio_level)
         # what the sender's RTCP loop puts in its sender reports
         sender._RTCRtpSender__ntp_timestamp = ntp  # type: ignore[attr-defined]
         sender._RTCRtpSender__rtp_timestamp = timestamp  # type: ignore[attr-defined]

@@ -8,6 +8,7 @@ from aiortc import clock
 from aiortc.rtcrtpparameters import RTCRtpHeaderExtensionParameters, RTCRtpParameters
 from aiortc.rtp import HeaderExtensionsMap, RtpPacket
 
+from media.aiortc_internals import _rtp_send
 from media.aiortc_internals.senders import RtpHeaderPacker, ntp_now
 from media.aiortc_internals.sent_history import NativeSentHistory, SentHistory
 
@@ -142,3 +143,27 @@ def test_the_c_history_lets_go_of_the_oldest_when_more_than_its_size_is_filed_at
     with pytest.raises(TypeError):
         history.file(1, 0, 0, "not bytes", 0, None)  # type: ignore[arg-type]
     assert len(history) == 8 and history.entry(19) == (19, 19, 0, bytes([19]), 0, None)
+
+
+@HISTORIES
+def test_a_full_ring_keeps_the_packet_it_files(history_type: type) -> None:
+    history = history_type(1, clock=lambda: 0.0)
+    history.file(7, 0, 0, b"a", 0, None)
+    history.file(7, 0, 0, b"b", 0, None)  # the one slot, filed again
+    assert history.holds(7) and len(history) == 1
+    assert history.get(7).payload == b"b"
+
+
+def test_c_objects_not_initialised_refuse_instead_of_crashing() -> None:
+    """``__new__`` without ``__init__`` (or a subclass that skips it) leaves no ring:
+    each method says so rather than dividing by its size or reading NULL."""
+    bare = _rtp_send.SentHistory.__new__(_rtp_send.SentHistory)
+    with pytest.raises(RuntimeError, match="__init__ was not called"):
+        bare.file(1, 0, 0, b"x", 0, None)
+    with pytest.raises(RuntimeError, match="__init__ was not called"):
+        bare.entry(1)
+    writer = _rtp_send.RtpSend.__new__(_rtp_send.RtpSend)
+    with pytest.raises(RuntimeError, match="__init__ was not called"):
+        writer.write(1, 0, 0, b"x", None)
+    with pytest.raises(ValueError, match="__init__ was not called"):
+        _rtp_send.RtpSend(object(), bare, 96, 1, b"", 0, 0)

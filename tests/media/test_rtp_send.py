@@ -12,6 +12,7 @@ both ways (``CAUCUS_RTP_SEND``).
 from __future__ import annotations
 
 import asyncio
+import struct
 import time
 from collections.abc import AsyncIterator
 from typing import Any
@@ -20,7 +21,7 @@ import pytest
 from aiortc import RTCPeerConnection, RTCRtpTransceiver
 from aiortc.rtp import RtpPacket
 
-from media.aiortc_internals import RtpWriter, native_send
+from media.aiortc_internals import RtpWriter, _rtp_send, native_send
 from media.consumer import SilentTrack
 from sessions.media_kinds import MediaKind
 from tests.impairment import LinkProfile, impair
@@ -173,14 +174,28 @@ async def test_bad_arguments_are_refused_and_the_next_packet_goes_out_as_usual(l
     refused: list[tuple[Any, ...]] = [
         ("1", 0, 0, b"x", None),  # a sequence number that is not an int
         (1, 0, 0, "payload", None),  # a payload that is not bytes
-        (1, 0, 0, b"x" * 1400, None),  # longer than SRTP can protect in its buffer
     ]
     for arguments in refused:
-        with pytest.raises((TypeError, ValueError, OverflowError)):
+        with pytest.raises((TypeError, struct.error)):  # the C's and the Python's refusal
             writer.write(*arguments)
     writer.write(7, 0, 0, b"fine", None)
     await link.arrive(1)
     assert [p.sequence_number for _, p in link.received[MediaKind.AUDIO]] == [7]
+
+
+async def test_a_copy_too_long_to_protect_is_dropped_not_raised(link: Link) -> None:
+    """A publisher's packet can be longer than its copy may be: the forwarded header
+    can be longer than the publisher's, and SRTP's trailer needs room.  That copy is
+    dropped (not filed, not counted); the fan-out goes on."""
+    await link.connect()
+    writer = link.writers[MediaKind.VIDEO]
+    writer.write(1, 0, 0, b"x" * (native_send.MAX_PACKET - 12), None)
+    writer.write(2, 0, 1, b"fine", None)
+    await link.arrive(1)
+    assert [p.sequence_number for _, p in link.received[MediaKind.VIDEO]] == [2]
+    assert writer.sent == (4, 1)
+    history: Any = link.transceivers[MediaKind.VIDEO].sender._RTCRtpSender__rtp_history  # type: ignore[attr-defined]
+    assert not history.holds(1) and history.holds(2)
 
 
 async def test_a_closed_connection_drops_the_packet_quietly(link: Link) -> None:
@@ -197,3 +212,39 @@ def test_the_choice_is_validated(monkeypatch: pytest.MonkeyPatch) -> None:
     assert native_send.rtp_send({}) == "python"
     with pytest.raises(ValueError, match="was not built"):
         native_send.rtp_send({"CAUCUS_RTP_SEND": "native"})
+
+
+async def test_the_c_finds_the_pairs_socket_once_not_per_packet(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The socket and sockaddr are kept while the nominated pair and its transport are
+    the same objects (aioice builds ``remote_addr`` anew per call, so it cannot be the
+    key)."""
+    monkeypatch.setenv("CAUCUS_RTP_SEND", "native")
+    looked_up: list[Any] = []
+
+    def counted(transport: Any) -> int:
+        looked_up.append(transport)
+        return native_send._raw_socket(transport)
+
+    native_send._configure()
+    _rtp_send.configure(*_configuration(raw_socket=counted))
+    link = Link()
+    try:
+        await link.connect()
+        for written in _written(MediaKind.VIDEO, 30):
+            link.writers[MediaKind.VIDEO].write(*written)
+        await link.arrive(30)
+        assert len(looked_up) == 1
+    finally:
+        _rtp_send.configure(*_configuration(raw_socket=native_send._raw_socket))
+        await link.close()
+
+
+def _configuration(*, raw_socket: Any) -> tuple[Any, ...]:
+    from aiortc.rtcdtlstransport import State
+    from pylibsrtp._binding import ffi, lib  # type: ignore[import-not-found]
+
+    protect = int(ffi.cast("uintptr_t", ffi.addressof(lib, "srtp_protect")))
+    context = native_send._srtp_context
+    return (protect, native_send.MAX_PACKET, State.CONNECTED, context, raw_socket)
