@@ -25,6 +25,7 @@ import asyncio
 import functools
 import json
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -166,6 +167,9 @@ async def run(
         ],
         stdout=(directory / "janus.log").open("w"),
         stderr=subprocess.STDOUT,
+        # Janus 1.1.2 sometimes crashes on its way out after SIGTERM; its core (~400 MB)
+        # would land in the working directory
+        preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_CORE, (0, 0)),
     )
     participants: list[JanusParticipant] = []
     try:
