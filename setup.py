@@ -1,9 +1,11 @@
-"""The one native piece: the forwarded copy's send path in C (media/aiortc_internals/_rtp_send.c,
-with the NACK history it files into, _sent_history.c).
+"""The native pieces: the forwarded copy's send path in C (media/aiortc_internals/_rtp_send.c,
+with the NACK history it files into, _sent_history.c), and aiortc's RTP parse in C
+(_rtp_parse.c).
 
-Everything else is declared in pyproject.toml.  The extension is optional: where it
-cannot be built (no compiler or Python headers) Caucus runs the same steps in Python
-(media/aiortc_internals/senders.py), as it does with ``CAUCUS_RTP_SEND=python``.
+Everything else is declared in pyproject.toml.  Each extension is optional: where
+it cannot be built (no compiler or Python headers) Caucus runs the same steps in Python
+(media/aiortc_internals/senders.py; aiortc's RtpPacket.parse), as it does with
+``CAUCUS_RTP_SEND=python`` / ``CAUCUS_RTP_PARSE=python``.
 """
 
 from setuptools import Extension, setup
@@ -16,6 +18,12 @@ setup(
             depends=["media/aiortc_internals/_rtp_send.h"],
             extra_compile_args=["-O2", "-Wall", "-Wextra", "-Wno-missing-field-initializers"],
             optional=True,
-        )
+        ),
+        Extension(
+            "media.aiortc_internals._rtp_parse",
+            ["media/aiortc_internals/_rtp_parse.c"],
+            extra_compile_args=["-O2", "-Wall", "-Wextra", "-Wno-missing-field-initializers"],
+            optional=True,
+        ),
     ]
 )

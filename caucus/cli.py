@@ -93,11 +93,14 @@ def create_demo(config: Config, scenario_id: ScenarioId, observers: int) -> str:
 
 def cmd_serve(args: argparse.Namespace) -> None:
     from caucus.workers import SUPERVISOR_AGENT, default_workers, serve_workers  # serve only
+    from media.aiortc_internals.native_parse import rtp_parse
     from media.aiortc_internals.native_send import rtp_send
 
     config = _config(args)
     try:
-        rtp_send()  # read again per sender; a bad CAUCUS_RTP_SEND stops the start instead
+        # read again later (per sender, at install); a bad value stops the start instead
+        rtp_send()
+        rtp_parse()
     except ValueError as exc:
         raise SystemExit(f"caucus: {exc}") from None
     workers = serve_workers_count(config, default_workers())

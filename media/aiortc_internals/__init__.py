@@ -88,6 +88,7 @@ from media.aiortc_internals import (
     consent,
     direct,
     ice,
+    native_parse,
     port_guard,
     receivers,
     senders,
@@ -207,6 +208,7 @@ def install(
     aioice.ice.get_host_addresses = ice._host_addresses
     consent.install()
     port_guard.install()
+    native_parse.install()
 
 
 def installed() -> bool:

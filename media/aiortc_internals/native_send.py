@@ -37,17 +37,24 @@ Write = Callable[[int, int, int, bytes, "tuple[bool, int] | None"], None]
 
 def rtp_send(env: Mapping[str, str] = os.environ) -> str:
     """``native`` or ``python``: the code that sends forwarded copies under ``env``."""
-    choice = env.get("CAUCUS_RTP_SEND", "auto").strip().lower() or "auto"
-    if choice not in CHOICES:
-        raise ValueError(f"CAUCUS_RTP_SEND must be one of {', '.join(CHOICES)}, not {choice!r}")
-    if choice == "auto":
-        return "native" if _rtp_send is not None else "python"
-    if choice == "native" and _rtp_send is None:
+    return choice("CAUCUS_RTP_SEND", "_rtp_send.c", _rtp_send is not None, env)
+
+
+def choice(variable: str, source: str, built: bool, env: Mapping[str, str]) -> str:
+    """``native`` or ``python`` for a piece with a C version (``source``), as the
+    environment ``variable`` asks: ``auto`` (the C if it was ``built``), ``native``
+    (an error if it was not) or ``python``."""
+    asked = env.get(variable, "auto").strip().lower() or "auto"
+    if asked not in CHOICES:
+        raise ValueError(f"{variable} must be one of {', '.join(CHOICES)}, not {asked!r}")
+    if asked == "auto":
+        return "native" if built else "python"
+    if asked == "native" and not built:
         raise ValueError(
-            "CAUCUS_RTP_SEND=native, but media/aiortc_internals/_rtp_send.c was not built "
+            f"{variable}=native, but media/aiortc_internals/{source} was not built "
             "(scripts/setup.sh builds it; it needs gcc and python3.11-dev)"
         )
-    return choice
+    return asked
 
 
 def native_write(

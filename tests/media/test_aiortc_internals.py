@@ -33,7 +33,7 @@ from aiortc.rate import InterArrival, OveruseEstimator, RemoteBitrateEstimator
 from aiortc.rtcdtlstransport import RTCDtlsTransport, RtpRouter
 from aiortc.rtcicetransport import RTCIceGatherer
 from aiortc.rtcrtpsender import RTCEncodedFrame
-from aiortc.rtp import RtpPacket
+from aiortc.rtp import HeaderExtensionsMap, RtpPacket, unpack_header_extensions
 
 from media import aiortc_internals
 from media.aiortc_internals import consent, ice, receivers, senders
@@ -119,6 +119,12 @@ FINGERPRINTS: dict[str, tuple[Callable[..., Any], str]] = {
     # direct._receive does what its SRTP/SRTCP branch does (counters, arrival
     # time, unprotect, the two handlers): re-read both when this changes
     "RTCDtlsTransport._recv_next": (RTCDtlsTransport._recv_next, "998076720c05aa13"),
+    # native_parse: _handle_rtp_data calls its module's RtpPacket.parse(data, map), and
+    # _rtp_parse.c is aiortc's parse and HeaderExtensionsMap.get in C: re-read all four
+    "RTCDtlsTransport._handle_rtp_data": (RTCDtlsTransport._handle_rtp_data, "5def9061cc3da1f6"),
+    "RtpPacket.parse": (vars(RtpPacket)["parse"].__func__, "22109861dfce7bab"),
+    "HeaderExtensionsMap.get": (HeaderExtensionsMap.get, "7abeb1022f1d6bc1"),
+    "rtp.unpack_header_extensions": (unpack_header_extensions, "d78a8585d2b6ebc5"),
     # arrivals: calls self.check_incoming only for an authenticated check
     "aioice.Connection.request_received": (
         aioice.ice.Connection.request_received,

@@ -1,0 +1,6 @@
+from typing import Any
+
+from aiortc.rtp import RtpPacket
+
+def parse(data: bytes, extensions_map: Any, /) -> RtpPacket: ...
+def configure(packet: type, extensions: type, /) -> None: ...

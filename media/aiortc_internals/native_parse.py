@@ -1,0 +1,49 @@
+"""Which code parses an arriving RTP packet: the C of ``_rtp_parse.c`` or aiortc's own
+``RtpPacket.parse``: the same packet either way (tests/media/test_rtp_parse.py).
+
+``CAUCUS_RTP_PARSE``: ``auto`` (the default: the C if it was built), ``native``
+(required) or ``python``.  Read once, by :func:`~media.aiortc_internals.install`:
+the C takes the place of ``RtpPacket.parse`` where ``RTCDtlsTransport._handle_rtp_data``
+calls it (its module's name ``RtpPacket``; pinned by test_aiortc_internals.py).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+
+from aiortc import rtcdtlstransport
+from aiortc.rtp import HeaderExtensions, RtpPacket
+
+from media.aiortc_internals.native_send import choice
+
+try:
+    import media.aiortc_internals._rtp_parse as _rtp_parse
+except ImportError:  # not built: aiortc parses
+    _rtp_parse = None  # type: ignore[assignment]
+
+
+def rtp_parse(env: Mapping[str, str] = os.environ) -> str:
+    """``native`` or ``python``: the code that parses arriving RTP packets under ``env``."""
+    return choice("CAUCUS_RTP_PARSE", "_rtp_parse.c", _rtp_parse is not None, env)
+
+
+class NativeParse:
+    """Stands in for ``RtpPacket`` in ``aiortc.rtcdtlstransport``, which only calls
+    its ``parse``: the C one, making plain ``RtpPacket``s."""
+
+    parse = staticmethod(_rtp_parse.parse if _rtp_parse is not None else RtpPacket.parse)
+
+
+def install(env: Mapping[str, str] = os.environ) -> None:
+    """Parse with the C where ``CAUCUS_RTP_PARSE`` says so (process-wide, idempotent)."""
+    if rtp_parse(env) == "native":
+        _rtp_parse.configure(RtpPacket, HeaderExtensions)
+        vars(rtcdtlstransport)["RtpPacket"] = NativeParse
+    else:
+        vars(rtcdtlstransport)["RtpPacket"] = RtpPacket
+
+
+def installed() -> str:
+    """``native`` or ``python``: which parse ``_handle_rtp_data`` calls now."""
+    return "native" if vars(rtcdtlstransport)["RtpPacket"] is NativeParse else "python"
