@@ -28,7 +28,9 @@ layer that fits, so the lower-priority video is lowered and paused first:
   one layer up after ``climb_s`` at a layer (a receive-side estimate cannot
   grow much past what it receives); a try the link answers with loss within
   ``probe_s`` sets the wait to ``probe_s``, then doubles it, up to
-  ``probe_max_s``.  A new stream starts on its lowest layer and climbs;
+  ``probe_max_s``, and goes back at least to the layer it came from (never to a
+  pause: that loss measured the try's overload, not the layer before it).  A new
+  stream starts on its lowest layer and climbs;
 * **paused** when not even the lowest layer fits: video goes before audio, and
   audio is never paused for bandwidth.  A paused stream tries its lowest layer
   again after ``resume_s`` (doubling after each failed try, up to
@@ -323,6 +325,15 @@ class LayerSelector:
             return
         if budget is not None and settled:
             fitting = [i for i in active if rates[i] <= budget]
+            below = [i for i in active if i < current]
+            if not fitting and tried and below:
+                # a try up that overfilled the link: its loss says what the link carried
+                # with the try's keyframe in it, not without; back to the layer it came
+                # from, which it carried, and judged again from there
+                waited = choice.probe_wait_s
+                choice.probe_wait_s = min(knobs.probe_max_s, 2 * waited or knobs.probe_s)
+                self._set(choice, below[-1], now)
+                return
             if not fitting:
                 choice.resume_wait_s = (
                     min(knobs.resume_max_s, max(knobs.resume_s, 2 * choice.resume_wait_s))

@@ -160,6 +160,27 @@ def test_a_failed_try_up_doubles_the_wait_before_the_next() -> None:
     assert chosen.streams["mediator"].probe_wait_s == 2 * knobs.probe_s
 
 
+def test_a_try_that_overfills_the_link_goes_back_to_its_layer_never_to_a_pause() -> None:
+    """The loss a try up meets measures the link with the try's keyframe in it: the
+    layer it came from, which the link carried, is where it goes back to, however
+    little that loss leaves for video."""
+    knobs = NO_CEILING
+    chosen = selector("mediator", knobs=knobs)
+    run(chosen, 0, 1, loss=0.0)
+    assert chosen.streams["mediator"].layer == 0
+    run(chosen, 1, knobs.climb_s + 1.5, loss=0.0)
+    assert chosen.streams["mediator"].layer == 1  # the try
+    t = chosen.streams["mediator"].switched_at
+    # the link answers with so much loss that not even the lowest layer fits what it
+    # delivered
+    assert run(chosen, t, t + knobs.settle_s + 1.5, loss=0.9) == {"mediator": 0}
+    assert chosen.streams["mediator"].pauses == 0
+    assert chosen.streams["mediator"].probe_wait_s == knobs.probe_s
+    # loss that goes on after the try is a short link's, judged from the lowest layer
+    t = chosen.streams["mediator"].switched_at
+    assert run(chosen, t, t + knobs.settle_s + 1.5, loss=0.9) == {"mediator": PAUSED}
+
+
 def test_a_remb_that_covers_the_next_layer_raises_it_after_the_hold() -> None:
     knobs = LayerKnobs()
     chosen = selector("mediator")
