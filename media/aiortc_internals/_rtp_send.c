@@ -345,19 +345,11 @@ RtpSend_write(RtpSend *self, PyObject *const *args, Py_ssize_t nargs)
         PyErr_SetString(PyExc_RuntimeError, "RtpSend.__init__ was not called");
         return NULL;
     }
-    unsigned long seq = PyLong_AsUnsignedLong(args[0]);
-    if (seq == (unsigned long)-1 && PyErr_Occurred())
+    uint16_t seq;
+    uint32_t ts;
+    int marker;
+    if (header_fields(args, &seq, &ts, &marker) < 0)
         return NULL;
-    unsigned long ts = PyLong_AsUnsignedLong(args[1]);
-    if (ts == (unsigned long)-1 && PyErr_Occurred())
-        return NULL;
-    long marker = PyLong_AsLong(args[2]);
-    if (marker == -1 && PyErr_Occurred())
-        return NULL;
-    if (seq > 0xFFFF || ts > 0xFFFFFFFFul) {
-        PyErr_SetString(PyExc_OverflowError, "sequence number or timestamp out of range");
-        return NULL;
-    }
     PyObject *payload = args[3], *level = args[4];
     if (!PyBytes_Check(payload)) {
         PyErr_SetString(PyExc_TypeError, "payload must be bytes");
@@ -381,15 +373,13 @@ RtpSend_write(RtpSend *self, PyObject *const *args, Py_ssize_t nargs)
     uint32_t abs_send_time = (uint32_t)(ntp >> 14) & 0x00FFFFFF;
 
     _Alignas(8) uint8_t buffer[BUFFER_SIZE]; /* libsrtp reads the header as words */
-    Py_ssize_t header = pack_header(self, buffer, (uint16_t)seq, (uint32_t)ts, marker != 0,
-                                    abs_send_time, level_byte);
+    Py_ssize_t header = pack_header(self, buffer, seq, ts, marker, abs_send_time, level_byte);
     Py_ssize_t size = PyBytes_GET_SIZE(payload);
     if (header + size > max_packet) /* a publisher's packet too big to forward: dropped */
         Py_RETURN_NONE;
     memcpy(buffer + header, PyBytes_AS_STRING(payload), size);
 
-    if (sent_history_file(self->history, (uint16_t)seq, (uint32_t)ts, marker != 0, payload,
-                          abs_send_time, level) < 0)
+    if (sent_history_file(self->history, seq, ts, marker, payload, abs_send_time, level) < 0)
         return NULL;
 
     /* what the sender's RTCP loop puts in its sender reports */

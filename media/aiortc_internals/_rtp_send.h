@@ -35,6 +35,30 @@ typedef struct {
 
 extern PyTypeObject SentHistoryType;
 
+/* A packet's sequence number, timestamp and marker from args[0..2], as both the
+ * writer and the history take them; 0, or -1 with an exception set. */
+static inline int
+header_fields(PyObject *const *args, uint16_t *seq, uint32_t *ts, int *marker)
+{
+    unsigned long sequence_number = PyLong_AsUnsignedLong(args[0]);
+    if (sequence_number == (unsigned long)-1 && PyErr_Occurred())
+        return -1;
+    unsigned long timestamp = PyLong_AsUnsignedLong(args[1]);
+    if (timestamp == (unsigned long)-1 && PyErr_Occurred())
+        return -1;
+    long flag = PyLong_AsLong(args[2]);
+    if (flag == -1 && PyErr_Occurred())
+        return -1;
+    if (sequence_number > 0xFFFF || timestamp > 0xFFFFFFFFul) {
+        PyErr_SetString(PyExc_OverflowError, "sequence number or timestamp out of range");
+        return -1;
+    }
+    *seq = (uint16_t)sequence_number;
+    *ts = (uint32_t)timestamp;
+    *marker = flag != 0;
+    return 0;
+}
+
 /* File one sent packet (borrowing payload and level); 0, or -1 with an exception. */
 int sent_history_file(SentHistory *self, uint16_t sequence_number, uint32_t timestamp,
                       int marker, PyObject *payload, uint32_t abs_send_time, PyObject *level);

@@ -96,27 +96,23 @@ History_file(SentHistory *self, PyObject *const *args, Py_ssize_t nargs)
                         "audio_level)");
         return NULL;
     }
-    unsigned long seq = PyLong_AsUnsignedLong(args[0]);
-    if (seq == (unsigned long)-1 && PyErr_Occurred())
-        return NULL;
-    unsigned long ts = PyLong_AsUnsignedLong(args[1]);
-    if (ts == (unsigned long)-1 && PyErr_Occurred())
-        return NULL;
-    long marker = PyLong_AsLong(args[2]);
-    if (marker == -1 && PyErr_Occurred())
+    uint16_t seq;
+    uint32_t ts;
+    int marker;
+    if (header_fields(args, &seq, &ts, &marker) < 0)
         return NULL;
     unsigned long abs_send_time = PyLong_AsUnsignedLong(args[4]);
     if (abs_send_time == (unsigned long)-1 && PyErr_Occurred())
         return NULL;
-    if (seq > 0xFFFF || ts > 0xFFFFFFFFul || abs_send_time > 0xFFFFFFul) {
-        PyErr_SetString(PyExc_OverflowError, "a header field out of range");
+    if (abs_send_time > 0xFFFFFFul) {
+        PyErr_SetString(PyExc_OverflowError, "abs_send_time out of range");
         return NULL;
     }
     if (!PyBytes_Check(args[3])) {
         PyErr_SetString(PyExc_TypeError, "payload must be bytes");
         return NULL;
     }
-    if (sent_history_file(self, (uint16_t)seq, (uint32_t)ts, marker != 0, args[3],
+    if (sent_history_file(self, seq, ts, marker, args[3],
                           (uint32_t)abs_send_time, args[5]) < 0)
         return NULL;
     Py_RETURN_NONE;
