@@ -273,6 +273,70 @@ done:
     return packet;
 }
 
+PyDoc_STRVAR(vp8_depayload_doc,
+"vp8_depayload(payload: bytes) -> bytes: aiortc's vp8_depayload, the VP8 data after\n"
+"the payload descriptor (RFC 7741 4.2); ValueError where aiortc's refuses.");
+
+/* aiortc.codecs.vpx.vp8_depayload: VpxPayloadDescriptor.parse's checks and the
+ * offset it reads up to, without the descriptor object nobody reads. */
+static PyObject *
+vp8_depayload(PyObject *Py_UNUSED(module), PyObject *payload)
+{
+    if (!PyBytes_Check(payload)) {
+        PyErr_Format(PyExc_TypeError, "payload must be bytes, not %.100s",
+                     Py_TYPE(payload)->tp_name);
+        return NULL;
+    }
+    const uint8_t *data = (const uint8_t *)PyBytes_AS_STRING(payload);
+    Py_ssize_t length = PyBytes_GET_SIZE(payload), pos = 1;
+    const char *refusal = NULL;
+    if (length < 1) {
+        refusal = "VPX descriptor is too short";
+    } else if (data[0] & 0x80) { /* X: the extended control bits follow */
+        if (length < 2) {
+            refusal = "VPX descriptor has truncated extended bits";
+            goto refuse;
+        }
+        uint8_t control = data[1];
+        pos = 2;
+        if (control & 0x80) { /* I: a picture id, 7 or 15 bits */
+            if (length < pos + 1) {
+                refusal = "VPX descriptor has truncated PictureID";
+                goto refuse;
+            }
+            if (data[pos] & 0x80) {
+                if (length < pos + 2) {
+                    refusal = "VPX descriptor has truncated long PictureID";
+                    goto refuse;
+                }
+                pos += 2;
+            } else {
+                pos += 1;
+            }
+        }
+        if (control & 0x40) { /* L: TL0PICIDX */
+            if (length < pos + 1) {
+                refusal = "VPX descriptor has truncated TL0PICIDX";
+                goto refuse;
+            }
+            pos += 1;
+        }
+        if (control & 0x30) { /* T or K: one byte for both */
+            if (length < pos + 1) {
+                refusal = "VPX descriptor has truncated T/K";
+                goto refuse;
+            }
+            pos += 1;
+        }
+    }
+refuse:
+    if (refusal != NULL) {
+        PyErr_SetString(PyExc_ValueError, refusal);
+        return NULL;
+    }
+    return PyBytes_FromStringAndSize((const char *)data + pos, length - pos);
+}
+
 PyDoc_STRVAR(configure_doc,
 "configure(RtpPacket, HeaderExtensions): the classes parse() makes instances of.");
 
@@ -292,13 +356,14 @@ configure(PyObject *Py_UNUSED(module), PyObject *args)
 static PyMethodDef module_methods[] = {
     {"parse", (PyCFunction)(void (*)(void))parse, METH_FASTCALL, parse_doc},
     {"configure", configure, METH_VARARGS, configure_doc},
+    {"vp8_depayload", vp8_depayload, METH_O, vp8_depayload_doc},
     {NULL},
 };
 
 static struct PyModuleDef module_def = {
     PyModuleDef_HEAD_INIT,
     .m_name = "media.aiortc_internals._rtp_parse",
-    .m_doc = "aiortc's RtpPacket.parse in C (parse.py chooses it).",
+    .m_doc = "aiortc's RtpPacket.parse and vp8_depayload in C (native_parse.py chooses them).",
     .m_size = -1,
     .m_methods = module_methods,
 };

@@ -14,10 +14,11 @@ from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
 from aiortc import RTCRtpReceiver
-from aiortc.codecs import depayload, is_rtx
+from aiortc.codecs import is_rtx
 from aiortc.rtcrtpreceiver import StreamStatistics
 from aiortc.rtp import RTCP_PSFB_APP, RtcpPsfbPacket, RtpPacket, pack_remb_fci, unwrap_rtx
 
+from media.aiortc_internals.native_parse import DEPAYLOAD
 from media.aiortc_internals.remb import UplinkEstimator
 
 
@@ -144,8 +145,10 @@ class ForwardingReceive:
         nack = self._nack
         if nack.add(packet):
             await receiver._send_rtcp_nack(packet.ssrc, sorted(nack.missing))
+        payload = packet.payload
+        depayload = DEPAYLOAD.get(codec.name)  # aiortc's depayload(), as a table
         try:
-            packet._data = depayload(codec, packet.payload) if packet.payload else b""  # type: ignore[attr-defined]
+            packet._data = depayload(payload) if depayload and payload else payload  # type: ignore[attr-defined]
         except ValueError:
             return
         pli_flag, frame = self._assembler.add(packet)

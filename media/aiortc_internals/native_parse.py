@@ -1,18 +1,22 @@
-"""Which code parses an arriving RTP packet: the C of ``_rtp_parse.c`` or aiortc's own
-``RtpPacket.parse``: the same packet either way (tests/media/test_rtp_parse.py).
+"""Which code parses an arriving RTP packet and its VP8 payload descriptor: the C of
+``_rtp_parse.c`` or aiortc's own ``RtpPacket.parse`` and ``vp8_depayload``: the same
+packet and payload either way (tests/media/test_rtp_parse.py).
 
 ``CAUCUS_RTP_PARSE``: ``auto`` (the default: the C if it was built), ``native``
 (required) or ``python``.  Read once, by :func:`~media.aiortc_internals.install`:
 the C takes the place of ``RtpPacket.parse`` where ``RTCDtlsTransport._handle_rtp_data``
-calls it (its module's name ``RtpPacket``; pinned by test_aiortc_internals.py).
+calls it (its module's name ``RtpPacket``; pinned by test_aiortc_internals.py), and
+of ``vp8_depayload`` in :data:`DEPAYLOAD`, which the forwarding receive step reads.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from aiortc import rtcdtlstransport
+from aiortc.codecs.h264 import h264_depayload
+from aiortc.codecs.vpx import vp8_depayload
 from aiortc.rtp import HeaderExtensions, RtpPacket
 
 from media.aiortc_internals.native_send import choice
@@ -35,13 +39,20 @@ class NativeParse:
     parse = staticmethod(_rtp_parse.parse if _rtp_parse is not None else RtpPacket.parse)
 
 
+#: aiortc's ``depayload`` as a table: a codec's name to what takes its payload
+#: descriptor off (a codec not named here has none).  :func:`install` fills it.
+DEPAYLOAD: dict[str, Callable[[bytes], bytes]] = {"VP8": vp8_depayload, "H264": h264_depayload}
+
+
 def install(env: Mapping[str, str] = os.environ) -> None:
     """Parse with the C where ``CAUCUS_RTP_PARSE`` says so (process-wide, idempotent)."""
     if rtp_parse(env) == "native":
         _rtp_parse.configure(RtpPacket, HeaderExtensions)
         vars(rtcdtlstransport)["RtpPacket"] = NativeParse
+        DEPAYLOAD["VP8"] = _rtp_parse.vp8_depayload
     else:
         vars(rtcdtlstransport)["RtpPacket"] = RtpPacket
+        DEPAYLOAD["VP8"] = vp8_depayload
 
 
 def installed() -> str:

@@ -1,5 +1,6 @@
 """The RTP parse in C (``_rtp_parse.c``) against aiortc's ``RtpPacket.parse``, packet for
-packet: the same fields and header extensions from the same bytes, and a refusal
+packet, and its VP8 depayload against aiortc's ``vp8_depayload``, payload for payload:
+the same fields and header extensions from the same bytes, and a refusal
 (ValueError) wherever aiortc refuses.  Where aiortc lets a ``struct.error`` escape (an
 extension element of the wrong length) the C refuses with a ValueError: the caller
 drops the packet either way.
@@ -17,6 +18,7 @@ import struct
 from typing import Any
 
 import pytest
+from aiortc.codecs.vpx import vp8_depayload
 from aiortc.rtcrtpparameters import RTCRtpHeaderExtensionParameters, RTCRtpParameters
 from aiortc.rtp import HeaderExtensionsMap, RtpPacket
 from hypothesis import HealthCheck, given, settings
@@ -189,6 +191,55 @@ def test_refusals_name_what_is_wrong() -> None:
         _rtp_parse.parse("not bytes", configured)  # type: ignore[arg-type]
 
 
+def depayloaded(depayload: Any, payload: bytes) -> Any:
+    """What a VP8 depayload made of ``payload``: the VP8 data, or why it refused."""
+    try:
+        return depayload(payload)
+    except ValueError as refusal:
+        return f"refused: {refusal}"
+
+
+@st.composite
+def vp8_payloads(draw: st.DrawFn) -> bytes:
+    """A VP8 payload descriptor (RFC 7741 4.2) with any of its optional fields, then
+    data; now and then cut short anywhere."""
+    first = draw(st.integers(0, 255))
+    data = bytes([first])
+    if first & 0x80:  # X: the extended control bits
+        control = draw(st.integers(0, 255))
+        data += bytes([control])
+        if control & 0x80:  # I: a 7- or 15-bit picture id
+            long_id = draw(st.booleans())
+            data += bytes([long_id << 7 | draw(st.integers(0, 127))])
+            data += bytes([draw(st.integers(0, 255))]) if long_id else b""
+        if control & 0x40:  # L: TL0PICIDX
+            data += bytes([draw(st.integers(0, 255))])
+        if control & 0x30:  # T or K: one byte for both
+            data += bytes([draw(st.integers(0, 255))])
+    data += draw(st.binary(max_size=24) | st.binary(min_size=200, max_size=1300))
+    if draw(st.integers(0, 2)) == 0:
+        data = data[: draw(st.integers(0, len(data)))]
+    return data
+
+
+@settings(max_examples=2000 * SCALE, deadline=None)
+@given(payload=vp8_payloads() | st.binary(max_size=8))
+def test_the_c_vp8_depayload_takes_off_what_aiortcs_takes_off(payload: bytes) -> None:
+    assert depayloaded(_rtp_parse.vp8_depayload, payload) == depayloaded(vp8_depayload, payload)
+
+
+def test_vp8_depayload_refusals() -> None:
+    assert _rtp_parse.vp8_depayload(b"\x10\x9d") == b"\x9d"  # S=1, no extension
+    # X, I (long picture id), L, T/K: five descriptor bytes
+    assert _rtp_parse.vp8_depayload(b"\x90\xf0\x81\x02\x03\x04data") == b"data"
+    with pytest.raises(ValueError, match="too short"):
+        _rtp_parse.vp8_depayload(b"")
+    with pytest.raises(ValueError, match="truncated long PictureID"):
+        _rtp_parse.vp8_depayload(b"\x90\x80\x81")
+    with pytest.raises(TypeError, match="must be bytes"):
+        _rtp_parse.vp8_depayload(bytearray(b"\x10\x00"))  # type: ignore[arg-type]
+
+
 def test_install_puts_the_c_parse_where_aiortc_parses(monkeypatch: pytest.MonkeyPatch) -> None:
     from aiortc import rtcdtlstransport
 
@@ -196,9 +247,11 @@ def test_install_puts_the_c_parse_where_aiortc_parses(monkeypatch: pytest.Monkey
         native_parse.install({"CAUCUS_RTP_PARSE": "python"})
         assert vars(rtcdtlstransport)["RtpPacket"] is RtpPacket
         assert native_parse.installed() == "python"
+        assert native_parse.DEPAYLOAD["VP8"] is vp8_depayload
         native_parse.install({"CAUCUS_RTP_PARSE": "native"})
         assert native_parse.installed() == "native"
         assert vars(rtcdtlstransport)["RtpPacket"].parse is _rtp_parse.parse
+        assert native_parse.DEPAYLOAD["VP8"] is _rtp_parse.vp8_depayload
         with pytest.raises(ValueError, match="CAUCUS_RTP_PARSE must be one of"):
             native_parse.install({"CAUCUS_RTP_PARSE": "fast"})
     finally:
