@@ -55,7 +55,8 @@ Per object:
   With :class:`Layers` a simulcast publisher's layers are told apart by RID
   and each gets its own NACK scheduler and assembler (:mod:`.simulcast`).
 * :class:`RtpWriter` – sends RTP packets the SFU rewrote through a sender, which
-  keeps answering NACKs from its history and sending reports.
+  keeps answering NACKs from its history and sending reports (one compound
+  packet per connection for all its senders: :mod:`.sender_reports`).
 * :func:`relay_feedback` – a sender's PLI/FIR and REMB go to the SFU, not to an
   encoder it does not have.
 * :func:`count_arrivals` – counts decrypted RTP/RTCP and authenticated ICE

@@ -28,6 +28,7 @@ from aiortc.rtp import (
 )
 
 from media.aiortc_internals.native_send import MAX_PACKET, Write, native_write, rtp_send
+from media.aiortc_internals.sender_reports import report_together
 from media.aiortc_internals.sent_history import AUDIO_HISTORY, new_history
 
 
@@ -111,6 +112,7 @@ class RtpWriter:
             native=self._native,
         )
         sender._RTCRtpSender__rtp_history = self._history  # type: ignore[attr-defined]
+        report_together(sender, send_rtcp)
         self._header: RtpHeaderPacker | None = None
         self.payload_type: int | None = None
         self._mid: str | None = None
@@ -180,9 +182,17 @@ def send_rtp(dtls: RTCDtlsTransport, data: bytes) -> None:
     aiortc raises ``ConnectionError``, which the writer ignored anyway).  The
     datagram transport is looked up per packet: tests put impaired links there.
     """
-    if dtls._state is not DtlsState.CONNECTED:
-        return
-    data = dtls._tx_srtp.protect(data)
+    if dtls._state is DtlsState.CONNECTED:
+        _send_protected(dtls, dtls._tx_srtp.protect(data))
+
+
+def send_rtcp(dtls: RTCDtlsTransport, data: bytes) -> None:
+    """:func:`send_rtp` for a compound RTCP packet (SRTCP)."""
+    if dtls._state is DtlsState.CONNECTED:
+        _send_protected(dtls, dtls._tx_srtp.protect_rtcp(data))
+
+
+def _send_protected(dtls: RTCDtlsTransport, data: bytes) -> None:
     pair = dtls.transport._connection._nominated.get(1)
     if pair is None:
         return

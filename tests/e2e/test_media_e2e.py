@@ -142,6 +142,29 @@ async () => {
 """
 
 
+# Polled like the probe: how many of the page's inbound streams (packets received) have
+# a remote-outbound-rtp, i.e. Chromium took a sender report of that SSRC; the server
+# sends a connection's sender reports together, one compound RTCP packet per interval.
+REPORTED = """
+(want) => {
+  const r = window.__reported || (window.__reported = {});
+  if (!r.busy) {
+    r.busy = true;
+    window.__caucusPc.getStats().then((stats) => {
+      const inbound = [], reported = new Set();
+      stats.forEach((s) => {
+        if (s.type === "inbound-rtp" && s.packetsReceived > 0) inbound.push(s.ssrc);
+        if (s.type === "remote-outbound-rtp" && s.reportsSent > 0) reported.add(s.ssrc);
+      });
+      const taken = inbound.filter((ssrc) => reported.has(ssrc));
+      r.figures = { inbound: inbound.length, reported: taken.length };
+    }).finally(() => { r.busy = false; });
+  }
+  return r.figures && r.figures.inbound >= want && r.figures.reported === r.figures.inbound;
+}
+"""
+
+
 async def expect_media(
     pages: dict[str, SeatPage], phase: str, key: str, timeout_ms: float = FLOW_MS
 ) -> dict[str, Any]:
@@ -263,6 +286,12 @@ async def test_each_page_receives_exactly_its_audience_through_joint_caucus_and_
     await expect_receiving_state(pages, "joint")
     await expect_media(pages, "joint", "joint-1", timeout_ms=CONNECT_MS)
     await expect_playing_tiles(pages, "joint")
+    # Chromium takes the server's sender reports for every stream it receives
+    try:
+        await coach.page.wait_for_function(REPORTED, arg=6, polling=100, timeout=FLOW_MS)
+    except Error as exc:
+        figures = await coach.page.evaluate("window.__reported && window.__reported.figures")
+        raise AssertionError(f"the coach's sender reports taken: {figures}") from exc
 
     # Caucus with party A: party B's media from the mediator and party A stops;
     # mediator and party A keep each other; the coach still receives all three.
