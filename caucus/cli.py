@@ -95,12 +95,14 @@ def cmd_serve(args: argparse.Namespace) -> None:
     from caucus.workers import SUPERVISOR_AGENT, default_workers, serve_workers  # serve only
     from media.aiortc_internals.native_parse import rtp_parse
     from media.aiortc_internals.native_send import rtp_send
+    from media.aiortc_internals.native_uplink import uplink_estimate
 
     config = _config(args)
     try:
-        # read again later (per sender, at install); a bad value stops the start instead
+        # read again later (per sender, at install, per receiver); a bad value stops the start
         rtp_send()
         rtp_parse()
+        uplink_estimate()
     except ValueError as exc:
         raise SystemExit(f"caucus: {exc}") from None
     workers = serve_workers_count(config, default_workers())

@@ -19,7 +19,7 @@ from aiortc.rtcrtpreceiver import StreamStatistics
 from aiortc.rtp import RTCP_PSFB_APP, RtcpPsfbPacket, RtpPacket, pack_remb_fci, unwrap_rtx
 
 from media.aiortc_internals.native_parse import DEPAYLOAD
-from media.aiortc_internals.remb import UplinkEstimator
+from media.aiortc_internals.native_uplink import UplinkEstimate
 
 
 class Frame(Protocol):
@@ -87,7 +87,7 @@ class ForwardingReceive:
         self._codecs: dict[int, Any] = receiver._RTCRtpReceiver__codecs  # type: ignore[attr-defined]
         self._rtx_ssrc: dict[int, int] = receiver._RTCRtpReceiver__rtx_ssrc  # type: ignore[attr-defined]
         self._streams: dict[int, Any] = receiver._RTCRtpReceiver__remote_streams  # type: ignore[attr-defined]
-        self._estimator: UplinkEstimator | None = receiver._RTCRtpReceiver__remote_bitrate_estimator  # type: ignore[attr-defined]
+        self._estimator: UplinkEstimate | None = receiver._RTCRtpReceiver__remote_bitrate_estimator  # type: ignore[attr-defined]
         self._mapper = mapper or receiver._RTCRtpReceiver__timestamp_mapper  # type: ignore[attr-defined]
         # where complete frames go (a simulcast layer's own queue, or the receiver's)
         self._frames: queue.Queue[Any] = (

@@ -38,7 +38,7 @@ from media.aiortc_internals.forwarding_receive import (
     Nack,
     PacketHook,
 )
-from media.aiortc_internals.remb import UplinkEstimator
+from media.aiortc_internals.native_uplink import new_uplink_estimator
 from media.aiortc_internals.simulcast import LayerDemux
 
 _original_decoder_worker = rtcrtpreceiver.decoder_worker
@@ -192,7 +192,7 @@ def _install_recovery(receiver: RTCRtpReceiver, nack: Nack, assembler: Assembler
     receiver._RTCRtpReceiver__jitter_buffer = assembler  # type: ignore[attr-defined]
     if receiver._RTCRtpReceiver__remote_bitrate_estimator is not None:  # type: ignore[attr-defined]
         # video: the same REMB, without aiortc's per-packet bookkeeping (.remb)
-        receiver._RTCRtpReceiver__remote_bitrate_estimator = UplinkEstimator()  # type: ignore[attr-defined]
+        receiver._RTCRtpReceiver__remote_bitrate_estimator = new_uplink_estimator()  # type: ignore[attr-defined]
     _route_rtx_by_ssrc(receiver)
 
 

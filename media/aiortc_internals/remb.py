@@ -67,13 +67,30 @@ class _FilterWithCheapMinimum(OveruseEstimator):
         return ts_delta if ts_delta < result else result
 
 
+class _RateControlFromZero(AimdRateControl):
+    """aiortc's rate controller, able to climb back from a REMB of 0.
+
+    aiortc's additive (near-max) increase divides by the packets in a frame at the
+    current bitrate, which are none once the estimate has fallen to 0 (a publisher
+    congested again and again at ~10 kbit/s, then sending empty packets): a
+    ZeroDivisionError on every video packet from then on, each one dropped before it
+    was forwarded.  webrtc.org never lets the bitrate fall that far; here the increase
+    from 0 is its floor, 4 kbit/s per second (what aiortc's formula tends to).
+    """
+
+    def _near_max_rate_increase(self) -> int:
+        if self.current_bitrate / 30 <= 0:
+            return 4000
+        return super()._near_max_rate_increase()
+
+
 class UplinkEstimator:
     """REMB for one received stream, from abs-send-time and arrival times."""
 
     def __init__(self) -> None:
         self.filter = _FilterWithCheapMinimum()
         self.detector = OveruseDetector()
-        self.rate_control = AimdRateControl()
+        self.rate_control = _RateControlFromZero()
         self._ssrcs: list[int] = []
         # the group being filled, and the one before it (None: none yet)
         self._first: int | None = None  # send time (abs-send-time << 8, 32 bits)

@@ -1,5 +1,5 @@
 """``CAUCUS_EVENT_LOOP``: which event loop ``caucus serve`` runs on (and the check of
-``CAUCUS_RTP_SEND`` and ``CAUCUS_RTP_PARSE`` beside it)."""
+``CAUCUS_RTP_SEND``, ``CAUCUS_RTP_PARSE`` and ``CAUCUS_UPLINK_ESTIMATE`` beside it)."""
 
 from __future__ import annotations
 
@@ -43,12 +43,15 @@ def test_uvloop_runs_uvloops_loop() -> None:
     assert event_loop.run(module(), {"CAUCUS_EVENT_LOOP": "uvloop"}) == "uvloop"
 
 
-@pytest.mark.parametrize("variable", ["CAUCUS_RTP_SEND", "CAUCUS_RTP_PARSE"])
+@pytest.mark.parametrize(
+    "variable", ["CAUCUS_RTP_SEND", "CAUCUS_RTP_PARSE", "CAUCUS_UPLINK_ESTIMATE"]
+)
 async def test_serve_refuses_an_unknown_native_choice_before_it_starts(
     tmp_path: Path, variable: str
 ) -> None:
-    """``CAUCUS_RTP_SEND`` and ``CAUCUS_RTP_PARSE`` (media/aiortc_internals/native_*.py)
-    are read later, per sender and at install; ``caucus serve`` checks both at start,
-    so a typo is not the first subscriber's."""
+    """``CAUCUS_RTP_SEND``, ``CAUCUS_RTP_PARSE`` and ``CAUCUS_UPLINK_ESTIMATE``
+    (media/aiortc_internals/native_*.py) are read later, per sender, at install and per
+    receiver; ``caucus serve`` checks them at start, so a typo is not the first
+    subscriber's."""
     err = await refused_serve(tmp_path, {variable: "fast", "CAUCUS_MEDIA": "0"})
     assert err == f"caucus: {variable} must be one of auto, native, python, not 'fast'"
