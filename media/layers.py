@@ -40,7 +40,11 @@ layer that fits, so the lower-priority video is lowered and paused first:
 
 A stream that just switched is not judged by loss (``settle_s``), and after a
 switch down the loss reports of the next ``settle_s`` are not heard: they still
-count packets sent before it.  Every knob is in
+count packets sent before it.  After going back from a failed try they are not
+heard for ``report_span_s`` more: a report counts the packets since the
+subscriber's previous one, and its round trip is that of a sender report sent
+before it, so the first reports after ``settle_s`` can still carry the try's loss
+and queue, which would pause a lowest layer the link carries.  Every knob is in
 :class:`LayerKnobs`, the one place to tune them.
 """
 
@@ -74,6 +78,12 @@ class LayerKnobs:
     """A loss report or REMB older than this is not used."""
     settle_s: float = 2.0
     """After a switch, loss is not held against the stream for this long."""
+    report_span_s: float = 2.0
+    """A report heard describes what was sent up to this long before: a receiver report
+    counts the packets since the subscriber's previous one (aiortc's come every
+    0.5–1.5 s), its round trip is that of the sender report it answers (sent about as
+    long before), and the downlink hears it at its next tick (0.5 s).  After a failed
+    try nothing is heard for ``settle_s`` and this long more."""
     climb_s: float = 2.0
     """A stream with no loss climbs one layer after this long at a layer..."""
     probe_s: float = 8.0
@@ -110,6 +120,8 @@ class LayerKnobs:
             raise ValueError("up_margin is at least 1")
         if self.ceiling_growth < 0 or self.ceiling_s < 0:
             raise ValueError("the ceiling's growth and lifetime cannot be negative")
+        if self.report_span_s < 0:
+            raise ValueError("report_span_s cannot be negative")
 
 
 def seat_priority(seat: str) -> int:
@@ -188,18 +200,27 @@ class LayerSelector:
         floor = next(s for t, s in self._rtt_seen if now - t <= self.knobs.rtt_floor_s)
         return max(0.0, self._rtt[0] - floor)
 
-    def sent_less(self, now: float) -> None:
+    def sent_less(self, now: float, deaf_s: float | None = None) -> None:
         """Less is sent from now on: the loss and round trip seen so far no longer say
-        anything (the queue drains)."""
+        anything (the queue drains), nor do the reports of the next ``deaf_s`` (by
+        default ``settle_s``; never shortening a longer wait already begun)."""
         self._loss = None
         self._rtt = None
-        self._deaf_until = now + self.knobs.settle_s
+        deaf_s = self.knobs.settle_s if deaf_s is None else deaf_s
+        self._deaf_until = max(self._deaf_until, now + deaf_s)
 
     def current_loss(self, now: float) -> float:
         """The smoothed loss, 0 when there is no recent report."""
         if self._loss is not None and now - self._loss[1] <= self.knobs.report_stale_s:
             return self._loss[0]
         return 0.0
+
+    def ceiling(self, now: float) -> float | None:
+        """What the link delivered when it was last found short, bit/s, while that is
+        still held against it (``ceiling_s``); None otherwise."""
+        if self._ceiling is not None and now - self._ceiling[1] < self.knobs.ceiling_s:
+            return self._ceiling[0]
+        return None
 
     @property
     def last_loss(self) -> float | None:
@@ -330,9 +351,7 @@ class LayerSelector:
                 # a try up that overfilled the link: its loss says what the link carried
                 # with the try's keyframe in it, not without; back to the layer it came
                 # from, which it carried, and judged again from there
-                waited = choice.probe_wait_s
-                choice.probe_wait_s = min(knobs.probe_max_s, 2 * waited or knobs.probe_s)
-                self._set(choice, below[-1], now)
+                self._back(choice, below[-1], now)
                 return
             if not fitting:
                 choice.resume_wait_s = (
@@ -345,9 +364,9 @@ class LayerSelector:
                 return
             if fitting[-1] < current:
                 if tried:
-                    waited = choice.probe_wait_s
-                    choice.probe_wait_s = min(knobs.probe_max_s, 2 * waited or knobs.probe_s)
-                self._set(choice, fitting[-1], now)
+                    self._back(choice, fitting[-1], now)
+                else:
+                    self._set(choice, fitting[-1], now)
                 return
         higher = [i for i in active if i > current]
         if not higher or loss > knobs.loss_clear or budget is not None or unknown:
@@ -370,6 +389,19 @@ class LayerSelector:
             choice.tried_at = now
             return
         self._set(choice, current, now)
+
+    def _back(self, choice: StreamChoice, layer: int, now: float) -> None:
+        """A try up the link answered with loss: down to ``layer``, and the next try
+        waits twice as long.  The try's loss and queue are not held against ``layer``:
+        the switch takes up to ``settle_s`` (the lower layer's keyframe, the queue
+        draining) and a report heard up to ``report_span_s`` later still describes
+        packets sent before it had (measured: a round trip with the try's queue in it
+        heard the first tick after ``settle_s``, which paused the lowest layer), so
+        nothing is heard until then, and what is heard after starts afresh."""
+        knobs = self.knobs
+        choice.probe_wait_s = min(knobs.probe_max_s, 2 * choice.probe_wait_s or knobs.probe_s)
+        self._set(choice, layer, now)
+        self.sent_less(now, knobs.settle_s + knobs.report_span_s)
 
     def _set(self, choice: StreamChoice, layer: int, now: float) -> None:
         if layer == choice.layer:

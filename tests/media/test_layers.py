@@ -13,6 +13,10 @@ AUDIO = 40_000
 
 #: without the ceiling a short link leaves (its own test below): the waits alone
 NO_CEILING = LayerKnobs(ceiling_s=0)
+#: A stream's first climb (at climb_s, 2 s) is a try: a link that falls a second later
+#: (at 3 s, below) is that try failing, and after its step down nothing is heard for
+#: settle_s and report_span_s more (the try's late reports); then the link is judged.
+AFTER_A_TRY = LayerKnobs().report_span_s
 
 
 def selector(*keys: str, knobs: LayerKnobs | None = None) -> LayerSelector:
@@ -78,7 +82,7 @@ def test_below_the_lowest_layer_video_pauses_and_audio_is_not_counted_away() -> 
     chosen = selector("mediator")
     run(chosen, 0, 3, loss=0.0)
     # 100 kbit/s: the audio (80k) fits, no video layer does (down first, then paused)
-    assert run(chosen, 3, 7, capacity=100_000) == {"mediator": PAUSED}
+    assert run(chosen, 3, 7 + AFTER_A_TRY, capacity=100_000) == {"mediator": PAUSED}
     assert chosen.streams["mediator"].pauses == 1
 
 
@@ -86,7 +90,7 @@ def test_a_paused_stream_tries_its_lowest_layer_again_with_a_growing_wait() -> N
     knobs = NO_CEILING
     chosen = selector("mediator", knobs=knobs)
     run(chosen, 0, 3, loss=0.0)
-    run(chosen, 3, 8, capacity=100_000)
+    run(chosen, 3, 8 + AFTER_A_TRY, capacity=100_000)
     paused_at = chosen.streams["mediator"].switched_at
     # the loss report goes stale while paused; the wait alone brings it back
     assert run(chosen, 4, paused_at + knobs.resume_s - 0.5) == {"mediator": PAUSED}
@@ -104,7 +108,7 @@ def test_a_paused_stream_stays_paused_while_it_may_not_resume() -> None:
     knobs = NO_CEILING
     chosen = selector("mediator", knobs=knobs)
     run(chosen, 0, 3, loss=0.0)
-    run(chosen, 3, 8, capacity=100_000)
+    run(chosen, 3, 8 + AFTER_A_TRY, capacity=100_000)
     resumes_at = chosen.streams["mediator"].switched_at + knobs.resume_s
     later = resumes_at + 10
     # a voice still lacks its RED copy (media.voice_redundancy): audio comes back first
@@ -116,7 +120,7 @@ def test_paused_streams_try_again_one_at_a_time_each_judged_before_the_next() ->
     knobs = NO_CEILING
     chosen = selector("mediator", "party_a", knobs=knobs)
     run(chosen, 0, 3, loss=0.0)
-    run(chosen, 3, 8, capacity=60_000)
+    run(chosen, 3, 8 + AFTER_A_TRY, capacity=60_000)
     assert {c.layer for c in chosen.streams.values()} == {PAUSED}
     t = max(c.switched_at for c in chosen.streams.values()) + knobs.resume_s
     rates = {key: RATES for key in chosen.streams}
@@ -176,9 +180,12 @@ def test_a_try_that_overfills_the_link_goes_back_to_its_layer_never_to_a_pause()
     assert run(chosen, t, t + knobs.settle_s + 1.5, loss=0.9) == {"mediator": 0}
     assert chosen.streams["mediator"].pauses == 0
     assert chosen.streams["mediator"].probe_wait_s == knobs.probe_s
-    # loss that goes on after the try is a short link's, judged from the lowest layer
+    # loss that goes on after the try's own reports is a short link's, judged from the
+    # lowest layer
     t = chosen.streams["mediator"].switched_at
-    assert run(chosen, t, t + knobs.settle_s + 1.5, loss=0.9) == {"mediator": PAUSED}
+    after = t + knobs.settle_s + knobs.report_span_s
+    assert run(chosen, t, after, loss=0.9) == {"mediator": 0}
+    assert run(chosen, after, after + 1.5, loss=0.9) == {"mediator": PAUSED}
 
 
 def test_a_remb_that_covers_the_next_layer_raises_it_after_the_hold() -> None:
@@ -186,7 +193,7 @@ def test_a_remb_that_covers_the_next_layer_raises_it_after_the_hold() -> None:
     chosen = selector("mediator")
     run(chosen, 0, 3, loss=0.0)
     run(chosen, 3, 5, capacity=300_000)
-    t = chosen.streams["mediator"].switched_at + knobs.settle_s
+    t = chosen.streams["mediator"].switched_at + knobs.settle_s + AFTER_A_TRY
     result = run(chosen, t, t + knobs.up_hold_s + 1.5, loss=0.0, remb=int(RATES[1] * 1.5))
     assert result == {"mediator": 1}
     assert t + knobs.up_hold_s + 1.5 < t + knobs.probe_s  # sooner than a try would
@@ -268,12 +275,13 @@ def test_nothing_goes_up_while_a_queue_builds() -> None:
     run(chosen, 3, 5, capacity=300_000)
     assert chosen.streams["mediator"].layer == 0
     # the floor: 300 ms (heard once the switch down has settled)
-    assert report(chosen, 5, 8, loss=0.0, rtt=0.3) == {"mediator": 0}
+    floor_heard = 8 + AFTER_A_TRY
+    assert report(chosen, 5, floor_heard, loss=0.0, rtt=0.3) == {"mediator": 0}
     # no loss, but the round trip 100 ms over its floor: no try up, however long
     building = 0.3 + (knobs.queue_clear_s + knobs.queue_short_s) / 2
-    assert report(chosen, 8, 8 + 2 * knobs.probe_s, loss=0.0, rtt=building) == {"mediator": 0}
+    t = floor_heard + 2 * knobs.probe_s
+    assert report(chosen, floor_heard, t, loss=0.0, rtt=building) == {"mediator": 0}
     # the queue drained: the next try comes
-    t = 8 + 2 * knobs.probe_s
     assert report(chosen, t, t + knobs.probe_s, loss=0.0, rtt=0.3) == {"mediator": 1}
 
 
@@ -309,6 +317,7 @@ def test_after_a_short_link_nothing_tries_far_past_what_it_delivered_for_long() 
     run(chosen, 0, 3, loss=0.0)
     run(chosen, 3, 5, capacity=300_000)  # the top layer (600k) was too much
     assert chosen.streams["mediator"].layer == 0
+    assert chosen.ceiling(5) is not None
     down_at = chosen.streams["mediator"].switched_at
     # a clear link, long past the probe wait: the top layer (4 × the lowest) is still
     # over the ceiling, which grows by a fraction of itself a second
@@ -318,6 +327,7 @@ def test_after_a_short_link_nothing_tries_far_past_what_it_delivered_for_long() 
     # once forgotten, the ceiling no longer holds the try back
     later = down_at + knobs.ceiling_s
     assert run(chosen, quiet, later + knobs.probe_s, loss=0.0) == {"mediator": 1}
+    assert chosen.ceiling(later + knobs.probe_s) is None
 
 
 def test_a_paused_stream_resumes_once_the_ceiling_has_grown_to_carry_it() -> None:
@@ -363,3 +373,128 @@ def test_a_step_that_fits_under_the_ceiling_is_taken() -> None:
     assert chosen.streams["mediator"].layer == 1
     assert chosen.streams["party_a"].layer in (0, PAUSED)
     assert run(chosen, 6, 20, loss=0.0)["party_a"] == 0
+
+
+class LateReports:
+    """A capped link, and the subscriber's receiver reports on it as they come: late.
+
+    The wire carries the layer chosen ``switch_s`` earlier (a switch waits for its
+    layer's keyframe; a pause stops at once) into a drop-tail bottleneck of
+    ``capacity`` bit/s with 250 ms of buffer.  A report every ``interval`` s (aiortc's
+    longest: 1.5 s) counts what was lost of the packets sent since the previous one;
+    its round trip (``round_trips``) is that of the sender report sent as that window
+    began, queue included (the worst case: sender reports about as often as receiver
+    reports).  The downlink hears it at its next tick; it chooses every tick.
+    """
+
+    STEP = 0.25  # the fluid queue's time step; the downlink ticks every two
+    BASE_RTT = 0.02
+
+    def __init__(
+        self,
+        chosen: LayerSelector,
+        capacity: float,
+        *,
+        interval: float = 1.5,
+        phase: float = 0.0,
+        switch_s: float = 1.0,
+        round_trips: bool = True,
+    ) -> None:
+        self.chosen = chosen
+        self.capacity = capacity
+        self.interval = interval
+        self.switch_s = switch_s
+        self.round_trips = round_trips
+        self.next_report = phase
+        self.backlog = 0.0  # bits in the bottleneck's buffer
+        self.window = (0.0, 0.0)  # bits sent, and lost, since the last report
+        self.heard: list[tuple[float, float]] = []  # reports (loss, round trip) not yet heard
+        self.queue_at: dict[float, float] = {}  # the queue's delay at each step
+        self.picked: list[tuple[float, int]] = []  # (when, layer) as the selector changed it
+        self.layers: list[int] = []  # the layer chosen, tick by tick
+
+    def on_wire(self, t: float) -> int:
+        layer = PAUSED
+        for when, picked in self.picked:
+            if when <= t - self.switch_s or (when <= t and PAUSED in (picked, layer)):
+                layer = picked
+        return layer
+
+    def run(self, start: float, end: float) -> int:
+        """From ``start`` to ``end``; the layer chosen last."""
+        t = start
+        while t < end:
+            if t >= self.next_report:
+                sent, lost = self.window
+                began = self.next_report - self.interval
+                rtt = self.BASE_RTT + self.queue_at.get(began, 0.0)
+                self.heard.append((lost / sent if sent else 0.0, rtt))
+                self.window = (0.0, 0.0)
+                self.next_report += self.interval
+            if t % 0.5 == 0:  # a downlink tick: the reports since the last, then a choice
+                if self.heard:
+                    self.chosen.loss(sum(r[0] for r in self.heard) / len(self.heard), t)
+                    if self.round_trips:
+                        self.chosen.rtt(sum(r[1] for r in self.heard) / len(self.heard), t)
+                    self.heard.clear()
+                layer = self.chosen.choose({"mediator": RATES}, 2, t)["mediator"]
+                self.layers.append(layer)
+                if not self.picked or self.picked[-1][1] != layer:
+                    self.picked.append((t, layer))
+            # this step's packets through the bottleneck
+            self.queue_at[t] = self.backlog / self.capacity
+            layer = self.on_wire(t)
+            offered = (AUDIO * 2 + (0 if layer == PAUSED else RATES[layer])) * self.STEP
+            drained = self.capacity * self.STEP
+            accepted = min(offered, self.capacity / 4 - self.backlog + drained)
+            self.backlog = max(0.0, self.backlog + accepted - drained)
+            self.window = (self.window[0] + offered, self.window[1] + offered - accepted)
+            t += self.STEP
+        return self.chosen.streams["mediator"].layer
+
+
+@pytest.mark.parametrize("phase", [0.0, 0.25, 0.5, 0.75, 1.0, 1.25])
+@pytest.mark.parametrize(
+    ("switch_s", "round_trips"),
+    [(1.0, True), (1.5, False)],
+    ids=["the try's queue in a round trip", "the try's loss, a slower switch"],
+)
+def test_a_failed_trys_late_reports_are_not_held_against_the_layer_it_went_back_to(
+    phase: float, switch_s: float, round_trips: bool
+) -> None:
+    """A link of 300 kbit/s carries the lowest layer and the audio (230k), not the top
+    (680k).  The try up overfills it and the selector goes back; the switch, the
+    queue's draining and the reports' windows bring the try's queue (a round trip
+    answering a sender report that waited in it) or its loss to the selector after
+    ``settle_s``.  They measured the try, not the lowest layer, which is never paused."""
+    knobs = LayerKnobs()
+    chosen = selector("mediator", knobs=knobs)
+    link = LateReports(chosen, 300_000, phase=phase, switch_s=switch_s, round_trips=round_trips)
+    assert link.run(0, knobs.climb_s + 0.5) == 1  # the try
+    link.run(knobs.climb_s + 0.5, 60)
+    choice = chosen.streams["mediator"]
+    assert choice.probe_wait_s > 0  # the try failed...
+    assert choice.pauses == 0, link.picked  # ...and was not paid for with a pause
+    assert PAUSED not in link.layers, link.picked
+    assert link.layers[-10:] == [0] * 10, link.picked
+
+
+def test_loss_the_lowest_layer_meets_after_a_failed_try_still_pauses_it() -> None:
+    """The same link, falling to 150 kbit/s once the try has gone back: the lowest
+    layer's own loss pauses it, as on any short link, at the first report that counts
+    only packets sent after the switch."""
+    knobs = LayerKnobs()
+    chosen = selector("mediator", knobs=knobs)
+    link = LateReports(chosen, 300_000)
+    t = knobs.climb_s + 0.5
+    link.run(0, t)
+    while chosen.streams["mediator"].layer != 0:
+        link.run(t, t + 0.5)
+        t += 0.5
+    back = chosen.streams["mediator"].switched_at
+    link.capacity = 150_000
+    assert link.run(t, t + 10) == PAUSED, link.picked
+    choice = chosen.streams["mediator"]
+    assert choice.pauses == 1
+    heard = back + knobs.settle_s + knobs.report_span_s
+    assert heard <= choice.switched_at <= heard + link.interval + 0.5, link.picked
