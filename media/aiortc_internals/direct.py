@@ -32,6 +32,8 @@ from aiortc import RTCPeerConnection
 from aiortc.rtcdtlstransport import RTCDtlsTransport, State
 from aiortc.rtp import is_rtcp
 
+from media.aiortc_internals import native_parse
+
 logger = logging.getLogger(__name__)
 
 _NTP_EPOCH_OFFSET = 2_208_988_800  # seconds from 1900-01-01 to 1970-01-01
@@ -67,9 +69,11 @@ def _receive(dtls: RTCDtlsTransport, connection: aioice.ice.Connection, data: by
         if is_rtcp(data):
             run_now(dtls._handle_rtcp_data(dtls._rx_srtp.unprotect_rtcp(data)))
         else:
-            run_now(dtls._handle_rtp_data(dtls._rx_srtp.unprotect(data), arrival_time_ms))
-    except pylibsrtp.Error:
-        pass  # what aiortc does with a datagram that does not decrypt
+            run_now(
+                dtls._handle_rtp_data(native_parse.unprotect(dtls._rx_srtp, data), arrival_time_ms)
+            )
+    except (pylibsrtp.Error, ValueError):
+        pass  # what aiortc does with a datagram that does not decrypt (or is too long for it)
     return True
 
 

@@ -1,12 +1,14 @@
-"""Which code parses an arriving RTP packet and its VP8 payload descriptor: the C of
-``_rtp_parse.c`` or aiortc's own ``RtpPacket.parse`` and ``vp8_depayload``: the same
-packet and payload either way (tests/media/test_rtp_parse.py).
+"""Which code unprotects and parses an arriving RTP packet and takes its VP8 payload
+descriptor off: the C of ``_rtp_parse.c`` or pylibsrtp's ``Session.unprotect`` and
+aiortc's own ``RtpPacket.parse`` and ``vp8_depayload``: the same packet and payload
+either way (tests/media/test_rtp_parse.py).
 
 ``CAUCUS_RTP_PARSE``: ``auto`` (the default: the C if it was built), ``native``
 (required) or ``python``.  Read once, by :func:`~media.aiortc_internals.install`:
 the C takes the place of ``RtpPacket.parse`` where ``RTCDtlsTransport._handle_rtp_data``
-calls it (its module's name ``RtpPacket``; pinned by test_aiortc_internals.py), and
-of ``vp8_depayload`` in :data:`DEPAYLOAD`, which the forwarding receive step reads.
+calls it (its module's name ``RtpPacket``; pinned by test_aiortc_internals.py), of
+``vp8_depayload`` in :data:`DEPAYLOAD`, which the forwarding receive step reads, and
+of ``Session.unprotect`` in :func:`unprotect`, which the direct receive calls.
 """
 
 from __future__ import annotations
@@ -18,8 +20,10 @@ from aiortc import rtcdtlstransport
 from aiortc.codecs.h264 import h264_depayload
 from aiortc.codecs.vpx import vp8_depayload
 from aiortc.rtp import HeaderExtensions, RtpPacket
+from pylibsrtp import ERRORS, Error, Session
+from pylibsrtp._binding import ffi, lib  # type: ignore[import-not-found]
 
-from media.aiortc_internals.native_send import choice
+from media.aiortc_internals.native_send import choice, srtp_context
 
 try:
     import media.aiortc_internals._rtp_parse as _rtp_parse
@@ -44,15 +48,33 @@ class NativeParse:
 DEPAYLOAD: dict[str, Callable[[bytes], bytes]] = {"VP8": vp8_depayload, "H264": h264_depayload}
 
 
+def python_unprotect(session: Session, packet: bytes) -> bytes:
+    """pylibsrtp's own (packets of up to 1,500 bytes: a longer one is a ValueError)."""
+    return session.unprotect(packet)
+
+
+#: ``unprotect(session, packet)``: an SRTP packet's RTP, or pylibsrtp's ``Error``
+unprotect: Callable[[Session, bytes], bytes] = python_unprotect
+
+
 def install(env: Mapping[str, str] = os.environ) -> None:
     """Parse with the C where ``CAUCUS_RTP_PARSE`` says so (process-wide, idempotent)."""
+    global unprotect
     if rtp_parse(env) == "native":
         _rtp_parse.configure(RtpPacket, HeaderExtensions)
+        _rtp_parse.configure_unprotect(
+            int(ffi.cast("uintptr_t", ffi.addressof(lib, "srtp_unprotect"))),
+            srtp_context,
+            Error,
+            ERRORS,
+        )
         vars(rtcdtlstransport)["RtpPacket"] = NativeParse
         DEPAYLOAD["VP8"] = _rtp_parse.vp8_depayload
+        unprotect = _rtp_parse.unprotect
     else:
         vars(rtcdtlstransport)["RtpPacket"] = RtpPacket
         DEPAYLOAD["VP8"] = vp8_depayload
+        unprotect = python_unprotect
 
 
 def installed() -> str:

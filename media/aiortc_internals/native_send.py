@@ -91,13 +91,13 @@ def _configure() -> None:
             int(ffi.cast("uintptr_t", ffi.addressof(lib, "srtp_protect"))),
             MAX_PACKET,
             DtlsState.CONNECTED,
-            _srtp_context,
+            srtp_context,
             _raw_socket,
         )
         _configured = True
 
 
-def _srtp_context(session: Session) -> int:
+def srtp_context(session: Session) -> int:
     """The ``srtp_t`` of a pylibsrtp session, which ``Session.protect`` passes libsrtp."""
     return int(ffi.cast("uintptr_t", session._srtp[0]))
 

@@ -17,12 +17,14 @@ import os
 import struct
 from typing import Any
 
+import pylibsrtp
 import pytest
 from aiortc.codecs.vpx import vp8_depayload
 from aiortc.rtcrtpparameters import RTCRtpHeaderExtensionParameters, RTCRtpParameters
 from aiortc.rtp import HeaderExtensionsMap, RtpPacket
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from pylibsrtp import Policy, Session
 
 from media.aiortc_internals import _rtp_parse, native_parse
 
@@ -240,6 +242,90 @@ def test_vp8_depayload_refusals() -> None:
         _rtp_parse.vp8_depayload(bytearray(b"\x10\x00"))  # type: ignore[arg-type]
 
 
+#: (profile, key and salt length) of each SRTP profile aiortc negotiates
+PROFILES = [(Policy.SRTP_PROFILE_AES128_CM_SHA1_80, 30), (Policy.SRTP_PROFILE_AEAD_AES_128_GCM, 28)]
+
+
+def srtp_sessions(profile: int, key_length: int) -> tuple[Session, Session, Session]:
+    """A sending session and two receiving ones (each keeps its own replay window)."""
+    key = bytes(range(key_length))
+    inbound = [
+        Session(Policy(key=key, ssrc_type=Policy.SSRC_ANY_INBOUND, srtp_profile=profile))
+        for _ in range(2)
+    ]
+    sending = Session(Policy(key=key, ssrc_type=Policy.SSRC_ANY_OUTBOUND, srtp_profile=profile))
+    return sending, inbound[0], inbound[1]
+
+
+def unprotected(unprotect: Any, session: Session, packet: bytes) -> Any:
+    try:
+        return unprotect(session, packet)
+    except pylibsrtp.Error as refusal:
+        return f"refused: {refusal}"
+
+
+@st.composite
+def srtp_traffic(draw: st.DrawFn) -> list[tuple[str, int, int, int]]:
+    """What a path does to a sender's packets: (what, sequence step, payload size, at)."""
+    return draw(
+        st.lists(
+            st.tuples(
+                st.sampled_from(["send", "send", "send", "replay", "flip", "cut", "late"]),
+                st.integers(1, 3),
+                st.integers(0, 1300),  # what pylibsrtp protects: 1,500 bytes less its trailer
+                st.integers(0, 10_000),
+            ),
+            min_size=1,
+            max_size=30,
+        )
+    )
+
+
+@settings(max_examples=300 * SCALE, deadline=None)
+@given(traffic=srtp_traffic(), which=st.sampled_from(PROFILES), ssrc=st.integers(0, 2**32 - 1))
+def test_the_c_unprotect_accepts_and_refuses_what_pylibsrtps_does(
+    traffic: list[tuple[str, int, int, int]], which: tuple[int, int], ssrc: int
+) -> None:
+    sending, for_c, for_python = srtp_sessions(*which)
+    sequence, sent, held = 0, list[bytes](), list[bytes]()
+    for what, step, size, at in traffic:
+        sequence = (sequence + step) & 0xFFFF
+        plain = struct.pack("!BBHLL", 0x80, 96, sequence, sequence * 3000, ssrc)
+        packet = sending.protect(plain + bytes([size & 0xFF]) * size)
+        if what == "replay" and sent:
+            packet = sent[at % len(sent)]
+        elif what == "flip":
+            packet = (
+                packet[: at % len(packet)]
+                + bytes([packet[at % len(packet)] ^ 0x20])
+                + (packet[at % len(packet) + 1 :])
+            )
+        elif what == "cut":
+            packet = packet[: at % len(packet)]
+        elif what == "late":  # held back, delivered after the next one
+            held.append(packet)
+            continue
+        for arriving in [packet, *held]:
+            sent.append(arriving)
+            c = unprotected(_rtp_parse.unprotect, for_c, arriving)
+            assert c == unprotected(native_parse.python_unprotect, for_python, arriving)
+        held = []
+
+
+def test_unprotect_refusals() -> None:
+    sending, receiving, _ = srtp_sessions(*PROFILES[0])
+    packet = sending.protect(struct.pack("!BBHLL", 0x80, 96, 1, 1, 7) + b"payload")
+    assert _rtp_parse.unprotect(receiving, packet).endswith(b"payload")
+    with pytest.raises(pylibsrtp.Error, match="replay"):
+        _rtp_parse.unprotect(receiving, packet)
+    with pytest.raises(TypeError, match="packet must be bytes"):
+        _rtp_parse.unprotect(receiving, bytearray(packet))  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="2 arguments"):
+        _rtp_parse.unprotect(receiving)  # type: ignore[call-arg]
+    with pytest.raises(AttributeError):
+        _rtp_parse.unprotect(object(), packet)  # not a session: no srtp_t to find
+
+
 def test_install_puts_the_c_parse_where_aiortc_parses(monkeypatch: pytest.MonkeyPatch) -> None:
     from aiortc import rtcdtlstransport
 
@@ -248,10 +334,12 @@ def test_install_puts_the_c_parse_where_aiortc_parses(monkeypatch: pytest.Monkey
         assert vars(rtcdtlstransport)["RtpPacket"] is RtpPacket
         assert native_parse.installed() == "python"
         assert native_parse.DEPAYLOAD["VP8"] is vp8_depayload
+        assert native_parse.unprotect is native_parse.python_unprotect
         native_parse.install({"CAUCUS_RTP_PARSE": "native"})
         assert native_parse.installed() == "native"
         assert vars(rtcdtlstransport)["RtpPacket"].parse is _rtp_parse.parse
         assert native_parse.DEPAYLOAD["VP8"] is _rtp_parse.vp8_depayload
+        assert native_parse.unprotect is _rtp_parse.unprotect
         with pytest.raises(ValueError, match="CAUCUS_RTP_PARSE must be one of"):
             native_parse.install({"CAUCUS_RTP_PARSE": "fast"})
     finally:

@@ -246,5 +246,5 @@ def _configuration(*, raw_socket: Any) -> tuple[Any, ...]:
     from pylibsrtp._binding import ffi, lib  # type: ignore[import-not-found]
 
     protect = int(ffi.cast("uintptr_t", ffi.addressof(lib, "srtp_protect")))
-    context = native_send._srtp_context
+    context = native_send.srtp_context
     return (protect, native_send.MAX_PACKET, State.CONNECTED, context, raw_socket)
