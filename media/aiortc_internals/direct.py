@@ -32,7 +32,7 @@ from aiortc import RTCPeerConnection
 from aiortc.rtcdtlstransport import RTCDtlsTransport, State
 from aiortc.rtp import is_rtcp
 
-from media.aiortc_internals import native_parse
+import media.aiortc_internals.native_parse as native_parse
 
 logger = logging.getLogger(__name__)
 
