@@ -57,17 +57,23 @@ def python_unprotect(session: Session, packet: bytes) -> bytes:
 unprotect: Callable[[Session, bytes], bytes] = python_unprotect
 
 
+def configure_native() -> None:
+    """Tell the C what it works with: aiortc's packet classes, pylibsrtp's
+    ``srtp_unprotect``, its sessions' ``srtp_t`` and its errors (idempotent)."""
+    _rtp_parse.configure(RtpPacket, HeaderExtensions)
+    _rtp_parse.configure_unprotect(
+        int(ffi.cast("uintptr_t", ffi.addressof(lib, "srtp_unprotect"))),
+        srtp_context,
+        Error,
+        ERRORS,
+    )
+
+
 def install(env: Mapping[str, str] = os.environ) -> None:
     """Parse with the C where ``CAUCUS_RTP_PARSE`` says so (process-wide, idempotent)."""
     global unprotect
     if rtp_parse(env) == "native":
-        _rtp_parse.configure(RtpPacket, HeaderExtensions)
-        _rtp_parse.configure_unprotect(
-            int(ffi.cast("uintptr_t", ffi.addressof(lib, "srtp_unprotect"))),
-            srtp_context,
-            Error,
-            ERRORS,
-        )
+        configure_native()
         vars(rtcdtlstransport)["RtpPacket"] = NativeParse
         DEPAYLOAD["VP8"] = _rtp_parse.vp8_depayload
         unprotect = _rtp_parse.unprotect

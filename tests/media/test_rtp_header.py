@@ -8,7 +8,7 @@ from aiortc import clock
 from aiortc.rtcrtpparameters import RTCRtpHeaderExtensionParameters, RTCRtpParameters
 from aiortc.rtp import HeaderExtensionsMap, RtpPacket
 
-from media.aiortc_internals import _rtp_send
+from media.aiortc_internals import _rtp_send, native_send
 from media.aiortc_internals.senders import RtpHeaderPacker, ntp_now
 from media.aiortc_internals.sent_history import NativeSentHistory, SentHistory
 
@@ -157,6 +157,7 @@ def test_a_full_ring_keeps_the_packet_it_files(history_type: type) -> None:
 def test_c_objects_not_initialised_refuse_instead_of_crashing() -> None:
     """``__new__`` without ``__init__`` (or a subclass that skips it) leaves no ring:
     each method says so rather than dividing by its size or reading NULL."""
+    native_send._configure()  # as a native writer would have (not so with CAUCUS_RTP_SEND=python)
     bare = _rtp_send.SentHistory.__new__(_rtp_send.SentHistory)
     with pytest.raises(RuntimeError, match="__init__ was not called"):
         bare.file(1, 0, 0, b"x", 0, None)
