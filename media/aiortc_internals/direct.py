@@ -38,6 +38,35 @@ logger = logging.getLogger(__name__)
 
 _NTP_EPOCH_OFFSET = 2_208_988_800  # seconds from 1900-01-01 to 1970-01-01
 _pending: set[asyncio.Future[Any]] = set()
+#: a handler's failure is logged with its traceback at most this often, the rest counted
+FAILURE_LOG_INTERVAL_S = 10.0
+
+
+class FailureLog:
+    """What :func:`run_now` logs when a datagram's handler raises: one traceback per
+    ``FAILURE_LOG_INTERVAL_S`` and how many failed meanwhile, not one per packet (a
+    publisher whose every packet fails would otherwise write a traceback 50–100
+    times a second)."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._logged_at: float | None = None
+        self.unlogged = 0
+
+    def failed(self) -> None:
+        """Call from an ``except`` block: log its exception, or count it."""
+        now = self._clock()
+        if self._logged_at is not None and now - self._logged_at < FAILURE_LOG_INTERVAL_S:
+            self.unlogged += 1
+            return
+        logger.exception(
+            "handling a received datagram failed (%d more failed since the last logged)",
+            self.unlogged,
+        )
+        self._logged_at, self.unlogged = now, 0
+
+
+failures = FailureLog()
 
 DirectReceiver = Callable[[bytes], bool]
 
@@ -85,7 +114,7 @@ def run_now(coro: Coroutine[Any, Any, None]) -> None:
     except StopIteration:
         return
     except Exception:
-        logger.exception("handling a received datagram failed")
+        failures.failed()
         return
     task = asyncio.ensure_future(_carry_on(coro, waiting_on))
     _pending.add(task)

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
+from media.aiortc_internals import direct
 from media.aiortc_internals.direct import run_now
 
 
@@ -61,3 +64,25 @@ async def test_an_exception_is_thrown_into_a_waiting_handler() -> None:
         if caught:
             break
     assert [str(e) for e in caught] == ["lost"]
+
+
+async def test_a_handler_failing_on_every_packet_is_logged_once_per_interval(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    now = [100.0]
+    monkeypatch.setattr(direct, "failures", direct.FailureLog(clock=lambda: now[0]))
+
+    async def handler() -> None:
+        raise ZeroDivisionError("float division by zero")
+
+    for _ in range(500):  # 9.5 s of a publisher's video, every packet failing
+        run_now(handler())
+        now[0] += 0.019
+    logged = [r for r in caplog.records if r.name == direct.logger.name]
+    assert len(logged) == 1 and logged[0].exc_info is not None  # with its traceback
+    assert "(0 more failed" in logged[0].getMessage()
+    assert direct.failures.unlogged == 499
+    now[0] += 0.5  # the interval is over: the next failure is logged, with the count
+    run_now(handler())
+    logged = [r for r in caplog.records if r.name == direct.logger.name]
+    assert len(logged) == 2 and "(499 more failed since the last logged)" in logged[1].getMessage()
