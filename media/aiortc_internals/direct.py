@@ -122,7 +122,10 @@ def run_now(coro: Coroutine[Any, Any, None]) -> None:
 
 
 async def _carry_on(coro: Coroutine[Any, Any, None], waiting_on: Any) -> None:
-    await _Suspended(coro, waiting_on)
+    try:
+        await _Suspended(coro, waiting_on)
+    except Exception:  # as run_now's: logged (or counted), not left in the task unread
+        failures.failed()
 
 
 class _Suspended:

@@ -86,3 +86,22 @@ async def test_a_handler_failing_on_every_packet_is_logged_once_per_interval(
     run_now(handler())
     logged = [r for r in caplog.records if r.name == direct.logger.name]
     assert len(logged) == 2 and "(499 more failed since the last logged)" in logged[1].getMessage()
+
+
+async def test_a_handler_failing_after_it_waited_is_logged_as_one_that_did_not(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setattr(direct, "failures", direct.FailureLog())
+    future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+    async def handler() -> None:
+        await future
+        raise ZeroDivisionError("after the wait")
+
+    run_now(handler())
+    (task,) = direct._pending
+    future.set_result(None)
+    await task  # the task's own exception was taken care of: it ends cleanly
+    logged = [r for r in caplog.records if r.name == direct.logger.name]
+    assert len(logged) == 1 and logged[0].exc_info is not None
+    assert "after the wait" in str(logged[0].exc_info[1])
