@@ -26,7 +26,8 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from media.consumer import Consumer
-from media.layers import PAUSED, LayerKnobs, LayerSelector, seat_priority
+from media.layer_knobs import LayerKnobs
+from media.layers import PAUSED, LayerSelector, seat_priority
 from media.simulcast_sdp import RIDS
 from media.voice_redundancy import VoiceRedundancy
 from sessions.media_kinds import MediaKind

@@ -45,7 +45,7 @@ heard for ``report_span_s`` more: a report counts the packets since the
 subscriber's previous one, and its round trip is that of a sender report sent
 before it, so the first reports after ``settle_s`` can still carry the try's loss
 and queue, which would pause a lowest layer the link carries.  Every knob is in
-:class:`LayerKnobs`, the one place to tune them.
+:class:`~media.layer_knobs.LayerKnobs`, the one place to tune them.
 """
 
 from __future__ import annotations
@@ -54,74 +54,11 @@ from collections import deque
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from media.layer_knobs import LayerKnobs
+
 PAUSED = -1
 #: weight of a new loss report in the smoothed loss
 LOSS_SMOOTHING = 0.5
-
-
-@dataclass(frozen=True)
-class LayerKnobs:
-    loss_short: float = 0.15
-    """Receiver-reported loss above this: the link is short, layers come down (a
-    bottleneck fed one layer too many drops far more; a busy host's own drops less)."""
-    loss_clear: float = 0.05
-    """Loss at or below this: a stream may try the next layer up."""
-    audio_bps: int = 40_000
-    """What each audio stream the subscriber receives takes (Opus with FEC, headers);
-    one sent with its RED copy takes twice this.  Used only where the audio sent is
-    not measured."""
-    up_margin: float = 1.3
-    """A REMB raises a stream to a layer whose bitrate times this it covers..."""
-    up_hold_s: float = 2.0
-    """...for this long."""
-    report_stale_s: float = 4.0
-    """A loss report or REMB older than this is not used."""
-    settle_s: float = 2.0
-    """After a switch, loss is not held against the stream for this long."""
-    report_span_s: float = 2.0
-    """A report heard describes what was sent up to this long before: a receiver report
-    counts the packets since the subscriber's previous one (aiortc's come every
-    0.5–1.5 s), its round trip is that of the sender report it answers (sent about as
-    long before), and the downlink hears it at its next tick (0.5 s).  After a failed
-    try nothing is heard for ``settle_s`` and this long more."""
-    climb_s: float = 2.0
-    """A stream with no loss climbs one layer after this long at a layer..."""
-    probe_s: float = 8.0
-    """...and after a climb the link answered with loss, this long (doubling)."""
-    probe_max_s: float = 64.0
-    resume_s: float = 4.0
-    """A paused stream tries its lowest layer again after this."""
-    resume_max_s: float = 32.0
-    queue_short_s: float = 0.15
-    """Round trip above its floor by this much: a queue is building on the link, which
-    is short whatever the loss (a drop-tail bottleneck fed a little too much loses a
-    few percent, as a long lossy link does anyway, but delays everything)."""
-    queue_clear_s: float = 0.05
-    """A stream goes up (or resumes) only while the queue is at most this."""
-    queue_cut: float = 0.15
-    """A link found short by its queue alone carries this fraction less (at least)."""
-    rtt_floor_s: float = 30.0
-    """The floor is the least round trip over this long."""
-    ceiling_growth: float = 0.004
-    """What a short link delivered is its ceiling: no stream tries up (or resumes)
-    past it (each such try overfills the link for seconds, and the audio pays).  It
-    grows by this fraction of itself per second while the link shows no shortage
-    (additive increase near the last shortage, as GCC does near its estimate of the
-    link: +24 % a minute)..."""
-    ceiling_s: float = 300.0
-    """...and is forgotten this long after the last shortage (0: no ceiling)."""
-
-    def __post_init__(self) -> None:
-        if not 0 <= self.loss_clear < self.loss_short < 1:
-            raise ValueError("need 0 <= loss_clear < loss_short < 1")
-        if not 0 <= self.queue_clear_s < self.queue_short_s:
-            raise ValueError("need 0 <= queue_clear_s < queue_short_s")
-        if self.up_margin < 1:
-            raise ValueError("up_margin is at least 1")
-        if self.ceiling_growth < 0 or self.ceiling_s < 0:
-            raise ValueError("the ceiling's growth and lifetime cannot be negative")
-        if self.report_span_s < 0:
-            raise ValueError("report_span_s cannot be negative")
 
 
 def seat_priority(seat: str) -> int:
@@ -218,8 +155,13 @@ class LayerSelector:
     def ceiling(self, now: float) -> float | None:
         """What the link delivered when it was last found short, bit/s, while that is
         still held against it (``ceiling_s``); None otherwise."""
+        found = self._held_ceiling(now)
+        return None if found is None else found[0]
+
+    def _held_ceiling(self, now: float) -> tuple[float, float] | None:
+        """The ceiling and when it was found, while ``ceiling_s`` holds it."""
         if self._ceiling is not None and now - self._ceiling[1] < self.knobs.ceiling_s:
-            return self._ceiling[0]
+            return self._ceiling
         return None
 
     @property
@@ -278,8 +220,8 @@ class LayerSelector:
             self._ceiling = (max(audio, (sent + audio) * (1 - cut)), now)
             budget = self._ceiling[0] - audio
         headroom: float | None = None  # None: no ceiling known
-        if self._ceiling is not None and now - self._ceiling[1] < knobs.ceiling_s:
-            ceiling, since = self._ceiling
+        if (found := self._held_ceiling(now)) is not None:
+            ceiling, since = found
             headroom = ceiling * (1 + knobs.ceiling_growth * (now - since)) - sent - audio
         result: dict[str, int] = {}
         # one paused stream tries again at a time, the first in priority, and the next

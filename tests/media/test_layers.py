@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from media.layers import PAUSED, LayerKnobs, LayerSelector, seat_priority
+from media.layer_knobs import LayerKnobs
+from media.layers import PAUSED, LayerSelector, seat_priority
 
 #: two layers as Chromium sends them from a 640x360 camera: 320 and 640 pixels wide
 RATES = [150_000, 600_000]
