@@ -76,12 +76,14 @@ class Reporter:
     def __init__(self, dtls: RTCDtlsTransport, send: SendRtcp) -> None:
         self._dtls = dtls
         self._send = send
-        self.senders: list[RTCRtpSender] = []
-        self._sdes: dict[RTCRtpSender, bytes] = {}
+        self._sdes: dict[RTCRtpSender, bytes] = {}  # the senders, in the order they joined
         self._task: asyncio.Task[None] | None = None
 
+    @property
+    def senders(self) -> list[RTCRtpSender]:
+        return list(self._sdes)
+
     def join(self, sender: RTCRtpSender) -> None:
-        self.senders.append(sender)
         cname: str | None = sender._RTCRtpSender__cname  # type: ignore[attr-defined]
         self._sdes[sender] = (
             b""
@@ -97,13 +99,11 @@ class Reporter:
 
     def leave(self, sender: RTCRtpSender) -> bool:
         """Stop reporting for ``sender``; False once no sender is left (and no task)."""
-        if sender in self._sdes:
-            self.senders.remove(sender)
-            del self._sdes[sender]
-        if not self.senders and self._task is not None:
+        self._sdes.pop(sender, None)
+        if not self._sdes and self._task is not None:
             self._task.cancel()
             self._task = None
-        return bool(self.senders)
+        return bool(self._sdes)
 
     async def _run(self) -> None:
         while True:
@@ -116,7 +116,7 @@ class Reporter:
 
     def send(self) -> None:
         """Send every sender's SR and SDES now (one datagram per 16 senders)."""
-        senders = self.senders
+        senders = list(self._sdes)
         for first in range(0, len(senders), MAX_SENDERS_PER_PACKET):
             data = b"".join(
                 self._report(sender) for sender in senders[first : first + MAX_SENDERS_PER_PACKET]
