@@ -94,6 +94,9 @@ class ForwardingReceive:
             frames if frames is not None else receiver._RTCRtpReceiver__decoder_queue  # type: ignore[attr-defined]
         )
         self._rtx_types: set[int] | None = None  # known once receive() filled the codecs
+        # per payload type, what takes its descriptor off (None: nothing), found once
+        # (aiortc's depayload() reads codec.name, a property, for every packet)
+        self._depayloaders: dict[int, Callable[[bytes], bytes] | None] = {}
         self._arrived: list[tuple[RtpPacket, int, float]] = []
         if on_packet is not None:
             assembler.on_packet = self._took
@@ -146,7 +149,10 @@ class ForwardingReceive:
         if nack.add(packet):
             await receiver._send_rtcp_nack(packet.ssrc, sorted(nack.missing))
         payload = packet.payload
-        depayload = DEPAYLOAD.get(codec.name)  # aiortc's depayload(), as a table
+        depayloaders = self._depayloaders
+        if packet.payload_type not in depayloaders:
+            depayloaders[packet.payload_type] = DEPAYLOAD.get(codec.name)
+        depayload = depayloaders[packet.payload_type]
         try:
             packet._data = depayload(payload) if depayload and payload else payload  # type: ignore[attr-defined]
         except ValueError:
