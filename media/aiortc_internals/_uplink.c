@@ -787,21 +787,34 @@ optional_int(int present, int64_t value)
     return PyLong_FromLongLong(value);
 }
 
+/* A new list of count items, item(self, i) each (a new reference, NULL: failed). */
 static PyObject *
-ssrc_list(UplinkEstimator *self)
+list_of(UplinkEstimator *self, Py_ssize_t count, PyObject *(*item)(UplinkEstimator *, Py_ssize_t))
 {
-    PyObject *list = PyList_New(self->ssrc_count);
+    PyObject *list = PyList_New(count);
     if (list == NULL)
         return NULL;
-    for (Py_ssize_t i = 0; i < self->ssrc_count; i++) {
-        PyObject *ssrc = PyLong_FromLongLong(self->ssrcs[i]);
-        if (ssrc == NULL) {
+    for (Py_ssize_t i = 0; i < count; i++) {
+        PyObject *value = item(self, i);
+        if (value == NULL) {
             Py_DECREF(list);
             return NULL;
         }
-        PyList_SET_ITEM(list, i, ssrc);
+        PyList_SET_ITEM(list, i, value);
     }
     return list;
+}
+
+static PyObject *
+ssrc_at(UplinkEstimator *self, Py_ssize_t i)
+{
+    return PyLong_FromLongLong(self->ssrcs[i]);
+}
+
+static PyObject *
+ssrc_list(UplinkEstimator *self)
+{
+    return list_of(self, self->ssrc_count, ssrc_at);
 }
 
 /* UplinkEstimator._update: ask the rate controller; the REMB if it answers. */
@@ -947,38 +960,16 @@ optional_float(int present, double value)
 }
 
 static PyObject *
-window_list(UplinkEstimator *self)
+window_at(UplinkEstimator *self, Py_ssize_t i)
 {
-    PyObject *list = PyList_New(self->window_count);
-    if (list == NULL)
-        return NULL;
-    for (Py_ssize_t i = 0; i < self->window_count; i++) {
-        Counted *counted = &self->window[(self->window_start + i) & (self->window_capacity - 1)];
-        PyObject *entry = Py_BuildValue("(LL)", (long long)counted->arrival, (long long)counted->size);
-        if (entry == NULL) {
-            Py_DECREF(list);
-            return NULL;
-        }
-        PyList_SET_ITEM(list, i, entry);
-    }
-    return list;
+    Counted *counted = &self->window[(self->window_start + i) & (self->window_capacity - 1)];
+    return Py_BuildValue("(LL)", (long long)counted->arrival, (long long)counted->size);
 }
 
 static PyObject *
-recent_list(UplinkEstimator *self)
+recent_at(UplinkEstimator *self, Py_ssize_t i)
 {
-    PyObject *list = PyList_New(self->recent_count);
-    if (list == NULL)
-        return NULL;
-    for (int i = 0; i < self->recent_count; i++) {
-        PyObject *value = PyFloat_FromDouble(self->recent[(self->recent_start + i) % RECENT]);
-        if (value == NULL) {
-            Py_DECREF(list);
-            return NULL;
-        }
-        PyList_SET_ITEM(list, i, value);
-    }
-    return list;
+    return PyFloat_FromDouble(self->recent[(self->recent_start + i) % RECENT]);
 }
 
 PyDoc_STRVAR(snapshot_doc,
@@ -1005,7 +996,7 @@ UplinkEstimator_snapshot(UplinkEstimator *self, PyObject *Py_UNUSED(ignored))
                                    (long long)self->previous_arrival,
                                    (long long)self->previous_size)
                    : Py_NewRef(Py_None)) < 0
-        || put(dict, "window", window_list(self)) < 0
+        || put(dict, "window", list_of(self, self->window_count, window_at)) < 0
         || put(dict, "window_bytes", PyLong_FromLongLong(self->window_bytes)) < 0
         || put(dict, "counting_since", optional_int(self->has_counting_since,
                                                     self->counting_since)) < 0
@@ -1019,7 +1010,7 @@ UplinkEstimator_snapshot(UplinkEstimator *self, PyObject *Py_UNUSED(ignored))
         || put(dict, "filter.slope", PyFloat_FromDouble(self->slope)) < 0
         || put(dict, "filter.avg_noise", PyFloat_FromDouble(self->avg_noise)) < 0
         || put(dict, "filter.var_noise", PyFloat_FromDouble(self->var_noise)) < 0
-        || put(dict, "filter.recent", recent_list(self)) < 0
+        || put(dict, "filter.recent", list_of(self, self->recent_count, recent_at)) < 0
         || put(dict, "detector.hypothesis", Py_NewRef(usage_members[self->hypothesis])) < 0
         || put(dict, "detector.last_update_ms", optional_int(self->has_detector_update,
                                                              self->detector_update_ms)) < 0
